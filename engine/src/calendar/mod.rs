@@ -1,0 +1,1 @@
+//! Working-time calendar (placeholder: being written).

@@ -1,0 +1,3 @@
+//! One module per subcommand of `reglament`.
+
+pub mod calendar;
