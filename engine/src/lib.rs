@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod duration;
 pub mod model;
+pub mod schema;
 pub mod text;
 
 pub use duration::{Term, Unit};
