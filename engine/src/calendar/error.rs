@@ -1,0 +1,110 @@
+//! Errors of the calendar: data diagnostics (for analysts, with a place in the file) and
+//! computation errors (for callers, typed).
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use thiserror::Error;
+
+/// How bad a diagnostic is. Warnings do not stop a calendar from loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A problem in a calendar or offices file, at `file:line:column` (both 1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarDiagnostic {
+    pub severity: Severity,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl CalendarDiagnostic {
+    pub fn error(file: &str, (line, column): (usize, usize), message: impl Into<String>) -> Self {
+        CalendarDiagnostic {
+            severity: Severity::Error,
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(file: &str, (line, column): (usize, usize), message: impl Into<String>) -> Self {
+        CalendarDiagnostic {
+            severity: Severity::Warning,
+            ..CalendarDiagnostic::error(file, (line, column), message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for CalendarDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {level}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// Why a computation on the calendar failed. Nothing here is a guess: when the data cannot
+/// answer, the caller is told.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CalendarError {
+    /// The date lies outside the years the calendar data covers.
+    #[error(
+        "{date} is outside the years the calendar `{calendar}` covers ({first}–{last}); add the year's holidays and transfers to the calendar data"
+    )]
+    OutOfRange {
+        date: NaiveDate,
+        calendar: String,
+        first: i32,
+        last: i32,
+    },
+    /// An instant cannot be placed on a calendar day (beyond chrono's range).
+    #[error("the instant is too far from the covered years to be placed on the calendar")]
+    InstantOutOfRange,
+    /// No office with this id in any offices file.
+    #[error("unknown office `{id}`{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownOffice {
+        id: String,
+        suggestion: Option<String>,
+    },
+    /// No schedule with this id in the region.
+    #[error("unknown schedule `{id}`")]
+    UnknownSchedule { id: String },
+    /// No national calendar with this id.
+    #[error("unknown calendar `{id}`{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownCalendar {
+        id: String,
+        suggestion: Option<String>,
+    },
+    /// The schedule has no open hours on any working day, so no working time can be counted.
+    #[error("the schedule `{schedule}` has no open hours on any working day of the covered years")]
+    NoWorkingTime { schedule: String },
+    /// A clock change falls inside open hours; local times there would be ambiguous.
+    #[error(
+        "the time zone `{zone}` changes its offset during open hours of {date} (schedule `{schedule}`); split the schedule around the change"
+    )]
+    ZoneChangeInOpenHours {
+        zone: String,
+        date: NaiveDate,
+        schedule: String,
+    },
+    /// An unknown IANA zone name.
+    #[error("unknown time zone `{0}`: use an IANA name such as Asia/Almaty or Asia/Atyrau")]
+    UnknownZone(String),
+}

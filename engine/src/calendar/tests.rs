@@ -1,0 +1,123 @@
+//! Unit tests of the calendar on the bundled Kazakhstan data.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use super::*;
+use crate::duration::Term;
+use crate::model::Counting;
+
+const KZ: &str = include_str!("../../../regulations/calendars/kz.yaml");
+
+fn kz() -> WorkCalendar {
+    national_from_str(KZ, "kz.yaml").unwrap_or_else(|e| {
+        panic!(
+            "{}",
+            e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        )
+    })
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+#[test]
+fn the_bundled_calendar_loads() {
+    let cal = kz();
+    assert_eq!(cal.range(), (d("2012-01-01"), d("2027-12-31")));
+    assert_eq!(cal.version().len(), 16);
+    // Only the 2027 Kurban Ait estimate is unconfirmed.
+    assert_eq!(cal.warnings().len(), 1, "{:?}", cal.warnings());
+}
+
+#[test]
+fn classifies_days() {
+    let cal = kz();
+    let off = |s: &str| !cal.is_working_day(d(s)).unwrap();
+    assert!(off("2025-03-24") && off("2025-03-25"));
+    assert!(!off("2025-01-05"));
+    assert!(!off("2024-06-17"));
+    assert!(!off("2026-08-31"));
+    assert!(!off("2020-05-11") && off("2020-05-08"));
+    let info = cal.day_info(d("2025-03-25")).unwrap();
+    assert_eq!(info.kind, DayKind::MovedDayOff);
+    assert_eq!(info.reason.en.as_deref(), Some("Day off moved from Nauryz (2025-03-23)"));
+    assert!(matches!(
+        cal.is_working_day(d("2028-01-03")),
+        Err(CalendarError::OutOfRange { .. })
+    ));
+}
+
+#[test]
+fn counts_working_days_per_year_as_the_ministry() {
+    let cal = kz();
+    for (year, want) in [(2024, 249), (2025, 246), (2026, 247)] {
+        let mut n = 0;
+        let mut day = d(&format!("{year}-01-01"));
+        while day.year() == year {
+            n += usize::from(cal.is_working_day(day).unwrap());
+            day = day.succ_opt().unwrap();
+        }
+        assert_eq!(n, want, "{year}");
+    }
+}
+
+#[test]
+fn standard_clock_basics() {
+    let clock = OfficeClock::standard(&kz()).unwrap();
+    // 60 minutes from 17:00 with close at 18:00 is 18:00 the same day.
+    let due = clock.add_working_minutes(t("2026-03-19T17:00:00+05:00"), 60).unwrap();
+    assert_eq!(due, t("2026-03-19T18:00:00+05:00"));
+    let due = clock
+        .due(t("2026-03-20T17:45:00+05:00"), Term::working_days(5), &Counting::default())
+        .unwrap();
+    // Fri 03-20; 03-23..25 are off (Nauryz and moved days): 26, 27, 30, 31, 04-01.
+    assert_eq!(due.at, t("2026-04-01T18:00:00+05:00"));
+    assert_eq!(due.calendar_version, clock.version());
+}
+
+#[test]
+fn unknown_keys_get_a_place_and_a_suggestion() {
+    let text = KZ.replacen("weekend: [sat, sun]", "weekend: [sat, sun]\nweekends: [sat]", 1);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let line = KZ.lines().position(|l| l.starts_with("weekend:")).unwrap() + 2;
+    assert_eq!(
+        errs[0].to_string(),
+        format!("kz.yaml:{line}:1: error: unknown key `weekends`; did you mean `weekend`?")
+    );
+}
+
+#[test]
+fn collects_several_mistakes() {
+    let text = KZ
+        .replacen("dates: [05-09]", "dates: [5-9]", 1)
+        .replacen("kind: religious\n    dates: [01-07]", "kind: religous\n    dates: [01-07]", 1)
+        .replacen("  - day_off: 2024-05-08", "  - day_of: 2024-05-08", 1);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 3, "{msgs:#?}");
+    assert!(msgs[0].contains("`religous` is not allowed here; did you mean `religious`?"), "{msgs:#?}");
+    assert!(msgs[1].contains("holidays[6].dates[0]: `5-9` is not valid: expected a month and day, MM-DD"), "{msgs:#?}");
+    assert!(msgs[2].contains("unknown key `day_of` in transfers[25]; did you mean `day_off`?"), "{msgs:#?}");
+}
+
+#[test]
+fn semantic_mistakes_are_placed() {
+    let text = KZ.replacen("  - day_off: 2024-05-08", "  - day_off: 2024-05-09", 1);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    let line = KZ.lines().position(|l| l == "  - day_off: 2024-05-08").unwrap() + 1;
+    assert_eq!(
+        errs[0].to_string(),
+        format!("kz.yaml:{line}:14: error: 2024-05-09 is already a day off as `victory-day`")
+    );
+    let start = KZ.find("      - date: 2027-05-16").unwrap();
+    let end = start + KZ[start..].find("\n\ntransfers:").unwrap();
+    let text = format!("{}{}", &KZ[..start], &KZ[end + 1..]);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    assert!(errs[0].message.contains("`kurban-ait` has no date for 2027"), "{errs:?}");
+}
