@@ -226,9 +226,12 @@ fn canonical_for(alias: &str, amount: u32) -> String {
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Edit distance catches typos; Jaro-Winkler catches a word cut short or run on ("ending").
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
-        let score = strsim::normalized_damerau_levenshtein(word, c);
+        let edit = strsim::normalized_damerau_levenshtein(word, c);
+        let prefix = strsim::jaro_winkler(word, c) - 0.25;
+        let score = edit.max(prefix);
         if best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }

@@ -4,10 +4,19 @@
 //! See `ARCHITECTURE.md` at the repository root for the map of modules and the data flow.
 
 pub mod calendar;
+pub mod compile;
+pub mod condition;
+pub mod diagnostic;
 pub mod duration;
+pub mod lint;
+pub mod load;
 pub mod model;
+pub mod paths;
+pub mod render;
 pub mod schema;
 pub mod text;
+pub mod validate;
+pub mod yaml;
 
 pub use duration::{Term, Unit};
 pub use text::{Lang, Text};

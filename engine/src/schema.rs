@@ -8,6 +8,12 @@ use crate::model::Regulation;
 /// Where the published schema lives, relative to the repository root.
 pub const REGULATION_SCHEMA_PATH: &str = "regulations/schema/regulation.schema.json";
 
+/// The schema, generated once per process.
+pub fn regulation_schema_cached() -> &'static Value {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(regulation_schema)
+}
+
 /// The JSON Schema (draft 2020-12) of a regulation file.
 pub fn regulation_schema() -> Value {
     let generator = SchemaSettings::draft2020_12()

@@ -36,7 +36,7 @@ impl Lang {
 
 /// A name or title written in Kazakh and Russian (both required, as the regulations are
 /// published in both) and optionally English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     /// Kazakh.

@@ -1,0 +1,1 @@
+//! Diagrams of a process (placeholder: being written).
