@@ -121,3 +121,48 @@ fn semantic_mistakes_are_placed() {
     let errs = national_from_str(&text, "kz.yaml").unwrap_err();
     assert!(errs[0].message.contains("`kurban-ait` has no date for 2027"), "{errs:?}");
 }
+
+fn registry() -> Calendars {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../regulations");
+    Calendars::load(&root).unwrap_or_else(|e| {
+        panic!(
+            "{}",
+            e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        )
+    })
+}
+
+#[test]
+fn the_bundled_offices_load() {
+    let cals = registry();
+    assert_eq!(cals.offices().filter(|o| o.region == "north-kazakhstan").count(), 18);
+    assert_eq!(cals.offices().filter(|o| o.region == "atyrau").count(), 18);
+    let aiyrtau = cals.office("nko-aiyrtau-ozsp").unwrap();
+    assert_eq!(aiyrtau.clock.zone(), chrono_tz::Asia::Almaty);
+    let err = cals.office("nko-aiyrtau-ozp").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown office `nko-aiyrtau-ozp`; did you mean `nko-aiyrtau-ozsp`?"
+    );
+    // Different schedules give different versions; the same schedule shares one.
+    let a = cals.clock(Some("atyrau-city-ozsp")).unwrap();
+    let b = cals.clock(Some("atyrau-inder-ozsp")).unwrap();
+    let c = cals.clock(Some("atyrau-tson-oblast")).unwrap();
+    assert_eq!(a.version(), b.version());
+    assert_ne!(a.version(), c.version());
+    assert_ne!(a.version(), cals.standard_clock().unwrap().version());
+}
+
+#[test]
+fn offices_mistakes_are_placed() {
+    let text = include_str!("../../../regulations/offices/atyrau.yaml")
+        .replacen("time_zone: Asia/Atyrau", "time_zone: Asia/Atyrao", 1)
+        .replacen("    schedule: ozsp\n", "    schedule: ozps\n", 1)
+        .replacen("breaks: [\"13:00-14:00\"]", "breaks: [\"12:00-14:00\", \"13:00-13:30\"]", 1);
+    let errs = offices_from_str(&text, "atyrau.yaml").unwrap_err();
+    let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 3, "{msgs:#?}");
+    assert!(msgs[0].contains("unknown time zone `Asia/Atyrao`; did you mean `Asia/Atyrau`?"), "{msgs:#?}");
+    assert!(msgs[1].contains("the break 13:00-13:30 overlaps another break"), "{msgs:#?}");
+    assert!(msgs[2].contains("unknown schedule `ozps`; did you mean `ozsp`?"), "{msgs:#?}");
+}
