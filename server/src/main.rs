@@ -16,6 +16,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check regulation files: syntax, schema, references, the process graph, and lint.
+    Validate(cli::validate::ValidateArgs),
+    /// Print a regulation's roles, channels, steps and, per channel, each path with its time.
+    Inspect(cli::inspect::InspectArgs),
     /// Working-time calendar: due instants, elapsed working time, the list of days.
     #[command(subcommand)]
     Calendar(cli::calendar::CalendarCommand),
@@ -24,6 +28,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Validate(args) => cli::validate::run(args),
+        Command::Inspect(args) => cli::inspect::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
     };
     match result {

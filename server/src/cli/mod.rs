@@ -1,3 +1,6 @@
 //! One module per subcommand of `reglament`.
 
 pub mod calendar;
+pub mod find;
+pub mod inspect;
+pub mod validate;

@@ -1,0 +1,136 @@
+//! `reglament inspect ID`: roles, channels, steps and, per channel, every path with its time.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use reglament_engine::compile::Process;
+use reglament_engine::model::{RoleKind, Step};
+use reglament_engine::paths::{self, DEFAULT_DAY_MINUTES, format_minutes};
+use reglament_engine::text::Lang;
+use reglament_engine::validate;
+
+use super::find::find_regulation;
+
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    /// The regulation's id (or a path to its file).
+    pub id: String,
+    /// Language of names.
+    #[arg(long, value_parser = parse_lang, default_value = "ru")]
+    pub lang: Lang,
+    /// How many paths to list per channel at most.
+    #[arg(long, default_value_t = 50)]
+    pub max_paths: usize,
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    pub root: PathBuf,
+}
+
+pub fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("`{s}` is not a language: use kk, ru or en"))
+}
+
+pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let path = find_regulation(&args.root, &args.id)?;
+    let report = validate::check_file(&path, None);
+    let Some(process) = report.process else {
+        for d in &report.diagnostics {
+            eprintln!("{}", d.render(report.source.as_deref()));
+        }
+        return Ok(ExitCode::from(1));
+    };
+    print!("{}", describe(&process, args.lang, args.max_paths));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The whole description as text.
+pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
+    let reg = &p.regulation;
+    let day = DEFAULT_DAY_MINUTES;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} v{} — {}", reg.id, reg.version, reg.title.get(lang));
+    let _ = writeln!(
+        out,
+        "source: {}{}",
+        reg.source.act,
+        reg.source
+            .appendix
+            .as_deref()
+            .map(|a| format!(", {a}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "valid from {}; region {}; calendar {}", reg.valid_from, reg.region, reg.calendar);
+    let _ = writeln!(out, "\nroles:");
+    for r in &reg.roles {
+        let kind = match r.kind {
+            RoleKind::Person => "person",
+            RoleKind::System => "system",
+        };
+        let _ = writeln!(out, "  {:<20} {:<7} {}", r.id, kind, r.name.get(lang));
+    }
+    let _ = writeln!(out, "\nchannels:");
+    for c in &reg.channels {
+        let term = c
+            .term
+            .as_ref()
+            .map(|t| format!("{} («{}»)", t.duration, t.text))
+            .unwrap_or_else(|| "no statutory term".to_string());
+        let _ = writeln!(out, "  {:<12} {:<16} starts at {:<18} term {}", c.id, c.kind.as_str(), c.start, term);
+        if let Some(ext) = &c.extended_term {
+            let _ = writeln!(out, "  {:<12} extended term {} («{}»)", "", ext.duration, ext.text);
+        }
+        if c.counting.receipt_and_issue_days_excluded {
+            let _ = writeln!(out, "  {:<12} the days of receipt and issue are not counted", "");
+        }
+    }
+    let _ = writeln!(out, "\nsteps:");
+    for (i, s) in reg.steps.iter().enumerate() {
+        let role = s.role().unwrap_or("-");
+        let name = s.name().map(|n| n.get(lang)).unwrap_or("");
+        let mut durations = Vec::new();
+        if let Some(d) = p.duration(i, "") {
+            durations.push(d.to_string());
+        }
+        if let Step::Task(t) = s {
+            for (c, d) in &t.durations {
+                durations.push(format!("{c}: {d}"));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  {:<22} {:<9} {:<18} {:<28} {}",
+            s.id(),
+            s.kind_name(),
+            role,
+            durations.join(", "),
+            name
+        );
+    }
+    for c in &reg.channels {
+        let (list, truncated) = paths::channel_paths(p, &c.id, day, max_paths);
+        let _ = writeln!(out, "\npaths on channel {} ({}):", c.id, list.len());
+        let limit = c.term.as_ref().map(|t| paths::term_minutes(t.duration, day));
+        for path in &list {
+            let end = match p.step(*path.steps.last().unwrap_or(&0)) {
+                Step::End(e) => e.result.as_str(),
+                _ => "?",
+            };
+            let over = match limit {
+                Some(l) if path.minutes > l => "  OVER THE TERM",
+                _ => "",
+            };
+            let ids: Vec<&str> = path.steps.iter().map(|&s| p.step(s).id()).collect();
+            let _ = writeln!(
+                out,
+                "  {:<10} {:<26}{over}\n    {}",
+                end,
+                format_minutes(path.minutes, day),
+                ids.join(" → ")
+            );
+        }
+        if truncated {
+            let _ = writeln!(out, "  … more paths not shown (raise --max-paths)");
+        }
+    }
+    out
+}
