@@ -214,7 +214,7 @@ impl Linter<'_> {
                     }
                     self.reasons(&base, &t.outcomes);
                 }
-                Step::System(s) => self.reasons(&base, &s.outcomes),
+                // A system step's failure carries the integration's own reason.
                 Step::Exclusive(x) if x.default.is_none() && !self.channel_routing_complete(i) => {
                     self.push(
                         Code::W106,
@@ -241,7 +241,7 @@ impl Linter<'_> {
         }
     }
 
-    /// W104: an outcome after which every end is a refusal or a return must ask for a reason.
+    /// W104: a decision after which every end is a refusal or a return must ask for a reason.
     fn reasons(&mut self, base: &str, outcomes: &[Outcome]) {
         for (j, o) in outcomes.iter().enumerate() {
             if o.requires_reason {

@@ -8,7 +8,7 @@ use petgraph::Direction;
 use petgraph::algo::tarjan_scc;
 use petgraph::visit::EdgeRef;
 
-use crate::compile::{Process, successors};
+use crate::compile::{CompileError, Process, successors};
 use crate::condition::Condition;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::duration::suggest;
@@ -121,12 +121,22 @@ pub fn check_loaded(loaded: Loaded, known: Option<&Known>) -> Report {
                 }
                 process = Some(p);
             }
-            Err(e) => ctx.out.push(Diagnostic::new(
-                &loaded.file,
-                Code::E029,
-                loaded.spans.value_at("/steps"),
-                e.to_string(),
-            )),
+            Err(e) => {
+                // References were checked above, so only structural errors can remain here.
+                let (code, step) = match &e {
+                    CompileError::UnjoinedSplit(id) => (Code::E029, Some(id.as_str())),
+                    CompileError::Condition { step, .. } => (Code::E026, Some(step.as_str())),
+                    CompileError::UnknownStep { from, .. } => (Code::E022, Some(from.as_str())),
+                    CompileError::UnknownStart { .. } => (Code::E022, None),
+                };
+                let pointer = step
+                    .and_then(|id| loaded.regulation.steps.iter().position(|s| s.id() == id))
+                    .map_or_else(|| "/steps".to_string(), |i| format!("/steps/{i}/id"));
+                ctx.out.push(
+                    Diagnostic::new(&loaded.file, code, loaded.spans.value_at(&pointer), e.to_string())
+                        .with_pointer(pointer),
+                );
+            }
         }
     }
     let mut diagnostics = ctx.out;
