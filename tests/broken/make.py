@@ -101,7 +101,7 @@ CASES = [
     ("syntax-unclosed-quote", "E002", "syntax", [("  act: Постановление № 1", '  act: "Постановление № 1')], '"Постановление', 1, 0),
     ("syntax-bad-indentation", "E002", "syntax", [("    kind: person\n    name: {kk: Басшы", "    kind: person\n   name: {kk: Басшы")], "   name: {kk: Басшы", 1, 3),
     ("duplicate-key", "E003", "syntax", [("version: 1\n", "version: 1\nid: demo-again\n")], "id: demo-again", 1, 0),
-    ("empty-file", "E004", "syntax", [("ALL", "# nothing here yet\n")], "# nothing", 1, 0),
+    ("empty-file", "E004", "syntax", [("ALL", "# nothing here yet\n")], "@1:1", 1, 0),
     ("two-documents", "E004", "syntax", [("    result: refused\n", "    result: refused\n---\nid: second\n")], "id: second", 1, 0),
     ("unknown-top-level-key", "E010", "schema", [("title:\n", "titel:\n")], "titel", 1, 0),
     ("unknown-step-key", "E010", "schema", [("    duration: 15 minutes\n", "    duraton: 15 minutes\n")], "duraton", 1, 0),
@@ -164,7 +164,9 @@ for i, (name, code, layer, edits, marker, occ, off) in enumerate(CASES, 1):
         text = text.replace(old, new, 1)
     body = text
     header_lines = 2  # the two header lines below shift every line by 2
-    if marker is None:
+    if marker is not None and marker.startswith("@"):
+        where = marker[1:]  # a literal place: an empty file is reported at its first line
+    elif marker is None:
         # Syntax errors: the parser decides the exact place; the corpus pins the line only
         # where we can predict it, so only the code and the layer are asserted.
         where = "any"
