@@ -84,6 +84,11 @@ impl Condition {
         self.variables.iter().all(|v| v == "channel")
     }
 
+    /// Whether every name the condition uses is among `names`.
+    pub fn uses_only(&self, names: &[&str]) -> bool {
+        self.variables.iter().all(|v| names.contains(&v.as_str()))
+    }
+
     pub fn evaluate(&self, facts: &Facts<'_>) -> Result<bool, ConditionError> {
         let mut ctx = cel::Context::default();
         ctx.add_variable_from_value("channel", facts.channel.to_string());

@@ -54,11 +54,15 @@ impl Linter<'_> {
             "path: {}",
             path.steps
                 .iter()
-                .map(|&s| {
-                    let id = self.p.step(s).id();
+                .zip(&path.outcomes)
+                .map(|(&s, outcome)| {
+                    let id = match outcome {
+                        Some(o) => format!("{}[{o}]", self.p.step(s).id()),
+                        None => self.p.step(s).id().to_string(),
+                    };
                     match self.p.duration(s, channel) {
                         Some(d) => format!("{id} ({d})"),
-                        None => id.to_string(),
+                        None => id,
                     }
                 })
                 .collect::<Vec<_>>()

@@ -2,6 +2,8 @@
 //! the paper. Exclusive choices that depend only on the channel are decided, so the paths of
 //! the rural-akim channel do not wander into the provider-office branch.
 
+use std::collections::BTreeMap;
+
 use crate::compile::{Edge, Process};
 use crate::condition::Facts;
 use crate::duration::Term;
@@ -15,36 +17,64 @@ pub const DEFAULT_DAY_MINUTES: u32 = 8 * 60;
 pub struct Path {
     /// Step indices, start first, the end last.
     pub steps: Vec<usize>,
+    /// The outcome taken at each step (parallel to `steps`; `None` where there was no choice).
+    pub outcomes: Vec<Option<String>>,
     /// Total of the steps' durations in working minutes.
     pub minutes: u64,
 }
 
 /// The steps a case on `channel` may go to from `step`: channel-only conditions decided.
 pub fn channel_successors(p: &Process, step: usize, channel: &str) -> Vec<usize> {
+    successors_given(p, step, channel, None)
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect()
+}
+
+/// The ways on from `step` for a case on `channel` whose earlier outcomes are `outcomes` (if
+/// known): conditions that depend only on the channel and those outcomes are decided; the
+/// others keep every branch. Each way on carries the outcome it records, if any.
+fn successors_given(
+    p: &Process,
+    step: usize,
+    channel: &str,
+    outcomes: Option<&BTreeMap<String, String>>,
+) -> Vec<(Option<String>, usize)> {
     let next = p.next_steps(step);
     let Step::Exclusive(_) = p.step(step) else {
-        return next.into_iter().map(|(_, t)| t).collect();
+        return next
+            .into_iter()
+            .map(|(edge, t)| match edge {
+                Edge::Outcome(o) => (Some(o.clone()), t),
+                _ => (None, t),
+            })
+            .collect();
     };
     let conditions = p.conditions(step);
     let facts = Facts {
         channel,
+        outcomes,
         ..Facts::default()
+    };
+    let decidable = |c: &crate::condition::Condition| {
+        c.channel_only() || (outcomes.is_some() && c.uses_only(&["channel", "outcomes"]))
     };
     let mut out = Vec::new();
     for (edge, target) in next {
         match edge {
             Edge::Branch(i) => match conditions.get(*i) {
-                Some(c) if c.channel_only() => match c.evaluate(&facts) {
+                Some(c) if decidable(c) => match c.evaluate(&facts) {
                     Ok(true) => {
-                        out.push(target);
+                        out.push((None, target));
                         return out;
                     }
                     Ok(false) => {}
-                    Err(_) => out.push(target),
+                    // An outcome not taken on this path: the branch cannot be decided.
+                    Err(_) => out.push((None, target)),
                 },
-                _ => out.push(target),
+                _ => out.push((None, target)),
             },
-            _ => out.push(target),
+            _ => out.push((None, target)),
         }
     }
     out
@@ -56,7 +86,8 @@ pub fn step_minutes(p: &Process, step: usize, channel: &str, day_minutes: u32) -
         .map_or(0, |t| t.approx_working_minutes(day_minutes))
 }
 
-/// Simple paths from the channel's start to an end, at most `limit` of them.
+/// Simple paths from the channel's start to an end, at most `limit` of them. Outcomes taken
+/// earlier on a path decide later choices that test them (`outcomes.review == "grant"`).
 /// Returns the paths and whether the list was cut short.
 pub fn channel_paths(
     p: &Process,
@@ -70,20 +101,28 @@ pub fn channel_paths(
     let mut out = Vec::new();
     let mut on_path = vec![false; p.regulation.steps.len()];
     let mut current = Vec::new();
+    let mut taken: Vec<Option<String>> = Vec::new();
+    let mut outcomes: BTreeMap<String, String> = BTreeMap::new();
     let mut truncated = false;
     // Iterative DFS: regulations can be long chains and recursion would be their stack depth.
-    let mut stack: Vec<(usize, Vec<usize>, usize)> = Vec::new();
+    // Each frame: the step, its ways on, the next one to try, the outcome it overwrote.
+    type Frame = (usize, Vec<(Option<String>, usize)>, usize, Option<Option<String>>);
+    let mut stack: Vec<Frame> = Vec::new();
     on_path[start] = true;
     current.push(start);
-    stack.push((start, channel_successors(p, start, channel), 0));
-    while let Some((node, succ, i)) = stack.last_mut() {
-        if matches!(p.step(*node), Step::End(_)) {
+    taken.push(None);
+    stack.push((start, successors_given(p, start, channel, Some(&outcomes)), 0, None));
+    loop {
+        let Some((node, succ, i, _)) = stack.last_mut() else { break };
+        let node = *node;
+        if *i == 0 && matches!(p.step(node), Step::End(_)) {
             let minutes = current
                 .iter()
                 .map(|&s| step_minutes(p, s, channel, day_minutes))
                 .sum();
             out.push(Path {
                 steps: current.clone(),
+                outcomes: taken.clone(),
                 minutes,
             });
             if out.len() >= limit {
@@ -92,26 +131,62 @@ pub fn channel_paths(
             }
         }
         if *i < succ.len() {
-            let t = succ[*i];
+            let (outcome, t) = succ[*i].clone();
             *i += 1;
             if !on_path[t] {
+                if let Some(last) = taken.last_mut() {
+                    last.clone_from(&outcome);
+                }
+                let restore = outcome.map(|o| outcomes.insert(p.step(node).id().to_string(), o));
                 on_path[t] = true;
                 current.push(t);
-                let next = channel_successors(p, t, channel);
-                stack.push((t, next, 0));
+                taken.push(None);
+                let next = successors_given(p, t, channel, Some(&outcomes));
+                stack.push((t, next, 0, restore));
             }
         } else {
-            on_path[*node] = false;
+            on_path[node] = false;
             current.pop();
-            stack.pop();
+            taken.pop();
+            if let Some(last) = taken.last_mut() {
+                *last = None;
+            }
+            if let Some((_, _, _, Some(previous))) = stack.pop() {
+                // Undo the outcome the step that led here recorded.
+                if let Some(&parent) = current.last() {
+                    let key = p.step(parent).id().to_string();
+                    match previous {
+                        Some(v) => {
+                            outcomes.insert(key, v);
+                        }
+                        None => {
+                            outcomes.remove(&key);
+                        }
+                    }
+                }
+            }
         }
     }
     (out, truncated)
 }
 
-/// The longest path by the paper's durations, found in linear time: back edges (loops for
-/// rework) are dropped, then the longest path of the remaining acyclic graph is taken.
+/// The longest path on a channel. Small regulations are searched path by path, so choices on
+/// earlier outcomes are respected; past `EXACT_LIMIT` paths the linear-time bound of
+/// [`longest_path_bound`] is used instead.
 pub fn longest_path(p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
+    const EXACT_LIMIT: usize = 20_000;
+    let (all, truncated) = channel_paths(p, channel, day_minutes, EXACT_LIMIT);
+    if truncated {
+        return longest_path_bound(p, channel, day_minutes);
+    }
+    all.into_iter()
+        .max_by(|a, b| a.minutes.cmp(&b.minutes).then(b.steps.cmp(&a.steps)))
+}
+
+/// An upper bound of the longest path by the paper's durations, found in linear time: back
+/// edges (loops for rework) are dropped, then the longest path of the remaining acyclic graph
+/// is taken. Choices on earlier outcomes are not followed, so the path may be one no case takes.
+pub fn longest_path_bound(p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
     let start = p.channel(channel).and_then(|c| p.step_index(&c.start))?;
     let n = p.regulation.steps.len();
     // DFS post-order over the channel's graph; an edge to a node still on the stack is a back edge.
@@ -164,7 +239,12 @@ pub fn longest_path(p: &Process, channel: &str, day_minutes: u32) -> Option<Path
         cur = prev;
     }
     steps.reverse();
-    Some(Path { steps, minutes })
+    let outcomes = vec![None; steps.len()];
+    Some(Path {
+        steps,
+        outcomes,
+        minutes,
+    })
 }
 
 /// "11 working days 45 min" for a number of working minutes.

@@ -119,7 +119,15 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
                 Some(l) if path.minutes > l => "  OVER THE TERM",
                 _ => "",
             };
-            let ids: Vec<&str> = path.steps.iter().map(|&s| p.step(s).id()).collect();
+            let ids: Vec<String> = path
+                .steps
+                .iter()
+                .zip(&path.outcomes)
+                .map(|(&s, o)| match o {
+                    Some(o) => format!("{}[{o}]", p.step(s).id()),
+                    None => p.step(s).id().to_string(),
+                })
+                .collect();
             let _ = writeln!(
                 out,
                 "  {:<10} {:<26}{over}\n    {}",
