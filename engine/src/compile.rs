@@ -54,6 +54,10 @@ pub struct Process {
     join_of: HashMap<usize, usize>,
     /// For each join (step index), how many paths it waits for.
     join_arity: HashMap<usize, usize>,
+    /// Compiled form schemas of tasks, by step index.
+    forms: HashMap<usize, jsonschema::Validator>,
+    /// The compiled application form.
+    application_form: Option<jsonschema::Validator>,
     /// SHA-256 of the regulation's canonical JSON: the identity a case is pinned to.
     pub digest: String,
 }
@@ -74,6 +78,8 @@ pub enum CompileError {
     },
     #[error("the paths of parallel split `{0}` never meet at one join")]
     UnjoinedSplit(String),
+    #[error("the form of `{step}` is not a usable JSON Schema: {message}")]
+    Form { step: String, message: String },
 }
 
 impl Process {
@@ -98,7 +104,23 @@ impl Process {
             }
         }
         let mut conditions = HashMap::new();
+        let mut forms = HashMap::new();
+        let compile_form = |step: &str, schema: &serde_json::Value| {
+            jsonschema::validator_for(schema).map_err(|e| CompileError::Form {
+                step: step.to_string(),
+                message: e.to_string(),
+            })
+        };
+        let application_form = match &regulation.application_form {
+            Some(f) => Some(compile_form("application_form", &f.0)?),
+            None => None,
+        };
         for (i, step) in regulation.steps.iter().enumerate() {
+            if let Step::Task(t) = step
+                && let Some(form) = &t.form
+            {
+                forms.insert(i, compile_form(&t.id, &form.0)?);
+            }
             for (edge, target) in successors(step) {
                 let to = *by_id.get(target).ok_or_else(|| CompileError::UnknownStep {
                     from: step.id().to_string(),
@@ -129,6 +151,8 @@ impl Process {
             nodes,
             by_id,
             conditions,
+            forms,
+            application_form,
             join_of: HashMap::new(),
             join_arity: HashMap::new(),
         };
@@ -188,6 +212,16 @@ impl Process {
             .map(|(_, t)| t)
     }
 
+    /// The compiled form of a task step, if it has one.
+    pub fn form(&self, step: usize) -> Option<&jsonschema::Validator> {
+        self.forms.get(&step)
+    }
+
+    /// The compiled application form, if the regulation has one.
+    pub fn application_form(&self) -> Option<&jsonschema::Validator> {
+        self.application_form.as_ref()
+    }
+
     pub fn conditions(&self, step: usize) -> &[Condition] {
         self.conditions.get(&step).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -213,7 +247,9 @@ impl Process {
     /// Each parallel split's join: the first join every one of its paths reaches.
     fn pair_joins(&mut self) -> Result<(), CompileError> {
         for (i, step) in self.regulation.steps.iter().enumerate() {
-            let Step::Parallel(split) = step else { continue };
+            let Step::Parallel(split) = step else {
+                continue;
+            };
             let mut common: Option<Vec<usize>> = None;
             for (_, first) in self.next_steps(i) {
                 let reach = self.joins_reachable(first);

@@ -13,7 +13,10 @@ pub mod load;
 pub mod model;
 pub mod paths;
 pub mod render;
+pub mod runtime;
 pub mod schema;
+#[doc(hidden)]
+pub mod synthetic;
 pub mod text;
 pub mod validate;
 pub mod yaml;

@@ -92,7 +92,10 @@ pub fn regulation_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if path.is_dir() {
             if !matches!(name, "schema" | "calendars" | "offices") && !name.starts_with('.') {
                 walk(&path, out)?;
@@ -128,13 +131,19 @@ pub fn check_loaded(loaded: Loaded, known: Option<&Known>) -> Report {
                     CompileError::Condition { step, .. } => (Code::E026, Some(step.as_str())),
                     CompileError::UnknownStep { from, .. } => (Code::E022, Some(from.as_str())),
                     CompileError::UnknownStart { .. } => (Code::E022, None),
+                    CompileError::Form { step, .. } => (Code::E025, Some(step.as_str())),
                 };
                 let pointer = step
                     .and_then(|id| loaded.regulation.steps.iter().position(|s| s.id() == id))
                     .map_or_else(|| "/steps".to_string(), |i| format!("/steps/{i}/id"));
                 ctx.out.push(
-                    Diagnostic::new(&loaded.file, code, loaded.spans.value_at(&pointer), e.to_string())
-                        .with_pointer(pointer),
+                    Diagnostic::new(
+                        &loaded.file,
+                        code,
+                        loaded.spans.value_at(&pointer),
+                        e.to_string(),
+                    )
+                    .with_pointer(pointer),
                 );
             }
         }
@@ -206,7 +215,10 @@ impl Ctx<'_> {
             self.at_value(
                 Code::E028,
                 "/valid_to",
-                format!("the regulation ends ({to}) before it begins ({})", reg.valid_from),
+                format!(
+                    "the regulation ends ({to}) before it begins ({})",
+                    reg.valid_from
+                ),
             );
         }
         if let Some(known) = known {
@@ -246,19 +258,29 @@ impl Ctx<'_> {
             let base = format!("/steps/{i}");
             if let Some(role) = step.role() {
                 match roles.get(role) {
-                    None => self.unknown(Code::E021, &format!("{base}/role"), "role", role, &role_names),
+                    None => self.unknown(
+                        Code::E021,
+                        &format!("{base}/role"),
+                        "role",
+                        role,
+                        &role_names,
+                    ),
                     Some(kind) => {
                         let wrong = match (step, kind) {
                             (Step::System(_), RoleKind::Person) => {
                                 Some("a system step is done by a system role, not a person")
                             }
-                            (Step::Task(_), RoleKind::System) => {
-                                Some("a task is done by a person; use a `system` step for a system role")
-                            }
+                            (Step::Task(_), RoleKind::System) => Some(
+                                "a task is done by a person; use a `system` step for a system role",
+                            ),
                             _ => None,
                         };
                         if let Some(msg) = wrong {
-                            self.at_value(Code::E027, &format!("{base}/role"), format!("role `{role}`: {msg}"));
+                            self.at_value(
+                                Code::E027,
+                                &format!("{base}/role"),
+                                format!("role `{role}`: {msg}"),
+                            );
                         }
                     }
                 }
@@ -270,8 +292,18 @@ impl Ctx<'_> {
                 }
             }
             let (outcomes, next, durations, escalation) = match step {
-                Step::Task(t) => (Some(&t.outcomes), t.next.as_ref(), Some(&t.durations), &t.escalation[..]),
-                Step::System(s) => (Some(&s.outcomes), s.next.as_ref(), Some(&s.durations), &s.escalation[..]),
+                Step::Task(t) => (
+                    Some(&t.outcomes),
+                    t.next.as_ref(),
+                    Some(&t.durations),
+                    &t.escalation[..],
+                ),
+                Step::System(s) => (
+                    Some(&s.outcomes),
+                    s.next.as_ref(),
+                    Some(&s.durations),
+                    &s.escalation[..],
+                ),
                 _ => (None, None, None, &[][..]),
             };
             if let Some(outcomes) = outcomes {
@@ -282,7 +314,11 @@ impl Ctx<'_> {
                     if !channel_names.contains(&channel.as_str()) {
                         let pointer = format!("{base}/durations/{}", escape_token(channel));
                         let suggestion = suggest(channel, channel_names.iter().copied());
-                        let d = self.at_key(Code::E023, &pointer, format!("unknown channel `{channel}`"));
+                        let d = self.at_key(
+                            Code::E023,
+                            &pointer,
+                            format!("unknown channel `{channel}`"),
+                        );
                         d.help = Some(match suggestion {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("the channels are: {}", channel_names.join(", ")),
@@ -309,7 +345,11 @@ impl Ctx<'_> {
             if let Step::Exclusive(x) = step {
                 for (b, branch) in x.branches.iter().enumerate() {
                     if let Err(e) = Condition::compile(&branch.when) {
-                        self.at_value(Code::E026, &format!("{base}/branches/{b}/when"), e.to_string());
+                        self.at_value(
+                            Code::E026,
+                            &format!("{base}/branches/{b}/when"),
+                            e.to_string(),
+                        );
                     }
                 }
             }
@@ -320,7 +360,11 @@ impl Ctx<'_> {
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (i, id) in ids.iter().enumerate() {
             if let Some(prev) = first.get(id) {
-                let prev_line = self.loaded.spans.value_at(&format!("{list}/{prev}/id")).line;
+                let prev_line = self
+                    .loaded
+                    .spans
+                    .value_at(&format!("{list}/{prev}/id"))
+                    .line;
                 self.at_value(
                     Code::E020,
                     &format!("{list}/{i}/id"),
@@ -343,7 +387,8 @@ impl Ctx<'_> {
                     base,
                     format!("{} `{}` has no way on", step.kind_name(), step.id()),
                 )
-                .help = Some("add `next: <step>` or a list of `outcomes`, each with its `next`".into());
+                .help =
+                    Some("add `next: <step>` or a list of `outcomes`, each with its `next`".into());
             }
             (false, true) => {
                 self.at_key(
@@ -363,11 +408,19 @@ impl Ctx<'_> {
     fn form(&mut self, schema: &serde_json::Value, pointer: &str) {
         if let Err(e) = jsonschema::meta::validate(schema) {
             let inner = format!("{pointer}{}", e.instance_path());
-            self.at_value(Code::E025, &inner, format!("the form is not a valid JSON Schema: {}", e.masked()));
+            self.at_value(
+                Code::E025,
+                &inner,
+                format!("the form is not a valid JSON Schema: {}", e.masked()),
+            );
             return;
         }
         if let Err(e) = jsonschema::validator_for(schema) {
-            self.at_value(Code::E025, pointer, format!("the form cannot be used: {}", e.masked()));
+            self.at_value(
+                Code::E025,
+                pointer,
+                format!("the form cannot be used: {}", e.masked()),
+            );
         }
     }
 
@@ -413,16 +466,21 @@ impl Ctx<'_> {
         let mut in_closed_cycle = vec![false; n];
         for scc in tarjan_scc(&p.graph) {
             let steps: Vec<usize> = scc.iter().map(|&node| p.graph[node]).collect();
-            let is_cycle = steps.len() > 1
-                || p.graph.contains_edge(scc[0], scc[0]);
-            if is_cycle && steps.iter().all(|&s| !finishes[s]) && steps.iter().any(|&s| reachable[s]) {
+            let is_cycle = steps.len() > 1 || p.graph.contains_edge(scc[0], scc[0]);
+            if is_cycle
+                && steps.iter().all(|&s| !finishes[s])
+                && steps.iter().any(|&s| reachable[s])
+            {
                 let mut ids: Vec<&str> = steps.iter().map(|&s| reg.steps[s].id()).collect();
                 ids.sort();
                 let first = *steps.iter().min().unwrap_or(&0);
                 self.at_value(
                     Code::E032,
                     &format!("/steps/{first}/id"),
-                    format!("the steps {} form a cycle with no way out to an end", ids.join(", ")),
+                    format!(
+                        "the steps {} form a cycle with no way out to an end",
+                        ids.join(", ")
+                    ),
                 );
                 for s in steps {
                     in_closed_cycle[s] = true;
@@ -441,7 +499,9 @@ impl Ctx<'_> {
                 self.at_value(
                     Code::E031,
                     &format!("/steps/{i}/id"),
-                    format!("no end can be reached from step `{id}`: a case there would never finish"),
+                    format!(
+                        "no end can be reached from step `{id}`: a case there would never finish"
+                    ),
                 );
             }
         }
@@ -457,7 +517,10 @@ impl Ctx<'_> {
                     self.at_value(
                         Code::E029,
                         &format!("/steps/{i}/id"),
-                        format!("join `{}` is not the meeting point of any parallel split", j.id),
+                        format!(
+                            "join `{}` is not the meeting point of any parallel split",
+                            j.id
+                        ),
                     );
                 }
             }
