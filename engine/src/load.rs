@@ -41,12 +41,12 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
 
 /// Reads and checks the shape of regulation text; `file` names it in diagnostics.
 pub fn load_str(text: &str, file: &str) -> Result<Loaded, Vec<Diagnostic>> {
-    let (value, spans) = yaml::parse(text, file).map_err(|d| vec![d])?;
+    let (value, spans) = yaml::parse(text, file).map_err(|d| vec![*d])?;
     let diags = check_schema(&value, &spans, file);
     if !diags.is_empty() {
         return Err(diags);
     }
-    let regulation = deserialize(value, &spans, file).map_err(|d| vec![d])?;
+    let regulation = deserialize(value, &spans, file).map_err(|d| vec![*d])?;
     Ok(Loaded {
         file: file.to_string(),
         source: text.to_string(),
@@ -55,16 +55,18 @@ pub fn load_str(text: &str, file: &str) -> Result<Loaded, Vec<Diagnostic>> {
     })
 }
 
-fn deserialize(value: Value, spans: &Spans, file: &str) -> Result<Regulation, Diagnostic> {
+fn deserialize(value: Value, spans: &Spans, file: &str) -> Result<Regulation, Box<Diagnostic>> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let pointer = path_to_pointer(err.path());
-        Diagnostic::new(
-            file,
-            Code::E016,
-            spans.value_at(&pointer),
-            err.inner().to_string(),
+        Box::new(
+            Diagnostic::new(
+                file,
+                Code::E016,
+                spans.value_at(&pointer),
+                err.inner().to_string(),
+            )
+            .with_pointer(pointer),
         )
-        .with_pointer(pointer)
     })
 }
 
@@ -167,7 +169,12 @@ fn explain(
         ValidationErrorKind::Enum { options } => {
             let names: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default();
             enum_error(instance, &names, &what, file, at)
         }
@@ -177,7 +184,9 @@ fn explain(
             at,
             format!("{what} must be {expected_value}"),
         ),
-        ValidationErrorKind::Pattern { pattern } => pattern_error(pattern, instance, &what, file, at),
+        ValidationErrorKind::Pattern { pattern } => {
+            pattern_error(pattern, instance, &what, file, at)
+        }
         ValidationErrorKind::Format { format } => {
             let found = instance.as_str().unwrap_or_default();
             let hint = match format.as_str() {
@@ -238,19 +247,36 @@ fn one_of_constants(context: &[Vec<jsonschema::ValidationError<'static>>]) -> Op
     (!names.is_empty()).then_some(names)
 }
 
-fn enum_error(instance: &Value, names: &[String], what: &str, file: &str, at: Location) -> Diagnostic {
+fn enum_error(
+    instance: &Value,
+    names: &[String],
+    what: &str,
+    file: &str,
+    at: Location,
+) -> Diagnostic {
     let found = instance
         .as_str()
         .map(str::to_string)
         .unwrap_or_else(|| instance.to_string());
-    let d = Diagnostic::new(file, Code::E013, at, format!("`{found}` is not allowed for {what}"));
+    let d = Diagnostic::new(
+        file,
+        Code::E013,
+        at,
+        format!("`{found}` is not allowed for {what}"),
+    );
     match duration::suggest(&found, names.iter().map(String::as_str)) {
         Some(s) => d.with_help(format!("did you mean `{s}`?")),
         None => d.with_help(format!("use one of: {}", names.join(", "))),
     }
 }
 
-fn pattern_error(pattern: &str, instance: &Value, what: &str, file: &str, at: Location) -> Diagnostic {
+fn pattern_error(
+    pattern: &str,
+    instance: &Value,
+    what: &str,
+    file: &str,
+    at: Location,
+) -> Diagnostic {
     let found = instance.as_str().unwrap_or_default();
     if *pattern == duration::json_schema_pattern() {
         let message = match found.parse::<Term>() {
@@ -258,10 +284,16 @@ fn pattern_error(pattern: &str, instance: &Value, what: &str, file: &str, at: Lo
             Ok(_) => "a duration of zero is not a duration".to_string(),
         };
         let mut d = Diagnostic::new(file, Code::E014, at, format!("{message} ({what})"));
-        if let Err(duration::TermError::UnknownUnit { suggestion: Some(s), .. }) =
-            found.parse::<Term>()
+        if let Err(duration::TermError::UnknownUnit {
+            suggestion: Some(s),
+            ..
+        }) = found.parse::<Term>()
         {
-            let amount: String = found.trim().chars().take_while(char::is_ascii_digit).collect();
+            let amount: String = found
+                .trim()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             d = d.with_help(format!("write `{amount} {s}`"));
         }
         return d;
@@ -275,7 +307,12 @@ fn pattern_error(pattern: &str, instance: &Value, what: &str, file: &str, at: Lo
     } else {
         pattern
     };
-    Diagnostic::new(file, Code::E015, at, format!("`{found}` is not {hint} ({what})"))
+    Diagnostic::new(
+        file,
+        Code::E015,
+        at,
+        format!("`{found}` is not {hint} ({what})"),
+    )
 }
 
 /// The names allowed where `additionalProperties` failed: the sibling `properties` of the
@@ -303,7 +340,11 @@ fn describe(pointer: &str) -> String {
         [list, i] if i.parse::<usize>().is_ok() => {
             format!("{} {}", singular(list), i.parse::<usize>().unwrap_or(0) + 1)
         }
-        _ if field.parse::<usize>().is_ok() => format!("item {} of `{}`", field.parse::<usize>().unwrap_or(0) + 1, parent_field(&parts)),
+        _ if field.parse::<usize>().is_ok() => format!(
+            "item {} of `{}`",
+            field.parse::<usize>().unwrap_or(0) + 1,
+            parent_field(&parts)
+        ),
         _ => format!("`{field}`"),
     }
 }
@@ -418,7 +459,11 @@ steps:
         let errs = errors(&text);
         assert_eq!(errs[0].code, Code::E014);
         assert_eq!(errs[0].location, Location::new(21, 15));
-        assert!(errs[0].message.contains("did you mean `working days`"), "{}", errs[0].message);
+        assert!(
+            errs[0].message.contains("did you mean `working days`"),
+            "{}",
+            errs[0].message
+        );
     }
 
     #[test]
@@ -430,15 +475,28 @@ steps:
         let errs = errors(&text);
         let codes: Vec<Code> = errs.iter().map(|d| d.code).collect();
         assert_eq!(codes, vec![Code::E012, Code::E013, Code::E013], "{errs:#?}");
-        assert_eq!(errs[1].help.as_deref(), Some("did you mean `provider_office`?"));
+        assert_eq!(
+            errs[1].help.as_deref(),
+            Some("did you mean `provider_office`?")
+        );
         assert_eq!(errs[2].location, Location::new(26, 13));
     }
 
     #[test]
     fn missing_key_and_bad_kind() {
-        let text = MINIMAL.replace("    role: head\n", "").replace("kind: end", "kind: ending");
+        let text = MINIMAL
+            .replace("    role: head\n", "")
+            .replace("kind: end", "kind: ending");
         let errs = errors(&text);
-        assert!(errs.iter().any(|d| d.code == Code::E011 && d.message.contains("`role`")), "{errs:#?}");
-        assert!(errs.iter().any(|d| d.code == Code::E013 && d.help.as_deref() == Some("did you mean `end`?")), "{errs:#?}");
+        assert!(
+            errs.iter()
+                .any(|d| d.code == Code::E011 && d.message.contains("`role`")),
+            "{errs:#?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|d| d.code == Code::E013 && d.help.as_deref() == Some("did you mean `end`?")),
+            "{errs:#?}"
+        );
     }
 }

@@ -106,14 +106,23 @@ pub fn channel_paths(
     let mut truncated = false;
     // Iterative DFS: regulations can be long chains and recursion would be their stack depth.
     // Each frame: the step, its ways on, the next one to try, the outcome it overwrote.
-    type Frame = (usize, Vec<(Option<String>, usize)>, usize, Option<Option<String>>);
+    type Frame = (
+        usize,
+        Vec<(Option<String>, usize)>,
+        usize,
+        Option<Option<String>>,
+    );
     let mut stack: Vec<Frame> = Vec::new();
     on_path[start] = true;
     current.push(start);
     taken.push(None);
-    stack.push((start, successors_given(p, start, channel, Some(&outcomes)), 0, None));
-    loop {
-        let Some((node, succ, i, _)) = stack.last_mut() else { break };
+    stack.push((
+        start,
+        successors_given(p, start, channel, Some(&outcomes)),
+        0,
+        None,
+    ));
+    while let Some((node, succ, i, _)) = stack.last_mut() {
         let node = *node;
         if *i == 0 && matches!(p.step(node), Step::End(_)) {
             let minutes = current
@@ -220,7 +229,9 @@ pub fn longest_path_bound(p: &Process, channel: &str, day_minutes: u32) -> Optio
     let mut best: Vec<Option<(u64, Option<usize>)>> = vec![None; n];
     best[start] = Some((step_minutes(p, start, channel, day_minutes), None));
     for &node in order.iter().rev() {
-        let Some((here, _)) = best[node] else { continue };
+        let Some((here, _)) = best[node] else {
+            continue;
+        };
         for &t in &forward[node] {
             let candidate = here + step_minutes(p, t, channel, day_minutes);
             if best[t].is_none_or(|(m, _)| candidate > m) {

@@ -61,23 +61,28 @@ pub fn escape_token(token: &str) -> String {
 }
 
 /// Parses one YAML document. On a syntax error returns the single diagnostic that stops it.
-pub fn parse(text: &str, file: &str) -> Result<(Value, Spans), Diagnostic> {
+pub fn parse(text: &str, file: &str) -> Result<(Value, Spans), Box<Diagnostic>> {
     // A parser bug must not take the server down with it: treat a panic as a syntax error.
     let loaded = std::panic::catch_unwind(|| MarkedYaml::load_from_str(text)).map_err(|_| {
-        Diagnostic::new(
+        Box::new(Diagnostic::new(
             file,
             Code::E002,
             Location::new(1, 1),
             "the YAML parser failed on this file",
-        )
+        ))
     })?;
     let docs = loaded.map_err(|e| {
         let marker = e.marker();
         let location = Location::new(marker.line().max(1), marker.col() + 1);
         let info = e.info();
         if info.contains("duplicated key") {
-            Diagnostic::new(file, Code::E003, location, "this key appears twice in one mapping")
-                .with_help("a mapping may name each key once; remove or rename one of them")
+            Diagnostic::new(
+                file,
+                Code::E003,
+                location,
+                "this key appears twice in one mapping",
+            )
+            .with_help("a mapping may name each key once; remove or rename one of them")
         } else {
             Diagnostic::new(file, Code::E002, location, format!("YAML syntax: {info}"))
         }
@@ -86,35 +91,35 @@ pub fn parse(text: &str, file: &str) -> Result<(Value, Spans), Diagnostic> {
     let doc = match (docs.next(), docs.next()) {
         (Some(doc), None) => doc,
         (None, _) => {
-            return Err(Diagnostic::new(
+            return Err(Box::new(Diagnostic::new(
                 file,
                 Code::E004,
                 Location::new(1, 1),
                 "the file is empty",
-            ));
+            )));
         }
         (Some(_), Some(second)) => {
-            return Err(Diagnostic::new(
+            return Err(Box::new(Diagnostic::new(
                 file,
                 Code::E004,
                 location_of(&second),
                 "a file holds one regulation: found a second YAML document (`---`)",
-            ));
+            )));
         }
     };
     if matches!(doc.data, YamlData::BadValue) {
-        return Err(Diagnostic::new(
+        return Err(Box::new(Diagnostic::new(
             file,
             Code::E004,
             Location::new(1, 1),
             "the file is empty",
-        ));
+        )));
     }
     let mut spans = Spans::default();
     let mut errors = Vec::new();
     let value = convert(&doc, String::new(), None, &mut spans, &mut errors, file);
     match errors.into_iter().next() {
-        Some(err) => Err(err),
+        Some(err) => Err(Box::new(err)),
         None => Ok((value, spans)),
     }
 }
@@ -132,7 +137,9 @@ fn convert(
     file: &str,
 ) -> Value {
     let here = location_of(node);
-    spans.map.insert(pointer.clone(), NodeSpan { value: here, key });
+    spans
+        .map
+        .insert(pointer.clone(), NodeSpan { value: here, key });
     match &node.data {
         YamlData::Value(scalar) => scalar_to_json(scalar),
         YamlData::Representation(text, _, _) => Value::String(text.to_string()),
@@ -141,9 +148,7 @@ fn convert(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| {
-                    convert(item, format!("{pointer}/{i}"), None, spans, errors, file)
-                })
+                .map(|(i, item)| convert(item, format!("{pointer}/{i}"), None, spans, errors, file))
                 .collect(),
         ),
         YamlData::Mapping(entries) => {
@@ -241,7 +246,10 @@ mod tests {
     #[test]
     fn empty_and_multi_document() {
         assert_eq!(parse("", "f").unwrap_err().code, Code::E004);
-        assert_eq!(parse("# only a comment\n", "f").unwrap_err().code, Code::E004);
+        assert_eq!(
+            parse("# only a comment\n", "f").unwrap_err().code,
+            Code::E004
+        );
         let err = parse("a: 1\n---\nb: 2\n", "f").unwrap_err();
         assert_eq!(err.code, Code::E004);
     }

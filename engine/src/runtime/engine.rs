@@ -62,6 +62,22 @@ pub enum EngineError {
     UnknownRegulation(String),
 }
 
+/// A new case: which regulation channel and office, and the applicant's data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCase {
+    pub case: CaseId,
+    pub channel: String,
+    pub office: String,
+    pub data: Value,
+}
+
+/// What a `tick` did: the events per case, and the cases whose tick failed (they stay due).
+#[derive(Debug, Default)]
+pub struct Ticked {
+    pub events: Vec<(CaseId, Event)>,
+    pub failed: Vec<(CaseId, EngineError)>,
+}
+
 /// Cases in memory, with the wake-up index.
 pub struct Engine {
     clocks: Arc<dyn Clocks>,
@@ -117,26 +133,29 @@ impl Engine {
     pub fn start(
         &mut self,
         process: &Arc<Process>,
-        case: CaseId,
-        channel: &str,
-        office: &str,
-        data: Value,
+        new: NewCase,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Vec<Event>, EngineError> {
+        let NewCase {
+            case,
+            channel,
+            office,
+            data,
+        } = new;
         if self.cases.contains_key(&case) {
             return Err(CommandError::CaseExists(case).into());
         }
         self.processes
             .entry(process.digest.clone())
             .or_insert_with(|| process.clone());
-        let clock = self.clocks.clock(office, None)?;
+        let clock = self.clocks.clock(&office, None)?;
         let ctx = Ctx {
             now,
             actor,
             clock: &clock,
         };
-        let events = decide::start(process, case.clone(), channel, office, data, ctx)?;
+        let events = decide::start(process, case.clone(), &channel, &office, data, ctx)?;
         let processes = &self.processes;
         let mut state = CaseState::begin(&events[0], |d| processes.get(d).cloned())?;
         for e in &events[1..] {
@@ -215,12 +234,8 @@ impl Engine {
     /// Lets time pass to `now`: every breach is emitted once, escalations run, dispatches leave.
     /// Cases whose tick fails (e.g. the calendar data ran out) are returned with their error
     /// and stay due, so the failure is visible rather than silent.
-    pub fn tick(
-        &mut self,
-        now: DateTime<Utc>,
-    ) -> (Vec<(CaseId, Event)>, Vec<(CaseId, EngineError)>) {
-        let mut out = Vec::new();
-        let mut failed = Vec::new();
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Ticked {
+        let mut ticked = Ticked::default();
         let due: Vec<CaseId> = self
             .wakeups
             .range(..=(now, CaseId(Arc::from("\u{10FFFF}"))))
@@ -240,10 +255,12 @@ impl Engine {
                 Ok::<_, EngineError>(events)
             })();
             match result {
-                Ok(events) => out.extend(events.into_iter().map(|e| (case.clone(), e))),
-                Err(e) => failed.push((case, e)),
+                Ok(events) => ticked
+                    .events
+                    .extend(events.into_iter().map(|e| (case.clone(), e))),
+                Err(e) => ticked.failed.push((case, e)),
             }
         }
-        (out, failed)
+        ticked
     }
 }

@@ -13,7 +13,7 @@ pub mod state;
 
 pub use command::{Command, CommandError, FieldError};
 pub use decide::Ctx;
-pub use engine::{Clocks, Engine, EngineError};
+pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
 pub use event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
 pub use state::{CaseState, CaseStatus, FoldError, Task, TaskStatus};
 

@@ -191,10 +191,12 @@ fn a_case_runs_from_registration_to_grant_with_its_deadlines() {
     let events = e
         .start(
             &p,
-            id.clone(),
-            "provider",
-            OFFICE,
-            applicant(),
+            NewCase {
+                case: id.clone(),
+                channel: "provider".into(),
+                office: OFFICE.into(),
+                data: applicant(),
+            },
             &clerk(),
             t("2026-03-20T10:00:00+05:00"),
         )
@@ -313,10 +315,12 @@ fn illegal_commands_say_why_and_change_nothing() {
     let now = t("2026-03-20T10:00:00+05:00");
     e.start(
         &p,
-        id.clone(),
-        "provider",
-        OFFICE,
-        applicant(),
+        NewCase {
+            case: id.clone(),
+            channel: "provider".into(),
+            office: OFFICE.into(),
+            data: applicant(),
+        },
         &clerk(),
         now,
     )
@@ -423,10 +427,12 @@ fn bad_application_data_is_refused_with_the_failing_fields() {
     let err = e
         .start(
             &p,
-            CaseId::new("ATR-3"),
-            "provider",
-            OFFICE,
-            json!({"full_name": "", "iin": "12"}),
+            NewCase {
+                case: CaseId::new("ATR-3"),
+                channel: "provider".into(),
+                office: OFFICE.into(),
+                data: json!({"full_name": "", "iin": "12"}),
+            },
             &clerk(),
             t("2026-03-20T10:00:00+05:00"),
         )
@@ -440,10 +446,12 @@ fn bad_application_data_is_refused_with_the_failing_fields() {
     let err = e
         .start(
             &p,
-            CaseId::new("ATR-3"),
-            "provder",
-            OFFICE,
-            applicant(),
+            NewCase {
+                case: CaseId::new("ATR-3"),
+                channel: "provder".into(),
+                office: OFFICE.into(),
+                data: applicant(),
+            },
             &clerk(),
             t("2026-03-20T10:00:00+05:00"),
         )
@@ -458,10 +466,12 @@ fn claims_have_one_winner_and_a_double_click_has_one_effect() {
     let now = t("2026-03-20T10:00:00+05:00");
     e.start(
         &p,
-        id.clone(),
-        "provider",
-        OFFICE,
-        applicant(),
+        NewCase {
+            case: id.clone(),
+            channel: "provider".into(),
+            office: OFFICE.into(),
+            data: applicant(),
+        },
         &clerk(),
         now,
     )
@@ -533,10 +543,12 @@ fn time_breaches_each_deadline_once_and_escalates() {
     let now = t("2026-03-20T10:00:00+05:00");
     e.start(
         &p,
-        id.clone(),
-        "provider",
-        OFFICE,
-        applicant(),
+        NewCase {
+            case: id.clone(),
+            channel: "provider".into(),
+            office: OFFICE.into(),
+            data: applicant(),
+        },
         &clerk(),
         now,
     )
@@ -562,16 +574,16 @@ fn time_breaches_each_deadline_once_and_escalates() {
         .and_then(|t| t.deadline.clone())
         .map(|d| d.due);
     assert_eq!(due, Some(t("2026-04-01T18:00:00+05:00")));
-    let (events, failed) = e.tick(t("2026-04-01T17:59:59+05:00"));
+    let Ticked { events, failed } = e.tick(t("2026-04-01T17:59:59+05:00"));
     assert!(events.is_empty() && failed.is_empty());
-    let (events, _) = e.tick(t("2026-04-01T18:00:00+05:00"));
+    let events = e.tick(t("2026-04-01T18:00:00+05:00")).events;
     let names: Vec<&str> = events.iter().map(|(_, e)| e.kind.name()).collect();
     assert_eq!(names, vec!["deadline_breached", "escalation_notified"]);
-    let (events, _) = e.tick(t("2026-04-02T09:00:00+05:00"));
+    let events = e.tick(t("2026-04-02T09:00:00+05:00")).events;
     assert!(events.is_empty(), "no second breach: {events:?}");
     // The reassignment comes one working day after the breach at closing time: the breach
     // counts from the next opening (Thursday), so the close of Friday 3 April.
-    let (events, _) = e.tick(t("2026-04-03T18:00:00+05:00"));
+    let events = e.tick(t("2026-04-03T18:00:00+05:00")).events;
     let names: Vec<&str> = events.iter().map(|(_, e)| e.kind.name()).collect();
     assert_eq!(names, vec!["task_reassigned", "escalation_notified"]);
     assert_eq!(
@@ -581,7 +593,7 @@ fn time_breaches_each_deadline_once_and_escalates() {
         Some("head".into())
     );
     // The case's own term ends on 8 April.
-    let (events, _) = e.tick(t("2026-04-08T18:00:00+05:00"));
+    let events = e.tick(t("2026-04-08T18:00:00+05:00")).events;
     assert!(
         matches!(
             events[..],
@@ -598,7 +610,7 @@ fn time_breaches_each_deadline_once_and_escalates() {
         ),
         "{events:?}"
     );
-    let (events, _) = e.tick(t("2026-06-01T09:00:00+05:00"));
+    let events = e.tick(t("2026-06-01T09:00:00+05:00")).events;
     assert!(events.is_empty());
 }
 
@@ -614,10 +626,12 @@ fn the_centre_dispatch_releases_collected_cases_together() {
         let id = CaseId::new(n);
         e.start(
             &p,
-            id.clone(),
-            "centre",
-            OFFICE,
-            applicant(),
+            NewCase {
+                case: id.clone(),
+                channel: "centre".into(),
+                office: OFFICE.into(),
+                data: applicant(),
+            },
             &inspector,
             t(at),
         )
@@ -635,14 +649,14 @@ fn the_centre_dispatch_releases_collected_cases_together() {
         )
         .expect("receive");
     }
-    let (events, _) = e.tick(t("2026-03-02T11:00:00+05:00"));
+    let events = e.tick(t("2026-03-02T11:00:00+05:00")).events;
     let released: Vec<&str> = events
         .iter()
         .filter(|(_, e)| e.kind.name() == "dispatch_released")
         .map(|(c, _)| c.as_str())
         .collect();
     assert_eq!(released, vec!["C-1", "C-2"]);
-    let (events, _) = e.tick(t("2026-03-02T16:00:00+05:00"));
+    let events = e.tick(t("2026-03-02T16:00:00+05:00")).events;
     let released: Vec<&str> = events
         .iter()
         .filter(|(_, e)| e.kind.name() == "dispatch_released")
@@ -668,10 +682,12 @@ fn after_hours_portal_applications_count_from_the_next_opening() {
     let events = e
         .start(
             &p,
-            id.clone(),
-            "portal",
-            OFFICE,
-            applicant(),
+            NewCase {
+                case: id.clone(),
+                channel: "portal".into(),
+                office: OFFICE.into(),
+                data: applicant(),
+            },
             &Actor::new("egov", "portal"),
             t("2026-03-07T22:00:00+05:00"),
         )
@@ -722,10 +738,12 @@ fn documents_missing_switches_to_the_extended_term() {
     let id = CaseId::new("M-1");
     e.start(
         &p,
-        id.clone(),
-        "provider",
-        OFFICE,
-        applicant(),
+        NewCase {
+            case: id.clone(),
+            channel: "provider".into(),
+            office: OFFICE.into(),
+            data: applicant(),
+        },
         &clerk(),
         t("2026-03-20T10:00:00+05:00"),
     )
@@ -775,10 +793,12 @@ fn folding_the_events_gives_the_live_state() {
     let mut log = e
         .start(
             &p,
-            id.clone(),
-            "provider",
-            OFFICE,
-            applicant(),
+            NewCase {
+                case: id.clone(),
+                channel: "provider".into(),
+                office: OFFICE.into(),
+                data: applicant(),
+            },
             &clerk(),
             t("2026-03-20T10:00:00+05:00"),
         )
@@ -806,7 +826,7 @@ fn folding_the_events_gives_the_live_state() {
     }
     log.extend(
         e.tick(t("2026-04-10T10:00:00+05:00"))
-            .0
+            .events
             .into_iter()
             .map(|(_, e)| e),
     );
