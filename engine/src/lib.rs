@@ -14,6 +14,7 @@ pub mod model;
 pub mod paths;
 pub mod render;
 pub mod runtime;
+pub mod sample;
 pub mod schema;
 #[doc(hidden)]
 pub mod synthetic;

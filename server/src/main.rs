@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 #[derive(Parser)]
-#[command(name = "reglament", version, about = "Runs government service regulations as processes")]
+#[command(
+    name = "reglament",
+    version,
+    about = "Runs government service regulations as processes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,6 +24,8 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// Print a regulation's roles, channels, steps and, per channel, each path with its time.
     Inspect(cli::inspect::InspectArgs),
+    /// Run one case in memory with simulated time and print its dates.
+    Simulate(cli::simulate::SimulateArgs),
     /// Working-time calendar: due instants, elapsed working time, the list of days.
     #[command(subcommand)]
     Calendar(cli::calendar::CalendarCommand),
@@ -30,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
         Command::Inspect(args) => cli::inspect::run(args),
+        Command::Simulate(args) => cli::simulate::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
     };
     match result {

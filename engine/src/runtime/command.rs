@@ -143,7 +143,7 @@ pub enum CommandError {
     },
     #[error("the process loops through automatic steps without stopping at `{0}`")]
     Runaway(String),
-    #[error("calendar: {0}")]
+    #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
 

@@ -9,6 +9,7 @@ pub mod command;
 pub mod decide;
 pub mod engine;
 pub mod event;
+pub mod simulate;
 pub mod state;
 
 pub use command::{Command, CommandError, FieldError};

@@ -3,4 +3,5 @@
 pub mod calendar;
 pub mod find;
 pub mod inspect;
+pub mod simulate;
 pub mod validate;

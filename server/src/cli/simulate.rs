@@ -1,0 +1,232 @@
+//! `reglament simulate ID --channel C --start T [--decide step=outcome ...]`: one case in
+//! memory with simulated time, printed step by step with its due instants.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow, bail};
+use chrono::{DateTime, Utc};
+use reglament_engine::calendar::{Calendars, OfficeClock, OfficeKind};
+use reglament_engine::runtime::simulate::{self, Pace, Scenario};
+use reglament_engine::runtime::{Event, EventKind};
+use reglament_engine::validate;
+
+use super::find::find_regulation;
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// The regulation's id (or a path to its file).
+    pub id: String,
+    /// The channel the application comes through.
+    #[arg(long)]
+    pub channel: String,
+    /// When the application arrives (RFC 3339, e.g. 2026-03-20T17:45:00+05:00).
+    #[arg(long, value_parser = parse_instant)]
+    pub start: DateTime<Utc>,
+    /// The outcome to choose at a step, e.g. `--decide review=refuse` (repeatable).
+    #[arg(long = "decide", value_parser = parse_decision)]
+    pub decisions: Vec<(String, String)>,
+    /// The office (default: the region's first office that receives on this channel).
+    #[arg(long)]
+    pub office: Option<String>,
+    /// Report documents missing right after registration (the extended term applies).
+    #[arg(long)]
+    pub documents_missing: bool,
+    /// `due`: each task takes all its allowed time; `instant`: each is done at once.
+    #[arg(long, value_enum, default_value_t = PaceArg::Due)]
+    pub pace: PaceArg,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    pub root: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum PaceArg {
+    Due,
+    Instant,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("`{s}` is not an RFC 3339 instant, e.g. 2026-03-20T17:45:00+05:00"))
+}
+
+fn parse_decision(s: &str) -> Result<(String, String), String> {
+    let (step, outcome) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: write STEP=OUTCOME, e.g. review=refuse"))?;
+    Ok((step.trim().to_string(), outcome.trim().to_string()))
+}
+
+pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    let path = find_regulation(&args.root, &args.id)?;
+    let report = validate::check_file(&path, None);
+    let Some(process) = report.process else {
+        for d in &report.diagnostics {
+            eprintln!("{}", d.render(report.source.as_deref()));
+        }
+        return Ok(ExitCode::from(1));
+    };
+    let process = Arc::new(process);
+    process.channel(&args.channel).ok_or_else(|| {
+        let names: Vec<&str> = process
+            .regulation
+            .channels
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect();
+        anyhow!(
+            "regulation `{}` has no channel `{}`; its channels are: {}",
+            process.id(),
+            args.channel,
+            names.join(", ")
+        )
+    })?;
+    for (step, outcome) in &args.decisions {
+        let Some(i) = process.step_index(step) else {
+            bail!(
+                "--decide {step}={outcome}: regulation `{}` has no step `{step}`",
+                process.id()
+            );
+        };
+        let ok = process
+            .next_steps(i)
+            .iter()
+            .any(|(e, _)| e.label().as_deref() == Some(outcome));
+        if !ok {
+            bail!("--decide {step}={outcome}: step `{step}` has no outcome `{outcome}`");
+        }
+    }
+    let calendars = Calendars::load(&args.root).map_err(|errors| {
+        anyhow!(
+            "the calendars under {} do not load: {}",
+            args.root.display(),
+            errors.first().map(ToString::to_string).unwrap_or_default()
+        )
+    })?;
+    let office = match &args.office {
+        Some(o) => o.clone(),
+        None => default_office(&calendars, &process.regulation.region).with_context(|| {
+            format!(
+                "region `{}` has no office; pass --office",
+                process.regulation.region
+            )
+        })?,
+    };
+    let clock: OfficeClock = calendars.clock(Some(&office))?;
+    let scenario = Scenario {
+        channel: args.channel.clone(),
+        office: office.clone(),
+        start: args.start,
+        decisions: args.decisions.into_iter().collect::<BTreeMap<_, _>>(),
+        data: None,
+        documents_missing: args.documents_missing,
+        pace: match args.pace {
+            PaceArg::Due => Pace::Due,
+            PaceArg::Instant => Pace::Instant,
+        },
+    };
+    let sim = simulate::run(&process, &clock, &scenario)?;
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "regulation": process.id(),
+                "version": process.version(),
+                "channel": scenario.channel,
+                "office": office,
+                "events": sim.events,
+            }))?
+        ),
+        Format::Text => print!("{}", timeline(&sim.events, &clock)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The case belongs to the authority that decides it, so its deadlines run on the provider
+/// office's hours even when the application came in through an akim or a centre.
+fn default_office(calendars: &Calendars, region: &str) -> Option<String> {
+    calendars
+        .offices()
+        .find(|o| o.region == region && o.data.kind == OfficeKind::ProviderOffice)
+        .map(|o| o.data.id.clone())
+}
+
+fn timeline(events: &[Event], clock: &OfficeClock) -> String {
+    use std::fmt::Write as _;
+    let local = |t: DateTime<Utc>| clock.to_local(t).format("%a %Y-%m-%d %H:%M").to_string();
+    let mut out = String::new();
+    for e in events {
+        let what = match &e.kind {
+            EventKind::CaseStarted {
+                regulation,
+                channel,
+                registered_at,
+                deadline,
+                ..
+            } => format!(
+                "case started: {regulation} via {channel}; registered {}; statutory due {}",
+                local(*registered_at),
+                deadline
+                    .as_ref()
+                    .map_or("— (no term)".to_string(), |d| format!(
+                        "{} ({})",
+                        local(d.due),
+                        d.term
+                    ))
+            ),
+            EventKind::TaskOpened {
+                task,
+                step,
+                role,
+                deadline,
+            } => format!(
+                "task {task} opened: {step} [{role}]; due {}",
+                deadline.as_ref().map_or("—".to_string(), |d| format!(
+                    "{} ({})",
+                    local(d.due),
+                    d.term
+                ))
+            ),
+            EventKind::TaskCompleted { task, outcome, .. } => format!(
+                "task {task} completed by {}{}",
+                e.actor.user,
+                outcome
+                    .as_ref()
+                    .map(|o| format!(" → {o}"))
+                    .unwrap_or_default()
+            ),
+            EventKind::BranchTaken { step, next, .. } => format!("{step} → {next}"),
+            EventKind::DispatchQueued { step, release_at } => {
+                format!("{step}: waits for dispatch at {}", local(*release_at))
+            }
+            EventKind::DispatchReleased { step } => format!("{step}: dispatched"),
+            EventKind::DocumentsMissing { deadline, .. } => format!(
+                "documents missing: extended due {}",
+                deadline.as_ref().map_or("—".to_string(), |d| format!(
+                    "{} ({})",
+                    local(d.due),
+                    d.term
+                ))
+            ),
+            EventKind::DeadlineBreached { target, due, .. } => {
+                format!("BREACH {target:?}: due was {}", local(*due))
+            }
+            EventKind::CaseEnded { result, .. } => format!("case ended: {}", result.as_str()),
+            EventKind::TaskClaimed { .. } => continue,
+            other => other.name().replace('_', " "),
+        };
+        let _ = writeln!(out, "{}  {what}", local(e.at));
+    }
+    out
+}
