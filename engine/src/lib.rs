@@ -16,8 +16,6 @@ pub mod render;
 pub mod runtime;
 pub mod sample;
 pub mod schema;
-#[doc(hidden)]
-pub mod synthetic;
 pub mod text;
 pub mod validate;
 pub mod yaml;
