@@ -20,7 +20,12 @@ fn expectation(text: &str, file: &Path) -> Expectation {
     let expect = lines
         .next()
         .and_then(|l| l.strip_prefix("# expect: "))
-        .unwrap_or_else(|| panic!("{}: first line must be `# expect: CODE LINE:COL`", file.display()));
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: first line must be `# expect: CODE LINE:COL`",
+                file.display()
+            )
+        });
     let layer = lines
         .next()
         .and_then(|l| l.strip_prefix("# layer: "))
@@ -50,7 +55,10 @@ fn broken_files() -> Vec<PathBuf> {
 #[test]
 fn corpus_is_large_enough() {
     let n = broken_files().len();
-    assert!(n >= 30, "only {n} broken files; the corpus promises at least 30");
+    assert!(
+        n >= 30,
+        "only {n} broken files; the corpus promises at least 30"
+    );
 }
 
 #[test]
@@ -68,7 +76,11 @@ fn each_mistake_is_reported_with_its_code_at_its_place() {
     for file in broken_files() {
         let text = std::fs::read_to_string(&file).expect("read");
         let want = expectation(&text, &file);
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let report = validate::check_str(&text, &name, None);
         assert!(report.errors() > 0, "{name}: no error reported");
         let hit = report.diagnostics.iter().any(|d| {
@@ -103,11 +115,17 @@ fn schema_rejects_shape_mistakes_and_the_validator_the_rest() {
             "syntax" => assert!(parsed.is_err(), "{name}: should not parse"),
             "schema" => {
                 let (value, _) = parsed.unwrap_or_else(|d| panic!("{name}: {}", d.header()));
-                assert!(!load::schema_accepts(&value), "{name}: the schema should reject it");
+                assert!(
+                    !load::schema_accepts(&value),
+                    "{name}: the schema should reject it"
+                );
             }
             "semantic" => {
                 let (value, _) = parsed.unwrap_or_else(|d| panic!("{name}: {}", d.header()));
-                assert!(load::schema_accepts(&value), "{name}: the schema should accept it");
+                assert!(
+                    load::schema_accepts(&value),
+                    "{name}: the schema should accept it"
+                );
             }
             other => panic!("{name}: unknown layer {other}"),
         }
@@ -135,7 +153,11 @@ fn known() -> Known {
 #[test]
 fn every_bundled_regulation_validates_and_the_schema_accepts_it() {
     let files = validate::regulation_files(&[regulations_dir()]).expect("list");
-    assert!(files.len() >= 9, "expected the nine regulations, found {}", files.len());
+    assert!(
+        files.len() >= 9,
+        "expected the nine regulations, found {}",
+        files.len()
+    );
     let known = known();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
@@ -146,9 +168,18 @@ fn every_bundled_regulation_validates_and_the_schema_accepts_it() {
             .filter(|d| d.is_error())
             .map(|d| d.header())
             .collect();
-        assert!(errors.is_empty(), "{}:\n{}", file.display(), errors.join("\n"));
+        assert!(
+            errors.is_empty(),
+            "{}:\n{}",
+            file.display(),
+            errors.join("\n")
+        );
         let (value, _) = yaml::parse(&text, "x").expect("parses");
-        assert!(load::schema_accepts(&value), "{}: schema rejects it", file.display());
+        assert!(
+            load::schema_accepts(&value),
+            "{}: schema rejects it",
+            file.display()
+        );
         assert!(
             text.starts_with("# yaml-language-server: $schema=../schema/regulation.schema.json"),
             "{}: must start with the yaml-language-server schema line",

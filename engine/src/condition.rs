@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -20,6 +21,13 @@ impl fmt::Debug for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Condition").field(&self.source).finish()
     }
+}
+
+/// CEL's standard library, built once: `Context::default()` builds it afresh for every
+/// evaluation, which cost more than the evaluation itself when the linter walks every path.
+fn stdlib() -> Arc<cel::Env> {
+    static ENV: OnceLock<Arc<cel::Env>> = OnceLock::new();
+    Arc::clone(ENV.get_or_init(|| Arc::new(cel::Env::stdlib())))
 }
 
 /// Why a condition did not compile or evaluate.
@@ -90,11 +98,14 @@ impl Condition {
     }
 
     pub fn evaluate(&self, facts: &Facts<'_>) -> Result<bool, ConditionError> {
-        let mut ctx = cel::Context::default();
+        let mut ctx = cel::Context::with_env(stdlib());
         ctx.add_variable_from_value("channel", facts.channel.to_string());
         ctx.add_variable_from_value("documents_missing", facts.documents_missing);
         if self.variables.iter().any(|v| v == "data") {
-            let data = facts.data.cloned().unwrap_or(Value::Object(Default::default()));
+            let data = facts
+                .data
+                .cloned()
+                .unwrap_or(Value::Object(Default::default()));
             ctx.add_variable("data", data)
                 .map_err(|e| ConditionError::Evaluation(e.to_string()))?;
         }
@@ -134,7 +145,8 @@ mod tests {
 
     #[test]
     fn data_and_outcomes() {
-        let c = Condition::compile(r#"data.family_size > 3 && outcomes.review == "grant""#).unwrap();
+        let c =
+            Condition::compile(r#"data.family_size > 3 && outcomes.review == "grant""#).unwrap();
         assert!(!c.channel_only());
         let data = json!({"family_size": 5});
         let outcomes = BTreeMap::from([("review".to_string(), "grant".to_string())]);
@@ -154,7 +166,9 @@ mod tests {
             Err(ConditionError::Syntax(_))
         ));
         assert_eq!(
-            Condition::compile(r#"chanel == "x""#).unwrap_err().to_string(),
+            Condition::compile(r#"chanel == "x""#)
+                .unwrap_err()
+                .to_string(),
             "the condition uses `chanel`, which is not known; did you mean `channel`?"
         );
         let c = Condition::compile("data.size").unwrap();
@@ -164,6 +178,9 @@ mod tests {
             data: Some(&data),
             ..Facts::default()
         };
-        assert!(matches!(c.evaluate(&facts), Err(ConditionError::NotBoolean(_))));
+        assert!(matches!(
+            c.evaluate(&facts),
+            Err(ConditionError::NotBoolean(_))
+        ));
     }
 }

@@ -273,8 +273,13 @@ mod tests {
 
     #[test]
     fn renders_header_line_and_caret() {
-        let d = Diagnostic::new("reg.yaml", Code::E021, Location::new(2, 9), "unknown role `haed`")
-            .with_help("did you mean `head`?");
+        let d = Diagnostic::new(
+            "reg.yaml",
+            Code::E021,
+            Location::new(2, 9),
+            "unknown role `haed`",
+        )
+        .with_help("did you mean `head`?");
         let text = d.render(Some("id: x\n  role: haed\n"));
         assert_eq!(
             text,

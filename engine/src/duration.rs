@@ -292,7 +292,13 @@ mod tests {
         assert_eq!("2 hours".parse(), Ok(Term::hours(2)));
         assert_eq!("1 working day".parse(), Ok(Term::working_days(1)));
         assert_eq!("10 working  days".parse(), Ok(Term::working_days(10)));
-        assert!("10 Working Days".parse::<Term>().unwrap_err().to_string().contains("did you mean `working days`"));
+        assert!(
+            "10 Working Days"
+                .parse::<Term>()
+                .unwrap_err()
+                .to_string()
+                .contains("did you mean `working days`")
+        );
         assert_eq!("30 calendar days".parse(), Ok(Term::calendar_days(30)));
     }
 
@@ -361,6 +367,9 @@ mod tests {
     fn converts_to_working_minutes_for_comparison() {
         assert_eq!(Term::working_days(10).approx_working_minutes(480), 4800);
         assert_eq!(Term::hours(2).approx_working_minutes(480), 120);
-        assert_eq!(Term::calendar_days(30).approx_working_minutes(480), 22 * 480);
+        assert_eq!(
+            Term::calendar_days(30).approx_working_minutes(480),
+            22 * 480
+        );
     }
 }

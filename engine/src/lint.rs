@@ -86,7 +86,8 @@ impl Linter<'_> {
                 if let Some(pg) = &src.paragraph {
                     parts.push(format!("paragraph {pg}"));
                 }
-                (!parts.is_empty()).then(|| format!("{}: {}", self.p.step(s).id(), parts.join(", ")))
+                (!parts.is_empty())
+                    .then(|| format!("{}: {}", self.p.step(s).id(), parts.join(", ")))
             })
             .collect();
         if !sources.is_empty() {
@@ -141,18 +142,20 @@ impl Linter<'_> {
                         format_minutes(path.minutes, self.day),
                         ext.duration
                     );
-                    self.push(Code::W107, &format!("{base}/extended_term/duration"), false, msg)
-                        .notes = notes;
+                    self.push(
+                        Code::W107,
+                        &format!("{base}/extended_term/duration"),
+                        false,
+                        msg,
+                    )
+                    .notes = notes;
                 }
             }
             // W108: one step alone longer than the whole term.
-            let (all_paths, _) = paths::channel_paths(self.p, &channel.id, self.day, 1000);
-            let on_channel: HashSet<usize> =
-                all_paths.iter().flat_map(|p| p.steps.iter().copied()).collect();
-            let mut on_channel: Vec<usize> = on_channel.into_iter().collect();
-            on_channel.sort_unstable();
-            for s in on_channel {
-                let Some(d) = self.p.duration(s, &channel.id) else { continue };
+            for s in paths::channel_steps(self.p, &channel.id) {
+                let Some(d) = self.p.duration(s, &channel.id) else {
+                    continue;
+                };
                 if term_minutes(d, self.day) > limit {
                     let pointer = duration_pointer(self.p.step(s), s, &channel.id);
                     let msg = format!(
@@ -197,7 +200,13 @@ impl Linter<'_> {
     /// W103, W104, W105, W106.
     fn step_rules(&mut self) {
         let steps = self.p.regulation.steps.clone();
-        let channels: Vec<String> = self.p.regulation.channels.iter().map(|c| c.id.clone()).collect();
+        let channels: Vec<String> = self
+            .p
+            .regulation
+            .channels
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
         for (i, step) in steps.iter().enumerate() {
             let base = format!("/steps/{i}");
             match step {
@@ -212,9 +221,15 @@ impl Linter<'_> {
                             Code::W103,
                             &format!("{base}/id"),
                             false,
-                            format!("task `{}` has no duration (for {})", t.id, missing.join(", ")),
+                            format!(
+                                "task `{}` has no duration (for {})",
+                                t.id,
+                                missing.join(", ")
+                            ),
                         )
-                        .help = Some("give the time the paper allows, e.g. `duration: 1 working day`".into());
+                        .help = Some(
+                            "give the time the paper allows, e.g. `duration: 1 working day`".into(),
+                        );
                     }
                     self.reasons(&base, &t.outcomes);
                 }
@@ -251,7 +266,9 @@ impl Linter<'_> {
             if o.requires_reason {
                 continue;
             }
-            let Some(target) = self.p.step_index(&o.next) else { continue };
+            let Some(target) = self.p.step_index(&o.next) else {
+                continue;
+            };
             let ends = self.reachable_results(target);
             let negative = !ends.is_empty()
                 && ends
@@ -303,7 +320,9 @@ impl Linter<'_> {
                 channel: &c.id,
                 ..Default::default()
             };
-            conditions.iter().any(|cond| cond.evaluate(&facts) == Ok(true))
+            conditions
+                .iter()
+                .any(|cond| cond.evaluate(&facts) == Ok(true))
         })
     }
 }

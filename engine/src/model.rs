@@ -201,7 +201,9 @@ pub struct Counting {
 /// A JSON Schema (draft 2020-12) for data entered on a form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
-pub struct Form(#[schemars(with = "serde_json::Map<String, serde_json::Value>")] pub serde_json::Value);
+pub struct Form(
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")] pub serde_json::Value,
+);
 
 /// A step of the process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -184,9 +184,17 @@ pub fn channel_paths(
 /// [`longest_path_bound`] is used instead.
 pub fn longest_path(p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
     const EXACT_LIMIT: usize = 20_000;
+    // Every loop-free path is a simple path, so when they alone pass the limit the search would
+    // be cut short (unless choices on earlier outcomes prune it below the limit, which is when
+    // the bound is used a little early). Counting is linear; a search that reaches the limit
+    // before giving up costs seconds on a regulation of thousands of steps.
+    let acyclic = Acyclic::of(p, channel)?;
+    if acyclic.count_paths(p, EXACT_LIMIT + 1) > EXACT_LIMIT {
+        return acyclic.longest(p, channel, day_minutes);
+    }
     let (all, truncated) = channel_paths(p, channel, day_minutes, EXACT_LIMIT);
     if truncated {
-        return longest_path_bound(p, channel, day_minutes);
+        return acyclic.longest(p, channel, day_minutes);
     }
     all.into_iter()
         .max_by(|a, b| a.minutes.cmp(&b.minutes).then(b.steps.cmp(&a.steps)))
@@ -196,66 +204,112 @@ pub fn longest_path(p: &Process, channel: &str, day_minutes: u32) -> Option<Path
 /// edges (loops for rework) are dropped, then the longest path of the remaining acyclic graph
 /// is taken. Choices on earlier outcomes are not followed, so the path may be one no case takes.
 pub fn longest_path_bound(p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
-    let start = p.channel(channel).and_then(|c| p.step_index(&c.start))?;
-    let n = p.regulation.steps.len();
-    // DFS post-order over the channel's graph; an edge to a node still on the stack is a back edge.
-    let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-    let mut order = Vec::with_capacity(n);
-    let mut forward: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut stack: Vec<(usize, Vec<usize>, usize)> =
-        vec![(start, channel_successors(p, start, channel), 0)];
-    state[start] = 1;
-    while let Some((node, succ, i)) = stack.last_mut() {
-        if *i < succ.len() {
-            let t = succ[*i];
-            *i += 1;
-            match state[t] {
-                0 => {
-                    forward[*node].push(t);
-                    state[t] = 1;
-                    let next = channel_successors(p, t, channel);
-                    stack.push((t, next, 0));
+    Acyclic::of(p, channel)?.longest(p, channel, day_minutes)
+}
+
+/// The steps a case on `channel` can reach from the channel's start, in step order, with the
+/// choices on the channel decided (choices on data or outcomes keep every branch).
+pub fn channel_steps(p: &Process, channel: &str) -> Vec<usize> {
+    let mut steps = Acyclic::of(p, channel).map_or_else(Vec::new, |a| a.order);
+    steps.sort_unstable();
+    steps
+}
+
+/// A channel's graph with its loops cut: what DFS from the start reaches, with back edges
+/// (loops for rework) dropped.
+struct Acyclic {
+    start: usize,
+    /// The reachable steps in DFS post-order: every step after all the steps it leads to.
+    order: Vec<usize>,
+    /// Forward edges, by step index.
+    forward: Vec<Vec<usize>>,
+}
+
+impl Acyclic {
+    fn of(p: &Process, channel: &str) -> Option<Acyclic> {
+        let start = p.channel(channel).and_then(|c| p.step_index(&c.start))?;
+        let n = p.regulation.steps.len();
+        // An edge to a step still on the stack is a back edge.
+        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+        let mut order = Vec::with_capacity(n);
+        let mut forward: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut stack: Vec<(usize, Vec<usize>, usize)> =
+            vec![(start, channel_successors(p, start, channel), 0)];
+        state[start] = 1;
+        while let Some((node, succ, i)) = stack.last_mut() {
+            if *i < succ.len() {
+                let t = succ[*i];
+                *i += 1;
+                match state[t] {
+                    0 => {
+                        forward[*node].push(t);
+                        state[t] = 1;
+                        let next = channel_successors(p, t, channel);
+                        stack.push((t, next, 0));
+                    }
+                    2 => forward[*node].push(t),
+                    _ => {} // back edge: a loop for rework, not part of the paper's path
                 }
-                2 => forward[*node].push(t),
-                _ => {} // back edge: a loop for rework, not part of the paper's path
-            }
-        } else {
-            state[*node] = 2;
-            order.push(*node);
-            stack.pop();
-        }
-    }
-    // Reverse post-order is a topological order of the forward edges.
-    let mut best: Vec<Option<(u64, Option<usize>)>> = vec![None; n];
-    best[start] = Some((step_minutes(p, start, channel, day_minutes), None));
-    for &node in order.iter().rev() {
-        let Some((here, _)) = best[node] else {
-            continue;
-        };
-        for &t in &forward[node] {
-            let candidate = here + step_minutes(p, t, channel, day_minutes);
-            if best[t].is_none_or(|(m, _)| candidate > m) {
-                best[t] = Some((candidate, Some(node)));
+            } else {
+                state[*node] = 2;
+                order.push(*node);
+                stack.pop();
             }
         }
+        Some(Acyclic {
+            start,
+            order,
+            forward,
+        })
     }
-    let (end, (minutes, _)) = (0..n)
-        .filter(|&i| matches!(p.step(i), Step::End(_)))
-        .filter_map(|i| best[i].map(|b| (i, b)))
-        .max_by_key(|(i, (m, _))| (*m, std::cmp::Reverse(*i)))?;
-    let mut steps = vec![end];
-    let mut cur = end;
-    while let Some((_, Some(prev))) = best[cur] {
-        steps.push(prev);
-        cur = prev;
+
+    /// The number of paths from the start to an end, counted up to `cap`.
+    fn count_paths(&self, p: &Process, cap: usize) -> usize {
+        let mut count = vec![0usize; self.forward.len()];
+        for &node in &self.order {
+            let own = usize::from(matches!(p.step(node), Step::End(_)));
+            count[node] = self.forward[node]
+                .iter()
+                .fold(own, |sum, &t| sum.saturating_add(count[t]))
+                .min(cap);
+        }
+        count[self.start]
     }
-    steps.reverse();
-    let outcomes = vec![None; steps.len()];
-    Some(Path {
-        steps,
-        outcomes,
-        minutes,
-    })
+
+    fn longest(&self, p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
+        let n = self.forward.len();
+        // Reverse post-order is a topological order of the forward edges.
+        let mut best: Vec<Option<(u64, Option<usize>)>> = vec![None; n];
+        best[self.start] = Some((step_minutes(p, self.start, channel, day_minutes), None));
+        for &node in self.order.iter().rev() {
+            let Some((here, _)) = best[node] else {
+                continue;
+            };
+            for &t in &self.forward[node] {
+                let candidate = here + step_minutes(p, t, channel, day_minutes);
+                if best[t].is_none_or(|(m, _)| candidate > m) {
+                    best[t] = Some((candidate, Some(node)));
+                }
+            }
+        }
+        let (end, minutes) = (0..n)
+            .filter(|&i| matches!(p.step(i), Step::End(_)))
+            .filter_map(|i| best[i].map(|(m, _)| (i, m)))
+            .max_by_key(|&(i, m)| (m, std::cmp::Reverse(i)))?;
+        let mut steps = vec![end];
+        let mut cur = end;
+        while let Some((_, Some(prev))) = best[cur] {
+            steps.push(prev);
+            cur = prev;
+        }
+        steps.reverse();
+        let outcomes = vec![None; steps.len()];
+        Some(Path {
+            steps,
+            outcomes,
+            minutes,
+        })
+    }
 }
 
 /// "11 working days 45 min" for a number of working minutes.

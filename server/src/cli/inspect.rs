@@ -59,7 +59,11 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
             .map(|a| format!(", {a}"))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "valid from {}; region {}; calendar {}", reg.valid_from, reg.region, reg.calendar);
+    let _ = writeln!(
+        out,
+        "valid from {}; region {}; calendar {}",
+        reg.valid_from, reg.region, reg.calendar
+    );
     let _ = writeln!(out, "\nroles:");
     for r in &reg.roles {
         let kind = match r.kind {
@@ -75,12 +79,27 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
             .as_ref()
             .map(|t| format!("{} («{}»)", t.duration, t.text))
             .unwrap_or_else(|| "no statutory term".to_string());
-        let _ = writeln!(out, "  {:<12} {:<16} starts at {:<18} term {}", c.id, c.kind.as_str(), c.start, term);
+        let _ = writeln!(
+            out,
+            "  {:<12} {:<16} starts at {:<18} term {}",
+            c.id,
+            c.kind.as_str(),
+            c.start,
+            term
+        );
         if let Some(ext) = &c.extended_term {
-            let _ = writeln!(out, "  {:<12} extended term {} («{}»)", "", ext.duration, ext.text);
+            let _ = writeln!(
+                out,
+                "  {:<12} extended term {} («{}»)",
+                "", ext.duration, ext.text
+            );
         }
         if c.counting.receipt_and_issue_days_excluded {
-            let _ = writeln!(out, "  {:<12} the days of receipt and issue are not counted", "");
+            let _ = writeln!(
+                out,
+                "  {:<12} the days of receipt and issue are not counted",
+                ""
+            );
         }
     }
     let _ = writeln!(out, "\nsteps:");
@@ -109,7 +128,10 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
     for c in &reg.channels {
         let (list, truncated) = paths::channel_paths(p, &c.id, day, max_paths);
         let _ = writeln!(out, "\npaths on channel {} ({}):", c.id, list.len());
-        let limit = c.term.as_ref().map(|t| paths::term_minutes(t.duration, day));
+        let limit = c
+            .term
+            .as_ref()
+            .map(|t| paths::term_minutes(t.duration, day));
         for path in &list {
             let end = match p.step(*path.steps.last().unwrap_or(&0)) {
                 Step::End(e) => e.result.as_str(),

@@ -40,7 +40,8 @@ pub fn known_from(root: &Path) -> Option<Known> {
             .filter_map(|e| {
                 let p = e.path();
                 let ext = p.extension()?.to_str()?;
-                matches!(ext, "yaml" | "yml").then(|| p.file_stem()?.to_str().map(str::to_string))?
+                matches!(ext, "yaml" | "yml")
+                    .then(|| p.file_stem()?.to_str().map(str::to_string))?
             })
             .collect()
     };
@@ -57,7 +58,8 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{}: no such file or folder", p.display());
         }
     }
-    let files = validate::regulation_files(&args.paths).context("cannot list the regulation files")?;
+    let files =
+        validate::regulation_files(&args.paths).context("cannot list the regulation files")?;
     if files.is_empty() {
         anyhow::bail!("no regulation files (*.yaml) under the given paths");
     }
@@ -107,7 +109,11 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn plural(n: usize) -> &'static str {
