@@ -1,1 +1,100 @@
-//! Diagrams of a process (placeholder: being written).
+//! Diagrams of a process, drawn like the «схема функционального взаимодействия» of the paper
+//! regulations: one horizontal lane per role, time flowing left to right.
+//!
+//! - [`layout`] computes coordinates (lanes, steps, edge polylines) without any external
+//!   program; [`svg`] draws them. The same coordinates can serve a BPMN DI export and the web
+//!   interface's highlighting of a case's current step.
+//! - [`mermaid`] and [`dot`] write the same process as text for Mermaid and Graphviz, with the
+//!   roles as subgraphs, for documents and wikis.
+//!
+//! Conventions shared by all three: lanes are the roles in declaration order; a step without
+//! a role (a choice, split, join or end) sits in the lane of its first predecessor; columns
+//! are longest-path layers with rework loops set aside, and loops are drawn dashed; edge
+//! labels are the outcome names in the chosen language, a branch's condition, or «otherwise».
+//! With a channel, only the steps its cases can reach are drawn (choices on the channel alone
+//! decided) with that channel's durations; without one, every step with its default duration
+//! followed by the channel-specific ones. Output is deterministic: the same process and
+//! options give byte-identical text.
+
+mod dot;
+mod labels;
+mod layout;
+mod mermaid;
+mod order;
+mod route;
+mod svg;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+pub use layout::{EdgeLine, Lane, Layout, Node, Point, Rect, Shape, layout};
+
+use crate::compile::Process;
+use crate::text::Lang;
+
+/// What to draw and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The language of names and labels.
+    pub lang: Lang,
+    /// Draw only the steps this channel's cases can reach, with its durations.
+    pub channel: Option<String>,
+    /// Step ids to draw emphasised, e.g. the current step of a case. Unknown ids are ignored.
+    pub highlight: Vec<String>,
+}
+
+/// Options that do not fit the process.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("unknown channel `{channel}`; the channels are: {}", known.join(", "))]
+    UnknownChannel { channel: String, known: Vec<String> },
+}
+
+impl Options {
+    /// Checks the options against the process. Rendering does not need this (an unknown
+    /// channel simply reaches no steps) but a user who mistyped a channel deserves to know.
+    pub fn check(&self, process: &Process) -> Result<(), RenderError> {
+        match &self.channel {
+            Some(c) if process.channel(c).is_none() => Err(RenderError::UnknownChannel {
+                channel: c.clone(),
+                known: process
+                    .regulation
+                    .channels
+                    .iter()
+                    .map(|c| c.id.clone())
+                    .collect(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The swimlane diagram as a standalone SVG document.
+pub fn svg(process: &Process, options: &Options) -> String {
+    svg::write(process, &layout(process, options), options)
+}
+
+/// The process as a Mermaid `flowchart LR` with a subgraph per role.
+pub fn mermaid(process: &Process, options: &Options) -> String {
+    mermaid::write(&view::View::new(process, options), options)
+}
+
+/// The process as a Graphviz `digraph` with a `cluster_` subgraph per role.
+pub fn dot(process: &Process, options: &Options) -> String {
+    dot::write(&view::View::new(process, options), options)
+}
+
+/// The title line: the service's name, and the channel when one is chosen.
+fn title(process: &Process, options: &Options) -> String {
+    let mut title = process.regulation.title.get(options.lang).to_string();
+    if let Some(c) = &options.channel {
+        let name = process
+            .channel(c)
+            .and_then(|ch| ch.name.as_ref())
+            .map_or(c.as_str(), |n| n.get(options.lang));
+        title.push_str(" — ");
+        title.push_str(name);
+    }
+    title
+}
