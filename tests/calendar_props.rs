@@ -12,7 +12,13 @@ fn calendars() -> &'static Calendars {
     static CALS: OnceLock<Calendars> = OnceLock::new();
     CALS.get_or_init(|| {
         Calendars::load(&reglament_suite::regulations_dir()).unwrap_or_else(|e| {
-            panic!("{}", e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            panic!(
+                "{}",
+                e.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
         })
     })
 }
@@ -38,10 +44,16 @@ fn inside_open_hours(clock: &OfficeClock, at: DateTime<Utc>) -> bool {
     let Ok(info) = clock.day_info(local.date_naive()) else {
         return false;
     };
-    let minute = local.time().signed_duration_since(chrono::NaiveTime::MIN).num_seconds();
+    let minute = local
+        .time()
+        .signed_duration_since(chrono::NaiveTime::MIN)
+        .num_seconds();
     info.working
         && info.hours.iter().any(|r| {
-            let (s, e) = (i64::from(r.start.minutes()) * 60, i64::from(r.end.minutes()) * 60);
+            let (s, e) = (
+                i64::from(r.start.minutes()) * 60,
+                i64::from(r.end.minutes()) * 60,
+            );
             s < minute && minute <= e
         })
 }

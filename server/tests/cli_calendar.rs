@@ -181,7 +181,13 @@ fn analyst_mistakes_are_one_line_and_exit_2() {
         err,
         "error: unknown office `nko-aiyrtau-ozp`; did you mean `nko-aiyrtau-ozsp`?\n"
     );
-    let err = fails(&["due", "--from", "2030-01-10T10:00:00+05:00", "--term", "1 hour"]);
+    let err = fails(&[
+        "due",
+        "--from",
+        "2030-01-10T10:00:00+05:00",
+        "--term",
+        "1 hour",
+    ]);
     assert!(
         err.contains("2030-01-10 is outside the years the calendar `kz` covers (2012–2027)"),
         "{err}"

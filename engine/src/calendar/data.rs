@@ -290,7 +290,9 @@ pub enum PortalRegistration {
 }
 
 /// A day of the week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Weekday {
     Mon,
@@ -508,7 +510,19 @@ mod tests {
         let r = TimeRange::try_from("13:00-14:30".to_string()).unwrap();
         assert_eq!((r.start.0, r.end.0), (780, 870));
         assert_eq!(r.to_string(), "13:00-14:30");
-        assert!(YearSpan { from: 2013, to: None }.contains(2027));
-        assert!(!YearSpan { from: 2012, to: Some(2021) }.contains(2022));
+        assert!(
+            YearSpan {
+                from: 2013,
+                to: None
+            }
+            .contains(2027)
+        );
+        assert!(
+            !YearSpan {
+                from: 2012,
+                to: Some(2021)
+            }
+            .contains(2022)
+        );
     }
 }

@@ -190,10 +190,7 @@ impl WorkCalendar {
             }
             for (k, span) in hol.years.iter().enumerate() {
                 if span.to.is_some_and(|to| to < span.from) {
-                    errors.push(located.error(
-                        &format!("{hp}/years/{k}"),
-                        "`to` is before `from`",
-                    ));
+                    errors.push(located.error(&format!("{hp}/years/{k}"), "`to` is before `from`"));
                 }
             }
             let applies = |y: i32| hol.years.is_empty() || hol.years.iter().any(|s| s.contains(y));
@@ -277,10 +274,9 @@ impl WorkCalendar {
                 let Some(i) = index(d) else { continue };
                 if days[i].holiday != NONE {
                     let other = &data.holidays[days[i].holiday as usize].id;
-                    errors.push(located.error(
-                        &pointer,
-                        format!("{d} is already a day off as `{other}`"),
-                    ));
+                    errors.push(
+                        located.error(&pointer, format!("{d} is already a day off as `{other}`")),
+                    );
                     continue;
                 }
                 days[i].holiday = h as u32;
@@ -297,7 +293,8 @@ impl WorkCalendar {
         for (t, tr) in data.transfers.iter().enumerate() {
             let tp = format!("/transfers/{t}");
             if tr.day_off.is_none() && tr.work_day.is_none() {
-                errors.push(located.error(&tp, "a transfer needs a `day_off`, a `work_day` or both"));
+                errors
+                    .push(located.error(&tp, "a transfer needs a `day_off`, a `work_day` or both"));
                 continue;
             }
             for (field, d) in [("day_off", tr.day_off), ("work_day", tr.work_day)] {
@@ -329,7 +326,10 @@ impl WorkCalendar {
             if is_weekend(d) {
                 errors.push(located.error(
                     &format!("{tp}/day_off"),
-                    format!("{d} is a {}, already a day off", weekday_names(Weekday::from_chrono(d.weekday())).2),
+                    format!(
+                        "{d} is a {}, already a day off",
+                        weekday_names(Weekday::from_chrono(d.weekday())).2
+                    ),
                 ));
                 continue;
             }
@@ -501,7 +501,10 @@ impl WorkCalendar {
                     Text::new(
                         format!("{} ({wk}; демалыс {to} күніне ауыстырылды)", h.name.kk),
                         format!("{} ({wr}; выходной перенесён на {to})", h.name.ru),
-                        Some(&format!("{} (a {we}; the day off moves to {to})", h.name.get(crate::text::Lang::En))),
+                        Some(&format!(
+                            "{} (a {we}; the day off moves to {to})",
+                            h.name.get(crate::text::Lang::En)
+                        )),
                     )
                 } else {
                     h.name.clone()
@@ -514,16 +517,28 @@ impl WorkCalendar {
                     Text::new(
                         format!("{} ({wk}; ауыстырылмайды)", h.name.kk),
                         format!("{} ({wr}; не переносится)", h.name.ru),
-                        Some(&format!("{} (a {we}; religious days off are not moved)", h.name.get(crate::text::Lang::En))),
+                        Some(&format!(
+                            "{} (a {we}; religious days off are not moved)",
+                            h.name.get(crate::text::Lang::En)
+                        )),
                     )
                 }
             }
             (DayKind::MovedDayOff, Some(h), _) => {
                 let from = day(e.link);
                 Text::new(
-                    format!("Демалыс күні: {} ({from}) мерекесінен ауыстырылған", h.name.kk),
-                    format!("Выходной день: перенос с праздника «{}» ({from})", h.name.ru),
-                    Some(&format!("Day off moved from {} ({from})", h.name.get(crate::text::Lang::En))),
+                    format!(
+                        "Демалыс күні: {} ({from}) мерекесінен ауыстырылған",
+                        h.name.kk
+                    ),
+                    format!(
+                        "Выходной день: перенос с праздника «{}» ({from})",
+                        h.name.ru
+                    ),
+                    Some(&format!(
+                        "Day off moved from {} ({from})",
+                        h.name.get(crate::text::Lang::En)
+                    )),
                 )
             }
             (DayKind::TransferredDayOff, _, Some(t)) => match t.work_day {
@@ -542,7 +557,9 @@ impl WorkCalendar {
                 Some(o) => Text::new(
                     format!("Ауыстыру бойынша жұмыс күні ({wk}; демалыс {o})"),
                     format!("Рабочий день по переносу ({wr}; выходной {o})"),
-                    Some(&format!("Working day by transfer act (a {we}; day off on {o})")),
+                    Some(&format!(
+                        "Working day by transfer act (a {we}; day off on {o})"
+                    )),
                 ),
                 None => Text::new(
                     format!("Ауыстыру бойынша жұмыс күні ({wk})"),

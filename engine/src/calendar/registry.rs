@@ -68,9 +68,15 @@ impl Region {
     }
 
     /// The clock of schedule `schedule` on `national`.
-    pub fn clock(&self, schedule: &str, national: &WorkCalendar) -> Result<OfficeClock, CalendarError> {
-        let s = self.schedules.get(schedule).cloned().ok_or_else(|| CalendarError::UnknownSchedule {
-            id: schedule.to_string(),
+    pub fn clock(
+        &self,
+        schedule: &str,
+        national: &WorkCalendar,
+    ) -> Result<OfficeClock, CalendarError> {
+        let s = self.schedules.get(schedule).cloned().ok_or_else(|| {
+            CalendarError::UnknownSchedule {
+                id: schedule.to_string(),
+            }
         })?;
         OfficeClock::new(national, s, self.zone)
     }
@@ -91,7 +97,9 @@ pub fn offices_from_str(text: &str, file: &str) -> Result<Region, Vec<CalendarDi
             let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
             let hint = suggest(&data.time_zone, names)
                 .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| ": use an IANA name such as Asia/Almaty or Asia/Atyrau".to_string());
+                .unwrap_or_else(|| {
+                    ": use an IANA name such as Asia/Almaty or Asia/Atyrau".to_string()
+                });
             errors.push(located.error(
                 "/time_zone",
                 format!("unknown time zone `{}`{hint}", data.time_zone),
@@ -102,7 +110,10 @@ pub fn offices_from_str(text: &str, file: &str) -> Result<Region, Vec<CalendarDi
     let mut schedules = BTreeMap::new();
     for (id, s) in &data.schedules {
         let pointer = format!("/schedules/{}", yaml::escape(id));
-        schedules.insert(id.clone(), Schedule::compile(id, s, &located, &pointer, &mut errors));
+        schedules.insert(
+            id.clone(),
+            Schedule::compile(id, s, &located, &pointer, &mut errors),
+        );
     }
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, office) in data.offices.iter().enumerate() {
@@ -160,7 +171,11 @@ pub struct Calendars {
 
 fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, CalendarDiagnostic> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        CalendarDiagnostic::error(&dir.display().to_string(), (1, 1), format!("cannot read the folder: {e}"))
+        CalendarDiagnostic::error(
+            &dir.display().to_string(),
+            (1, 1),
+            format!("cannot read the folder: {e}"),
+        )
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -172,7 +187,9 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, CalendarDiagnostic> {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 impl Calendars {
@@ -188,12 +205,19 @@ impl Calendars {
                     match load_national(&path) {
                         Ok(cal) => {
                             if cal.id() != stem(&path) {
-                                let located = yaml::parse(&read(&path).unwrap_or_default(), &path.display().to_string());
+                                let located = yaml::parse(
+                                    &read(&path).unwrap_or_default(),
+                                    &path.display().to_string(),
+                                );
                                 let pos = located.map(|l| l.pos("/id")).unwrap_or((1, 1));
                                 errors.push(CalendarDiagnostic::error(
                                     &path.display().to_string(),
                                     pos,
-                                    format!("the id `{}` must match the file name `{}.yaml`", cal.id(), stem(&path)),
+                                    format!(
+                                        "the id `{}` must match the file name `{}.yaml`",
+                                        cal.id(),
+                                        stem(&path)
+                                    ),
                                 ));
                             }
                             warnings.extend(cal.warnings().iter().cloned());
@@ -235,11 +259,18 @@ impl Calendars {
             if region.id() != stem(&path) {
                 errors.push(region.located.error(
                     "/region",
-                    format!("the region `{}` must match the file name `{}.yaml`", region.id(), stem(&path)),
+                    format!(
+                        "the region `{}` must match the file name `{}.yaml`",
+                        region.id(),
+                        stem(&path)
+                    ),
                 ));
             }
             let Some(national) = nationals.get(&region.data.calendar) else {
-                if !errors.iter().any(|d: &CalendarDiagnostic| d.file.contains("calendars")) {
+                if !errors
+                    .iter()
+                    .any(|d: &CalendarDiagnostic| d.file.contains("calendars"))
+                {
                     let hint = suggest(&region.data.calendar, nationals.keys().map(String::as_str))
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
@@ -264,12 +295,17 @@ impl Calendars {
                 }
             }
             for (i, office) in region.data.offices.iter().enumerate() {
-                let Some(clock) = clocks.get(&office.schedule) else { continue };
+                let Some(clock) = clocks.get(&office.schedule) else {
+                    continue;
+                };
                 if let Some(prev) = offices.get(&office.id) {
                     let prev: &Office = prev;
                     errors.push(region.located.error(
                         &format!("/offices/{i}/id"),
-                        format!("the office id `{}` is already used in region `{}`", office.id, prev.region),
+                        format!(
+                            "the office id `{}` is already used in region `{}`",
+                            office.id, prev.region
+                        ),
                     ));
                     continue;
                 }
@@ -298,10 +334,13 @@ impl Calendars {
 
     /// A national calendar by id.
     pub fn national(&self, id: &str) -> Result<&WorkCalendar, CalendarError> {
-        self.nationals.get(id).ok_or_else(|| CalendarError::UnknownCalendar {
-            id: id.to_string(),
-            suggestion: suggest(id, self.nationals.keys().map(String::as_str)).map(str::to_string),
-        })
+        self.nationals
+            .get(id)
+            .ok_or_else(|| CalendarError::UnknownCalendar {
+                id: id.to_string(),
+                suggestion: suggest(id, self.nationals.keys().map(String::as_str))
+                    .map(str::to_string),
+            })
     }
 
     /// The standard schedule (Mon–Fri 09:00–18:00, lunch 13:00–14:00, Asia/Almaty) on the
@@ -312,10 +351,13 @@ impl Calendars {
 
     /// An office by id.
     pub fn office(&self, id: &str) -> Result<&Office, CalendarError> {
-        self.offices.get(id).ok_or_else(|| CalendarError::UnknownOffice {
-            id: id.to_string(),
-            suggestion: suggest(id, self.offices.keys().map(String::as_str)).map(str::to_string),
-        })
+        self.offices
+            .get(id)
+            .ok_or_else(|| CalendarError::UnknownOffice {
+                id: id.to_string(),
+                suggestion: suggest(id, self.offices.keys().map(String::as_str))
+                    .map(str::to_string),
+            })
     }
 
     /// The office's clock, or the standard clock without an office.

@@ -106,7 +106,10 @@ fn rule_intervals(rule: &HoursRule) -> Result<Vec<TimeRange>, (String, String)> 
     if rule.open >= rule.close {
         return Err((
             "close".to_string(),
-            format!("closing time {} is not after opening time {}", rule.close, rule.open),
+            format!(
+                "closing time {} is not after opening time {}",
+                rule.close, rule.open
+            ),
         ));
     }
     let mut breaks = rule.breaks.clone();
@@ -124,7 +127,10 @@ fn rule_intervals(rule: &HoursRule) -> Result<Vec<TimeRange>, (String, String)> 
         if b.start < rule.open || b.end > rule.close {
             return Err((
                 field,
-                format!("the break {b} is not inside the open hours {}-{}", rule.open, rule.close),
+                format!(
+                    "the break {b} is not inside the open hours {}-{}",
+                    rule.open, rule.close
+                ),
             ));
         }
         if b.start < cursor {

@@ -12,7 +12,10 @@ fn kz() -> WorkCalendar {
     national_from_str(KZ, "kz.yaml").unwrap_or_else(|e| {
         panic!(
             "{}",
-            e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     })
 }
@@ -45,7 +48,10 @@ fn classifies_days() {
     assert!(!off("2020-05-11") && off("2020-05-08"));
     let info = cal.day_info(d("2025-03-25")).unwrap();
     assert_eq!(info.kind, DayKind::MovedDayOff);
-    assert_eq!(info.reason.en.as_deref(), Some("Day off moved from Nauryz (2025-03-23)"));
+    assert_eq!(
+        info.reason.en.as_deref(),
+        Some("Day off moved from Nauryz (2025-03-23)")
+    );
     assert!(matches!(
         cal.is_working_day(d("2028-01-03")),
         Err(CalendarError::OutOfRange { .. })
@@ -70,10 +76,16 @@ fn counts_working_days_per_year_as_the_ministry() {
 fn standard_clock_basics() {
     let clock = OfficeClock::standard(&kz()).unwrap();
     // 60 minutes from 17:00 with close at 18:00 is 18:00 the same day.
-    let due = clock.add_working_minutes(t("2026-03-19T17:00:00+05:00"), 60).unwrap();
+    let due = clock
+        .add_working_minutes(t("2026-03-19T17:00:00+05:00"), 60)
+        .unwrap();
     assert_eq!(due, t("2026-03-19T18:00:00+05:00"));
     let due = clock
-        .due(t("2026-03-20T17:45:00+05:00"), Term::working_days(5), &Counting::default())
+        .due(
+            t("2026-03-20T17:45:00+05:00"),
+            Term::working_days(5),
+            &Counting::default(),
+        )
         .unwrap();
     // Fri 03-20; 03-23..25 are off (Nauryz and moved days): 26, 27, 30, 31, 04-01.
     assert_eq!(due.at, t("2026-04-01T18:00:00+05:00"));
@@ -82,7 +94,11 @@ fn standard_clock_basics() {
 
 #[test]
 fn unknown_keys_get_a_place_and_a_suggestion() {
-    let text = KZ.replacen("weekend: [sat, sun]", "weekend: [sat, sun]\nweekends: [sat]", 1);
+    let text = KZ.replacen(
+        "weekend: [sat, sun]",
+        "weekend: [sat, sun]\nweekends: [sat]",
+        1,
+    );
     let errs = national_from_str(&text, "kz.yaml").unwrap_err();
     assert_eq!(errs.len(), 1, "{errs:?}");
     let line = KZ.lines().position(|l| l.starts_with("weekend:")).unwrap() + 2;
@@ -96,21 +112,39 @@ fn unknown_keys_get_a_place_and_a_suggestion() {
 fn collects_several_mistakes() {
     let text = KZ
         .replacen("dates: [05-09]", "dates: [5-9]", 1)
-        .replacen("kind: religious\n    dates: [01-07]", "kind: religous\n    dates: [01-07]", 1)
+        .replacen(
+            "kind: religious\n    dates: [01-07]",
+            "kind: religous\n    dates: [01-07]",
+            1,
+        )
         .replacen("  - day_off: 2024-05-08", "  - day_of: 2024-05-08", 1);
     let errs = national_from_str(&text, "kz.yaml").unwrap_err();
     let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
     assert_eq!(errs.len(), 3, "{msgs:#?}");
-    assert!(msgs[0].contains("`religous` is not allowed here; did you mean `religious`?"), "{msgs:#?}");
-    assert!(msgs[1].contains("holidays[6].dates[0]: `5-9` is not valid: expected a month and day, MM-DD"), "{msgs:#?}");
-    assert!(msgs[2].contains("unknown key `day_of` in transfers[25]; did you mean `day_off`?"), "{msgs:#?}");
+    assert!(
+        msgs[0].contains("`religous` is not allowed here; did you mean `religious`?"),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs[1]
+            .contains("holidays[6].dates[0]: `5-9` is not valid: expected a month and day, MM-DD"),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs[2].contains("unknown key `day_of` in transfers[25]; did you mean `day_off`?"),
+        "{msgs:#?}"
+    );
 }
 
 #[test]
 fn semantic_mistakes_are_placed() {
     let text = KZ.replacen("  - day_off: 2024-05-08", "  - day_off: 2024-05-09", 1);
     let errs = national_from_str(&text, "kz.yaml").unwrap_err();
-    let line = KZ.lines().position(|l| l == "  - day_off: 2024-05-08").unwrap() + 1;
+    let line = KZ
+        .lines()
+        .position(|l| l == "  - day_off: 2024-05-08")
+        .unwrap()
+        + 1;
     assert_eq!(
         errs[0].to_string(),
         format!("kz.yaml:{line}:14: error: 2024-05-09 is already a day off as `victory-day`")
@@ -119,7 +153,12 @@ fn semantic_mistakes_are_placed() {
     let end = start + KZ[start..].find("\n\ntransfers:").unwrap();
     let text = format!("{}{}", &KZ[..start], &KZ[end + 1..]);
     let errs = national_from_str(&text, "kz.yaml").unwrap_err();
-    assert!(errs[0].message.contains("`kurban-ait` has no date for 2027"), "{errs:?}");
+    assert!(
+        errs[0]
+            .message
+            .contains("`kurban-ait` has no date for 2027"),
+        "{errs:?}"
+    );
 }
 
 fn registry() -> Calendars {
@@ -127,7 +166,10 @@ fn registry() -> Calendars {
     Calendars::load(&root).unwrap_or_else(|e| {
         panic!(
             "{}",
-            e.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     })
 }
@@ -135,7 +177,12 @@ fn registry() -> Calendars {
 #[test]
 fn the_bundled_offices_load() {
     let cals = registry();
-    assert_eq!(cals.offices().filter(|o| o.region == "north-kazakhstan").count(), 18);
+    assert_eq!(
+        cals.offices()
+            .filter(|o| o.region == "north-kazakhstan")
+            .count(),
+        18
+    );
     assert_eq!(cals.offices().filter(|o| o.region == "atyrau").count(), 18);
     let aiyrtau = cals.office("nko-aiyrtau-ozsp").unwrap();
     assert_eq!(aiyrtau.clock.zone(), chrono_tz::Asia::Almaty);
@@ -158,11 +205,24 @@ fn offices_mistakes_are_placed() {
     let text = include_str!("../../../regulations/offices/atyrau.yaml")
         .replacen("time_zone: Asia/Atyrau", "time_zone: Asia/Atyrao", 1)
         .replacen("    schedule: ozsp\n", "    schedule: ozps\n", 1)
-        .replacen("breaks: [\"13:00-14:00\"]", "breaks: [\"12:00-14:00\", \"13:00-13:30\"]", 1);
+        .replacen(
+            "breaks: [\"13:00-14:00\"]",
+            "breaks: [\"12:00-14:00\", \"13:00-13:30\"]",
+            1,
+        );
     let errs = offices_from_str(&text, "atyrau.yaml").unwrap_err();
     let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
     assert_eq!(msgs.len(), 3, "{msgs:#?}");
-    assert!(msgs[0].contains("unknown time zone `Asia/Atyrao`; did you mean `Asia/Atyrau`?"), "{msgs:#?}");
-    assert!(msgs[1].contains("the break 13:00-13:30 overlaps another break"), "{msgs:#?}");
-    assert!(msgs[2].contains("unknown schedule `ozps`; did you mean `ozsp`?"), "{msgs:#?}");
+    assert!(
+        msgs[0].contains("unknown time zone `Asia/Atyrao`; did you mean `Asia/Atyrau`?"),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs[1].contains("the break 13:00-13:30 overlaps another break"),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs[2].contains("unknown schedule `ozps`; did you mean `ozsp`?"),
+        "{msgs:#?}"
+    );
 }

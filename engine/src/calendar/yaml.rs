@@ -285,7 +285,10 @@ pub fn check_schema(located: &Located, schema: &Value) -> Vec<CalendarDiagnostic
         let pointer = err.instance_path().to_string();
         let path = human_path(&pointer);
         let schema_segments = segments(err.schema_path());
-        let parent_schema = resolve(schema, &schema_segments[..schema_segments.len().saturating_sub(1)]);
+        let parent_schema = resolve(
+            schema,
+            &schema_segments[..schema_segments.len().saturating_sub(1)],
+        );
         use jsonschema::error::ValidationErrorKind as K;
         match err.kind() {
             K::AdditionalProperties { unexpected } => {
@@ -315,12 +318,11 @@ pub fn check_schema(located: &Located, schema: &Value) -> Vec<CalendarDiagnostic
             }
             K::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                out.push(located.error(
-                    &pointer,
-                    format!("{path}: the key `{name}` is missing"),
-                ));
+                out.push(located.error(&pointer, format!("{path}: the key `{name}` is missing")));
             }
-            K::Enum { .. } | K::OneOfNotValid { .. } if !choices(err.kind(), parent_schema).is_empty() => {
+            K::Enum { .. } | K::OneOfNotValid { .. }
+                if !choices(err.kind(), parent_schema).is_empty() =>
+            {
                 let opts = choices(err.kind(), parent_schema);
                 let given = err.instance().as_str().unwrap_or_default().to_string();
                 let hint = match suggest(&given, opts.iter().map(String::as_str)) {
@@ -329,15 +331,21 @@ pub fn check_schema(located: &Located, schema: &Value) -> Vec<CalendarDiagnostic
                 };
                 out.push(located.error(
                     &pointer,
-                    format!("{path}: {} is not allowed here; {hint}", describe(err.instance())),
+                    format!(
+                        "{path}: {} is not allowed here; {hint}",
+                        describe(err.instance())
+                    ),
                 ));
             }
             K::Pattern { .. } | K::Format { .. } => {
-                let what = resolve(schema, &schema_segments[..schema_segments.len().saturating_sub(1)])
-                    .and_then(|s| s.get("description"))
-                    .and_then(Value::as_str)
-                    .map(|d| format!(": expected {}", lower_first(d)))
-                    .unwrap_or_else(|| format!(": {err}"));
+                let what = resolve(
+                    schema,
+                    &schema_segments[..schema_segments.len().saturating_sub(1)],
+                )
+                .and_then(|s| s.get("description"))
+                .and_then(Value::as_str)
+                .map(|d| format!(": expected {}", lower_first(d)))
+                .unwrap_or_else(|| format!(": {err}"));
                 out.push(located.error(
                     &pointer,
                     format!("{path}: {} is not valid{what}", describe(err.instance())),
@@ -374,13 +382,20 @@ fn choices(kind: &jsonschema::error::ValidationErrorKind, parent: Option<&Value>
     use jsonschema::error::ValidationErrorKind as K;
     let strings = |a: &Value| -> Vec<String> {
         a.as_array()
-            .map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|o| o.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     match kind {
         K::Enum { options } => strings(options),
         K::OneOfNotValid { .. } => {
-            let Some(alts) = parent.and_then(|p| p.get("oneOf")).and_then(Value::as_array) else {
+            let Some(alts) = parent
+                .and_then(|p| p.get("oneOf"))
+                .and_then(Value::as_array)
+            else {
                 return Vec::new();
             };
             let mut out = Vec::new();
