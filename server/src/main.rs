@@ -24,6 +24,8 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// Print a regulation's roles, channels, steps and, per channel, each path with its time.
     Inspect(cli::inspect::InspectArgs),
+    /// Draw the process: an SVG swimlane diagram (a lane per role), or Mermaid or DOT text.
+    Render(cli::render::RenderArgs),
     /// Run one case in memory with simulated time and print its dates.
     Simulate(cli::simulate::SimulateArgs),
     /// Working-time calendar: due instants, elapsed working time, the list of days.
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
         Command::Inspect(args) => cli::inspect::run(args),
+        Command::Render(args) => cli::render::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
     };

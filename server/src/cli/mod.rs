@@ -3,5 +3,6 @@
 pub mod calendar;
 pub mod find;
 pub mod inspect;
+pub mod render;
 pub mod simulate;
 pub mod validate;

@@ -1,0 +1,77 @@
+//! `reglament render ID`: the process as a swimlane diagram (SVG, drawn in-process), or as
+//! Mermaid or Graphviz DOT text for documents and wikis.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use reglament_engine::render::{self, Options};
+use reglament_engine::text::Lang;
+use reglament_engine::validate;
+
+use super::find::find_regulation;
+use super::inspect::parse_lang;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A standalone SVG swimlane diagram.
+    Svg,
+    /// A Mermaid `flowchart LR` with a subgraph per role.
+    Mermaid,
+    /// A Graphviz `digraph` with a cluster per role.
+    Dot,
+}
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    /// The regulation's id (or a path to its file).
+    pub id: String,
+    #[arg(long, value_enum, default_value = "svg")]
+    pub format: Format,
+    /// Draw only the steps this channel's cases can reach, with its durations.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Language of names and labels.
+    #[arg(long, value_parser = parse_lang, default_value = "ru")]
+    pub lang: Lang,
+    /// A step to emphasise (may be repeated).
+    #[arg(long = "highlight", value_name = "STEP")]
+    pub highlight: Vec<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    pub root: PathBuf,
+}
+
+pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
+    let path = find_regulation(&args.root, &args.id)?;
+    let report = validate::check_file(&path, None);
+    let Some(process) = report.process else {
+        for d in &report.diagnostics {
+            eprintln!("{}", d.render(report.source.as_deref()));
+        }
+        return Ok(ExitCode::from(1));
+    };
+    let options = Options {
+        lang: args.lang,
+        channel: args.channel,
+        highlight: args.highlight,
+    };
+    options.check(&process)?;
+    let text = match args.format {
+        Format::Svg => render::svg(&process, &options),
+        Format::Mermaid => render::mermaid(&process, &options),
+        Format::Dot => render::dot(&process, &options),
+    };
+    match &args.output {
+        Some(file) => std::fs::write(file, text)
+            .with_context(|| format!("cannot write {}", file.display()))?,
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("cannot write to standard output")?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
