@@ -60,6 +60,11 @@ pub struct Process {
     application_form: Option<jsonschema::Validator>,
     /// SHA-256 of the regulation's canonical JSON: the identity a case is pinned to.
     pub digest: String,
+    /// Ways on from each step in declaration order, kept ready for the runtime's hot path.
+    succ: Vec<Vec<(Edge, usize)>>,
+    /// Step ids and roles as shared strings, so events name them without allocating.
+    ids: Vec<Arc<str>>,
+    roles: Vec<Option<Arc<str>>>,
 }
 
 /// A reference that does not resolve; [`crate::validate`] reports these with places first,
@@ -144,8 +149,27 @@ impl Process {
                 conditions.insert(i, compiled);
             }
         }
+        let succ: Vec<Vec<(Edge, usize)>> = regulation
+            .steps
+            .iter()
+            .map(|step| {
+                successors(step)
+                    .into_iter()
+                    .filter_map(|(edge, target)| Some((edge, *by_id.get(target)?)))
+                    .collect()
+            })
+            .collect();
+        let ids = regulation.steps.iter().map(|s| Arc::from(s.id())).collect();
+        let roles = regulation
+            .steps
+            .iter()
+            .map(|s| s.role().map(Arc::from))
+            .collect();
         let mut process = Process {
             digest: digest(&regulation),
+            succ,
+            ids,
+            roles,
             regulation,
             graph,
             nodes,
@@ -200,16 +224,31 @@ impl Process {
         out.into_iter().map(|(_, e, t)| (e, t)).collect()
     }
 
+    /// Outgoing edges of a step in declaration order, without allocating.
+    pub fn ways_on(&self, step: usize) -> &[(Edge, usize)] {
+        self.succ.get(step).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The step's id as a shared string.
+    pub fn step_id(&self, step: usize) -> &Arc<str> {
+        &self.ids[step]
+    }
+
+    /// The step's role as a shared string (tasks, system steps and dispatches have one).
+    pub fn step_role(&self, step: usize) -> Option<&Arc<str>> {
+        self.roles.get(step).and_then(Option::as_ref)
+    }
+
     /// The target of a step's outcome (or of its single `next` when `outcome` is `None`).
     pub fn follow(&self, step: usize, outcome: Option<&str>) -> Option<usize> {
-        self.next_steps(step)
-            .into_iter()
+        self.ways_on(step)
+            .iter()
             .find(|(edge, _)| match (edge, outcome) {
                 (Edge::Outcome(o), Some(want)) => o == want,
                 (Edge::Next, None) => true,
                 _ => false,
             })
-            .map(|(_, t)| t)
+            .map(|(_, t)| *t)
     }
 
     /// The compiled form of a task step, if it has one.

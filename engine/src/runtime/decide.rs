@@ -468,7 +468,7 @@ impl<'a> Plan<'a> {
     }
 
     fn step_name(&self, step: usize) -> Arc<str> {
-        Arc::from(self.p.step(step).id())
+        self.p.step_id(step).clone()
     }
 
     fn complete(
@@ -585,7 +585,7 @@ impl<'a> Plan<'a> {
                         step: self.step_name(s),
                     });
                     let mut targets: Vec<usize> =
-                        self.p.next_steps(s).into_iter().map(|(_, t)| t).collect();
+                        self.p.ways_on(s).iter().map(|(_, t)| *t).collect();
                     // Paths are taken in declaration order: the work list pops from the back.
                     targets.reverse();
                     work.extend(targets);
@@ -630,8 +630,11 @@ impl<'a> Plan<'a> {
     }
 
     fn open(&mut self, s: usize) -> Result<(), CommandError> {
-        let step = self.p.step(s);
-        let role: Arc<str> = Arc::from(step.role().unwrap_or_default());
+        let role: Arc<str> = self
+            .p
+            .step_role(s)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""));
         let deadline = match self.p.duration(s, self.channel) {
             Some(term) => Some(deadline(
                 self.ctx.clock,
@@ -671,7 +674,8 @@ impl<'a> Plan<'a> {
             documents_missing: self.state.is_some_and(|st| st.documents_missing),
         };
         let mut default = None;
-        for (edge, target) in self.p.next_steps(s) {
+        for (edge, target) in self.p.ways_on(s) {
+            let target = *target;
             match edge {
                 crate::compile::Edge::Branch(i) => {
                     let holds = conditions

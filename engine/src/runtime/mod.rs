@@ -19,4 +19,6 @@ pub use event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskI
 pub use state::{CaseState, CaseStatus, FoldError, Task, TaskStatus};
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
