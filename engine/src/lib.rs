@@ -16,6 +16,7 @@ pub mod render;
 pub mod runtime;
 pub mod sample;
 pub mod schema;
+pub mod store;
 pub mod text;
 pub mod validate;
 pub mod yaml;
