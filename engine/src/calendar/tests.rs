@@ -226,3 +226,15 @@ fn offices_mistakes_are_placed() {
         "{msgs:#?}"
     );
 }
+
+#[test]
+fn shared_types_are_send_sync_and_cheap_to_clone() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<WorkCalendar>();
+    check::<OfficeClock>();
+    check::<Calendars>();
+    check::<Due>();
+    let clock = OfficeClock::standard(&kz()).unwrap();
+    let copy = clock.clone();
+    assert_eq!(copy.version(), clock.version());
+}
