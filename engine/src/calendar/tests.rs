@@ -238,3 +238,43 @@ fn shared_types_are_send_sync_and_cheap_to_clone() {
     let copy = clock.clone();
     assert_eq!(copy.version(), clock.version());
 }
+
+#[test]
+fn bad_values_are_worded_for_analysts() {
+    let text = KZ
+        .replacen("  - day_off: 2024-05-08", "  - day_off: 2024-13-08", 1)
+        .replacen("  first_year: 2012", "  first_year: twenty-twelve", 1)
+        .replacen("dates: [07-06]", "dates: [02-30]", 1);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    let msgs: Vec<String> = errs.iter().map(|e| e.message.clone()).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    assert_eq!(
+        msgs[0],
+        "covers.first_year: `twenty-twelve` should be a whole number"
+    );
+    assert!(
+        msgs[1].starts_with("transfers[25].day_off: `2024-13-08` is not valid"),
+        "{msgs:#?}"
+    );
+    // What the schema cannot say is caught when the data is read, still with a place.
+    let text = KZ.replacen("dates: [07-06]", "dates: [02-30]", 1);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    let line = KZ
+        .lines()
+        .position(|l| l.contains("dates: [07-06]"))
+        .unwrap()
+        + 1;
+    assert_eq!((errs[0].line, errs[0].column), (line, 13), "{errs:?}");
+    assert!(
+        errs[0]
+            .message
+            .contains("`02-30`: there is no such day in the year"),
+        "{errs:?}"
+    );
+    let missing = load_national(std::path::Path::new("/nonexistent/kz.yaml")).unwrap_err();
+    assert!(
+        missing[0]
+            .to_string()
+            .starts_with("/nonexistent/kz.yaml:1:1: error: cannot read the file")
+    );
+}
