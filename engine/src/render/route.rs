@@ -73,19 +73,11 @@ pub(super) fn plan(view: &View, nodes: &[Node], lanes: &[Lane], first_row: &[usi
     let (out, inn) = ports(view, nodes, lanes);
 
     let row = |n: usize| first_row[nodes[n].lane] + nodes[n].slot;
-    let rows = first_row.last().map_or(0, |f| {
-        f + nodes
-            .iter()
-            .filter(|n| first_row[n.lane] == *f)
-            .map(|n| n.slot + 1)
-            .max()
-            .unwrap_or(0)
-    });
-    let mut occupied: Vec<Vec<usize>> = vec![Vec::new(); rows.max(1)];
+    let rows = (0..nodes.len()).map(|n| row(n) + 1).max().unwrap_or(0);
+    // The columns taken in each row, to tell whether a horizontal run along it is free.
+    let mut occupied: Vec<Vec<usize>> = vec![Vec::new(); rows];
     for (n, node) in nodes.iter().enumerate() {
-        if let Some(r) = occupied.get_mut(row(n)) {
-            r.push(node.rank);
-        }
+        occupied[row(n)].push(node.rank);
     }
     for r in &mut occupied {
         r.sort_unstable();
