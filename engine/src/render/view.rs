@@ -178,6 +178,8 @@ impl<'p> View<'p> {
         self.topo = post;
     }
 
+    /// Longest-path layering. Reversing a back edge would only ask its source to stand right
+    /// of its target, an ancestor it already follows, so leaving loops out is the same.
     fn rank_nodes(&mut self) {
         let mut rank = vec![0usize; self.len()];
         for &node in &self.topo {
