@@ -171,8 +171,15 @@ fn matches_python_holidays_2019_2027_or_explains_why() {
         .arg(&script)
         .args(["2019", "2027"])
         .output();
+    // In CI the oracle is installed by .ci/calendar-oracle.sh: a skip there would hide a failure.
+    let must_run = std::env::var("REGLAMENT_CI").is_ok_and(|v| v == "1");
     let output = match output {
         Ok(o) if o.status.success() => o,
+        Ok(o) if must_run => panic!(
+            "REGLAMENT_CI=1 but the oracle did not run: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) if must_run => panic!("REGLAMENT_CI=1 but python3 did not run: {e}"),
         Ok(o) => {
             eprintln!(
                 "\n*** SKIPPED: python holidays not installed ({}) — run .ci/calendar-oracle.sh ***\n",

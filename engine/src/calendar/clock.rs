@@ -369,6 +369,31 @@ impl OfficeClock {
         term: Term,
         counting: &Counting,
     ) -> Result<Due, CalendarError> {
+        let (at, registered_at) = self.due_parts(from, term, counting)?;
+        Ok(Due {
+            at,
+            registered_at,
+            calendar_version: self.inner.version.clone(),
+        })
+    }
+
+    /// The due instant alone, as [`OfficeClock::due`] computes it: for the engine's hot path,
+    /// which records the version once per case rather than once per deadline.
+    pub fn due_at(
+        &self,
+        from: DateTime<Utc>,
+        term: Term,
+        counting: &Counting,
+    ) -> Result<DateTime<Utc>, CalendarError> {
+        Ok(self.due_parts(from, term, counting)?.0)
+    }
+
+    fn due_parts(
+        &self,
+        from: DateTime<Utc>,
+        term: Term,
+        counting: &Counting,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), CalendarError> {
         let registered_at = self.registration_instant(from)?;
         let extra = u32::from(counting.receipt_and_issue_days_excluded);
         let at = match term.unit {
@@ -394,11 +419,7 @@ impl OfficeClock {
                 self.close_of_working_day(rank)?
             }
         };
-        Ok(Due {
-            at,
-            registered_at,
-            calendar_version: self.inner.version.clone(),
-        })
+        Ok((at, registered_at))
     }
 
     /// Closing time of the office's working day number `rank` (0-based) in the covered years.

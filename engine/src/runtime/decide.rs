@@ -333,15 +333,15 @@ fn deadline(
     counting: &Counting,
     version: &Arc<str>,
 ) -> Result<Deadline, CommandError> {
-    let due = clock.due(from, term, counting)?;
-    // The same Arc for every deadline of the case: no allocation per task.
-    let calendar_version = if *due.calendar_version == **version {
+    // The clock is the case's pinned one, so its version is the case's: share the Arc rather
+    // than allocating a copy per deadline.
+    let calendar_version = if clock.version() == &**version {
         version.clone()
     } else {
-        Arc::from(due.calendar_version.as_str())
+        Arc::from(clock.version())
     };
     Ok(Deadline {
-        due: due.at,
+        due: clock.due_at(from, term, counting)?,
         term,
         calendar_version,
     })

@@ -64,7 +64,10 @@ fn check_invariants(e: &Engine, id: &CaseId, log: &[Event]) {
     let mut seen = HashSet::new();
     for ev in log {
         if let EventKind::DeadlineBreached { target, due, .. } = &ev.kind {
-            assert!(seen.insert((*target, *due)), "breach of {target:?} due {due} emitted twice");
+            assert!(
+                seen.insert((*target, *due)),
+                "breach of {target:?} due {due} emitted twice"
+            );
         }
     }
 }
