@@ -3,6 +3,7 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map of modules and the data flow.
 
+pub mod audit;
 pub mod calendar;
 pub mod compile;
 pub mod condition;

@@ -85,6 +85,7 @@ pub mod clocks;
 pub mod migrate;
 mod postgres;
 pub mod rows;
+pub mod scan;
 mod service;
 mod sqlite;
 pub mod verify;
