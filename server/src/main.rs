@@ -31,6 +31,14 @@ enum Command {
     /// Working-time calendar: due instants, elapsed working time, the list of days.
     #[command(subcommand)]
     Calendar(cli::calendar::CalendarCommand),
+    /// Run the HTTP server: the API, the bundled regulations, the timer that fires deadlines.
+    Serve(cli::serve::ServeArgs),
+    /// Manage accounts: add, list, disable, enable, set a password.
+    #[command(subcommand)]
+    User(cli::user::UserCommand),
+    /// Manage API tokens: create, list, revoke.
+    #[command(subcommand)]
+    Token(cli::token::TokenCommand),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +49,9 @@ fn main() -> ExitCode {
         Command::Render(args) => cli::render::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::User(cmd) => cli::user::run(cmd),
+        Command::Token(cmd) => cli::token::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -12,16 +12,25 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// (version, description, SQLite text, PostgreSQL text). Versions only ever grow; a released
 /// migration is never edited (sqlx refuses a changed checksum).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "store",
-    include_str!("../../migrations/sqlite/0001_store.sql"),
-    include_str!("../../migrations/postgres/0001_store.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "store",
+        include_str!("../../migrations/sqlite/0001_store.sql"),
+        include_str!("../../migrations/postgres/0001_store.sql"),
+    ),
+    // The server's accounts (users, tokens, sessions, login attempts, idempotency keys).
+    (
+        10,
+        "accounts",
+        include_str!("../../migrations/sqlite/0010_accounts.sql"),
+        include_str!("../../migrations/postgres/0010_accounts.sql"),
+    ),
+];
 
 /// The files, for the test that compares them with the folders.
 #[cfg(test)]
-const FILES: &[&str] = &["0001_store.sql"];
+const FILES: &[&str] = &["0001_store.sql", "0010_accounts.sql"];
 
 fn migrator(pick: impl Fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
     let migrations = MIGRATIONS

@@ -80,6 +80,7 @@
 
 #[macro_use]
 mod shared;
+pub mod accounts;
 pub mod canonical;
 pub mod clocks;
 pub mod migrate;

@@ -1,0 +1,283 @@
+//! The API's request and response bodies. They mirror the engine's views but are the API's
+//! own, so that the OpenAPI document describes exactly what goes over the wire.
+
+use chrono::{DateTime, Utc};
+use reglament_engine::calendar::OfficeClock;
+use reglament_engine::compile::Process;
+use reglament_engine::store::{CaseView, StoredEvent, TaskView};
+use reglament_engine::text::Text;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::task_id;
+
+/// A name in the three languages (English may be missing).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TextDto {
+    pub kk: String,
+    pub ru: String,
+    pub en: Option<String>,
+}
+
+impl From<&Text> for TextDto {
+    fn from(t: &Text) -> Self {
+        TextDto {
+            kk: t.kk.clone(),
+            ru: t.ru.clone(),
+            en: t.en.clone(),
+        }
+    }
+}
+
+/// Who acted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActorDto {
+    pub user: String,
+    pub role: String,
+}
+
+/// One event of a case's log with its place in the hash chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventDto {
+    /// 1, 2, 3, … within the case.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// `case_started`, `task_opened`, `task_completed`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub actor: ActorDto,
+    /// The event as recorded (the hashed record's `event`), with `at`, `actor`, `type` and
+    /// the fields of its type.
+    #[schema(value_type = Object)]
+    pub event: Value,
+    /// SHA-256 of the previous event's record (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 of this event's record (see docs/hash-chain.md).
+    pub hash: String,
+}
+
+impl From<&StoredEvent> for EventDto {
+    fn from(e: &StoredEvent) -> Self {
+        EventDto {
+            seq: e.seq,
+            at: e.event.at,
+            kind: e.event.kind.name().to_string(),
+            actor: ActorDto {
+                user: e.event.actor.user.to_string(),
+                role: e.event.actor.role.to_string(),
+            },
+            event: serde_json::to_value(&e.event).unwrap_or(Value::Null),
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+/// What a command did: the events it appended (none when it changed nothing, e.g. a second
+/// claim by the same user).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommandResultDto {
+    pub case: String,
+    pub events: Vec<EventDto>,
+}
+
+impl CommandResultDto {
+    pub fn new(case: &str, events: &[StoredEvent]) -> Self {
+        CommandResultDto {
+            case: case.to_string(),
+            events: events.iter().map(EventDto::from).collect(),
+        }
+    }
+}
+
+/// Working time from `now` to `due` on the office's calendar, in minutes; negative when the
+/// due instant has passed.
+pub fn working_minutes_left(
+    clock: Option<&OfficeClock>,
+    now: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+) -> Option<i64> {
+    clock?.elapsed_minutes(now, due?).ok()
+}
+
+/// A task of a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskDto {
+    /// `<case>:<task>`, for `/api/v1/tasks/{id}/…`.
+    pub id: String,
+    pub task: u32,
+    pub step: String,
+    pub step_name: Option<TextDto>,
+    pub role: String,
+    /// `open`, `claimed`, `completed` or `cancelled`.
+    pub status: String,
+    pub claimed_by: Option<String>,
+    pub assigned_to: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub due: Option<DateTime<Utc>>,
+    pub breached: bool,
+    /// For an open task: working time left until its due instant (negative: overdue).
+    pub working_minutes_left: Option<i64>,
+    pub outcome: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<String>,
+}
+
+/// A case as it stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseDto {
+    pub id: String,
+    pub regulation: String,
+    pub regulation_version: u32,
+    /// The regulation digest the case is pinned to.
+    pub digest: String,
+    pub channel: String,
+    pub office: String,
+    pub calendar_version: String,
+    /// `open`, `ended` or `cancelled`.
+    pub status: String,
+    /// How an ended case ended: `granted`, `refused`, `returned`, `withdrawn`.
+    pub result: Option<String>,
+    pub applicant: Option<String>,
+    pub started_at: DateTime<Utc>,
+    /// When the statutory term started counting.
+    pub registered_at: DateTime<Utc>,
+    /// The statutory due instant in force.
+    pub due: Option<DateTime<Utc>>,
+    pub breached: bool,
+    pub documents_missing: bool,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// For an open case: working time left until the statutory due instant.
+    pub working_minutes_left: Option<i64>,
+    /// Events in the case's log.
+    pub last_seq: u64,
+    /// The hash of the last event: the head of the case's chain.
+    pub last_hash: String,
+    /// The application data the case was registered with.
+    pub data: Value,
+    pub tasks: Vec<TaskDto>,
+}
+
+impl CaseDto {
+    pub fn new(
+        view: CaseView,
+        data: Value,
+        process: Option<&Process>,
+        clock: Option<&OfficeClock>,
+        now: DateTime<Utc>,
+    ) -> CaseDto {
+        let open = view.status == "open";
+        let case = view.case.clone();
+        let tasks = view
+            .tasks
+            .into_iter()
+            .map(|t| task_dto(&case, t, process, clock, now))
+            .collect();
+        CaseDto {
+            working_minutes_left: if open {
+                working_minutes_left(clock, now, view.due)
+            } else {
+                None
+            },
+            id: view.case,
+            regulation: view.regulation,
+            regulation_version: view.regulation_version,
+            digest: view.digest,
+            channel: view.channel,
+            office: view.office,
+            calendar_version: view.calendar_version,
+            status: view.status,
+            result: view.result,
+            applicant: view.applicant,
+            started_at: view.started_at,
+            registered_at: view.registered_at,
+            due: view.due,
+            breached: view.breached,
+            documents_missing: view.documents_missing,
+            ended_at: view.ended_at,
+            last_seq: view.last_seq,
+            last_hash: view.last_hash,
+            data,
+            tasks,
+        }
+    }
+}
+
+fn task_dto(
+    case: &str,
+    t: TaskView,
+    process: Option<&Process>,
+    clock: Option<&OfficeClock>,
+    now: DateTime<Utc>,
+) -> TaskDto {
+    let open = matches!(t.status.as_str(), "open" | "claimed");
+    let step_name = process
+        .and_then(|p| p.step_index(&t.step).map(|i| p.step(i)))
+        .and_then(|s| s.name())
+        .map(TextDto::from);
+    TaskDto {
+        id: task_id(case, t.task),
+        task: t.task,
+        working_minutes_left: if open {
+            working_minutes_left(clock, now, t.due)
+        } else {
+            None
+        },
+        step: t.step,
+        step_name,
+        role: t.role,
+        status: t.status,
+        claimed_by: t.claimed_by,
+        assigned_to: t.assigned_to,
+        opened_at: t.opened_at,
+        due: t.due,
+        breached: t.breached,
+        outcome: t.outcome,
+        closed_at: t.closed_at,
+        closed_by: t.closed_by,
+    }
+}
+
+/// A role held in an office (`*`: every office).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct GrantDto {
+    pub role: String,
+    pub office: String,
+}
+
+impl From<&crate::auth::Grant> for GrantDto {
+    fn from(g: &crate::auth::Grant) -> Self {
+        GrantDto {
+            role: g.role.to_string(),
+            office: g.office_text().to_string(),
+        }
+    }
+}
+
+/// Query of `GET /api/v1/cases/{id}/events`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Also check the case's hash chain and its head in the projections.
+    #[serde(default)]
+    pub verify: Option<bool>,
+}
+
+/// The chain check of a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChainDto {
+    /// Every event's hash recomputes and links to the one before, and the head matches.
+    pub verified: bool,
+    /// The first problem found, if any.
+    pub problem: Option<String>,
+}
+
+/// A case's log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventsDto {
+    pub case: String,
+    pub events: Vec<EventDto>,
+    /// Present when `verify=true` was asked.
+    pub chain: Option<ChainDto>,
+}

@@ -1,0 +1,193 @@
+//! The caller's inbox: the tasks of their roles in their offices, most urgent first, a page
+//! at a time, each with its due instant and the working time left on the office's calendar.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use reglament_engine::calendar::OfficeClock;
+use reglament_engine::store::rows::{NO_DUE, micros};
+use reglament_engine::store::{InboxItem, InboxQuery, InboxStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::working_minutes_left;
+use super::{ApiResult, task_id};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::problem::{ListErrors, Problem, Query};
+
+/// Which tasks.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxStatusParam {
+    /// Open tasks nobody has claimed.
+    #[default]
+    Open,
+    /// Tasks the caller has claimed.
+    Claimed,
+}
+
+/// Filters and paging of `GET /api/v1/inbox`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InboxParams {
+    /// Only this role (by default: every role the caller works in). Heads may ask for the
+    /// other roles of their office, auditors and administrators for any role.
+    pub role: Option<String>,
+    /// Only this office.
+    pub office: Option<String>,
+    /// `open` (default): unclaimed; `claimed`: claimed by the caller.
+    pub status: Option<InboxStatusParam>,
+    /// Only tasks whose due instant has passed.
+    pub overdue: Option<bool>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+}
+
+/// One task in an inbox.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InboxTaskDto {
+    /// `<case>:<number>`, for `/api/v1/tasks/{id}/…`.
+    pub id: String,
+    pub case: String,
+    pub task: u32,
+    pub step: String,
+    pub role: String,
+    pub office: String,
+    /// `open` or `claimed`.
+    pub status: String,
+    pub claimed_by: Option<String>,
+    /// A head handed it to this user: only they may claim it.
+    pub assigned_to: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub due: Option<DateTime<Utc>>,
+    pub breached: bool,
+    /// The due instant has passed.
+    pub overdue: bool,
+    /// Working time left until the due instant on the office's calendar, in minutes
+    /// (negative: overdue by that much working time).
+    pub working_minutes_left: Option<i64>,
+    pub regulation: String,
+    pub applicant: Option<String>,
+}
+
+/// A page of an inbox.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InboxDto {
+    pub items: Vec<InboxTaskDto>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+/// The store's keyset cursor of an item: `due.task.case`, the due instant in microseconds
+/// (`NO_DUE` for none). A test checks it matches what the store hands out.
+pub fn cursor_of(item: &InboxItem) -> String {
+    let due = item.due.map_or(NO_DUE, micros);
+    format!("{due}.{}.{}", item.task, item.case)
+}
+
+fn sort_key(item: &InboxItem) -> (i64, &str, u32) {
+    (
+        item.due.map_or(NO_DUE, micros),
+        item.case.as_str(),
+        item.task,
+    )
+}
+
+/// The caller's tasks, by due instant (then case, then task), with keyset pagination.
+#[utoipa::path(
+    get,
+    path = "/api/v1/inbox",
+    tag = "tasks",
+    params(InboxParams),
+    responses((status = 200, description = "A page of tasks", body = InboxDto), ListErrors),
+    security(("bearer" = []))
+)]
+pub async fn inbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<InboxParams>,
+) -> ApiResult<axum::Json<InboxDto>> {
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::bad_request(
+            "bad-query",
+            format!("limit must be 1 to {MAX_LIMIT}"),
+        ));
+    }
+    let pairs = principal.grants().inbox_pairs(
+        params.role.as_deref(),
+        params.office.as_deref(),
+        &state.offices,
+    )?;
+    let now = state.now();
+    let status = match params.status.unwrap_or_default() {
+        InboxStatusParam::Open => InboxStatus::Open,
+        InboxStatusParam::Claimed => InboxStatus::ClaimedBy(principal.login.to_string()),
+    };
+    // One query per office with that office's roles: the store crosses roles with offices,
+    // and a user's roles differ between offices.
+    let mut by_office: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (role, office) in pairs {
+        by_office.entry(office).or_default().push(role);
+    }
+    let mut items: Vec<InboxItem> = Vec::new();
+    let mut full = false;
+    for (office, roles) in by_office {
+        let q = InboxQuery {
+            roles,
+            offices: vec![office],
+            status: status.clone(),
+            overdue_at: params.overdue.unwrap_or(false).then_some(now),
+            after: params.after.clone(),
+            limit,
+        };
+        let page = state.store.inbox(&q).await?;
+        full |= page.next.is_some();
+        items.extend(page.items);
+    }
+    items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    let more = full || items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next = if more {
+        items.last().map(cursor_of)
+    } else {
+        None
+    };
+    let mut clocks: HashMap<String, Option<OfficeClock>> = HashMap::new();
+    let items = items
+        .into_iter()
+        .map(|i| {
+            let clock = clocks
+                .entry(i.office.clone())
+                .or_insert_with(|| state.calendars.clock(Some(&i.office)).ok());
+            InboxTaskDto {
+                id: task_id(&i.case, i.task),
+                overdue: i.due.is_some_and(|d| d <= now),
+                working_minutes_left: working_minutes_left(clock.as_ref(), now, i.due),
+                case: i.case,
+                task: i.task,
+                step: i.step,
+                role: i.role,
+                office: i.office,
+                status: i.status,
+                claimed_by: i.claimed_by,
+                assigned_to: i.assigned_to,
+                opened_at: i.opened_at,
+                due: i.due,
+                breached: i.breached,
+                regulation: i.regulation,
+                applicant: i.applicant,
+            }
+        })
+        .collect();
+    Ok(axum::Json(InboxDto { items, next }))
+}

@@ -1,0 +1,434 @@
+//! Regulations: the deployed ones and their versions, a version's swimlane diagram, and
+//! deploying a new version from its YAML (analysts). A deployment is checked completely
+//! first, and every error comes back with its line and column; cases already running stay
+//! on the version they started on.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use reglament_engine::compile::Process;
+use reglament_engine::diagnostic::Diagnostic;
+use reglament_engine::render;
+use reglament_engine::store::RegulationInfo;
+use reglament_engine::text::Lang;
+use reglament_engine::validate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiResult;
+use super::dto::TextDto;
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::problem::{AuthErrors, CreateErrors, FieldProblem, Path, Problem, Query, ReadErrors};
+
+/// A deployed version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionDto {
+    pub version: u32,
+    pub digest: String,
+    pub deployed_at: DateTime<Utc>,
+    pub deployed_by: String,
+}
+
+impl From<&RegulationInfo> for VersionDto {
+    fn from(r: &RegulationInfo) -> Self {
+        VersionDto {
+            version: r.version,
+            digest: r.digest.clone(),
+            deployed_at: r.deployed_at,
+            deployed_by: r.deployed_by.clone(),
+        }
+    }
+}
+
+/// A regulation in the list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegulationSummaryDto {
+    pub id: String,
+    pub title: TextDto,
+    pub region: String,
+    pub latest_version: u32,
+    /// Every deployed version, oldest first.
+    pub versions: Vec<VersionDto>,
+}
+
+/// One version of a regulation in full.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegulationDto {
+    pub id: String,
+    pub version: u32,
+    pub digest: String,
+    pub title: TextDto,
+    pub region: String,
+    pub versions: Vec<VersionDto>,
+    /// The regulation as its typed model: roles, channels with terms, forms, steps
+    /// (see regulations/schema/regulation.schema.json).
+    #[schema(value_type = Object)]
+    pub definition: Value,
+}
+
+/// A finding of the validator.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DiagnosticDto {
+    pub code: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub pointer: String,
+    pub help: Option<String>,
+}
+
+impl From<&Diagnostic> for DiagnosticDto {
+    fn from(d: &Diagnostic) -> Self {
+        DiagnosticDto {
+            code: d.code.to_string(),
+            severity: if d.is_error() { "error" } else { "warning" }.to_string(),
+            line: d.location.line,
+            column: d.location.column,
+            message: d.message.clone(),
+            pointer: d.pointer.clone(),
+            help: d.help.clone(),
+        }
+    }
+}
+
+/// What a deployment did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeployedDto {
+    pub id: String,
+    pub version: u32,
+    pub digest: String,
+    /// False when exactly this content was deployed before (nothing changed).
+    pub new: bool,
+    /// The linter's warnings (they do not stop a deployment).
+    pub warnings: Vec<DiagnosticDto>,
+}
+
+async fn versions_of(state: &AppState) -> Result<BTreeMap<String, Vec<RegulationInfo>>, Problem> {
+    let mut map: BTreeMap<String, Vec<RegulationInfo>> = BTreeMap::new();
+    for r in state.store.regulations().await? {
+        map.entry(r.id.clone()).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// The deployed regulations, each with its versions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulations",
+    tag = "regulations",
+    responses((status = 200, description = "The regulations", body = Vec<RegulationSummaryDto>), AuthErrors),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    _principal: Principal,
+) -> ApiResult<axum::Json<Vec<RegulationSummaryDto>>> {
+    let mut out = Vec::new();
+    for (id, versions) in versions_of(&state).await? {
+        let Some(latest) = versions.last() else {
+            continue;
+        };
+        let process = state.store.process(&latest.digest).await?;
+        out.push(RegulationSummaryDto {
+            id,
+            title: TextDto::from(&process.regulation.title),
+            region: process.regulation.region.clone(),
+            latest_version: latest.version,
+            versions: versions.iter().map(VersionDto::from).collect(),
+        });
+    }
+    Ok(axum::Json(out))
+}
+
+/// Which version.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VersionParams {
+    /// A deployed version (the latest by default).
+    #[param(minimum = 1)]
+    pub version: Option<u32>,
+}
+
+async fn version_process(
+    state: &AppState,
+    id: &str,
+    version: Option<u32>,
+) -> Result<(Arc<Process>, RegulationInfo, Vec<RegulationInfo>), Problem> {
+    let mut all = versions_of(state).await?;
+    let versions = all
+        .remove(id)
+        .ok_or_else(|| Problem::not_found(format!("no regulation `{id}` is deployed")))?;
+    let chosen = match version {
+        None => versions.last(),
+        Some(v) => versions.iter().find(|r| r.version == v),
+    }
+    .cloned()
+    .ok_or_else(|| {
+        Problem::not_found(format!(
+            "regulation `{id}` has no deployed version {}",
+            version.unwrap_or_default()
+        ))
+    })?;
+    let process = state.store.process(&chosen.digest).await?;
+    Ok((process, chosen, versions))
+}
+
+/// One version of a regulation (the latest by default) with the list of versions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulations/{id}",
+    tag = "regulations",
+    params(("id" = String, Path, description = "The regulation's id"), VersionParams),
+    responses((status = 200, description = "The regulation", body = RegulationDto), ReadErrors),
+    security(("bearer" = []))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    _principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<VersionParams>,
+) -> ApiResult<axum::Json<RegulationDto>> {
+    let (process, chosen, versions) = version_process(&state, &id, q.version).await?;
+    Ok(axum::Json(RegulationDto {
+        id,
+        version: chosen.version,
+        digest: chosen.digest,
+        title: TextDto::from(&process.regulation.title),
+        region: process.regulation.region.clone(),
+        versions: versions.iter().map(VersionDto::from).collect(),
+        definition: serde_json::to_value(&process.regulation).unwrap_or(Value::Null),
+    }))
+}
+
+/// The diagram's language.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LangParam {
+    Kk,
+    Ru,
+    En,
+}
+
+/// What to draw.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DiagramParams {
+    /// A deployed version (the latest by default).
+    #[param(minimum = 1)]
+    pub version: Option<u32>,
+    /// Only the steps this channel's cases can reach, with its durations.
+    pub channel: Option<String>,
+    /// Language of names and labels (default `ru`).
+    pub lang: Option<LangParam>,
+    /// Step ids to emphasise, separated by commas.
+    pub highlight: Option<String>,
+}
+
+/// The process as an SVG swimlane diagram, one lane per role.
+#[utoipa::path(
+    get,
+    path = "/api/v1/regulations/{id}/diagram.svg",
+    tag = "regulations",
+    params(("id" = String, Path, description = "The regulation's id"), DiagramParams),
+    responses(
+        (status = 200, description = "The diagram", content_type = "image/svg+xml", body = String),
+        ReadErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn diagram(
+    State(state): State<AppState>,
+    _principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<DiagramParams>,
+) -> ApiResult {
+    let (process, _, _) = version_process(&state, &id, q.version).await?;
+    let options = render::Options {
+        lang: match q.lang {
+            Some(LangParam::Kk) => Lang::Kk,
+            Some(LangParam::En) => Lang::En,
+            _ => Lang::Ru,
+        },
+        channel: q.channel,
+        highlight: q
+            .highlight
+            .map(|h| {
+                h.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    options
+        .check(&process)
+        .map_err(|e| Problem::bad_request("bad-query", e.to_string()))?;
+    // Layout of a large regulation takes milliseconds: off the async workers.
+    let svg = tokio::task::spawn_blocking(move || render::svg(&process, &options))
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, max-age=60"),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/regulations` with a JSON body.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRegulation {
+    /// The regulation's YAML text.
+    pub source: String,
+}
+
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The YAML text of a deployment: the body itself (`application/yaml`, `text/yaml`,
+/// `text/plain`), or `source` in a JSON body.
+fn deployment_text(headers: &HeaderMap, body: &Bytes) -> Result<String, Problem> {
+    let media = media_type(headers);
+    match media.as_str() {
+        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" | "text/plain" => {
+            String::from_utf8(body.to_vec())
+                .map_err(|_| Problem::bad_request("bad-body", "the YAML text is not UTF-8"))
+        }
+        "application/json" => {
+            let parsed: DeployRegulation = serde_json::from_slice(body).map_err(|e| {
+                if e.is_syntax() || e.is_eof() {
+                    Problem::bad_request("bad-body", format!("the body is not JSON: {e}"))
+                } else {
+                    Problem::unprocessable(
+                        "invalid-body",
+                        format!("the JSON body does not fit: {e}"),
+                    )
+                    .with_errors(vec![FieldProblem::new("/source", e.to_string())])
+                }
+            })?;
+            Ok(parsed.source)
+        }
+        _ => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send the regulation as application/yaml (or text/yaml), or as JSON {\"source\": \"…\"}",
+        )),
+    }
+}
+
+/// Deploys a new version of a regulation from its YAML (analysts). Deploying the same text
+/// again changes nothing (200); a new version is 201. Errors come with line and column (422);
+/// reusing a version number for other content, or going back to an older one, is 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regulations",
+    tag = "regulations",
+    request_body(
+        description = "The regulation's YAML text, or JSON `{\"source\": \"…\"}`",
+        content(
+            (String = "application/yaml"),
+            (DeployRegulation = "application/json"),
+        ),
+    ),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response")),
+    responses(
+        (status = 201, description = "A new version was deployed", body = DeployedDto),
+        (status = 200, description = "This exact text was deployed before", body = DeployedDto),
+        CreateErrors,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn deploy(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let actor = principal.grants().deploy()?;
+    let source = deployment_text(&headers, &body)?;
+    let check_state = state.clone();
+    let checked_source = source.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        validate::check_str(&checked_source, "regulation.yaml", Some(&check_state.known))
+    })
+    .await
+    .map_err(|e| Problem::internal(&e))?;
+    if report.errors() > 0 {
+        let errors: Vec<FieldProblem> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| FieldProblem {
+                pointer: d.pointer.clone(),
+                detail: match &d.help {
+                    Some(h) => format!("{} ({h})", d.message),
+                    None => d.message.clone(),
+                },
+                line: Some(d.location.line),
+                column: Some(d.location.column),
+                code: Some(d.code.to_string()),
+            })
+            .collect();
+        let first = &errors[0];
+        return Err(Problem::unprocessable(
+            "invalid-regulation",
+            format!(
+                "{} error(s); the first at line {}, column {}: {}",
+                errors.len(),
+                first.line.unwrap_or(0),
+                first.column.unwrap_or(0),
+                first.detail
+            ),
+        )
+        .with_errors(errors));
+    }
+    let (deployed, _) = state
+        .store
+        .deploy(&source, &actor.user, state.now())
+        .await?;
+    tracing::info!(
+        id = %deployed.id,
+        version = deployed.version,
+        new = deployed.new,
+        by = %actor.user,
+        "regulation deployed"
+    );
+    let status = if deployed.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let dto = DeployedDto {
+        id: deployed.id,
+        version: deployed.version,
+        digest: deployed.digest,
+        new: deployed.new,
+        warnings: report
+            .diagnostics
+            .iter()
+            .filter(|d| !d.is_error())
+            .map(DiagnosticDto::from)
+            .collect(),
+    };
+    Ok((status, axum::Json(dto)).into_response())
+}

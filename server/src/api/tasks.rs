@@ -1,0 +1,214 @@
+//! Tasks: claim, release, complete, reassign. A task is addressed as `<case>:<number>`.
+//!
+//! Each handler finds the task's case and role, asks the policy who the caller acts as, and
+//! runs the command through the engine, which decides on the case's current state: of two
+//! claims of one task exactly one wins, a second completion is refused with 409.
+
+use axum::extract::State;
+use reglament_engine::runtime::{Actor, CaseId, Command, TaskId};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::dto::CommandResultDto;
+use super::{ApiResult, field_error, parse_task_id};
+use crate::app::AppState;
+use crate::auth::{Principal, TaskAction};
+use crate::problem::{CommandErrors, Json, Path, Problem};
+
+fn no_task() -> Problem {
+    Problem::not_found("no such task, or it is not visible to you")
+}
+
+/// The case and number of a task the caller may see, with the office and the task's role.
+async fn locate(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<(CaseId, TaskId, String, String), Problem> {
+    let (case, n) = parse_task_id(id).ok_or_else(no_task)?;
+    let case = CaseId::new(case);
+    let st = match state.service.case_state(&case).await {
+        Ok(s) => s,
+        Err(reglament_engine::store::ServiceError::Command(
+            reglament_engine::runtime::CommandError::NoSuchCase(_),
+        )) => return Err(no_task()),
+        Err(e) => return Err(e.into()),
+    };
+    principal
+        .grants()
+        .read_case(&st.office)
+        .map_err(|_| no_task())?;
+    let task = st.task(TaskId(n)).ok_or_else(no_task)?;
+    Ok((case, task.id, st.office.to_string(), task.role.to_string()))
+}
+
+async fn run(
+    state: &AppState,
+    case: &CaseId,
+    command: Command,
+    actor: &Actor,
+) -> ApiResult<axum::Json<CommandResultDto>> {
+    let events = state
+        .service
+        .execute(case, &command, actor, state.now())
+        .await?;
+    Ok(axum::Json(CommandResultDto::new(case.as_str(), &events)))
+}
+
+/// Takes a task to work on it. Claiming a task one has already claimed changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/claim",
+    tag = "tasks",
+    params(
+        ("id" = String, Path, description = "The task: `<case>:<number>`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response"),
+    ),
+    responses((status = 200, description = "Claimed (no events if it already was, by the caller)", body = CommandResultDto), CommandErrors),
+    security(("bearer" = []))
+)]
+pub async fn claim(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<CommandResultDto>> {
+    let (case, task, office, role) = locate(&state, &principal, &id).await?;
+    let actor = principal.grants().task(&office, &role, TaskAction::Claim)?;
+    run(&state, &case, Command::Claim { task }, &actor).await
+}
+
+/// Gives a claimed task back to its role (a head may take back someone else's claim).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/release",
+    tag = "tasks",
+    params(
+        ("id" = String, Path, description = "The task: `<case>:<number>`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response"),
+    ),
+    responses((status = 200, description = "Released", body = CommandResultDto), CommandErrors),
+    security(("bearer" = []))
+)]
+pub async fn release(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<CommandResultDto>> {
+    let (case, task, office, role) = locate(&state, &principal, &id).await?;
+    let actor = principal
+        .grants()
+        .task(&office, &role, TaskAction::Release)?;
+    run(&state, &case, Command::Release { task }, &actor).await
+}
+
+/// `POST /api/v1/tasks/{id}/complete`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteTask {
+    /// One of the step's outcomes; none for a step with a single way on.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// The step's form data (checked against its JSON Schema).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: Option<Value>,
+    /// Why, when the outcome needs a written reason (a refusal).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Finishes a task with an outcome and its form's data. A task not claimed yet is claimed
+/// by the caller in the same step. A second completion is refused (409 `task-not-open`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/complete",
+    tag = "tasks",
+    request_body = CompleteTask,
+    params(
+        ("id" = String, Path, description = "The task: `<case>:<number>`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of a 409"),
+    ),
+    responses((status = 200, description = "Completed: the events, including the tasks it opened", body = CommandResultDto), CommandErrors),
+    security(("bearer" = []))
+)]
+pub async fn complete(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(body): Json<CompleteTask>,
+) -> ApiResult<axum::Json<CommandResultDto>> {
+    let (case, task, office, role) = locate(&state, &principal, &id).await?;
+    let actor = principal
+        .grants()
+        .task(&office, &role, TaskAction::Complete)?;
+    let command = Command::Complete {
+        task,
+        outcome: body.outcome,
+        data: body
+            .data
+            .unwrap_or_else(|| Value::Object(Default::default())),
+        reason: body.reason,
+    };
+    run(&state, &case, command, &actor).await
+}
+
+/// `POST /api/v1/tasks/{id}/reassign`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignTask {
+    /// The user to hand the task to (they must hold its role in the office); `null` hands it
+    /// back to the whole role.
+    pub user: Option<String>,
+}
+
+/// Hands a task to a user of the same office and role, or back to the role (heads).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/reassign",
+    tag = "tasks",
+    request_body = ReassignTask,
+    params(
+        ("id" = String, Path, description = "The task: `<case>:<number>`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response"),
+    ),
+    responses((status = 200, description = "Reassigned", body = CommandResultDto), CommandErrors),
+    security(("bearer" = []))
+)]
+pub async fn reassign(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(body): Json<ReassignTask>,
+) -> ApiResult<axum::Json<CommandResultDto>> {
+    let (case, task, office, role) = locate(&state, &principal, &id).await?;
+    let actor = principal.grants().reassign(&office)?;
+    if let Some(login) = &body.user {
+        let target = state.store.user(login).await?;
+        let fits = target.as_ref().is_some_and(|u| {
+            !u.disabled
+                && u.grants
+                    .iter()
+                    .any(|g| g.role == role && (g.office == office || g.office == "*"))
+        });
+        if !fits {
+            return Err(field_error(
+                "user-cannot-take-task",
+                "/user",
+                format!(
+                    "`{login}` is not an active user holding role `{role}` in office `{office}`"
+                ),
+            ));
+        }
+    }
+    run(
+        &state,
+        &case,
+        Command::Reassign {
+            task,
+            user: body.user,
+        },
+        &actor,
+    )
+    .await
+}

@@ -1,0 +1,236 @@
+//! `reglament serve`: the HTTP server with the bundled regulations, the timer and, on a first
+//! start, an administrator (or, with `--demo`, demo accounts and cases).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use reglament_server::app;
+use reglament_server::config::Config;
+use reglament_server::timer::Clock;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "REGLAMENT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database URL: `sqlite:PATH` or `postgres://USER@HOST:PORT/DB` (several servers may share
+    /// one PostgreSQL database). Default: `sqlite:<data>/reglament.db`.
+    #[arg(long, env = "REGLAMENT_DB")]
+    pub db: Option<String>,
+    /// The data folder, where the default SQLite database lives.
+    #[arg(long, env = "REGLAMENT_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// The regulations folder: regulations (deployed at start-up), `calendars/`, `offices/`.
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    pub regulations: PathBuf,
+    /// Load demo accounts for every role in two offices of each region, and a few cases.
+    #[arg(long, env = "REGLAMENT_DEMO")]
+    pub demo: bool,
+    /// Do not deploy the regulations under the regulations folder at start-up.
+    #[arg(long, env = "REGLAMENT_NO_DEPLOY")]
+    pub no_deploy: bool,
+    /// How often due deadlines are fired, e.g. `5s`, `1m`.
+    #[arg(long, env = "REGLAMENT_TICK_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub tick_interval: Duration,
+    /// Log format: `text` for people, `json` for log collectors. Levels come from RUST_LOG.
+    #[arg(long, env = "REGLAMENT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Largest request body in bytes.
+    #[arg(long, env = "REGLAMENT_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+    /// Database connections (SQLite readers, or the PostgreSQL pool).
+    #[arg(long, env = "REGLAMENT_DB_POOL", default_value_t = 8)]
+    pub db_pool: u32,
+    /// How long a signed-in session lasts, e.g. `12h`.
+    #[arg(long, env = "REGLAMENT_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (when served over HTTPS by a proxy).
+    #[arg(long, env = "REGLAMENT_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    #[arg(long, env = "REGLAMENT_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// Failed sign-ins allowed per login within 15 minutes.
+    #[arg(long, env = "REGLAMENT_LOGIN_LIMIT", default_value_t = 5)]
+    pub login_limit: i64,
+    /// Failed sign-ins allowed per client address within 15 minutes.
+    #[arg(long, env = "REGLAMENT_LOGIN_LIMIT_IP", default_value_t = 20)]
+    pub login_limit_ip: i64,
+    /// How long shutdown waits for requests in flight, e.g. `30s`.
+    #[arg(long, env = "REGLAMENT_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `500ms`, `5s`, `2m`, `12h`, `1d`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 5s, 2m, 12h"))?;
+    let secs = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{s}`: the unit is one of ms, s, m, h, d")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// The default SQLite URL in a data folder.
+pub fn default_db(data: &Path) -> String {
+    format!("sqlite:{}", data.join("reglament.db").display())
+}
+
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Config {
+        let mut c = Config {
+            listen: self.listen,
+            db: self.db.clone().unwrap_or_else(|| default_db(&self.data)),
+            regulations: self.regulations.clone(),
+            deploy_bundled: !self.no_deploy,
+            demo: self.demo,
+            tick_interval: Some(self.tick_interval.max(Duration::from_millis(100))),
+            body_limit: self.body_limit,
+            db_pool: self.db_pool.max(1),
+            session_ttl: self.session_ttl,
+            secure_cookies: self.secure_cookies,
+            trust_forwarded_for: self.trust_forwarded_for,
+            shutdown_grace: self.shutdown_grace,
+            ..Config::default()
+        };
+        c.login_limits.per_login = self.login_limit.max(1);
+        c.login_limits.per_ip = self.login_limit_ip.max(1);
+        c
+    }
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(args.log_format);
+    let config = args.config();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let listen = config.listen;
+    let started = app::open(config, Clock::System)
+        .await
+        .context("the server cannot start")?;
+    let state = started.state.clone();
+    let new = started
+        .deployed
+        .iter()
+        .filter(|d| matches!(d.result, Ok((_, _, true))))
+        .count();
+    let skipped = started
+        .deployed
+        .iter()
+        .filter(|d| d.result.is_err())
+        .count();
+    tracing::info!(
+        db = %state.store.url(),
+        regulations = started.deployed.len(),
+        newly_deployed = new,
+        skipped,
+        "store ready"
+    );
+    if let Some(password) = &started.first_admin_password
+        && !password.is_empty()
+    {
+        println!(
+            "\nFirst start: created the administrator `{}` with this one-time password:\n\n    {password}\n\n\
+             It is not stored and will not be shown again. Sign in (POST /api/v1/session) and change it\n\
+             (PUT /api/v1/me/password), or reset it with `reglament user password {}`.\n",
+            app::FIRST_ADMIN,
+            app::FIRST_ADMIN
+        );
+    }
+    if state.config.demo {
+        println!(
+            "\nDemo: {} new account(s), {} new case(s). Every demo account's password is `{}`;\n\
+             logins are listed in README.md (\"Demo accounts\"), e.g. atyrau-city.executor, analyst, admin.\n",
+            started.demo_users,
+            started.demo_cases,
+            reglament_server::demo::DEMO_PASSWORD
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener.local_addr().unwrap_or(listen);
+    tracing::info!(address = %format!("http://{local}"), "listening");
+    println!(
+        "Reglament is listening on http://{local} (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
+    );
+    app::serve(state, listener, shutdown_signal())
+        .await
+        .context("serving failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+}

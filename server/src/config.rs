@@ -1,0 +1,71 @@
+//! The server's settings. `reglament serve` fills them from flags and environment variables
+//! (see README, "Configuration"); tests build them directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::login::LoginLimits;
+use crate::auth::password::Cost;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The database URL (`sqlite:data/reglament.db` or `postgres://…`).
+    pub db: String,
+    /// The regulations folder: `*.yaml` regulations, `calendars/`, `offices/`.
+    pub regulations: PathBuf,
+    /// Deploy the regulations found under `regulations` at start-up.
+    pub deploy_bundled: bool,
+    /// Load demo users (and a few demo cases) instead of creating a first administrator.
+    pub demo: bool,
+    /// How often the timer fires due deadlines; `None`: never (tests tick by hand).
+    pub tick_interval: Option<Duration>,
+    /// Largest request body.
+    pub body_limit: usize,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace: Duration,
+    /// How long a resolved credential is trusted before it is looked up again.
+    pub auth_cache_ttl: Duration,
+    /// How long a signed-in session lasts.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    pub login_limits: LoginLimits,
+    /// How long an idempotency key keeps its response.
+    pub idempotency_ttl: Duration,
+    /// argon2 cost of new password hashes.
+    pub password_cost: Cost,
+    /// Database connections (SQLite readers or the PostgreSQL pool).
+    pub db_pool: u32,
+    /// Case states kept in memory.
+    pub case_cache: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db: "sqlite:data/reglament.db".to_string(),
+            regulations: PathBuf::from("regulations"),
+            deploy_bundled: true,
+            demo: false,
+            tick_interval: Some(Duration::from_secs(5)),
+            body_limit: 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+            auth_cache_ttl: Duration::from_secs(10),
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            login_limits: LoginLimits::default(),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+            password_cost: Cost::Standard,
+            db_pool: 8,
+            case_cache: 100_000,
+        }
+    }
+}

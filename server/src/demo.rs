@@ -1,0 +1,242 @@
+//! `reglament serve --demo`: an account for every role in two offices of each region, plus
+//! global accounts, all with one documented password, and a handful of cases so that the
+//! inboxes are not empty. Loading is idempotent: what exists already is left alone.
+//!
+//! | login | roles |
+//! |---|---|
+//! | `<office>.<role>` for office `atyrau-city`, `atyrau-zhylyoi`, `nko-petropavl`, `nko-kyzylzhar` and role `registrar`, `head`, `executor`, `rural_akim`, `centre_inspector`, `centre_accumulator` | that role in `<office>-ozsp` |
+//! | `analyst`, `auditor`, `admin` | analyst, auditor, administrator (every office) |
+//! | `portal` | the e-gov portal's system role (every office) |
+
+use std::sync::Arc;
+
+use reglament_engine::compile::Process;
+use reglament_engine::model::Step;
+use reglament_engine::runtime::{Actor, CaseId, Command, CommandError, NewCase};
+use reglament_engine::sample::sample;
+use reglament_engine::store::ServiceError;
+use reglament_engine::store::accounts::{AccountError, GrantRecord, NewUser};
+use serde_json::Value;
+
+use crate::app::{AppState, StartError};
+use crate::auth::password;
+use crate::auth::policy::{ADMINISTRATOR, ANALYST, AUDITOR};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "reglament-demo";
+
+/// The demo offices: (office id, login prefix).
+pub const OFFICES: [(&str, &str); 4] = [
+    ("atyrau-city-ozsp", "atyrau-city"),
+    ("atyrau-zhylyoi-ozsp", "atyrau-zhylyoi"),
+    ("nko-petropavl-ozsp", "nko-petropavl"),
+    ("nko-kyzylzhar-ozsp", "nko-kyzylzhar"),
+];
+
+/// The roles of office staff in the bundled regulations.
+pub const STAFF_ROLES: [&str; 6] = [
+    "registrar",
+    "head",
+    "executor",
+    "rural_akim",
+    "centre_inspector",
+    "centre_accumulator",
+];
+
+/// The e-gov portal's role in the regulations (a system account).
+pub const PORTAL_ROLE: &str = "portal";
+
+/// Every demo account: (login, display name, grants).
+pub fn accounts() -> Vec<(String, String, Vec<GrantRecord>)> {
+    let grant = |role: &str, office: &str| GrantRecord {
+        role: role.to_string(),
+        office: office.to_string(),
+    };
+    let mut out = Vec::new();
+    for (office, short) in OFFICES {
+        for role in STAFF_ROLES {
+            out.push((
+                format!("{short}.{role}"),
+                format!("{role} ({short})"),
+                vec![grant(role, office)],
+            ));
+        }
+    }
+    for (login, role, name) in [
+        ("analyst", ANALYST, "Analyst"),
+        ("auditor", AUDITOR, "Auditor"),
+        ("admin", ADMINISTRATOR, "Administrator"),
+        ("portal", PORTAL_ROLE, "E-gov portal (integration)"),
+    ] {
+        out.push((login.to_string(), name.to_string(), vec![grant(role, "*")]));
+    }
+    out
+}
+
+/// The demo login holding `role` in `office`.
+pub fn login_for(office: &str, role: &str) -> Option<String> {
+    if role == PORTAL_ROLE {
+        return Some("portal".to_string());
+    }
+    OFFICES
+        .iter()
+        .find(|(o, _)| *o == office)
+        .map(|(_, short)| format!("{short}.{role}"))
+}
+
+/// Creates the demo accounts and cases that are missing; returns how many of each were made.
+pub async fn load(state: &AppState) -> Result<(usize, usize), StartError> {
+    // One hash for all: the password is published anyway, and hashing 28 times at the
+    // standard cost would add a second to every first start.
+    let hash = password::hash(DEMO_PASSWORD.to_string(), state.config.password_cost).await?;
+    let mut users = 0;
+    for (login, name, grants) in accounts() {
+        let user = NewUser {
+            login,
+            display_name: name,
+            password_hash: Some(hash.clone()),
+            must_change_password: false,
+            grants,
+            created_by: "reglament serve --demo".to_string(),
+        };
+        match state.store.create_user(&user, state.now()).await {
+            Ok(()) => users += 1,
+            Err(AccountError::UserExists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let cases = match cases(state).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "demo cases not loaded");
+            0
+        }
+    };
+    Ok((users, cases))
+}
+
+/// (regulation, channel, how many tasks to complete after registration) per region.
+const ATYRAU_CASES: &[(&str, &str, usize)] = &[
+    ("atyrau-child-benefit", "provider", 0),
+    ("atyrau-child-benefit", "provider", 1),
+    ("atyrau-child-benefit", "rural_akim", 0),
+    ("atyrau-child-benefit", "centre", 0),
+    ("atyrau-social-assistance", "provider", 0),
+    ("atyrau-social-assistance", "provider", 2),
+    ("atyrau-wheelchair", "provider", 1),
+    ("atyrau-sanatorium", "provider", 0),
+    ("atyrau-employment-referral", "provider", 0),
+    ("atyrau-individual-assistant", "provider", 0),
+    ("atyrau-low-income-certificate", "rural_akim", 0),
+    ("atyrau-targeted-social-assistance", "provider", 1),
+];
+const NKO_CASES: &[(&str, &str, usize)] = &[
+    ("nko-social-assistance", "provider", 0),
+    ("nko-social-assistance", "provider", 1),
+    ("nko-social-assistance", "provider", 2),
+    ("nko-social-assistance", "rural_akim", 0),
+    ("nko-social-assistance", "portal", 0),
+];
+
+async fn cases(state: &AppState) -> Result<usize, ServiceError> {
+    let mut started = 0;
+    for (office, short) in OFFICES {
+        let list = if office.starts_with("nko-") {
+            NKO_CASES
+        } else {
+            ATYRAU_CASES
+        };
+        for (n, (regulation, channel, advance)) in list.iter().enumerate() {
+            let id = CaseId::new(format!("DEMO-{short}-{:02}", n + 1));
+            let process = match state.store.latest(regulation).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(%regulation, error = %e, "demo: regulation not deployed");
+                    continue;
+                }
+            };
+            if start(state, &process, &id, channel, office).await? {
+                started += 1;
+                for _ in 0..*advance {
+                    if !complete_first(state, &id, office).await? {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(started)
+}
+
+async fn start(
+    state: &AppState,
+    process: &Arc<Process>,
+    id: &CaseId,
+    channel: &str,
+    office: &str,
+) -> Result<bool, ServiceError> {
+    let Some(role) = process
+        .channel(channel)
+        .and_then(|c| process.step_index(&c.start))
+        .and_then(|i| process.step_role(i))
+    else {
+        return Ok(false);
+    };
+    let Some(login) = login_for(office, role) else {
+        return Ok(false);
+    };
+    let data = process
+        .regulation
+        .application_form
+        .as_ref()
+        .map(|f| sample(&f.0))
+        .unwrap_or(Value::Object(Default::default()));
+    let new = NewCase {
+        case: id.clone(),
+        channel: channel.to_string(),
+        office: office.to_string(),
+        data,
+    };
+    match state
+        .service
+        .start(process, new, &Actor::new(login, role), state.now())
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(ServiceError::Command(CommandError::CaseExists(_))) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Completes the case's first open person task with its first outcome; false if there is none.
+async fn complete_first(state: &AppState, id: &CaseId, office: &str) -> Result<bool, ServiceError> {
+    let st = state.service.case_state(id).await?;
+    let Some(task) = st.open_tasks().next().cloned() else {
+        return Ok(false);
+    };
+    let step = st.step_of(&task).clone();
+    let Step::Task(t) = &step else {
+        return Ok(false);
+    };
+    let Some(login) = login_for(office, &task.role) else {
+        return Ok(false);
+    };
+    let outcome = t.outcomes.first();
+    let command = Command::Complete {
+        task: task.id,
+        outcome: outcome.map(|o| o.id.clone()),
+        data: t
+            .form
+            .as_ref()
+            .map(|f| sample(&f.0))
+            .unwrap_or(Value::Object(Default::default())),
+        reason: outcome
+            .filter(|o| o.requires_reason)
+            .map(|_| "demo".to_string()),
+    };
+    state
+        .service
+        .execute(id, &command, &Actor::new(login, &*task.role), state.now())
+        .await?;
+    Ok(true)
+}

@@ -1,0 +1,26 @@
+//! The Reglament server: role-based task inboxes over HTTP with authentication, office
+//! scoping and an OpenAPI contract, on the engine's durable store.
+//!
+//! - [`app`] — state, start-up, the router, serving with graceful shutdown;
+//! - [`config`] — settings (flags and environment variables of `reglament serve`);
+//! - [`auth`] — credentials (tokens, sessions, passwords) and the access policy, shared with
+//!   the web interface;
+//! - [`api`] — the JSON API under `/api/v1` and its OpenAPI document;
+//! - [`problem`] — every error as `application/problem+json`;
+//! - [`idempotency`] — `Idempotency-Key` on state-changing requests;
+//! - [`metrics`] — Prometheus metrics;
+//! - [`timer`] — the clock and the worker that fires deadlines;
+//! - [`demo`] — demo accounts and cases.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod idempotency;
+pub mod metrics;
+pub mod problem;
+pub mod timer;
+
+pub use app::{AppState, Started};
+pub use config::Config;

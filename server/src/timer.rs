@@ -1,0 +1,152 @@
+//! Time: the one place the server reads the wall clock ([`Clock`]), and the timer worker that
+//! lets time pass for cases whose deadlines or dispatches are due ([`Service::tick`]).
+//!
+//! The engine never reads a clock; requests and the timer pass `now` in. Tests use a manual
+//! clock to move time forward and tick by hand.
+//!
+//! [`Service::tick`]: reglament_engine::store::Service::tick
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reglament_engine::runtime::{DeadlineTarget, EventKind};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::AppState;
+
+/// Where `now` comes from.
+#[derive(Debug, Clone, Default)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// A clock moved by hand (tests, demonstrations).
+    Manual(Arc<Mutex<DateTime<Utc>>>),
+}
+
+impl Clock {
+    pub fn manual(at: DateTime<Utc>) -> Clock {
+        Clock::Manual(Arc::new(Mutex::new(at)))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            // To the microsecond, as the store keeps instants: an event's `at` in its body
+            // and in its row are then the same instant.
+            Clock::System => {
+                let now = Utc::now();
+                DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+            }
+            Clock::Manual(t) => t.lock().map(|t| *t).unwrap_or_else(|e| *e.into_inner()),
+        }
+    }
+
+    /// Sets a manual clock (a system clock cannot be set).
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Clock::Manual(t) = self
+            && let Ok(mut t) = t.lock()
+        {
+            *t = at;
+        }
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.set(self.now() + by);
+    }
+}
+
+/// What one round of the timer did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Cases that changed.
+    pub cases: usize,
+    pub events: usize,
+    pub breaches: usize,
+    pub failed: usize,
+}
+
+/// Lets time pass to `now` for every due case; counts breaches into the metrics.
+pub async fn tick(state: &AppState) -> Round {
+    let now = state.now();
+    let mut round = Round::default();
+    match state.service.tick(now).await {
+        Ok(report) => {
+            round.cases = report.fired.len();
+            for (case, events) in &report.fired {
+                round.events += events.len();
+                for e in events {
+                    if let EventKind::DeadlineBreached { target, .. } = &e.event.kind {
+                        round.breaches += 1;
+                        state
+                            .metrics
+                            .count_breach(matches!(target, DeadlineTarget::Case));
+                        tracing::info!(case = %case, ?target, "deadline breached");
+                    }
+                }
+            }
+            round.failed = report.failed.len();
+            for (case, error) in &report.failed {
+                tracing::error!(case = %case, %error, "a case's deadlines could not be processed; it will be retried");
+            }
+        }
+        Err(error) => {
+            round.failed += 1;
+            tracing::error!(%error, "the timer could not read due cases");
+        }
+    }
+    state.metrics.count_tick(round.failed == 0);
+    round
+}
+
+/// The running timer worker.
+pub struct Timer {
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl Timer {
+    /// Ticks every `interval`, and purges expired idempotency keys, login attempts and sessions
+    /// about once an hour.
+    pub fn spawn(state: AppState, interval: Duration) -> Timer {
+        let (stop, mut stopped) = watch::channel(false);
+        let handle = tokio::spawn(async move {
+            let purge_every = (3600 / interval.as_secs().max(1)).max(1);
+            let mut rounds: u64 = 0;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stopped.changed() => break,
+                }
+                let round = tick(&state).await;
+                if round.cases > 0 {
+                    tracing::debug!(?round, "timer round");
+                }
+                rounds += 1;
+                if rounds % purge_every == 1 {
+                    purge(&state).await;
+                }
+            }
+            tracing::info!("timer stopped");
+        });
+        Timer { stop, handle }
+    }
+
+    /// Stops after the round in progress, if any.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+    }
+}
+
+/// Deletes what has outlived its use.
+pub async fn purge(state: &AppState) {
+    let now = state.now();
+    let before = now - chrono::Duration::from_std(state.config.idempotency_ttl).unwrap_or_default();
+    match state.store.purge_accounts(before, now).await {
+        Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired keys, attempts and sessions"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "purging expired keys failed"),
+    }
+}

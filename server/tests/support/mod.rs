@@ -1,0 +1,401 @@
+//! Shared by the API tests: a real server on a loopback port with its own database (a
+//! temporary SQLite file, or a fresh PostgreSQL database), a manual clock, the bundled
+//! regulations, accounts made directly in the store, and a small HTTP client.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reglament_engine::store::accounts::{GrantRecord, NewUser};
+use reglament_engine::store::{Store, StoreOptions};
+use reglament_server::app::{self, AppState};
+use reglament_server::auth::{password, secret};
+use reglament_server::config::Config;
+use reglament_server::timer::{self, Clock};
+use serde_json::Value;
+
+/// Wednesday 15 April 2026, 10:00 in Atyrau (05:00 UTC): a working day, inside office hours.
+pub fn t0() -> DateTime<Utc> {
+    t("2026-04-15T10:00:00+05:00")
+}
+
+pub fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("instant")
+        .with_timezone(&Utc)
+}
+
+pub fn regulations_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations")
+}
+
+/// Prints to the real stderr (the harness captures `eprintln!`): skips must be seen.
+pub fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+pub fn ci() -> bool {
+    std::env::var("REGLAMENT_CI").is_ok_and(|v| v == "1")
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// A database for one test.
+pub struct TestDb {
+    pub url: String,
+    dir: Option<PathBuf>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("reglament-api-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TestDb {
+            url: format!("sqlite:{}", dir.join("reglament.db").display()),
+            dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh database in the cluster named by `REGLAMENT_TEST_POSTGRES`; `None` (said
+    /// loudly) without one, a failure with `REGLAMENT_CI=1`.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin = match std::env::var("REGLAMENT_TEST_POSTGRES") {
+            Ok(u) if !u.is_empty() => u,
+            _ => {
+                assert!(
+                    !ci(),
+                    "REGLAMENT_CI=1 but REGLAMENT_TEST_POSTGRES is not set: the PostgreSQL API tests must run in CI"
+                );
+                say("SKIPPED: PostgreSQL API tests (set REGLAMENT_TEST_POSTGRES)");
+                return None;
+            }
+        };
+        let name = format!("reglament_api_{}", unique());
+        let store = Store::open_with(
+            &admin,
+            StoreOptions {
+                migrate: false,
+                pool_size: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("the test PostgreSQL cluster is reachable");
+        store
+            .execute_raw(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create a test database");
+        store.close().await;
+        let base = match admin.rfind('/') {
+            Some(i) if i > "postgres://".len() => &admin[..i],
+            _ => admin.as_str(),
+        };
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            dir: None,
+            pg: Some((admin.clone(), name)),
+        })
+    }
+
+    pub async fn cleanup(mut self) {
+        if let Some((admin, name)) = self.pg.take()
+            && let Ok(store) = Store::open_with(
+                &admin,
+                StoreOptions {
+                    migrate: false,
+                    pool_size: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+        {
+            let _ = store
+                .execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            store.close().await;
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// The configuration tests start from: no timer (tests tick by hand), cheap password
+/// hashes, no credential cache (so that disabling a user shows at once).
+pub fn test_config(db: &str) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        db: db.to_string(),
+        regulations: regulations_dir(),
+        tick_interval: None,
+        auth_cache_ttl: Duration::ZERO,
+        password_cost: password::Cost::Fast,
+        shutdown_grace: Duration::from_secs(5),
+        ..Config::default()
+    }
+}
+
+/// An answer.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        self.assert_is_problem();
+        assert_eq!(self.json["code"], code, "{}", self.text);
+    }
+
+    /// Asserts the body is problem+json with its required members.
+    pub fn assert_is_problem(&self) {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{} {}",
+            self.status,
+            self.text
+        );
+        for member in ["type", "title", "detail", "code"] {
+            assert!(
+                self.json[member].as_str().is_some_and(|s| !s.is_empty()),
+                "`{member}` missing: {}",
+                self.text
+            );
+        }
+        assert_eq!(self.json["status"], self.status, "{}", self.text);
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    db: Option<TestDb>,
+}
+
+impl Server {
+    /// On a fresh SQLite database with the bundled regulations deployed.
+    pub async fn start() -> Server {
+        let db = TestDb::sqlite();
+        let config = test_config(&db.url);
+        Server::start_with(db, config).await
+    }
+
+    pub async fn start_with(db: TestDb, config: Config) -> Server {
+        let mut s = Server::start_on(&db.url, config).await;
+        s.db = Some(db);
+        s
+    }
+
+    /// On a database someone else owns (a second node on a shared PostgreSQL database).
+    pub async fn start_on(url: &str, mut config: Config) -> Server {
+        config.db = url.to_string();
+        let started = app::open(config, Clock::manual(t0()))
+            .await
+            .expect("the server starts");
+        for d in &started.deployed {
+            assert!(d.result.is_ok(), "{}: {:?}", d.file, d.result);
+        }
+        let state = started.state;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(app::serve(state.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        Server {
+            base: format!("http://{addr}"),
+            state,
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("client"),
+            stop: Some(stop),
+            handle: Some(handle),
+            db: None,
+        }
+    }
+
+    /// Stops the server (graceful shutdown) and removes its database.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+        if let Some(db) = self.db.take() {
+            db.cleanup().await;
+        }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
+    /// One round of the timer at the clock's current instant.
+    pub async fn tick(&self) -> timer::Round {
+        timer::tick(&self.state).await
+    }
+
+    /// Makes an account with these grants (`role@office` or `role`) and returns an API token.
+    pub async fn user(&self, login: &str, grants: &[&str]) -> String {
+        let grants = grants
+            .iter()
+            .map(|g| {
+                let (role, office) = g.split_once('@').unwrap_or((g, "*"));
+                GrantRecord {
+                    role: role.to_string(),
+                    office: office.to_string(),
+                }
+            })
+            .collect();
+        self.user_with(login, grants, None).await
+    }
+
+    pub async fn user_with(
+        &self,
+        login: &str,
+        grants: Vec<GrantRecord>,
+        password_text: Option<&str>,
+    ) -> String {
+        let hash = match password_text {
+            Some(p) => Some(
+                password::hash(p.to_string(), password::Cost::Fast)
+                    .await
+                    .expect("hash"),
+            ),
+            None => None,
+        };
+        let user = NewUser {
+            login: login.to_string(),
+            display_name: login.to_string(),
+            password_hash: hash,
+            must_change_password: false,
+            grants,
+            created_by: "test".to_string(),
+        };
+        self.state
+            .store
+            .create_user(&user, t0())
+            .await
+            .expect("create user");
+        self.token(login).await
+    }
+
+    /// A new API token for an existing account.
+    pub async fn token(&self, login: &str) -> String {
+        let token = secret::new_secret(secret::TOKEN_PREFIX).expect("random");
+        let prefix: String = token.chars().take(12).collect();
+        self.state
+            .store
+            .create_token(
+                &secret::sha256_hex(&token),
+                &prefix,
+                login,
+                "test",
+                t0(),
+                None,
+            )
+            .await
+            .expect("create token");
+        token
+    }
+
+    /// The demo accounts (as `--demo` makes them, without the demo cases), login → token.
+    pub async fn demo_users(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (login, _, grants) in reglament_server::demo::accounts() {
+            // `admin` exists already: the first start made it.
+            let token = if self.state.store.user(&login).await.expect("read").is_some() {
+                self.token(&login).await
+            } else {
+                self.user_with(&login, grants, None).await
+            };
+            out.insert(login, token);
+        }
+        out
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut req = self.client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+            format!("{}{path}", self.base),
+        );
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        send(req).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.call("POST", path, Some(token), Some(body)).await
+    }
+}
+
+pub async fn send(req: reqwest::RequestBuilder) -> Resp {
+    let r = req.send().await.expect("the server answers");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        text,
+        json,
+    }
+}
