@@ -2,6 +2,8 @@
 //! runtime executes and the linter and renderers walk.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use petgraph::Direction;
@@ -47,7 +49,8 @@ pub struct Process {
     /// Node weights are indices into `regulation.steps`.
     pub graph: DiGraph<usize, Edge>,
     nodes: Vec<NodeIndex>,
-    by_id: HashMap<String, usize>,
+    /// Step index by id; looked up on every event folded, hence the fast hash.
+    by_id: FxHashMap<String, usize>,
     /// Compiled branch conditions, by step index then branch index.
     conditions: HashMap<usize, Vec<Condition>>,
     /// For each parallel split (step index), its join (step index).
@@ -94,7 +97,7 @@ impl Process {
         let nodes: Vec<NodeIndex> = (0..regulation.steps.len())
             .map(|i| graph.add_node(i))
             .collect();
-        let by_id: HashMap<String, usize> = regulation
+        let by_id: FxHashMap<String, usize> = regulation
             .steps
             .iter()
             .enumerate()

@@ -102,6 +102,45 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in order, for documentation and tests (`tests/docs.rs` checks that
+    /// regulations/README.md explains each one the validator reports).
+    pub const ALL: &[Code] = &[
+        Code::E001,
+        Code::E002,
+        Code::E003,
+        Code::E004,
+        Code::E010,
+        Code::E011,
+        Code::E012,
+        Code::E013,
+        Code::E014,
+        Code::E015,
+        Code::E016,
+        Code::E020,
+        Code::E021,
+        Code::E022,
+        Code::E023,
+        Code::E024,
+        Code::E025,
+        Code::E026,
+        Code::E027,
+        Code::E028,
+        Code::E029,
+        Code::E030,
+        Code::E031,
+        Code::E032,
+        Code::E033,
+        Code::W100,
+        Code::W101,
+        Code::W102,
+        Code::W103,
+        Code::W104,
+        Code::W105,
+        Code::W106,
+        Code::W107,
+        Code::W108,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::E001 => "E001",
@@ -285,6 +324,23 @@ mod tests {
             text,
             "reg.yaml:2:9: error[E021]: unknown role `haed`\n  |\n2 |   role: haed\n  |         ^\n  = help: did you mean `head`?\n"
         );
+    }
+
+    #[test]
+    fn all_lists_every_code_once_in_order() {
+        // Read the variants from this file, so a code added to the enum but not to `ALL` fails.
+        let source = include_str!("diagnostic.rs");
+        let start = source.find("pub enum Code {").expect("the enum");
+        let body = &source[start..start + source[start..].find('}').expect("its end")];
+        let declared: Vec<&str> = body
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_suffix(','))
+            .filter(|l| l.len() == 4 && (l.starts_with('E') || l.starts_with('W')))
+            .collect();
+        let listed: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed, declared);
+        assert!(Code::ALL.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -107,7 +107,8 @@ pub enum TermError {
 /// Every spelling accepted for each unit (lower case, single spaces).
 /// Russian and Kazakh forms follow the seeds: «15 минут», «2 часа», «1 рабочий день»,
 /// «10 рабочих дней», «30 календарных дней», «5 жұмыс күні», «30 күнтізбелік күн».
-const ALIASES: &[(&str, Unit)] = &[
+/// regulations/README.md lists them all for analysts; `tests/docs.rs` keeps the two in step.
+pub const ALIASES: &[(&str, Unit)] = &[
     ("minute", Unit::Minutes),
     ("minutes", Unit::Minutes),
     ("min", Unit::Minutes),

@@ -18,6 +18,8 @@ pub mod runtime;
 pub mod sample;
 pub mod schema;
 pub mod store;
+#[doc(hidden)]
+pub mod synthetic;
 pub mod text;
 pub mod validate;
 pub mod yaml;

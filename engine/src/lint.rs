@@ -3,6 +3,9 @@
 
 use std::collections::HashSet;
 
+use petgraph::Direction;
+use petgraph::visit::EdgeRef;
+
 use crate::compile::Process;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::Loaded;
@@ -22,6 +25,7 @@ pub fn lint_with(p: &Process, loaded: &Loaded, day_minutes: u32) -> Vec<Diagnost
         loaded,
         day: day_minutes,
         out: Vec::new(),
+        results_from: None,
     };
     l.terms();
     l.unused_roles();
@@ -34,6 +38,7 @@ struct Linter<'a> {
     loaded: &'a Loaded,
     day: u32,
     out: Vec<Diagnostic>,
+    results_from: Option<Vec<u8>>,
 }
 
 impl Linter<'_> {
@@ -262,6 +267,7 @@ impl Linter<'_> {
 
     /// W104: a decision after which every end is a refusal or a return must ask for a reason.
     fn reasons(&mut self, base: &str, outcomes: &[Outcome]) {
+        const NEGATIVE: u8 = result_bit(CaseResult::Refused) | result_bit(CaseResult::Returned);
         for (j, o) in outcomes.iter().enumerate() {
             if o.requires_reason {
                 continue;
@@ -269,12 +275,8 @@ impl Linter<'_> {
             let Some(target) = self.p.step_index(&o.next) else {
                 continue;
             };
-            let ends = self.reachable_results(target);
-            let negative = !ends.is_empty()
-                && ends
-                    .iter()
-                    .all(|r| matches!(r, CaseResult::Refused | CaseResult::Returned));
-            if negative {
+            let ends = self.results_from()[target];
+            if ends != 0 && ends & !NEGATIVE == 0 {
                 self.push(
                     Code::W104,
                     &format!("{base}/outcomes/{j}/id"),
@@ -289,23 +291,34 @@ impl Linter<'_> {
         }
     }
 
-    fn reachable_results(&self, from: usize) -> HashSet<CaseResult> {
-        let mut seen = vec![false; self.p.regulation.steps.len()];
-        let mut stack = vec![from];
-        let mut out = HashSet::new();
-        seen[from] = true;
-        while let Some(s) = stack.pop() {
-            if let Step::End(e) = self.p.step(s) {
-                out.insert(e.result);
-            }
-            for (_, t) in self.p.next_steps(s) {
-                if !seen[t] {
-                    seen[t] = true;
-                    stack.push(t);
+    /// For every step, the results of the ends it can reach, as a set of [`result_bit`]s.
+    /// Computed once, backwards from the ends: a search forward from every outcome would be
+    /// quadratic in the length of the regulation.
+    fn results_from(&mut self) -> &[u8] {
+        let p = self.p;
+        self.results_from.get_or_insert_with(|| {
+            let steps = &p.regulation.steps;
+            let mut results = vec![0u8; steps.len()];
+            let mut stack = Vec::new();
+            for (i, step) in steps.iter().enumerate() {
+                if let Step::End(e) = step {
+                    results[i] = result_bit(e.result);
+                    stack.push(i);
                 }
             }
-        }
-        out
+            // A step is pushed again only when it gains a result, so at most four times.
+            while let Some(s) = stack.pop() {
+                for e in p.graph.edges_directed(p.node(s), Direction::Incoming) {
+                    let from = p.graph[e.source()];
+                    let merged = results[from] | results[s];
+                    if merged != results[from] {
+                        results[from] = merged;
+                        stack.push(from);
+                    }
+                }
+            }
+            results
+        })
     }
 
     /// An exclusive choice on the channel alone needs no default when every channel that can
@@ -324,6 +337,15 @@ impl Linter<'_> {
                 .iter()
                 .any(|cond| cond.evaluate(&facts) == Ok(true))
         })
+    }
+}
+
+const fn result_bit(result: CaseResult) -> u8 {
+    match result {
+        CaseResult::Granted => 1,
+        CaseResult::Refused => 2,
+        CaseResult::Returned => 4,
+        CaseResult::Withdrawn => 8,
     }
 }
 

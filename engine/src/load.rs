@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
@@ -46,7 +47,16 @@ pub fn load_str(text: &str, file: &str) -> Result<Loaded, Vec<Diagnostic>> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    let regulation = deserialize(value, &spans, file).map_err(|d| vec![*d])?;
+    // Tracking the path through every field is a good share of deserialising and is needed only
+    // to place an error, which the schema has nearly always reported already: on the rare
+    // failure the text is parsed again and deserialised with the path tracked.
+    let regulation = match Regulation::deserialize(value) {
+        Ok(regulation) => regulation,
+        Err(_) => {
+            let (value, _) = yaml::parse(text, file).map_err(|d| vec![*d])?;
+            deserialize(value, &spans, file).map_err(|d| vec![*d])?
+        }
+    };
     Ok(Loaded {
         file: file.to_string(),
         source: text.to_string(),

@@ -164,8 +164,10 @@ struct Ctx<'a> {
     out: Vec<Diagnostic>,
 }
 
-impl Ctx<'_> {
-    fn reg(&self) -> &Regulation {
+impl<'a> Ctx<'a> {
+    /// The regulation, borrowed for as long as the context rather than from `self`, so the
+    /// checks can read it while they record findings (cloning it cost as much as the checks).
+    fn reg(&self) -> &'a Regulation {
         &self.loaded.regulation
     }
 
@@ -196,7 +198,7 @@ impl Ctx<'_> {
     }
 
     fn references(&mut self, known: Option<&Known>) {
-        let reg = self.reg().clone();
+        let reg = self.reg();
         self.duplicates(
             "/roles",
             "role",

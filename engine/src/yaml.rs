@@ -5,6 +5,7 @@
 //! from, point at the exact line and column.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use serde_json::{Map, Number, Value};
@@ -115,12 +116,27 @@ pub fn parse(text: &str, file: &str) -> Result<(Value, Spans), Box<Diagnostic>> 
             "the file is empty",
         )));
     }
-    let mut spans = Spans::default();
+    // The tree is taken apart as it is converted, so its strings move into the value rather
+    // than being copied, and the spans map is sized once: on a large regulation copying,
+    // rehashing and freeing cost more than the YAML parser itself.
+    let mut spans = Spans {
+        map: HashMap::with_capacity(count_nodes(&doc)),
+    };
     let mut errors = Vec::new();
-    let value = convert(&doc, String::new(), None, &mut spans, &mut errors, file);
+    let mut pointer = String::new();
+    let value = convert(doc, &mut pointer, None, &mut spans, &mut errors, file);
     match errors.into_iter().next() {
         Some(err) => Err(Box::new(err)),
         None => Ok((value, spans)),
+    }
+}
+
+fn count_nodes(node: &MarkedYaml<'_>) -> usize {
+    1 + match &node.data {
+        YamlData::Tagged(_, inner) => count_nodes(inner),
+        YamlData::Sequence(items) => items.iter().map(count_nodes).sum(),
+        YamlData::Mapping(entries) => entries.values().map(count_nodes).sum(),
+        _ => 0,
     }
 }
 
@@ -128,50 +144,59 @@ fn location_of(node: &MarkedYaml<'_>) -> Location {
     Location::new(node.span.start.line().max(1), node.span.start.col() + 1)
 }
 
+/// Converts `node`, found at `pointer`, recording its place and those of everything in it.
+/// `pointer` is one buffer for the whole walk: each level appends its token and takes it off.
 fn convert(
-    node: &MarkedYaml<'_>,
-    pointer: String,
+    node: MarkedYaml<'_>,
+    pointer: &mut String,
     key: Option<Location>,
     spans: &mut Spans,
     errors: &mut Vec<Diagnostic>,
     file: &str,
 ) -> Value {
-    let here = location_of(node);
+    let here = location_of(&node);
     spans
         .map
         .insert(pointer.clone(), NodeSpan { value: here, key });
-    match &node.data {
+    match node.data {
         YamlData::Value(scalar) => scalar_to_json(scalar),
-        YamlData::Representation(text, _, _) => Value::String(text.to_string()),
-        YamlData::Tagged(_, inner) => convert(inner, pointer, key, spans, errors, file),
-        YamlData::Sequence(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| convert(item, format!("{pointer}/{i}"), None, spans, errors, file))
-                .collect(),
-        ),
+        YamlData::Representation(text, _, _) => Value::String(text.into_owned()),
+        YamlData::Tagged(_, inner) => convert(*inner, pointer, key, spans, errors, file),
+        YamlData::Sequence(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let len = pointer.len();
+                let _ = write!(pointer, "/{i}");
+                out.push(convert(item, pointer, None, spans, errors, file));
+                pointer.truncate(len);
+            }
+            Value::Array(out)
+        }
         YamlData::Mapping(entries) => {
-            let mut map = Map::new();
+            let mut map = Map::with_capacity(entries.len());
             for (k, v) in entries {
-                let name = match &k.data {
-                    YamlData::Value(Scalar::String(s)) => s.to_string(),
+                let key_at = location_of(&k);
+                let name = match k.data {
+                    YamlData::Value(Scalar::String(s)) => s.into_owned(),
                     YamlData::Value(Scalar::Integer(i)) => i.to_string(),
                     YamlData::Value(Scalar::Boolean(b)) => b.to_string(),
                     YamlData::Value(Scalar::Null) => "null".to_string(),
-                    YamlData::Representation(text, _, _) => text.to_string(),
+                    YamlData::Representation(text, _, _) => text.into_owned(),
                     _ => {
                         errors.push(Diagnostic::new(
                             file,
                             Code::E012,
-                            location_of(k),
+                            key_at,
                             "a key must be a plain word, not a list or a mapping",
                         ));
                         continue;
                     }
                 };
-                let child = format!("{pointer}/{}", escape_token(&name));
-                let value = convert(v, child, Some(location_of(k)), spans, errors, file);
+                let len = pointer.len();
+                pointer.push('/');
+                push_escaped(pointer, &name);
+                let value = convert(v, pointer, Some(key_at), spans, errors, file);
+                pointer.truncate(len);
                 map.insert(name, value);
             }
             Value::Object(map)
@@ -188,15 +213,24 @@ fn convert(
     }
 }
 
-fn scalar_to_json(scalar: &Scalar<'_>) -> Value {
+/// Appends `token` to a JSON pointer, escaped as RFC 6901 asks.
+fn push_escaped(pointer: &mut String, token: &str) {
+    if token.contains(['~', '/']) {
+        pointer.push_str(&escape_token(token));
+    } else {
+        pointer.push_str(token);
+    }
+}
+
+fn scalar_to_json(scalar: Scalar<'_>) -> Value {
     match scalar {
         Scalar::Null => Value::Null,
-        Scalar::Boolean(b) => Value::Bool(*b),
-        Scalar::Integer(i) => Value::Number((*i).into()),
+        Scalar::Boolean(b) => Value::Bool(b),
+        Scalar::Integer(i) => Value::Number(i.into()),
         Scalar::FloatingPoint(f) => Number::from_f64(f.into_inner())
             .map(Value::Number)
             .unwrap_or_else(|| Value::String(f.to_string())),
-        Scalar::String(s) => Value::String(s.to_string()),
+        Scalar::String(s) => Value::String(s.into_owned()),
     }
 }
 

@@ -39,6 +39,18 @@ enum Command {
     /// Manage API tokens: create, list, revoke.
     #[command(subcommand)]
     Token(cli::token::TokenCommand),
+    /// Replay a case: check its hash chain, fold its events again on its pinned regulation and
+    /// calendar, compare with the stored state, and show its timeline against the statutory
+    /// times; `--at T` for the state at an instant, `--against DRAFT.yaml` for a what-if.
+    Replay(cli::replay::ReplayArgs),
+    /// Audit the database: `verify` checks every hash chain.
+    #[command(subcommand)]
+    Audit(cli::audit::AuditCommand),
+    /// Reports: `compliance` with statutory terms per regulation, office, step and case.
+    #[command(subcommand)]
+    Report(cli::report::ReportCommand),
+    /// Export the event log: XES for process mining, CSV, JSON lines with hashes, OCEL 2.0.
+    Export(cli::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +64,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::User(cmd) => cli::user::run(cmd),
         Command::Token(cmd) => cli::token::run(cmd),
+        Command::Replay(args) => cli::replay::run(args),
+        Command::Audit(cmd) => cli::audit::run(cmd),
+        Command::Report(cmd) => cli::report::run(cmd),
+        Command::Export(args) => cli::export::run(args),
     };
     match result {
         Ok(code) => code,

@@ -332,15 +332,15 @@ impl From<AccountError> for Problem {
     }
 }
 
-fn rejection(status: StatusCode, body: String, code_for_422: &'static str) -> Problem {
+/// An axum rejection as a problem: `code` names the 400 or 422 case; the other statuses have
+/// their own codes.
+fn rejection(status: StatusCode, body: String, code: &'static str) -> Problem {
     let code = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "body-too-large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
-        StatusCode::UNPROCESSABLE_ENTITY => code_for_422,
         s if s.is_server_error() => return Problem::internal(&body),
-        _ => "bad-request",
+        _ => code,
     };
-    // axum's own rejections put the detail after a fixed prefix; keep the useful part.
     Problem::new(status, code, body)
 }
 
@@ -356,7 +356,11 @@ impl From<JsonRejection> for Problem {
             JsonRejection::JsonDataError(e) => data_error_path(&e.body_text()),
             _ => None,
         };
-        let mut p = rejection(status, r.body_text(), "invalid-body");
+        let code = match status {
+            StatusCode::UNPROCESSABLE_ENTITY => "invalid-body",
+            _ => "bad-json",
+        };
+        let mut p = rejection(status, r.body_text(), code);
         if let Some(ptr) = pointer {
             p.errors = vec![FieldProblem::new(ptr, p.detail.clone())];
         }

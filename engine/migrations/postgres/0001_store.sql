@@ -71,7 +71,6 @@ CREATE TABLE cases (
     last_hash          TEXT    NOT NULL,
     last_event_at      BIGINT  NOT NULL
 );
-CREATE INDEX cases_by_office ON cases (office, status, due);
 
 CREATE TABLE tasks (
     case_id     TEXT COLLATE "C" NOT NULL,

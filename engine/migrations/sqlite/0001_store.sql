@@ -77,7 +77,6 @@ CREATE TABLE cases (
     last_hash          TEXT    NOT NULL,
     last_event_at      INTEGER NOT NULL
 );
-CREATE INDEX cases_by_office ON cases (office, status, due);
 
 -- Projection: one row per task, open or closed. `due` is 9223372036854775807 for a task
 -- without a time limit, so that it sorts last and the keyset cursor needs no NULL case.
@@ -97,7 +96,7 @@ CREATE TABLE tasks (
     closed_at   INTEGER,
     closed_by   TEXT,
     PRIMARY KEY (case_id, task)
-);
+) WITHOUT ROWID;                                   -- small rows: one B-tree fewer per write
 -- The inbox: one office, one role, one status, by due instant (then case, task).
 CREATE INDEX tasks_inbox ON tasks (office, role, status, due, case_id, task);
 -- "Claimed by me".
@@ -111,5 +110,5 @@ CREATE TABLE wakeups (
     wake_at     INTEGER NOT NULL,
     lease_until INTEGER,
     lease_owner TEXT
-);
+) WITHOUT ROWID;
 CREATE INDEX wakeups_due ON wakeups (wake_at);

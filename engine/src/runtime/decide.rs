@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Days, TimeZone, Utc};
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use super::command::{Command, CommandError, FieldError};
 use super::event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
@@ -424,9 +425,9 @@ struct Plan<'a> {
     outcomes: Vec<(Arc<str>, Arc<str>)>,
     /// Join arrivals, starting from the state's.
     joins: Vec<(u32, u32)>,
-    /// Tasks opened and closed by this command.
-    opened: Vec<TaskId>,
-    closed: Vec<TaskId>,
+    /// Tasks opened and closed by this command (a handful at most: kept inline).
+    opened: SmallVec<[TaskId; 4]>,
+    closed: SmallVec<[TaskId; 4]>,
     ended: bool,
     walked: usize,
 }
@@ -452,8 +453,8 @@ impl<'a> Plan<'a> {
             next_task: state.map_or(1, |s| s.tasks.len() as u32 + 1),
             outcomes: Vec::new(),
             joins: state.map(|s| s.joins.clone()).unwrap_or_default(),
-            opened: Vec::new(),
-            closed: Vec::new(),
+            opened: SmallVec::new(),
+            closed: SmallVec::new(),
             ended: false,
             walked: 0,
         }
@@ -560,7 +561,7 @@ impl<'a> Plan<'a> {
 
     /// Moves a path to `target` and on through automatic steps until it waits.
     fn advance(&mut self, target: usize) -> Result<(), CommandError> {
-        let mut work = vec![target];
+        let mut work: SmallVec<[usize; 4]> = smallvec::smallvec![target];
         while let Some(s) = work.pop() {
             if self.ended {
                 return Ok(());
@@ -584,11 +585,8 @@ impl<'a> Plan<'a> {
                     self.emit(EventKind::Split {
                         step: self.step_name(s),
                     });
-                    let mut targets: Vec<usize> =
-                        self.p.ways_on(s).iter().map(|(_, t)| *t).collect();
                     // Paths are taken in declaration order: the work list pops from the back.
-                    targets.reverse();
-                    work.extend(targets);
+                    work.extend(self.p.ways_on(s).iter().rev().map(|(_, t)| *t));
                 }
                 Step::Join(_) => {
                     let expected = self.p.join_arity(s) as u32;

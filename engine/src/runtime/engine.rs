@@ -1,7 +1,10 @@
 //! Many cases in memory: commands applied through [`super::decide`], and every pending
 //! deadline or dispatch in an ordered index so that `tick` finds what is due in O(log n).
 
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -79,13 +82,28 @@ pub struct Ticked {
 }
 
 /// Cases in memory, with the wake-up index.
+///
+/// Cases live in a dense `Vec`, found by id through a hash map. The wake-up index is a
+/// min-heap of (instant in microseconds, slot): pushing a new wake-up is O(log n) with integer
+/// comparisons and no allocation per node; a superseded entry is not searched for and removed
+/// but left behind and skipped when it surfaces (`wake_of` holds each slot's current one), and
+/// the heap is rebuilt when such entries outnumber the live ones.
 pub struct Engine {
     clocks: Arc<dyn Clocks>,
     /// Deployed regulations by digest.
     processes: HashMap<String, Arc<Process>>,
-    cases: HashMap<CaseId, CaseState>,
-    /// (instant, case): the earliest moment time alone changes each open case.
-    wakeups: BTreeSet<(DateTime<Utc>, CaseId)>,
+    slots: FxHashMap<CaseId, u32>,
+    cases: Vec<CaseState>,
+    wakeups: BinaryHeap<Reverse<(i64, u32)>>,
+    /// Each slot's current wake-up (`NO_WAKEUP` when none).
+    wake_of: Vec<i64>,
+    live_wakeups: usize,
+}
+
+const NO_WAKEUP: i64 = i64::MIN;
+
+fn key(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
 }
 
 impl Engine {
@@ -93,8 +111,11 @@ impl Engine {
         Engine {
             clocks,
             processes: HashMap::new(),
-            cases: HashMap::new(),
-            wakeups: BTreeSet::new(),
+            slots: FxHashMap::default(),
+            cases: Vec::new(),
+            wakeups: BinaryHeap::new(),
+            wake_of: Vec::new(),
+            live_wakeups: 0,
         }
     }
 
@@ -109,11 +130,12 @@ impl Engine {
     }
 
     pub fn case(&self, id: &CaseId) -> Option<&CaseState> {
-        self.cases.get(id)
+        let slot = *self.slots.get(id)?;
+        self.cases.get(slot as usize)
     }
 
     pub fn cases(&self) -> impl Iterator<Item = &CaseState> {
-        self.cases.values()
+        self.cases.iter()
     }
 
     pub fn len(&self) -> usize {
@@ -126,7 +148,33 @@ impl Engine {
 
     /// How many cases wait for time to pass.
     pub fn pending_wakeups(&self) -> usize {
-        self.wakeups.len()
+        self.live_wakeups
+    }
+
+    /// Records a slot's new wake-up.
+    fn set_wakeup(&mut self, slot: u32, at: Option<DateTime<Utc>>) {
+        let new = at.map_or(NO_WAKEUP, key);
+        let old = std::mem::replace(&mut self.wake_of[slot as usize], new);
+        if old == new {
+            return;
+        }
+        match (old == NO_WAKEUP, new == NO_WAKEUP) {
+            (true, false) => self.live_wakeups += 1,
+            (false, true) => self.live_wakeups -= 1,
+            _ => {}
+        }
+        if new != NO_WAKEUP {
+            self.wakeups.push(Reverse((new, slot)));
+        }
+        if self.wakeups.len() > 2 * self.live_wakeups + 1024 {
+            self.wakeups = self
+                .wake_of
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| **w != NO_WAKEUP)
+                .map(|(s, w)| Reverse((*w, s as u32)))
+                .collect();
+        }
     }
 
     /// Starts a case on a deployed regulation.
@@ -143,7 +191,7 @@ impl Engine {
             office,
             data,
         } = new;
-        if self.cases.contains_key(&case) {
+        if self.slots.contains_key(&case) {
             return Err(CommandError::CaseExists(case).into());
         }
         self.processes
@@ -161,9 +209,24 @@ impl Engine {
         for e in &events[1..] {
             state.apply(e)?;
         }
-        self.index(&state);
-        self.cases.insert(case, state);
+        self.insert(state);
         Ok(events)
+    }
+
+    fn insert(&mut self, state: CaseState) {
+        let slot = self.cases.len() as u32;
+        let wake = state.next_wakeup();
+        self.slots.insert(state.id.clone(), slot);
+        self.cases.push(state);
+        self.wake_of.push(NO_WAKEUP);
+        self.set_wakeup(slot, wake);
+    }
+
+    fn slot(&self, case: &CaseId) -> Result<u32, EngineError> {
+        self.slots
+            .get(case)
+            .copied()
+            .ok_or_else(|| CommandError::NoSuchCase(case.clone()).into())
     }
 
     /// Runs a command on a case.
@@ -174,10 +237,8 @@ impl Engine {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Vec<Event>, EngineError> {
-        let state = self
-            .cases
-            .get(case)
-            .ok_or_else(|| CommandError::NoSuchCase(case.clone()))?;
+        let slot = self.slot(case)?;
+        let state = &self.cases[slot as usize];
         let clock = self
             .clocks
             .clock(&state.office, Some(&state.calendar_version))?;
@@ -187,28 +248,23 @@ impl Engine {
             clock: &clock,
         };
         let events = decide::decide(state, command, ctx)?;
-        self.commit(case, &events)?;
+        self.commit_slot(slot, &events)?;
         Ok(events)
     }
 
     /// Applies events decided elsewhere (e.g. read back from the store) to a known case.
     pub fn commit(&mut self, case: &CaseId, events: &[Event]) -> Result<(), EngineError> {
-        let Some(state) = self.cases.get_mut(case) else {
-            return Err(CommandError::NoSuchCase(case.clone()).into());
-        };
-        let before = state.next_wakeup();
+        let slot = self.slot(case)?;
+        self.commit_slot(slot, events)
+    }
+
+    fn commit_slot(&mut self, slot: u32, events: &[Event]) -> Result<(), EngineError> {
+        let state = &mut self.cases[slot as usize];
         for e in events {
             state.apply(e)?;
         }
         let after = state.next_wakeup();
-        if before != after {
-            if let Some(t) = before {
-                self.wakeups.remove(&(t, case.clone()));
-            }
-            if let Some(t) = after {
-                self.wakeups.insert((t, case.clone()));
-            }
-        }
+        self.set_wakeup(slot, after);
         Ok(())
     }
 
@@ -217,18 +273,15 @@ impl Engine {
         let processes = &self.processes;
         let state = CaseState::fold(events, |d| processes.get(d).cloned())?;
         let id = state.id.clone();
-        if let Some(old) = self.cases.get(&id).and_then(CaseState::next_wakeup) {
-            self.wakeups.remove(&(old, id.clone()));
+        match self.slots.get(&id).copied() {
+            Some(slot) => {
+                let wake = state.next_wakeup();
+                self.cases[slot as usize] = state;
+                self.set_wakeup(slot, wake);
+            }
+            None => self.insert(state),
         }
-        self.index(&state);
-        self.cases.insert(id.clone(), state);
         Ok(id)
-    }
-
-    fn index(&mut self, state: &CaseState) {
-        if let Some(t) = state.next_wakeup() {
-            self.wakeups.insert((t, state.id.clone()));
-        }
     }
 
     /// Lets time pass to `now`: every breach is emitted once, escalations run, dispatches leave.
@@ -236,29 +289,41 @@ impl Engine {
     /// and stay due, so the failure is visible rather than silent.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Ticked {
         let mut ticked = Ticked::default();
-        let due: Vec<CaseId> = self
-            .wakeups
-            .range(..=(now, CaseId(Arc::from("\u{10FFFF}"))))
-            .map(|(_, c)| c.clone())
-            .collect();
-        for case in due {
-            let result = (|| {
-                let state = self
-                    .cases
-                    .get(&case)
-                    .ok_or_else(|| CommandError::NoSuchCase(case.clone()))?;
-                let clock = self
-                    .clocks
-                    .clock(&state.office, Some(&state.calendar_version))?;
-                let events = decide::tick(state, now, &clock)?;
-                self.commit(&case, &events)?;
-                Ok::<_, EngineError>(events)
-            })();
+        let now_key = key(now);
+        let mut due: Vec<(u32, i64)> = Vec::new();
+        while let Some(Reverse((at, slot))) = self.wakeups.peek().copied() {
+            if at > now_key {
+                break;
+            }
+            self.wakeups.pop();
+            // Only the slot's current wake-up counts; superseded ones are skipped here. A taken
+            // one is cleared, so whatever the tick leads to is indexed afresh.
+            if self.wake_of[slot as usize] == at {
+                self.wake_of[slot as usize] = NO_WAKEUP;
+                self.live_wakeups -= 1;
+                due.push((slot, at));
+            }
+        }
+        // A case that stays due (its tick failed) goes back in, so it is tried again.
+        for (slot, at) in due {
+            let state = &self.cases[slot as usize];
+            let case = state.id.clone();
+            let result = self
+                .clocks
+                .clock(&state.office, Some(&state.calendar_version))
+                .and_then(|clock| Ok(decide::tick(state, now, &clock)?))
+                .and_then(|events| {
+                    self.commit_slot(slot, &events)?;
+                    Ok(events)
+                });
             match result {
                 Ok(events) => ticked
                     .events
                     .extend(events.into_iter().map(|e| (case.clone(), e))),
-                Err(e) => ticked.failed.push((case, e)),
+                Err(e) => {
+                    self.set_wakeup(slot, DateTime::from_timestamp_micros(at));
+                    ticked.failed.push((case, e));
+                }
             }
         }
         ticked

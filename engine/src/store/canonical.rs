@@ -170,19 +170,30 @@ pub struct RecordHeader<'a> {
 /// The bytes that are hashed: the canonical record and a line feed. `event` must already be
 /// canonical text (as stored in `events.body`).
 pub fn record_text(h: RecordHeader<'_>, event: &str) -> String {
+    let mut out = record_prefix(h.case, h.digest, h.calendar_version, event);
+    record_suffix(h.prev_hash, h.seq, &mut out);
+    out
+}
+
+/// The record up to the opening quote of `prev_hash`'s value: everything that does not depend
+/// on the event's place in the log, so it can be hashed before the place is known.
+pub fn record_prefix(case: &str, digest: &str, calendar_version: &str, event: &str) -> String {
     let mut out = String::with_capacity(event.len() + 256);
     out.push_str("{\"calendar_version\":");
-    write_str(h.calendar_version, &mut out);
+    write_str(calendar_version, &mut out);
     out.push_str(",\"case\":");
-    write_str(h.case, &mut out);
+    write_str(case, &mut out);
     out.push_str(",\"digest\":");
-    write_str(h.digest, &mut out);
+    write_str(digest, &mut out);
     out.push_str(",\"event\":");
     out.push_str(event);
     out.push_str(",\"prev_hash\":");
-    write_str(h.prev_hash, &mut out);
-    let _ = writeln!(out, ",\"seq\":{}}}", h.seq);
     out
+}
+
+fn record_suffix(prev_hash: &str, seq: u64, out: &mut String) {
+    write_str(prev_hash, out);
+    let _ = writeln!(out, ",\"seq\":{seq}}}");
 }
 
 /// The hash of an event: lower-case hex SHA-256 of [`record_text`].
@@ -190,11 +201,41 @@ pub fn event_hash(h: RecordHeader<'_>, event: &str) -> String {
     hex(&Sha256::digest(record_text(h, event).as_bytes()))
 }
 
+/// SHA-256 already fed with an event's [`record_prefix`]: the bulk of the record is hashed
+/// where the event is prepared, and [`PrefixHash::finish`] adds only the place.
+#[derive(Clone)]
+pub struct PrefixHash(Sha256);
+
+impl std::fmt::Debug for PrefixHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrefixHash")
+    }
+}
+
+impl PrefixHash {
+    pub fn new(case: &str, digest: &str, calendar_version: &str, event: &str) -> PrefixHash {
+        let mut h = Sha256::new();
+        h.update(record_prefix(case, digest, calendar_version, event).as_bytes());
+        PrefixHash(h)
+    }
+
+    /// The event's hash at place `seq` after `prev_hash`: the same as [`event_hash`].
+    pub fn finish(&self, prev_hash: &str, seq: u64) -> String {
+        let mut tail = String::with_capacity(96);
+        record_suffix(prev_hash, seq, &mut tail);
+        let mut h = self.0.clone();
+        h.update(tail.as_bytes());
+        hex(&h.finalize())
+    }
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
     }
     s
 }
@@ -267,6 +308,20 @@ mod tests {
             "calendar_version": "c", "event": {"type": "split", "step": "s"}
         });
         assert_eq!(text, format!("{}\n", canonical(&value)));
+    }
+
+    #[test]
+    fn hashing_the_prefix_first_gives_the_same_hash() {
+        let event = canonical(&json!({"type": "split", "step": "s\"é"}));
+        let h = RecordHeader {
+            case: "ATR-1",
+            seq: 12,
+            prev_hash: GENESIS,
+            digest: "d",
+            calendar_version: "c",
+        };
+        let p = PrefixHash::new("ATR-1", "d", "c", &event);
+        assert_eq!(p.finish(GENESIS, 12), event_hash(h, &event));
     }
 
     /// The same bytes as jq, when jq is installed (it is in CI: Debian's jq 1.6).

@@ -496,22 +496,22 @@ pub(crate) struct AppendDone {
 
 /// The rows of a batch of appends, after each job's expected `seq` was checked.
 #[derive(Debug, Default)]
-pub(crate) struct BatchRows {
-    pub events: String,
-    pub cases: String,
-    pub tasks: String,
-    pub wakeups_set: String,
-    pub wakeups_clear: String,
-    pub calendars: Vec<clocks::CalendarRecord>,
-    pub any: bool,
+pub(crate) struct BatchRows<'a> {
+    pub events: Vec<rows::NewEventRow<'a>>,
+    /// The last row of each case (a case may have several jobs in one batch).
+    pub cases: Vec<CaseRow>,
+    pub tasks: Vec<&'a TaskRow>,
+    pub wakeups_set: Vec<(&'a str, i64)>,
+    pub wakeups_clear: Vec<&'a str>,
+    pub calendars: Vec<&'a clocks::CalendarRecord>,
 }
 
 /// Checks each job against the heads (`case → (last seq, last hash)`, updated as jobs are
 /// accepted), hashes the accepted ones and gathers all rows. Pure, so both back ends share it.
-pub(crate) fn plan_batch(
-    jobs: &[&AppendJob],
+pub(crate) fn plan_batch<'a>(
+    jobs: &[&'a AppendJob],
     heads: &mut HashMap<String, (i64, String)>,
-) -> (Vec<Result<AppendDone, StoreError>>, BatchRows) {
+) -> (Vec<Result<AppendDone, StoreError>>, BatchRows<'a>) {
     use std::collections::BTreeMap;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut events = Vec::new();
@@ -536,16 +536,7 @@ pub(crate) fn plan_batch(
         let mut hashes = Vec::with_capacity(job.events.len());
         for (k, ev) in job.events.iter().enumerate() {
             let s = seq + 1 + k as i64;
-            let h = canonical::event_hash(
-                canonical::RecordHeader {
-                    case: &job.case,
-                    seq: s as u64,
-                    prev_hash: &prev,
-                    digest: &job.digest,
-                    calendar_version: &job.calendar_version,
-                },
-                &ev.body,
-            );
+            let h = ev.prefix.finish(&prev, s as u64);
             events.push(rows::NewEventRow {
                 case_id: &job.case,
                 seq: s,
@@ -568,7 +559,7 @@ pub(crate) fn plan_batch(
         }
         wakeups.insert(&job.case, job.wake_at);
         if let Some(c) = &job.calendar {
-            calendars.push(c.clone());
+            calendars.push(c);
         }
         heads.insert(job.case.clone(), (last, prev));
         outcomes.push(Ok(AppendDone {
@@ -576,26 +567,20 @@ pub(crate) fn plan_batch(
             hashes,
         }));
     }
-    let any = !events.is_empty();
-    let case_refs: Vec<&CaseRow> = cases.values().collect();
     let batch = BatchRows {
-        events: rows::event_rows_json(&events),
-        cases: rows::case_rows_json(&case_refs),
-        tasks: rows::task_rows_json(tasks.values().copied()),
-        wakeups_set: rows::wakeups_json(
-            wakeups
-                .iter()
-                .filter(|(_, w)| w.is_some())
-                .map(|(c, w)| (*c, *w)),
-        ),
-        wakeups_clear: rows::wakeups_json(
-            wakeups
-                .iter()
-                .filter(|(_, w)| w.is_none())
-                .map(|(c, w)| (*c, *w)),
-        ),
+        events,
+        cases: cases.into_values().collect(),
+        tasks: tasks.into_values().collect(),
+        wakeups_set: wakeups
+            .iter()
+            .filter_map(|(c, w)| w.map(|w| (*c, w)))
+            .collect(),
+        wakeups_clear: wakeups
+            .iter()
+            .filter(|(_, w)| w.is_none())
+            .map(|(c, _)| *c)
+            .collect(),
         calendars,
-        any,
     };
     (outcomes, batch)
 }
@@ -1074,9 +1059,10 @@ impl Store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        let digest = after.process.digest.as_str();
         let prepared = events
             .iter()
-            .map(PreparedEvent::new)
+            .map(|e| PreparedEvent::new(e, case.as_str(), digest, &after.calendar_version))
             .collect::<Result<Vec<_>, _>>()?;
         let tasks = rows::touched_tasks(events)
             .into_iter()

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
+use super::rows::{self, CaseRow, TaskRow};
 use super::{
     AppendDone, AppendJob, BatchRows, RebuildReport, StoreError, StoreOptions, VerifyReport,
     migrate, plan_batch,
@@ -52,7 +53,11 @@ const SET_WAKEUPS: &str = "INSERT INTO wakeups (case_id, wake_at) \
     ON CONFLICT (case_id) DO UPDATE SET wake_at = excluded.wake_at, lease_until = NULL, lease_owner = NULL";
 
 const CLEAR_WAKEUPS: &str = "DELETE FROM wakeups WHERE case_id IN \
-    (SELECT r->>0 FROM json_array_elements($1::json) AS r)";
+    (SELECT r FROM json_array_elements_text($1::json) AS r)";
+
+pub(super) const INSERT_CALENDAR: &str = "INSERT INTO calendar_versions \
+    (version, calendar, schedule, zone, data, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
+    ON CONFLICT (version) DO NOTHING";
 
 impl Postgres {
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Postgres, StoreError> {
@@ -203,54 +208,56 @@ impl Postgres {
 
 async fn pg_flush(
     c: &mut PgConnection,
-    cases: &str,
-    tasks: &str,
-    wakeups: &str,
+    cases: &[CaseRow],
+    tasks: &[TaskRow],
+    wakeups: &[(String, i64)],
 ) -> Result<(), StoreError> {
     sqlx::query(UPSERT_CASES)
-        .bind(cases)
+        .bind(rows::case_rows_json(cases))
         .execute(&mut *c)
         .await?;
     sqlx::query(UPSERT_TASKS)
-        .bind(tasks)
+        .bind(rows::task_rows_json(tasks))
         .execute(&mut *c)
         .await?;
     sqlx::query(SET_WAKEUPS)
-        .bind(wakeups)
+        .bind(rows::wakeups_json(
+            wakeups.iter().map(|(c, w)| (c.as_str(), *w)),
+        ))
         .execute(&mut *c)
         .await?;
     Ok(())
 }
 
-async fn write_rows(c: &mut PgConnection, rows: &BatchRows) -> Result<(), StoreError> {
+async fn write_rows(c: &mut PgConnection, batch: &BatchRows<'_>) -> Result<(), StoreError> {
     sqlx::query(INSERT_EVENTS)
-        .bind(&rows.events)
+        .bind(rows::event_rows_json(&batch.events))
         .execute(&mut *c)
         .await?;
     sqlx::query(UPSERT_CASES)
-        .bind(&rows.cases)
+        .bind(rows::case_rows_json(&batch.cases))
         .execute(&mut *c)
         .await?;
-    if rows.tasks != "[]" {
+    if !batch.tasks.is_empty() {
         sqlx::query(UPSERT_TASKS)
-            .bind(&rows.tasks)
+            .bind(rows::task_rows_json(batch.tasks.iter().copied()))
             .execute(&mut *c)
             .await?;
     }
-    if rows.wakeups_set != "[]" {
+    if !batch.wakeups_set.is_empty() {
         sqlx::query(SET_WAKEUPS)
-            .bind(&rows.wakeups_set)
+            .bind(rows::wakeups_json(batch.wakeups_set.iter().copied()))
             .execute(&mut *c)
             .await?;
     }
-    if rows.wakeups_clear != "[]" {
+    if !batch.wakeups_clear.is_empty() {
         sqlx::query(CLEAR_WAKEUPS)
-            .bind(&rows.wakeups_clear)
+            .bind(rows::ids_json(batch.wakeups_clear.iter().copied()))
             .execute(&mut *c)
             .await?;
     }
-    for cal in &rows.calendars {
-        sqlx::query(super::sqlite::INSERT_CALENDAR)
+    for cal in &batch.calendars {
+        sqlx::query(INSERT_CALENDAR)
             .bind(&cal.version)
             .bind(&cal.calendar)
             .bind(&cal.schedule)

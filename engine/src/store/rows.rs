@@ -109,17 +109,29 @@ pub struct PreparedEvent {
     pub actor_role: String,
     /// Canonical JSON of the event ([`canonical::canonical`]).
     pub body: String,
+    /// The hash of the record so far; the writer adds the event's place.
+    pub prefix: canonical::PrefixHash,
 }
 
 impl PreparedEvent {
-    pub fn new(event: &Event) -> Result<PreparedEvent, serde_json::Error> {
+    /// Encodes an event of `case` (pinned to `digest` and `calendar_version`) and hashes all of
+    /// its record that does not depend on its place, here in the caller's task rather than in
+    /// the single writer.
+    pub fn new(
+        event: &Event,
+        case: &str,
+        digest: &str,
+        calendar_version: &str,
+    ) -> Result<PreparedEvent, serde_json::Error> {
         let value = serde_json::to_value(event)?;
+        let body = canonical::canonical(&value);
         Ok(PreparedEvent {
             kind: event.kind.name(),
             at: micros(event.at),
             actor_user: event.actor.user.to_string(),
             actor_role: event.actor.role.to_string(),
-            body: canonical::canonical(&value),
+            prefix: canonical::PrefixHash::new(case, digest, calendar_version, &body),
+            body,
         })
     }
 }
@@ -225,12 +237,13 @@ pub fn all_task_rows(state: &CaseState) -> Vec<TaskRow> {
         .collect()
 }
 
-/// The rows as a JSON array of arrays, the bulk format both back ends unpack in SQL
-/// (`json_each` in SQLite, `json_array_elements` in PostgreSQL): one statement per batch
-/// whatever its size, so the statement is prepared once.
-pub fn case_rows_json(rows: &[&CaseRow]) -> String {
+/// The rows as a JSON array of arrays, the bulk format PostgreSQL unpacks with
+/// `json_array_elements`: one statement per table whatever the number of rows, so each
+/// statement is prepared once. (SQLite binds multi-row `VALUES` instead: its JSON functions
+/// parse each element again for every column taken out of it.)
+pub fn case_rows_json<'a>(rows: impl IntoIterator<Item = &'a CaseRow>) -> String {
     let arr: Vec<Value> = rows
-        .iter()
+        .into_iter()
         .map(|r| {
             json!([
                 r.case_id,
@@ -283,10 +296,15 @@ pub fn task_rows_json<'a>(rows: impl IntoIterator<Item = &'a TaskRow>) -> String
     Value::Array(arr).to_string()
 }
 
-/// `(case, wake_at or null)` pairs.
-pub fn wakeups_json<'a>(rows: impl IntoIterator<Item = (&'a str, Option<i64>)>) -> String {
+/// `(case, wake_at)` pairs.
+pub fn wakeups_json<'a>(rows: impl IntoIterator<Item = (&'a str, i64)>) -> String {
     let arr: Vec<Value> = rows.into_iter().map(|(c, w)| json!([c, w])).collect();
     Value::Array(arr).to_string()
+}
+
+/// Case ids.
+pub fn ids_json<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    Value::Array(ids.into_iter().map(|c| json!(c)).collect()).to_string()
 }
 
 /// An event row about to be inserted.

@@ -215,6 +215,23 @@ impl Service {
         }
     }
 
+    /// The state after `events`. The cache lets go of the state first, so that it is updated
+    /// in place when nobody else holds it (a case's history can be long: no copy per command);
+    /// it is put back once the events are stored.
+    fn advance(
+        &self,
+        case: &CaseId,
+        mut state: Arc<CaseState>,
+        events: &[crate::runtime::Event],
+    ) -> Result<Arc<CaseState>, ServiceError> {
+        self.cache_drop(case);
+        let s = Arc::make_mut(&mut state);
+        for e in events {
+            s.apply(e).map_err(EngineError::Fold)?;
+        }
+        Ok(state)
+    }
+
     /// The state of a case: cached, or brought up to date from the log. `fresh` skips the cache
     /// (but still reads only the events after a cached state).
     async fn state(
@@ -333,17 +350,11 @@ impl Service {
             if events.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut after = (*state).clone();
-            for e in &events {
-                after.apply(e).map_err(EngineError::Fold)?;
-            }
-            match self
-                .store
-                .append(case, state.version, &events, &after)
-                .await
-            {
+            let before = state.version;
+            let state = self.advance(case, state, &events)?;
+            match self.store.append(case, before, &events, &state).await {
                 Ok(stored) => {
-                    self.cache_put(case, Arc::new(after));
+                    self.cache_put(case, state);
                     return Ok(stored);
                 }
                 Err(StoreError::Conflict { .. }) => continue,
@@ -412,17 +423,11 @@ impl Service {
                 }
                 continue;
             }
-            let mut after = (*state).clone();
-            for e in &events {
-                after.apply(e).map_err(EngineError::Fold)?;
-            }
-            match self
-                .store
-                .append(case, state.version, &events, &after)
-                .await
-            {
+            let before = state.version;
+            let state = self.advance(case, state, &events)?;
+            match self.store.append(case, before, &events, &state).await {
                 Ok(stored) => {
-                    self.cache_put(case, Arc::new(after));
+                    self.cache_put(case, state);
                     return Ok(stored);
                 }
                 Err(StoreError::Conflict { .. }) => continue,

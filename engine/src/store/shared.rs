@@ -102,7 +102,7 @@ macro_rules! verify_pages {
 }
 
 /// Rebuilds the projections on `$conn` (inside a write transaction), writing through
-/// `$flush(conn, cases_json, tasks_json, wakeups_json)`. Evaluates to
+/// `$flush(conn, &[CaseRow], &[TaskRow], &[(case, wake_at)])`. Evaluates to
 /// `Result<RebuildReport, StoreError>`.
 macro_rules! rebuild_pages {
     ($conn:expr, $processes:expr, $flush:path) => {
@@ -121,14 +121,14 @@ macro_rules! rebuild_pages {
             let mut report = $crate::store::RebuildReport::default();
             let mut cases: Vec<CaseRow> = Vec::new();
             let mut tasks: Vec<TaskRow> = Vec::new();
-            let mut wakeups: Vec<(String, Option<i64>)> = Vec::new();
+            let mut wakeups: Vec<(String, i64)> = Vec::new();
             let mut state: Option<(CaseState, String)> = None;
             let mut after: (String, i64) = (String::new(), 0);
             let done = |s: CaseState,
                         hash: String,
                         cases: &mut Vec<CaseRow>,
                         tasks: &mut Vec<TaskRow>,
-                        wakeups: &mut Vec<(String, Option<i64>)>,
+                        wakeups: &mut Vec<(String, i64)>,
                         report: &mut $crate::store::RebuildReport| {
                 report.cases += 1;
                 let t = rows::all_task_rows(&s);
@@ -136,7 +136,7 @@ macro_rules! rebuild_pages {
                 tasks.extend(t);
                 if let Some(w) = s.next_wakeup() {
                     report.wakeups += 1;
-                    wakeups.push((s.id.to_string(), Some(rows::micros(w))));
+                    wakeups.push((s.id.to_string(), rows::micros(w)));
                 }
                 cases.push(rows::case_row(&s, &hash));
             };
@@ -184,14 +184,7 @@ macro_rules! rebuild_pages {
                             done(s, h, &mut cases, &mut tasks, &mut wakeups, &mut report);
                         }
                     }
-                    let case_refs: Vec<&CaseRow> = cases.iter().collect();
-                    $flush(
-                        $conn,
-                        &rows::case_rows_json(&case_refs),
-                        &rows::task_rows_json(tasks.iter()),
-                        &rows::wakeups_json(wakeups.iter().map(|(c, w)| (c.as_str(), *w))),
-                    )
-                    .await?;
+                    $flush($conn, &cases, &tasks, &wakeups).await?;
                     cases.clear();
                     tasks.clear();
                     wakeups.clear();

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, SqliteExecutor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::rows::{CaseRow, NewEventRow, TaskRow};
 use super::{
     AppendDone, AppendJob, BatchRows, RebuildReport, StoreError, StoreOptions, VerifyReport,
     migrate, plan_batch,
@@ -37,48 +38,185 @@ pub(super) struct Sqlite {
     /// `None` once closed.
     jobs: std::sync::Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    checkpointer: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 const HEADS: &str = "SELECT e.case_id, e.seq, e.hash FROM events e \
     JOIN (SELECT j.value AS case_id, (SELECT MAX(seq) FROM events WHERE case_id = j.value) AS seq \
           FROM json_each($1) j) m ON e.case_id = m.case_id AND e.seq = m.seq";
 
-const INSERT_EVENTS: &str = "INSERT INTO events (case_id, seq, type, at, actor_user, actor_role, \
-    digest, calendar_version, body, prev_hash, hash) \
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
-    value->>8, value->>9, value->>10 FROM json_each($1)";
+const INSERT_EVENTS: (&str, usize, &str) = (
+    "INSERT INTO events (case_id, seq, type, at, actor_user, actor_role, digest, \
+     calendar_version, body, prev_hash, hash)",
+    11,
+    "",
+);
 
-const UPSERT_CASES: &str = "INSERT INTO cases (case_id, regulation_id, regulation_version, digest, \
-    channel, office, calendar_version, status, result, applicant, started_at, registered_at, due, \
-    breached, documents_missing, ended_at, last_seq, last_hash, last_event_at) \
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
-    value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, \
-    value->>16, value->>17, value->>18 FROM json_each($1) WHERE true \
-    ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, result = excluded.result, \
-    applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
-    documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \
-    last_seq = excluded.last_seq, last_hash = excluded.last_hash, last_event_at = excluded.last_event_at";
+const UPSERT_CASES: (&str, usize, &str) = (
+    "INSERT INTO cases (case_id, regulation_id, regulation_version, digest, channel, office, \
+     calendar_version, status, result, applicant, started_at, registered_at, due, breached, \
+     documents_missing, ended_at, last_seq, last_hash, last_event_at)",
+    19,
+    " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, result = excluded.result, \
+     applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
+     documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \
+     last_seq = excluded.last_seq, last_hash = excluded.last_hash, \
+     last_event_at = excluded.last_event_at",
+);
 
-const UPSERT_TASKS: &str = "INSERT INTO tasks (case_id, task, step, role, office, status, claimed_by, \
-    assigned_to, opened_at, due, breached, outcome, closed_at, closed_by) \
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
-    value->>8, value->>9, value->>10, value->>11, value->>12, value->>13 FROM json_each($1) WHERE true \
-    ON CONFLICT (case_id, task) DO UPDATE SET step = excluded.step, role = excluded.role, \
-    office = excluded.office, status = excluded.status, claimed_by = excluded.claimed_by, \
-    assigned_to = excluded.assigned_to, opened_at = excluded.opened_at, due = excluded.due, \
-    breached = excluded.breached, outcome = excluded.outcome, closed_at = excluded.closed_at, \
-    closed_by = excluded.closed_by";
+const UPSERT_TASKS: (&str, usize, &str) = (
+    "INSERT INTO tasks (case_id, task, step, role, office, status, claimed_by, assigned_to, \
+     opened_at, due, breached, outcome, closed_at, closed_by)",
+    14,
+    " ON CONFLICT (case_id, task) DO UPDATE SET step = excluded.step, role = excluded.role, \
+     office = excluded.office, status = excluded.status, claimed_by = excluded.claimed_by, \
+     assigned_to = excluded.assigned_to, opened_at = excluded.opened_at, due = excluded.due, \
+     breached = excluded.breached, outcome = excluded.outcome, closed_at = excluded.closed_at, \
+     closed_by = excluded.closed_by",
+);
 
-const SET_WAKEUPS: &str = "INSERT INTO wakeups (case_id, wake_at) \
-    SELECT value->>0, value->>1 FROM json_each($1) WHERE true \
-    ON CONFLICT (case_id) DO UPDATE SET wake_at = excluded.wake_at, lease_until = NULL, lease_owner = NULL";
+const SET_WAKEUPS: (&str, usize, &str) = (
+    "INSERT INTO wakeups (case_id, wake_at)",
+    2,
+    " ON CONFLICT (case_id) DO UPDATE SET wake_at = excluded.wake_at, lease_until = NULL, \
+     lease_owner = NULL",
+);
 
-const CLEAR_WAKEUPS: &str =
-    "DELETE FROM wakeups WHERE case_id IN (SELECT value->>0 FROM json_each($1))";
+const CLEAR_WAKEUPS: (&str, usize, &str) = ("DELETE FROM wakeups WHERE case_id IN (", 1, ")");
 
-pub(super) const INSERT_CALENDAR: &str = "INSERT INTO calendar_versions \
-    (version, calendar, schedule, zone, data, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
-    ON CONFLICT (version) DO NOTHING";
+/// One bound value.
+enum V<'a> {
+    T(&'a str),
+    OT(Option<&'a str>),
+    I(i64),
+    OI(Option<i64>),
+    B(bool),
+    Null,
+}
+
+/// Several statements sent to the connection's thread as one query: one round trip, which
+/// matters more than anything else once the disk is fast (each round trip wakes a thread).
+/// Parameters are anonymous (`?`) and numbered across the statements in order.
+#[derive(Default)]
+struct Script<'a> {
+    sql: String,
+    args: Vec<V<'a>>,
+}
+
+impl<'a> Script<'a> {
+    /// Adds `rows` as `INSERT … SELECT * FROM (VALUES …) WHERE column1 IS NOT NULL` with 8, 64
+    /// or 512 rows, the unused ones all NULL and filtered out: so each table has three
+    /// statement shapes, and the whole script few enough to stay in the statement cache.
+    fn rows(&mut self, (prefix, ncols, suffix): (&str, usize, &str), rows: Vec<Vec<V<'a>>>) {
+        let mut rows = rows.into_iter().peekable();
+        let mut left = rows.len();
+        while rows.peek().is_some() {
+            let k = [8, 64, 512].into_iter().find(|k| *k >= left).unwrap_or(512);
+            self.sql.push_str(prefix);
+            self.sql.push_str(" SELECT * FROM (VALUES ");
+            for i in 0..k {
+                if i > 0 {
+                    self.sql.push(',');
+                }
+                self.sql.push('(');
+                for j in 0..ncols {
+                    self.sql.push_str(if j == 0 { "?" } else { ",?" });
+                }
+                self.sql.push(')');
+                match rows.next() {
+                    Some(row) => {
+                        left -= 1;
+                        self.args.extend(row);
+                    }
+                    None => self.args.extend((0..ncols).map(|_| V::Null)),
+                }
+            }
+            self.sql.push_str(") WHERE column1 IS NOT NULL");
+            self.sql.push_str(suffix);
+            self.sql.push_str(";\n");
+        }
+    }
+
+    fn statement(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+        self.sql.push_str(";\n");
+    }
+
+    async fn run(self, c: &mut SqliteConnection) -> Result<(), StoreError> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql));
+        for v in self.args {
+            q = match v {
+                V::T(x) => q.bind(x),
+                V::OT(x) => q.bind(x),
+                V::I(x) => q.bind(x),
+                V::OI(x) => q.bind(x),
+                V::B(x) => q.bind(x),
+                V::Null => q.bind(None::<i64>),
+            };
+        }
+        q.execute(c).await?;
+        Ok(())
+    }
+}
+
+fn case_values(r: &CaseRow) -> Vec<V<'_>> {
+    vec![
+        V::T(&r.case_id),
+        V::T(&r.regulation_id),
+        V::I(r.regulation_version),
+        V::T(&r.digest),
+        V::T(&r.channel),
+        V::T(&r.office),
+        V::T(&r.calendar_version),
+        V::T(&r.status),
+        V::OT(r.result.as_deref()),
+        V::OT(r.applicant.as_deref()),
+        V::I(r.started_at),
+        V::I(r.registered_at),
+        V::OI(r.due),
+        V::B(r.breached),
+        V::B(r.documents_missing),
+        V::OI(r.ended_at),
+        V::I(r.last_seq),
+        V::T(&r.last_hash),
+        V::I(r.last_event_at),
+    ]
+}
+
+fn task_values(r: &TaskRow) -> Vec<V<'_>> {
+    vec![
+        V::T(&r.case_id),
+        V::I(r.task),
+        V::T(&r.step),
+        V::T(&r.role),
+        V::T(&r.office),
+        V::T(&r.status),
+        V::OT(r.claimed_by.as_deref()),
+        V::OT(r.assigned_to.as_deref()),
+        V::I(r.opened_at),
+        V::I(r.due),
+        V::B(r.breached),
+        V::OT(r.outcome.as_deref()),
+        V::OI(r.closed_at),
+        V::OT(r.closed_by.as_deref()),
+    ]
+}
+
+fn event_values<'a>(r: &'a NewEventRow<'a>) -> Vec<V<'a>> {
+    vec![
+        V::T(r.case_id),
+        V::I(r.seq),
+        V::T(r.event.kind),
+        V::I(r.event.at),
+        V::T(&r.event.actor_user),
+        V::T(&r.event.actor_role),
+        V::T(r.digest),
+        V::T(r.calendar_version),
+        V::T(&r.event.body),
+        V::T(&r.prev_hash),
+        V::T(&r.hash),
+    ]
+}
 
 impl Sqlite {
     pub async fn open(path: &Path, options: &StoreOptions) -> Result<Sqlite, StoreError> {
@@ -100,25 +238,44 @@ impl Sqlite {
             .clone()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full);
-        let conn = SqliteConnection::connect_with(&write_opts.clone())
-            .await
-            .map_err(unavailable)?;
+            .synchronous(SqliteSynchronous::Full)
+            // Statement journals (for upserts) in memory, not in temporary files.
+            .pragma("temp_store", "MEMORY")
+            // 64 MB of page cache: a batch's dirty pages stay in memory until its commit
+            // (a smaller cache spills them to the WAL mid-transaction) and hot index pages
+            // are not read again.
+            .pragma("cache_size", "-65536");
+        // The writer checkpoints only as a backstop (WAL beyond ~40 MB); normally the
+        // checkpointer task copies the WAL into the database off the commit path.
+        let conn = SqliteConnection::connect_with(
+            &write_opts.clone().pragma("wal_autocheckpoint", "10000"),
+        )
+        .await
+        .map_err(unavailable)?;
         // Readers never write: `query_only` makes sure of it, so the writer task is the only
         // writer and group commit sees every write.
         let read = SqlitePoolOptions::new()
             .max_connections(options.pool_size.max(1))
             .min_connections(1)
-            .connect_with(base.pragma("query_only", "ON"))
+            .connect_with(
+                base.clone()
+                    .pragma("query_only", "ON")
+                    .pragma("cache_size", "-16384"),
+            )
             .await
             .map_err(unavailable)?;
         let (tx, rx) = mpsc::channel(options.max_batch.max(1) * 4);
         let writer = tokio::spawn(run_writer(conn, rx, options.max_batch.max(1)));
+        let checkpoint_conn = SqliteConnection::connect_with(&base)
+            .await
+            .map_err(unavailable)?;
+        let checkpointer = tokio::spawn(run_checkpointer(checkpoint_conn));
         Ok(Sqlite {
             write_opts,
             read,
             jobs: std::sync::Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            checkpointer: std::sync::Mutex::new(Some(checkpointer)),
         })
     }
 
@@ -133,6 +290,9 @@ impl Sqlite {
     }
 
     pub async fn close(&self) {
+        if let Some(h) = self.checkpointer.lock().ok().and_then(|mut c| c.take()) {
+            h.abort();
+        }
         // Dropping the sender ends the writer once the jobs already queued are done.
         let sender = self.jobs.lock().ok().and_then(|mut j| j.take());
         drop(sender);
@@ -284,26 +444,56 @@ async fn reschedule_sql<'e>(
 /// Writes the rows of a rebuild page.
 async fn sqlite_flush(
     c: &mut SqliteConnection,
-    cases: &str,
-    tasks: &str,
-    wakeups: &str,
+    cases: &[CaseRow],
+    tasks: &[TaskRow],
+    wakeups: &[(String, i64)],
 ) -> Result<(), StoreError> {
-    sqlx::query(UPSERT_CASES)
-        .bind(cases)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query(UPSERT_TASKS)
-        .bind(tasks)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query(SET_WAKEUPS)
-        .bind(wakeups)
-        .execute(&mut *c)
-        .await?;
-    Ok(())
+    let mut script = Script::default();
+    script.rows(UPSERT_CASES, cases.iter().map(case_values).collect());
+    script.rows(UPSERT_TASKS, tasks.iter().map(task_values).collect());
+    script.rows(
+        SET_WAKEUPS,
+        wakeups
+            .iter()
+            .map(|(c, w)| vec![V::T(c), V::I(*w)])
+            .collect(),
+    );
+    script.run(c).await
 }
 
-async fn run_writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+/// Copies committed WAL frames into the database file every 200 ms, without blocking the
+/// writer (`PASSIVE`): the commit path then pays only for its own WAL fsync.
+async fn run_checkpointer(mut conn: SqliteConnection) {
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        // A failed checkpoint (the database busy, a disk error) is retried on the next tick;
+        // the WAL keeps the data meanwhile and the writer's backstop bounds its size.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+/// The writer task's state: its connection, and the head (`seq`, hash) of each case it has
+/// recently written or read. The writer is the only writer of the file, so its heads are the
+/// log's; should another process write a case anyway, the unique `(case_id, seq)` index
+/// refuses the batch, the heads are forgotten and each job is tried again alone on fresh
+/// heads read inside its transaction.
+struct Writer {
+    conn: SqliteConnection,
+    heads: HashMap<String, (i64, String)>,
+}
+
+/// Heads kept at most (then all are forgotten and read again as needed).
+const MAX_HEADS: usize = 100_000;
+
+async fn run_writer(conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut w = Writer {
+        conn,
+        heads: HashMap::new(),
+    };
     let mut appends: Pending = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -318,39 +508,108 @@ async fn run_writer(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, max
             match job {
                 Job::Append(a, reply) => appends.push((a, reply)),
                 Job::Write(f) => {
-                    flush(&mut conn, std::mem::take(&mut appends)).await;
-                    f(&mut conn).await;
+                    w.flush(std::mem::take(&mut appends)).await;
+                    f(&mut w.conn).await;
+                    // Raw writes (tests, repairs by hand) may touch the log.
+                    w.heads.clear();
                 }
             }
         }
-        flush(&mut conn, std::mem::take(&mut appends)).await;
+        w.flush(std::mem::take(&mut appends)).await;
     }
-    let _ = conn.close().await;
+    let _ = w.conn.close().await;
 }
 
-async fn flush(conn: &mut SqliteConnection, appends: Pending) {
-    if appends.is_empty() {
-        return;
+impl Writer {
+    async fn flush(&mut self, appends: Pending) {
+        if appends.is_empty() {
+            return;
+        }
+        let jobs: Vec<&AppendJob> = appends.iter().map(|(j, _)| &**j).collect();
+        match self.commit(&jobs, false).await {
+            Ok(outcomes) => {
+                for ((_, reply), outcome) in appends.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(_) => {
+                // The batch was rolled back as a whole; commit each job alone, on heads read
+                // inside its own transaction, so that one bad job cannot fail the others.
+                for (job, reply) in appends {
+                    let outcome = match self.commit(&[&*job], true).await {
+                        Ok(mut o) => o.pop().unwrap_or(Err(StoreError::WriterGone)),
+                        Err(e) if e.is_unique_violation() => {
+                            Err(conflict(&mut self.conn, &job).await)
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let _ = reply.send(outcome);
+                }
+            }
+        }
     }
-    let jobs: Vec<&AppendJob> = appends.iter().map(|(j, _)| &**j).collect();
-    match commit_batch(conn, &jobs).await {
-        Ok(outcomes) => {
-            for ((_, reply), outcome) in appends.into_iter().zip(outcomes) {
-                let _ = reply.send(outcome);
+
+    /// One transaction for the batch. Usually one round trip to the connection's thread:
+    /// `BEGIN IMMEDIATE`, every write and `COMMIT` as one script, the heads coming from memory.
+    /// `careful`: read the heads inside the transaction (a second round trip).
+    async fn commit(
+        &mut self,
+        jobs: &[&AppendJob],
+        careful: bool,
+    ) -> Result<Vec<Result<AppendDone, StoreError>>, StoreError> {
+        let result = self.try_commit(jobs, careful).await;
+        if result.is_err() {
+            // Undo whatever part ran (an error outside a transaction is harmless), and forget
+            // the heads the batch had moved on in memory.
+            let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+            for j in jobs {
+                self.heads.remove(&j.case);
             }
         }
-        Err(_) => {
-            // The batch was rolled back as a whole; commit each job alone so that one bad job
-            // (another process wrote the same case) cannot fail the others.
-            for (job, reply) in appends {
-                let outcome = match commit_batch(conn, &[&*job]).await {
-                    Ok(mut o) => o.pop().unwrap_or(Err(StoreError::WriterGone)),
-                    Err(e) if e.is_unique_violation() => Err(conflict(conn, &job).await),
-                    Err(e) => Err(e),
-                };
-                let _ = reply.send(outcome);
+        result
+    }
+
+    async fn try_commit(
+        &mut self,
+        jobs: &[&AppendJob],
+        careful: bool,
+    ) -> Result<Vec<Result<AppendDone, StoreError>>, StoreError> {
+        if self.heads.len() > MAX_HEADS {
+            self.heads.clear();
+        }
+        let mut missing: Vec<&str> = jobs
+            .iter()
+            .map(|j| j.case.as_str())
+            .filter(|c| careful || !self.heads.contains_key(*c))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let mut script = Script::default();
+        if careful {
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut self.conn)
+                .await?;
+        } else {
+            script.statement("BEGIN IMMEDIATE");
+        }
+        if !missing.is_empty() {
+            let found: Vec<(String, i64, String)> = sqlx::query_as(HEADS)
+                .bind(super::rows::ids_json(missing.iter().copied()))
+                .fetch_all(&mut self.conn)
+                .await?;
+            for c in &missing {
+                self.heads
+                    .insert(c.to_string(), (0, super::canonical::GENESIS.to_string()));
+            }
+            for (c, s, h) in found {
+                self.heads.insert(c, (s, h));
             }
         }
+        let (outcomes, rows) = plan_batch(jobs, &mut self.heads);
+        write_script(&mut script, &rows);
+        script.statement("COMMIT");
+        script.run(&mut self.conn).await?;
+        Ok(outcomes)
     }
 }
 
@@ -368,69 +627,41 @@ async fn conflict(conn: &mut SqliteConnection, job: &AppendJob) -> StoreError {
     }
 }
 
-/// One transaction for the whole batch: read the heads, check and hash, write, commit.
-async fn commit_batch(
-    conn: &mut SqliteConnection,
-    jobs: &[&AppendJob],
-) -> Result<Vec<Result<AppendDone, StoreError>>, StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let mut ids: Vec<&str> = jobs.iter().map(|j| j.case.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let ids_json = serde_json::to_string(&ids)?;
-    let heads: Vec<(String, i64, String)> = sqlx::query_as(HEADS)
-        .bind(ids_json)
-        .fetch_all(&mut *tx)
-        .await?;
-    let mut heads: HashMap<String, (i64, String)> =
-        heads.into_iter().map(|(c, s, h)| (c, (s, h))).collect();
-    let (outcomes, rows) = plan_batch(jobs, &mut heads);
-    if rows.any {
-        write_rows(&mut tx, &rows).await?;
-    }
-    tx.commit().await?;
-    Ok(outcomes)
-}
-
-async fn write_rows(c: &mut SqliteConnection, rows: &BatchRows) -> Result<(), StoreError> {
-    // A unique violation here means another process appended to one of these cases since
-    // the heads were read: the caller retries job by job and reports it as a conflict.
-    sqlx::query(INSERT_EVENTS)
-        .bind(&rows.events)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query(UPSERT_CASES)
-        .bind(&rows.cases)
-        .execute(&mut *c)
-        .await?;
-    if rows.tasks != "[]" {
-        sqlx::query(UPSERT_TASKS)
-            .bind(&rows.tasks)
-            .execute(&mut *c)
-            .await?;
-    }
-    if rows.wakeups_set != "[]" {
-        sqlx::query(SET_WAKEUPS)
-            .bind(&rows.wakeups_set)
-            .execute(&mut *c)
-            .await?;
-    }
-    if rows.wakeups_clear != "[]" {
-        sqlx::query(CLEAR_WAKEUPS)
-            .bind(&rows.wakeups_clear)
-            .execute(&mut *c)
-            .await?;
-    }
+/// The writes of a batch. A unique violation here means another process appended to one of
+/// these cases since the heads were read: the caller retries job by job and reports a conflict.
+fn write_script<'a>(script: &mut Script<'a>, rows: &'a BatchRows<'a>) {
+    script.rows(
+        INSERT_EVENTS,
+        rows.events.iter().map(event_values).collect(),
+    );
+    script.rows(UPSERT_CASES, rows.cases.iter().map(case_values).collect());
+    script.rows(
+        UPSERT_TASKS,
+        rows.tasks.iter().map(|t| task_values(t)).collect(),
+    );
+    script.rows(
+        SET_WAKEUPS,
+        rows.wakeups_set
+            .iter()
+            .map(|(c, w)| vec![V::T(c), V::I(*w)])
+            .collect(),
+    );
+    script.rows(
+        CLEAR_WAKEUPS,
+        rows.wakeups_clear.iter().map(|c| vec![V::T(c)]).collect(),
+    );
     for cal in &rows.calendars {
-        sqlx::query(INSERT_CALENDAR)
-            .bind(&cal.version)
-            .bind(&cal.calendar)
-            .bind(&cal.schedule)
-            .bind(&cal.zone)
-            .bind(&cal.data)
-            .bind(cal.recorded_at)
-            .execute(&mut *c)
-            .await?;
+        script.statement(
+            "INSERT INTO calendar_versions (version, calendar, schedule, zone, data, recorded_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
+        );
+        script.args.extend([
+            V::T(&cal.version),
+            V::T(&cal.calendar),
+            V::T(&cal.schedule),
+            V::T(&cal.zone),
+            V::T(&cal.data),
+            V::I(cal.recorded_at),
+        ]);
     }
-    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Checking a case's hash chain: the first event that is not what the store wrote, and how it
 //! differs (changed, deleted, inserted, reordered). Pure: the back ends feed it rows.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::canonical::{self, GENESIS, RecordHeader};
@@ -61,11 +61,23 @@ pub struct Head {
     pub last_hash: String,
 }
 
-/// The hash a row should have if it were at place `seq`, or `None` when its body is not an
-/// event's JSON.
-fn hash_at(row: &EventRow, seq: i64, prev: &str) -> Option<String> {
-    let value: Value = serde_json::from_str(&row.body).ok()?;
-    let body = canonical::canonical(&value);
+/// A row's body read once: as JSON, and in canonical form.
+struct Body {
+    value: Option<Value>,
+    canonical: Option<String>,
+}
+
+impl Body {
+    fn of(row: &EventRow) -> Body {
+        let value: Option<Value> = serde_json::from_str(&row.body).ok();
+        let canonical = value.as_ref().map(canonical::canonical);
+        Body { value, canonical }
+    }
+}
+
+/// The hash a row should have if it were at place `seq` after `prev`, or `None` when its body
+/// is not JSON.
+fn hash_at(row: &EventRow, body: &Body, seq: i64, prev: &str) -> Option<String> {
     Some(canonical::event_hash(
         RecordHeader {
             case: &row.case_id,
@@ -74,13 +86,16 @@ fn hash_at(row: &EventRow, seq: i64, prev: &str) -> Option<String> {
             digest: &row.digest,
             calendar_version: &row.calendar_version,
         },
-        &body,
+        body.canonical.as_deref()?,
     ))
 }
 
 /// The columns that repeat what the body says (type, instant, actor) must agree with it.
-fn column_mismatch(row: &EventRow) -> Option<String> {
-    let event: Event = match serde_json::from_str(&row.body) {
+fn column_mismatch(row: &EventRow, body: &Body) -> Option<String> {
+    let Some(value) = &body.value else {
+        return Some("the body is not JSON".to_string());
+    };
+    let event = match Event::deserialize(value) {
         Ok(e) => e,
         Err(e) => return Some(format!("the body is not an event: {e}")),
     };
@@ -136,12 +151,13 @@ pub fn verify_case(rows: &[EventRow], head: Option<&Head>) -> Result<usize, Tamp
                 },
             ));
         }
-        let own = hash_at(row, row.seq, &row.prev_hash);
+        let body = Body::of(row);
+        let own = hash_at(row, &body, row.seq, &row.prev_hash);
         let self_ok = own.as_deref() == Some(row.hash.as_str());
         let link_ok = row.prev_hash == prev;
         let next_skips_this = rows.get(i + 1).is_some_and(|n| n.prev_hash == prev);
         if link_ok && self_ok {
-            if let Some(why) = column_mismatch(row) {
+            if let Some(why) = column_mismatch(row, &body) {
                 return Err(bad(row.seq, TamperKind::Changed, why));
             }
             prev = &row.hash;
@@ -218,7 +234,9 @@ pub fn verify_case(rows: &[EventRow], head: Option<&Head>) -> Result<usize, Tamp
             ));
         }
         for d in 1..=RENUMBER_SEARCH {
-            if hash_at(row, row.seq + d, &row.prev_hash).as_deref() == Some(row.hash.as_str()) {
+            if hash_at(row, &body, row.seq + d, &row.prev_hash).as_deref()
+                == Some(row.hash.as_str())
+            {
                 return Err(bad(
                     row.seq,
                     TamperKind::Deleted,

@@ -124,8 +124,8 @@ impl TestDb {
 
     /// Drops the PostgreSQL database (the SQLite folder goes when the value is dropped).
     pub async fn cleanup(mut self) {
-        if let Some((admin, name)) = self.pg.take() {
-            if let Ok(store) = Store::open_with(
+        if let Some((admin, name)) = self.pg.take()
+            && let Ok(store) = Store::open_with(
                 &admin,
                 reglament_engine::store::StoreOptions {
                     migrate: false,
@@ -134,12 +134,11 @@ impl TestDb {
                 },
             )
             .await
-            {
-                let _ = store
-                    .execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-                store.close().await;
-            }
+        {
+            let _ = store
+                .execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            store.close().await;
         }
     }
 }

@@ -1,9 +1,13 @@
 //! One module per subcommand of `reglament`.
 
+pub mod audit;
 pub mod calendar;
+pub mod export;
 pub mod find;
 pub mod inspect;
 pub mod render;
+pub mod replay;
+pub mod report;
 pub mod serve;
 pub mod simulate;
 pub mod token;

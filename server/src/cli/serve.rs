@@ -183,6 +183,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
             reglament_server::demo::DEMO_PASSWORD
         );
     }
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -191,31 +192,33 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     println!(
         "Reglament is listening on http://{local} (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
-    app::serve(state, listener, shutdown_signal())
+    app::serve(state, listener, shutdown)
         .await
         .context("serving failed")?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is called (not when the
+/// future is first polled), so a signal that comes right after start-up is not missed.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT received"),
+                _ = terminate.recv() => tracing::info!("SIGTERM received"),
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("SIGINT received"),
-        _ = terminate => tracing::info!("SIGTERM received"),
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C received");
+        })
     }
 }
 

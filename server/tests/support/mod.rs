@@ -257,16 +257,21 @@ impl Server {
     }
 
     /// Stops the server (graceful shutdown) and removes its database.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        if let Some(db) = self.shut_down().await {
+            db.cleanup().await;
+        }
+    }
+
+    /// Stops the server (graceful shutdown) and hands back its database.
+    pub async fn shut_down(mut self) -> Option<TestDb> {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
         if let Some(h) = self.handle.take() {
             let _ = h.await;
         }
-        if let Some(db) = self.db.take() {
-            db.cleanup().await;
-        }
+        self.db.take()
     }
 
     pub fn clock(&self) -> &Clock {

@@ -1,0 +1,238 @@
+//! `reglament audit verify [--db URL]`: checks every hash chain in the database, with a
+//! progress bar, and names the first bad event of each broken case (exit status 1 if any).
+//!
+//! Also the helpers the other audit commands (`replay`, `report`, `export`) share: the
+//! database URL, opening it for reading, dates on the command line, the calendars.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use reglament_engine::audit::verify::{Progress, verify_all};
+use reglament_engine::calendar::Calendars;
+use reglament_engine::store::{Store, StoreOptions};
+
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check every case's hash chain and name the first bad event of each broken case.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// No progress bar (it is also left out when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// `--db`: which database to read.
+#[derive(clap::Args, Clone)]
+pub struct DbArgs {
+    /// Database URL: `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`.
+    /// Default: `sqlite:<REGLAMENT_DATA or data>/reglament.db`, as `reglament serve` uses.
+    #[arg(long, env = "REGLAMENT_DB")]
+    pub db: Option<String>,
+}
+
+impl DbArgs {
+    pub fn url(&self) -> String {
+        match &self.db {
+            Some(u) => u.clone(),
+            None => {
+                let data = std::env::var("REGLAMENT_DATA").unwrap_or_else(|_| "data".into());
+                format!("sqlite:{}", Path::new(&data).join("reglament.db").display())
+            }
+        }
+    }
+
+    /// Opens the database to read it: an audit never creates or migrates one.
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        let url = self.url();
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            let path = path.split('?').next().unwrap_or(path);
+            if !Path::new(path).is_file() {
+                bail!("no database at {path} (give --db or set REGLAMENT_DB)");
+            }
+        }
+        let store = Store::open_with(
+            &url,
+            StoreOptions {
+                pool_size: 2,
+                migrate: false,
+                ..Default::default()
+            },
+        )
+        .await
+        .with_context(|| format!("opening {url}"))?;
+        if store.schema_version().await? == 0 {
+            bail!("{} is not a Reglament database (no schema)", store.url());
+        }
+        Ok(store)
+    }
+}
+
+/// A runtime for the async store: two worker threads are plenty for one reader.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// The calendars under the regulations folder, used when the database lacks a case's
+/// calendar version; `None` (with a note) when they do not load.
+pub fn calendars(root: &Path) -> Option<Calendars> {
+    match Calendars::load(root) {
+        Ok(c) => Some(c),
+        Err(diags) => {
+            eprintln!(
+                "note: the calendars under {} do not load ({} problem(s)); only the database's are used",
+                root.display(),
+                diags.len()
+            );
+            None
+        }
+    }
+}
+
+/// `--regulations`: where the calendar files are.
+#[derive(clap::Args, Clone)]
+pub struct RegulationsArg {
+    /// The regulations folder (its `calendars/` and `offices/` are used when the database lacks
+    /// a case's calendar version).
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    pub regulations: PathBuf,
+}
+
+/// Kazakhstan's time: one zone, UTC+05:00, since 1 March 2024.
+const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
+
+/// An instant on the command line: RFC 3339 (`2026-04-06T10:00:00+05:00`), or a date
+/// (`2026-04-06`), which is its start in Kazakhstan time (UTC+05:00).
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        format!("`{s}` is neither a date (2026-04-06) nor an instant (2026-04-06T10:00:00+05:00)")
+    })?;
+    start_of(d)
+}
+
+fn start_of(d: NaiveDate) -> Result<DateTime<Utc>, String> {
+    let kz = chrono::FixedOffset::east_opt(KZ_OFFSET_SECONDS).ok_or("offset")?;
+    kz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("{d} has no midnight"))
+}
+
+/// The end of a `--to` value: a date includes its whole day; an instant is taken as it is.
+pub fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is neither a date nor an instant"))?;
+    start_of(
+        d.checked_add_days(Days::new(1))
+            .ok_or("date out of range")?,
+    )
+}
+
+pub fn parse_lang(s: &str) -> Result<reglament_engine::text::Lang, String> {
+    reglament_engine::text::Lang::parse(s).ok_or_else(|| format!("`{s}`: use kk, ru or en"))
+}
+
+pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::Verify(args) => verify(args),
+    }
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = args.db.open().await?;
+        let started = Instant::now();
+        let bar = if args.quiet {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {pos}/{len} events ({per_sec}, {eta} left) {msg}",
+                )?
+                .progress_chars("=> "),
+            );
+            bar
+        };
+        let mut on_page = |p: Progress| {
+            bar.set_length(p.total);
+            bar.set_position(p.events);
+            bar.set_message(if p.suspects > 0 {
+                format!("{} cases, {} to look at", p.cases, p.suspects)
+            } else {
+                format!("{} cases", p.cases)
+            });
+        };
+        let report = verify_all(&store, &mut on_page).await;
+        bar.finish_and_clear();
+        let report = report?;
+        let secs = started.elapsed().as_secs_f64();
+        store.close().await;
+        match args.format {
+            Format::Json => {
+                let out = serde_json::json!({
+                    "ok": report.is_ok(),
+                    "cases": report.cases,
+                    "events": report.events,
+                    "seconds": (secs * 1000.0).round() / 1000.0,
+                    "problems": report.problems,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            }
+            Format::Text => {
+                let rate = if secs > 0.0 {
+                    report.events as f64 / secs
+                } else {
+                    0.0
+                };
+                println!(
+                    "Checked {} events of {} cases in {:.1} s ({:.0} events/s).",
+                    report.events, report.cases, secs, rate
+                );
+                if report.is_ok() {
+                    println!("Every chain is intact.");
+                } else {
+                    println!(
+                        "{} case(s) do not verify; the first bad event of each:",
+                        report.problems.len()
+                    );
+                    for p in &report.problems {
+                        println!("  {p}");
+                    }
+                }
+            }
+        }
+        Ok(if report.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}

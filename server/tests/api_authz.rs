@@ -1,0 +1,519 @@
+//! The authorisation matrix: every endpoint × every role × the resource's own office or
+//! another office, with the expected answer — 2xx, 403 (sees it, may not do it), 404 (may
+//! not know it exists) or 401 (not signed in). Each cell gets fresh fixtures, so that one
+//! cell's effect cannot decide another's. On a mismatch the whole table is printed.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use reglament_server::demo::STAFF_ROLES;
+use serde_json::{Value, json};
+use support::{Resp, Server, send};
+
+/// How the subject relates to the resource's office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rel {
+    /// Staff of the resource's office.
+    Same,
+    /// Staff of another office of the region.
+    Other,
+    /// An account for every office (analyst, auditor, administrator, portal).
+    Global,
+    Anonymous,
+}
+
+#[derive(Debug, Clone)]
+struct Subject {
+    role: &'static str,
+    rel: Rel,
+}
+
+impl Subject {
+    fn label(&self) -> String {
+        match self.rel {
+            Rel::Same => format!("{} (own office)", self.role),
+            Rel::Other => format!("{} (other office)", self.role),
+            Rel::Global => self.role.to_string(),
+            Rel::Anonymous => "anonymous".to_string(),
+        }
+    }
+
+    /// The demo login for a resource in a region ("atyrau" or "nko").
+    fn login(&self, region: &str) -> Option<String> {
+        let (own, other) = match region {
+            "atyrau" => ("atyrau-city", "atyrau-zhylyoi"),
+            _ => ("nko-petropavl", "nko-kyzylzhar"),
+        };
+        match self.rel {
+            Rel::Same => Some(format!("{own}.{}", self.role)),
+            Rel::Other => Some(format!("{other}.{}", self.role)),
+            Rel::Global => Some(
+                match self.role {
+                    "administrator" => "admin",
+                    r => r,
+                }
+                .to_string(),
+            ),
+            Rel::Anonymous => None,
+        }
+    }
+
+    /// May read cases of the resource's office.
+    fn sees(&self) -> bool {
+        match self.rel {
+            Rel::Same => true,
+            Rel::Global => self.role != "analyst",
+            _ => false,
+        }
+    }
+
+    fn is(&self, role: &str, rel: Rel) -> bool {
+        self.role == role && self.rel == rel
+    }
+
+    fn global(&self, role: &str) -> bool {
+        self.is(role, Rel::Global)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    StartCase,
+    GetCase,
+    CaseEvents,
+    SystemResult,
+    CancelCase,
+    Inbox,
+    InboxOfExecutors,
+    Claim,
+    Release,
+    Complete,
+    Reassign,
+    ListRegulations,
+    GetRegulation,
+    Diagram,
+    Deploy,
+    ListUsers,
+    CreateUser,
+    DisableUser,
+    Me,
+    Healthz,
+    Metrics,
+    OpenApi,
+}
+
+use Endpoint as E;
+
+const ENDPOINTS: &[Endpoint] = &[
+    E::StartCase,
+    E::GetCase,
+    E::CaseEvents,
+    E::SystemResult,
+    E::CancelCase,
+    E::Inbox,
+    E::InboxOfExecutors,
+    E::Claim,
+    E::Release,
+    E::Complete,
+    E::Reassign,
+    E::ListRegulations,
+    E::GetRegulation,
+    E::Diagram,
+    E::Deploy,
+    E::ListUsers,
+    E::CreateUser,
+    E::DisableUser,
+    E::Me,
+    E::Healthz,
+    E::Metrics,
+    E::OpenApi,
+];
+
+impl Endpoint {
+    fn name(self) -> &'static str {
+        match self {
+            E::StartCase => "POST /cases",
+            E::GetCase => "GET /cases/{id}",
+            E::CaseEvents => "GET /cases/{id}/events",
+            E::SystemResult => "POST /cases/{id}/system-results",
+            E::CancelCase => "POST /cases/{id}/cancel",
+            E::Inbox => "GET /inbox",
+            E::InboxOfExecutors => "GET /inbox?role=executor",
+            E::Claim => "POST /tasks/{id}/claim",
+            E::Release => "POST /tasks/{id}/release",
+            E::Complete => "POST /tasks/{id}/complete",
+            E::Reassign => "POST /tasks/{id}/reassign",
+            E::ListRegulations => "GET /regulations",
+            E::GetRegulation => "GET /regulations/{id}",
+            E::Diagram => "GET /regulations/{id}/diagram.svg",
+            E::Deploy => "POST /regulations",
+            E::ListUsers => "GET /users",
+            E::CreateUser => "POST /users",
+            E::DisableUser => "POST /users/{login}/disable",
+            E::Me => "GET /me",
+            E::Healthz => "GET /healthz",
+            E::Metrics => "GET /metrics",
+            E::OpenApi => "GET /openapi.json",
+        }
+    }
+
+    /// The region of the resource the endpoint acts on.
+    fn region(self) -> &'static str {
+        match self {
+            E::SystemResult => "nko",
+            _ => "atyrau",
+        }
+    }
+
+    /// The answer the policy promises.
+    fn expected(self, s: &Subject) -> u16 {
+        if matches!(self, E::Healthz | E::Metrics | E::OpenApi) {
+            return 200;
+        }
+        if s.rel == Rel::Anonymous {
+            return 401;
+        }
+        let hidden_or = |ok: bool| match (s.sees(), ok) {
+            (false, _) => 404,
+            (true, true) => 200,
+            (true, false) => 403,
+        };
+        match self {
+            E::GetCase | E::CaseEvents => hidden_or(true),
+            E::StartCase => {
+                if s.is("executor", Rel::Same) {
+                    201
+                } else {
+                    403
+                }
+            }
+            E::Claim | E::Complete => hidden_or(s.is("executor", Rel::Same)),
+            E::Release => hidden_or(
+                s.is("executor", Rel::Same) || s.is("head", Rel::Same) || s.global("administrator"),
+            ),
+            E::Reassign => hidden_or(s.is("head", Rel::Same) || s.global("administrator")),
+            E::CancelCase => hidden_or(s.global("administrator")),
+            E::SystemResult => hidden_or(s.global("portal")),
+            E::Inbox | E::ListRegulations | E::GetRegulation | E::Diagram | E::Me => 200,
+            E::InboxOfExecutors => {
+                if matches!(s.role, "executor" | "head" | "auditor" | "administrator") {
+                    200
+                } else {
+                    403
+                }
+            }
+            E::Deploy => {
+                if s.global("analyst") {
+                    200
+                } else {
+                    403
+                }
+            }
+            E::ListUsers | E::DisableUser => {
+                if s.global("administrator") {
+                    200
+                } else {
+                    403
+                }
+            }
+            E::CreateUser => {
+                if s.global("administrator") {
+                    201
+                } else {
+                    403
+                }
+            }
+            E::Healthz | E::Metrics | E::OpenApi => 200,
+        }
+    }
+}
+
+fn subjects() -> Vec<Subject> {
+    let mut out = Vec::new();
+    for role in STAFF_ROLES {
+        out.push(Subject {
+            role,
+            rel: Rel::Same,
+        });
+        out.push(Subject {
+            role,
+            rel: Rel::Other,
+        });
+    }
+    for role in ["analyst", "auditor", "administrator", "portal"] {
+        out.push(Subject {
+            role,
+            rel: Rel::Global,
+        });
+    }
+    out.push(Subject {
+        role: "-",
+        rel: Rel::Anonymous,
+    });
+    out
+}
+
+struct Fixtures<'a> {
+    s: &'a Server,
+    tokens: &'a BTreeMap<String, String>,
+    register_form: Value,
+    deploy_text: String,
+    serial: std::cell::Cell<u32>,
+}
+
+const OFFICE: &str = "atyrau-city-ozsp";
+const REGULATION: &str = "atyrau-social-assistance";
+
+impl Fixtures<'_> {
+    fn next(&self) -> u32 {
+        self.serial.set(self.serial.get() + 1);
+        self.serial.get()
+    }
+
+    /// A new case in the own office with its first task (`register`, for executors) open.
+    async fn case(&self) -> String {
+        let r = self
+            .s
+            .post(
+                "/api/v1/cases",
+                &self.tokens["atyrau-city.executor"],
+                &json!({"regulation": REGULATION, "channel": "provider", "office": OFFICE,
+                        "data": sample_application(self.s).await}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "fixture: {}", r.text);
+        r.json["id"].as_str().expect("id").to_string()
+    }
+
+    /// A case whose first task the own office's executor has claimed.
+    async fn claimed_task(&self) -> String {
+        let id = self.case().await;
+        let task = format!("{id}:1");
+        let r = self
+            .s
+            .post(
+                &format!("/api/v1/tasks/{task}/claim"),
+                &self.tokens["atyrau-city.executor"],
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "fixture: {}", r.text);
+        task
+    }
+
+    /// A portal case in North Kazakhstan waiting for the portal's authorisation result.
+    async fn portal_case(&self) -> String {
+        let process = self
+            .s
+            .state
+            .store
+            .latest("nko-social-assistance")
+            .await
+            .expect("deployed");
+        let data = reglament_engine::sample::sample(
+            &process
+                .regulation
+                .application_form
+                .as_ref()
+                .expect("form")
+                .0,
+        );
+        let r = self
+            .s
+            .post(
+                "/api/v1/cases",
+                &self.tokens["portal"],
+                &json!({"regulation": "nko-social-assistance", "channel": "portal",
+                        "office": "nko-petropavl-ozsp", "data": data}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "fixture: {}", r.text);
+        r.json["id"].as_str().expect("id").to_string()
+    }
+
+    async fn perform(&self, e: Endpoint, token: Option<&str>) -> Resp {
+        let s = self.s;
+        let (method, path, body): (&str, String, Option<Value>) = match e {
+            E::StartCase => (
+                "POST",
+                "/api/v1/cases".into(),
+                Some(
+                    json!({"regulation": REGULATION, "channel": "provider", "office": OFFICE,
+                            "data": sample_application(s).await}),
+                ),
+            ),
+            E::GetCase => ("GET", format!("/api/v1/cases/{}", self.case().await), None),
+            E::CaseEvents => (
+                "GET",
+                format!("/api/v1/cases/{}/events", self.case().await),
+                None,
+            ),
+            E::SystemResult => (
+                "POST",
+                format!("/api/v1/cases/{}/system-results", self.portal_case().await),
+                Some(json!({"step": "portal_authorization", "outcome": "ok"})),
+            ),
+            E::CancelCase => (
+                "POST",
+                format!("/api/v1/cases/{}/cancel", self.case().await),
+                Some(json!({"reason": "registered twice"})),
+            ),
+            E::Inbox => ("GET", "/api/v1/inbox".into(), None),
+            E::InboxOfExecutors => ("GET", "/api/v1/inbox?role=executor".into(), None),
+            E::Claim => (
+                "POST",
+                format!("/api/v1/tasks/{}:1/claim", self.case().await),
+                None,
+            ),
+            E::Release => (
+                "POST",
+                format!("/api/v1/tasks/{}/release", self.claimed_task().await),
+                None,
+            ),
+            E::Complete => (
+                "POST",
+                format!("/api/v1/tasks/{}:1/complete", self.case().await),
+                Some(json!({"data": self.register_form})),
+            ),
+            E::Reassign => (
+                "POST",
+                format!("/api/v1/tasks/{}:1/reassign", self.case().await),
+                Some(json!({"user": "atyrau-city.executor"})),
+            ),
+            E::ListRegulations => ("GET", "/api/v1/regulations".into(), None),
+            E::GetRegulation => ("GET", format!("/api/v1/regulations/{REGULATION}"), None),
+            E::Diagram => (
+                "GET",
+                format!("/api/v1/regulations/{REGULATION}/diagram.svg"),
+                None,
+            ),
+            E::Deploy => {
+                let mut req = s
+                    .client
+                    .post(format!("{}/api/v1/regulations", s.base))
+                    .header("content-type", "application/yaml")
+                    .body(self.deploy_text.clone());
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                return send(req).await;
+            }
+            E::ListUsers => ("GET", "/api/v1/users".into(), None),
+            E::CreateUser => (
+                "POST",
+                "/api/v1/users".into(),
+                Some(json!({"login": format!("new-user-{}", self.next()),
+                            "roles": [{"role": "executor", "office": OFFICE}]})),
+            ),
+            E::DisableUser => {
+                let login = format!("leaver-{}", self.next());
+                s.user(&login, &["executor@atyrau-city-ozsp"]).await;
+                ("POST", format!("/api/v1/users/{login}/disable"), None)
+            }
+            E::Me => ("GET", "/api/v1/me".into(), None),
+            E::Healthz => ("GET", "/healthz".into(), None),
+            E::Metrics => ("GET", "/metrics".into(), None),
+            E::OpenApi => ("GET", "/api/v1/openapi.json".into(), None),
+        };
+        s.call(method, &path, token, body.as_ref()).await
+    }
+}
+
+async fn sample_application(s: &Server) -> Value {
+    let process = s.state.store.latest(REGULATION).await.expect("deployed");
+    reglament_engine::sample::sample(
+        &process
+            .regulation
+            .application_form
+            .as_ref()
+            .expect("form")
+            .0,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_for_every_role_in_own_and_other_office() {
+    let s = Server::start().await;
+    let tokens = s.demo_users().await;
+    let process = s.state.store.latest(REGULATION).await.expect("deployed");
+    let register = process.step_index("register").expect("register");
+    let register_form = match process.step(register) {
+        reglament_engine::model::Step::Task(t) => t
+            .form
+            .as_ref()
+            .map(|f| reglament_engine::sample::sample(&f.0))
+            .unwrap_or(json!({})),
+        _ => json!({}),
+    };
+    let fx = Fixtures {
+        s: &s,
+        tokens: &tokens,
+        register_form,
+        deploy_text: std::fs::read_to_string(
+            support::regulations_dir().join("atyrau/atyrau-wheelchair.yaml"),
+        )
+        .expect("bundled file"),
+        serial: std::cell::Cell::new(0),
+    };
+    let subjects = subjects();
+    let mut table: Vec<(String, Vec<String>)> = Vec::new();
+    let mut failures = Vec::new();
+    for subject in &subjects {
+        let mut row = Vec::new();
+        for &e in ENDPOINTS {
+            let token = subject.login(e.region()).map(|l| {
+                tokens
+                    .get(&l)
+                    .unwrap_or_else(|| panic!("no demo account {l}"))
+                    .clone()
+            });
+            let r = fx.perform(e, token.as_deref()).await;
+            let want = e.expected(subject);
+            if r.status >= 400 {
+                r.assert_is_problem();
+            }
+            if r.status == want {
+                row.push(r.status.to_string());
+            } else {
+                row.push(format!("{}≠{want}", r.status));
+                failures.push(format!(
+                    "{} × {}: got {}, want {want}: {}",
+                    subject.label(),
+                    e.name(),
+                    r.status,
+                    r.text.chars().take(300).collect::<String>()
+                ));
+            }
+        }
+        table.push((subject.label(), row));
+    }
+    if !failures.is_empty() {
+        let mut out = String::from("authorisation matrix (got≠want where they differ):\n");
+        let width = 30;
+        out.push_str(&format!("{:width$}", ""));
+        for (i, _) in ENDPOINTS.iter().enumerate() {
+            out.push_str(&format!("{:>8}", format!("[{i}]")));
+        }
+        out.push('\n');
+        for (label, row) in &table {
+            out.push_str(&format!("{label:width$}"));
+            for cell in row {
+                out.push_str(&format!("{cell:>8}"));
+            }
+            out.push('\n');
+        }
+        for (i, e) in ENDPOINTS.iter().enumerate() {
+            out.push_str(&format!("[{i}] {}\n", e.name()));
+        }
+        out.push_str(&failures.join("\n"));
+        panic!("{out}");
+    }
+    let cells = subjects.len() * ENDPOINTS.len();
+    support::say(&format!(
+        "api_authz: {cells} cells ({} subjects × {} endpoints) as expected",
+        subjects.len(),
+        ENDPOINTS.len()
+    ));
+    s.stop().await;
+}

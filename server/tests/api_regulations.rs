@@ -1,0 +1,241 @@
+//! Regulations over the API: the list with versions, a version in full, its diagram, and
+//! deploying from YAML — errors with line and column, idempotent redeploys, new versions that
+//! new cases take while running cases stay on theirs, version numbers never reused.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Resp, Server, send};
+
+const REGULATION: &str = "atyrau-wheelchair";
+
+fn bundled() -> String {
+    std::fs::read_to_string(support::regulations_dir().join("atyrau/atyrau-wheelchair.yaml"))
+        .expect("bundled file")
+}
+
+async fn deploy(s: &Server, token: &str, yaml: &str) -> Resp {
+    send(
+        s.client
+            .post(format!("{}/api/v1/regulations", s.base))
+            .bearer_auth(token)
+            .header("content-type", "application/yaml")
+            .body(yaml.to_string()),
+    )
+    .await
+}
+
+async fn start(s: &Server, token: &str) -> Value {
+    let p = s.state.store.latest(REGULATION).await.expect("deployed");
+    let data =
+        reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+    let r = s
+        .post(
+            "/api/v1/cases",
+            token,
+            &json!({"regulation": REGULATION, "channel": "provider", "office": "atyrau-city-ozsp", "data": data}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
+    let s = Server::start().await;
+    let analyst = s.user("ana", &["analyst"]).await;
+    let exec = s.user("exec", &["executor@atyrau-city-ozsp"]).await;
+
+    let list = s.get("/api/v1/regulations", &exec).await;
+    assert_eq!(list.status, 200);
+    let ids: Vec<&str> = list
+        .json
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 9, "{ids:?}");
+    assert!(ids.contains(&REGULATION));
+
+    // An error comes back at its line and column.
+    let text = bundled();
+    let broken = text.replacen("    role: executor\n", "    role: executr\n", 1);
+    let line = text
+        .lines()
+        .position(|l| l == "    role: executor")
+        .expect("line")
+        + 1;
+    let r = deploy(&s, &analyst, &broken).await;
+    r.assert_problem(422, "invalid-regulation");
+    let first = &r.json["errors"][0];
+    assert_eq!(first["line"], line, "{}", r.text);
+    assert!(
+        first["column"].as_u64().is_some_and(|c| c >= 5),
+        "{}",
+        r.text
+    );
+    assert!(
+        first["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.json["detail"]
+            .as_str()
+            .expect("detail")
+            .contains(&format!("line {line}"))
+    );
+    // YAML that does not parse, also located.
+    let r = deploy(&s, &analyst, "id: x\nsteps: [\n").await;
+    r.assert_problem(422, "invalid-regulation");
+    assert!(r.json["errors"][0]["line"].as_u64().is_some());
+
+    // The same text again changes nothing.
+    let r = deploy(&s, &analyst, &text).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["new"], false);
+    assert_eq!(r.json["version"], 1);
+
+    // A case on version 1, then version 2.
+    let old_case = start(&s, &exec).await;
+    assert_eq!(old_case["regulation_version"], 1);
+    let v2 = text.replacen("version: 1\n", "version: 2\n", 1).replacen(
+        "  en: Processing documents for disabled persons to receive a wheelchair",
+        "  en: Wheelchairs for disabled persons (version 2)",
+        1,
+    );
+    let r = deploy(&s, &analyst, &v2).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (r.json["version"].as_u64(), r.json["new"].as_bool()),
+        (Some(2), Some(true))
+    );
+    // JSON with the source works too, and is idempotent.
+    let r = send(
+        s.client
+            .post(format!("{}/api/v1/regulations", s.base))
+            .bearer_auth(&analyst)
+            .json(&json!({"source": v2})),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json["new"].as_bool()),
+        (200, Some(false)),
+        "{}",
+        r.text
+    );
+
+    let new_case = start(&s, &exec).await;
+    assert_eq!(new_case["regulation_version"], 2);
+    assert_ne!(new_case["digest"], old_case["digest"]);
+    let old_id = old_case["id"].as_str().expect("id");
+    let again = s.get(&format!("/api/v1/cases/{old_id}"), &exec).await;
+    assert_eq!(again.json["regulation_version"], 1);
+    assert_eq!(again.json["digest"], old_case["digest"]);
+    // The old case still runs on its version.
+    let r = s
+        .post(
+            &format!("/api/v1/tasks/{old_id}:1/complete"),
+            &exec,
+            &json!({"data": {}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let detail = s
+        .get(&format!("/api/v1/regulations/{REGULATION}"), &exec)
+        .await;
+    assert_eq!(detail.json["version"], 2);
+    assert_eq!(detail.json["versions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(detail.json["versions"][1]["deployed_by"], "ana");
+    assert_eq!(
+        detail.json["title"]["en"],
+        "Wheelchairs for disabled persons (version 2)"
+    );
+    assert!(
+        detail.json["definition"]["steps"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let v1 = s
+        .get(
+            &format!("/api/v1/regulations/{REGULATION}?version=1"),
+            &exec,
+        )
+        .await;
+    assert_eq!(v1.json["version"], 1);
+    s.get(
+        &format!("/api/v1/regulations/{REGULATION}?version=7"),
+        &exec,
+    )
+    .await
+    .assert_problem(404, "not-found");
+
+    // A version number is never reused for other content, nor is an older one deployed.
+    let r = deploy(
+        &s,
+        &analyst,
+        &v2.replacen("(version 2)", "(version 2, edited)", 1),
+    )
+    .await;
+    r.assert_problem(409, "version-taken");
+    let r = deploy(
+        &s,
+        &analyst,
+        &text.replacen("  en: Processing", "  en: Old processing", 1),
+    )
+    .await;
+    r.assert_problem(409, "version-taken");
+    let v4 = v2.replacen("version: 2\n", "version: 4\n", 1);
+    assert_eq!(deploy(&s, &analyst, &v4).await.status, 201);
+    let v3 = v2.replacen("version: 2\n", "version: 3\n", 1);
+    deploy(&s, &analyst, &v3)
+        .await
+        .assert_problem(409, "version-too-low");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_diagram_is_an_svg_per_channel_and_language() {
+    let s = Server::start().await;
+    let token = s.user("viewer", &["executor@atyrau-city-ozsp"]).await;
+    let r = s
+        .get(
+            "/api/v1/regulations/atyrau-child-benefit/diagram.svg",
+            &token,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("image/svg+xml"))
+    );
+    assert!(
+        r.text.contains("<svg"),
+        "{}",
+        &r.text[..200.min(r.text.len())]
+    );
+    let kk = s
+        .get(
+            "/api/v1/regulations/atyrau-child-benefit/diagram.svg?channel=centre&lang=kk&highlight=centre_receive",
+            &token,
+        )
+        .await;
+    assert_eq!(kk.status, 200);
+    assert_ne!(kk.text, r.text);
+    assert!(kk.text.contains("data-highlight=\"true\""));
+    s.get(
+        "/api/v1/regulations/atyrau-child-benefit/diagram.svg?channel=fax",
+        &token,
+    )
+    .await
+    .assert_problem(400, "bad-query");
+    s.get(
+        "/api/v1/regulations/atyrau-child-benefit/diagram.svg?lang=fr",
+        &token,
+    )
+    .await
+    .assert_problem(400, "bad-query");
+    s.stop().await;
+}
