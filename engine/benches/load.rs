@@ -19,8 +19,37 @@ use reglament_engine::schema;
 use reglament_engine::synthetic;
 use reglament_engine::validate::{self, Known};
 
+#[path = "support/cpu.rs"]
+mod cpu;
+
 fn main() {
+    cpu_figures();
     divan::main();
+}
+
+/// Median thread CPU time of the two targets, printed before divan's wall-time table.
+fn cpu_figures() {
+    let (files, known) = bundled();
+    let nine = cpu::median_cpu(
+        31,
+        || (),
+        |()| {
+            for (name, text) in &files {
+                black_box(validate::check_str(text, name, Some(&known)));
+            }
+        },
+    );
+    let text = synthetic::regulation(5_000);
+    let five_thousand = cpu::median_cpu(
+        7,
+        || (),
+        |()| validate::check_str(&text, "synthetic.yaml", None),
+    );
+    println!(
+        "thread CPU, median: all nine bundled regulations {:.2} ms; synthetic 5,000 steps {:.1} ms",
+        nine.as_secs_f64() * 1e3,
+        five_thousand.as_secs_f64() * 1e3
+    );
 }
 
 fn regulations_dir() -> PathBuf {

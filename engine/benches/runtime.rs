@@ -1,8 +1,9 @@
 //! Runtime benchmarks (issue 4): task completions per second in memory with deadlines, a
 //! whole nine-step case, memory per open case, and `tick` over a million open deadlines.
 //!
-//! Run: `cargo bench -p reglament-engine --bench runtime`. The memory figure is printed before
-//! the timings; set `RUNTIME_BENCH_SKIP_TICK=1` to skip the million-case tick.
+//! Run: `cargo bench -p reglament-engine --bench runtime`. The memory figure and the thread-CPU
+//! figures (which other load on the machine does not inflate) are printed before divan's wall-time
+//! table; set `RUNTIME_BENCH_SKIP_TICK=1` to skip the million-case tick.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
@@ -16,6 +17,10 @@ use reglament_engine::compile::Process;
 use reglament_engine::runtime::{Actor, CaseId, Command, Engine, NewCase, TaskId};
 use reglament_engine::validate;
 use serde_json::json;
+
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::thread_cpu;
 
 /// Counts live heap bytes, to measure what an open case costs.
 struct Counting;
@@ -106,7 +111,82 @@ fn new_case(n: usize) -> NewCase {
 
 fn main() {
     memory_per_case();
+    cpu_per_command();
     divan::main();
+}
+
+/// Median thread CPU time per completion and per whole case, over fifteen rounds each.
+fn cpu_per_command() {
+    const ROUNDS: usize = 15;
+    const N: usize = 20_000;
+    let clock = clock();
+    let p = process();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut per_completion = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        let mut engine = Engine::new(Arc::new(clock.clone()));
+        let registrar = Actor::new("u", "executor");
+        for i in 0..N {
+            engine
+                .start(&p, new_case(i), &registrar, t0())
+                .expect("start");
+        }
+        let ids: Vec<CaseId> = (0..N).map(|i| CaseId::new(format!("C-{i}"))).collect();
+        let actor = Actor::new("u", role_of(1));
+        let now = t0() + Duration::minutes(5);
+        let done = Command::Complete {
+            task: TaskId(1),
+            outcome: None,
+            data: serde_json::Value::Null,
+            reason: None,
+        };
+        let before = thread_cpu();
+        for id in &ids {
+            engine.execute(id, &done, &actor, now).expect("complete");
+        }
+        per_completion.push((thread_cpu() - before).as_nanos() as f64 / N as f64);
+        std::hint::black_box(engine);
+    }
+    let mut per_case = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        const CASES: usize = 2_000;
+        let mut engine = Engine::new(Arc::new(clock.clone()));
+        engine.deploy(p.clone());
+        let cases: Vec<NewCase> = (0..CASES).map(new_case).collect();
+        let registrar = Actor::new("u", "executor");
+        let actors: Vec<Actor> = (1..=9).map(|t| Actor::new("u", role_of(t))).collect();
+        let before = thread_cpu();
+        let mut now = t0();
+        for c in cases {
+            let id = c.case.clone();
+            engine.start(&p, c, &registrar, now).expect("start");
+            for task in 1..=9u32 {
+                now += Duration::minutes(1);
+                let done = Command::Complete {
+                    task: TaskId(task),
+                    outcome: None,
+                    data: serde_json::Value::Null,
+                    reason: None,
+                };
+                engine
+                    .execute(&id, &done, &actors[task as usize - 1], now)
+                    .expect("complete");
+            }
+        }
+        per_case.push((thread_cpu() - before).as_nanos() as f64 / CASES as f64);
+        std::hint::black_box(engine);
+    }
+    let c = median(per_completion);
+    let w = median(per_case);
+    println!(
+        "thread CPU, median of {ROUNDS}: {c:.0} ns per completion ({:.0} completions/s on one core); \
+         {:.2} µs per whole nine-step case",
+        1e9 / c,
+        w / 1000.0
+    );
 }
 
 /// Live heap per open case (at its first task), excluding the applicant's data.

@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench -p reglament-engine --bench store -- [all|throughput|inbox|startup]
-//!     [--pg URL] [--clients N] [--seconds S] [--rows N]
+//!     [--pg URL] [--clients N] [--seconds S] [--rows N] [--keep] [--db URL]
 //! ```
 //!
 //! - `throughput`: N concurrent clients, each with its own case, complete tasks through
@@ -16,6 +16,9 @@
 //!   inbox page, ten times. Median and max.
 //!
 //! Without `--pg` the SQLite back end is measured, in a folder under the system temp dir.
+//! Each database is deleted (SQLite) or dropped (PostgreSQL) at the end, unless `--keep`
+//! (then the seeded one's URL is printed, e.g. to time `reglament serve` on it); `--db URL`
+//! measures `inbox`/`startup` on such a kept database again, without seeding it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -75,6 +78,8 @@ struct Args {
     clients: usize,
     seconds: u64,
     rows: u64,
+    keep: bool,
+    db: Option<String>,
 }
 
 fn args() -> Args {
@@ -84,6 +89,8 @@ fn args() -> Args {
         clients: 64,
         seconds: 10,
         rows: 1_000_000,
+        keep: false,
+        db: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -92,6 +99,8 @@ fn args() -> Args {
             "--clients" => a.clients = it.next().and_then(|v| v.parse().ok()).unwrap_or(64),
             "--seconds" => a.seconds = it.next().and_then(|v| v.parse().ok()).unwrap_or(10),
             "--rows" => a.rows = it.next().and_then(|v| v.parse().ok()).unwrap_or(1_000_000),
+            "--keep" => a.keep = true,
+            "--db" => a.db = it.next(),
             "--bench" => {}
             w if !w.starts_with('-') => a.what = w.to_string(),
             _ => {}
@@ -149,6 +158,41 @@ async fn fresh(pg: &Option<String>, name: &str) -> String {
             store.close().await;
             let base = &admin[..admin.rfind('/').expect("URL with a database")];
             format!("{base}/{db}")
+        }
+    }
+}
+
+/// Deletes a database made by [`fresh`] (unless `--keep`).
+async fn discard(a: &Args, url: &str) {
+    if a.keep {
+        println!("            kept {url}");
+        return;
+    }
+    match &a.pg {
+        None => {
+            if let Some(path) = url.strip_prefix("sqlite:")
+                && let Some(dir) = std::path::Path::new(path).parent()
+            {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        Some(admin) => {
+            let db = &url[url.rfind('/').expect("URL with a database") + 1..];
+            if let Ok(store) = Store::open_with(
+                admin,
+                StoreOptions {
+                    migrate: false,
+                    pool_size: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            {
+                let _ = store
+                    .execute_raw(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .await;
+                store.close().await;
+            }
         }
     }
 }
@@ -251,6 +295,7 @@ async fn throughput(a: &Args, calendars: Arc<Calendars>) {
         }
     );
     store.close().await;
+    discard(a, &url).await;
 }
 
 /// Seeds `rows` cases, each with one open task and one event, by bulk INSERT … SELECT.
@@ -262,7 +307,7 @@ async fn seed(store: &Store, rows: u64) {
             "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < {rows}) SELECT n FROM s) AS g"
         ),
         reglament_engine::store::BackendKind::Postgres => {
-            format!("generate_series(0, {}) AS g(n)", rows - 1)
+            format!("generate_series(0::bigint, {}) AS g(n)", rows - 1)
         }
     };
     let office = "'office-' || (n % 10)";
@@ -294,20 +339,31 @@ async fn seed(store: &Store, rows: u64) {
     for sql in sqls {
         store.execute_raw(&sql).await.expect("seed");
     }
-    store.execute_raw("ANALYZE").await.expect("analyze");
+    // PostgreSQL's autovacuum would analyze the new rows soon; do it now. SQLite is left
+    // without statistics, as the store never runs `ANALYZE`: with `sqlite_stat4` samples
+    // (the bundled SQLite has STAT4) every inbox query would be prepared again for each new
+    // office and role, costing more than the plan it might improve.
+    if store.backend() == reglament_engine::store::BackendKind::Postgres {
+        store.execute_raw("ANALYZE").await.expect("analyze");
+    }
 }
 
 async fn inbox_and_startup(a: &Args, what: &str) {
-    let url = fresh(&a.pg, "inbox").await;
+    let (url, seeded) = match &a.db {
+        Some(u) => (u.clone(), false),
+        None => (fresh(&a.pg, "inbox").await, true),
+    };
     let store = Store::open(&url).await.expect("open");
-    let t = Instant::now();
-    seed(&store, a.rows).await;
-    println!(
-        "seed        {:<8} {} cases, tasks, events and wake-ups in {:.1} s (bulk INSERT … SELECT)",
-        store.backend(),
-        a.rows,
-        t.elapsed().as_secs_f64()
-    );
+    if seeded {
+        let t = Instant::now();
+        seed(&store, a.rows).await;
+        println!(
+            "seed        {:<8} {} cases, tasks, events and wake-ups in {:.1} s (bulk INSERT … SELECT)",
+            store.backend(),
+            a.rows,
+            t.elapsed().as_secs_f64()
+        );
+    }
     if what != "startup" {
         let mut lat = Vec::with_capacity(2000);
         let mut x: u64 = 12345;
@@ -353,17 +409,18 @@ async fn inbox_and_startup(a: &Args, what: &str) {
         times.sort();
         println!(
             "startup     {:<8} {} cases: open + migrate + first inbox page: median {} max {}",
-            if a.pg.is_some() { "postgres" } else { "sqlite" },
+            if url.starts_with("sqlite:") {
+                "sqlite"
+            } else {
+                "postgres"
+            },
             a.rows,
             ms(percentile(&times, 0.5)),
             ms(percentile(&times, 1.0)),
         );
     }
-    if a.pg.is_none()
-        && let Some(path) = url.strip_prefix("sqlite:")
-        && let Some(dir) = std::path::Path::new(path).parent()
-    {
-        let _ = std::fs::remove_dir_all(dir);
+    if seeded {
+        discard(a, &url).await;
     }
 }
 

@@ -1,8 +1,6 @@
 //! A validated regulation compiled into its process graph: the immutable, shared form the
 //! runtime executes and the linter and renderers walk.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -52,13 +50,13 @@ pub struct Process {
     /// Step index by id; looked up on every event folded, hence the fast hash.
     by_id: FxHashMap<String, usize>,
     /// Compiled branch conditions, by step index then branch index.
-    conditions: HashMap<usize, Vec<Condition>>,
+    conditions: FxHashMap<usize, Vec<Condition>>,
     /// For each parallel split (step index), its join (step index).
-    join_of: HashMap<usize, usize>,
+    join_of: FxHashMap<usize, usize>,
     /// For each join (step index), how many paths it waits for.
-    join_arity: HashMap<usize, usize>,
+    join_arity: FxHashMap<usize, usize>,
     /// Compiled form schemas of tasks, by step index.
-    forms: HashMap<usize, jsonschema::Validator>,
+    forms: FxHashMap<usize, jsonschema::Validator>,
     /// The compiled application form.
     application_form: Option<jsonschema::Validator>,
     /// SHA-256 of the regulation's canonical JSON: the identity a case is pinned to.
@@ -111,8 +109,8 @@ impl Process {
                 });
             }
         }
-        let mut conditions = HashMap::new();
-        let mut forms = HashMap::new();
+        let mut conditions = FxHashMap::default();
+        let mut forms = FxHashMap::default();
         let compile_form = |step: &str, schema: &serde_json::Value| {
             jsonschema::validator_for(schema).map_err(|e| CompileError::Form {
                 step: step.to_string(),
@@ -180,8 +178,8 @@ impl Process {
             conditions,
             forms,
             application_form,
-            join_of: HashMap::new(),
-            join_arity: HashMap::new(),
+            join_of: FxHashMap::default(),
+            join_arity: FxHashMap::default(),
         };
         process.pair_joins()?;
         Ok(process)

@@ -124,8 +124,10 @@ async fn acknowledged_completions_survive_sigkill() {
             .spawn()
             .expect("child starts");
         let stdout = child.stdout.take().expect("stdout");
+        let (first_ack, first_acked) = std::sync::mpsc::channel::<()>();
         let reader = std::thread::spawn(move || {
             let mut acked = Vec::new();
+            let mut first_ack = Some(first_ack);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 // A line cut by the kill has no END: it was not fully acknowledged.
@@ -134,13 +136,31 @@ async fn acknowledged_completions_survive_sigkill() {
                     .and_then(|l| l.strip_suffix(" END"))
                 {
                     acked.push(id.to_string());
+                    if let Some(tx) = first_ack.take() {
+                        let _ = tx.send(());
+                    }
                 }
             }
             acked
         });
-        // Kill at a random moment: sometimes while it opens or recovers the store, mostly in
-        // the middle of the load.
-        tokio::time::sleep(Duration::from_millis(30 + rng.next(500))).await;
+        // Kill at a random moment: one round in five while the child starts, opens or
+        // recovers the store; the others in the middle of the load, counted from its first
+        // acknowledgement, so that a slow start on a loaded machine does not leave the
+        // rounds with nothing to check.
+        if round % KILLS_PER_DATABASE == 2 {
+            tokio::time::sleep(Duration::from_millis(rng.next(150))).await;
+        } else {
+            let started = tokio::task::spawn_blocking(move || {
+                first_acked.recv_timeout(Duration::from_secs(60)).is_ok()
+            })
+            .await
+            .expect("waits");
+            assert!(
+                started,
+                "round {round}: the child ended or took 60 s without acknowledging anything"
+            );
+            tokio::time::sleep(Duration::from_millis(rng.next(400))).await;
+        }
         let _ = child.kill();
         let _ = child.wait();
         let acked = reader.join().expect("reader");

@@ -36,6 +36,8 @@ pub struct Inner {
     pub offices: Vec<String>,
     /// Regions and calendars a regulation may refer to.
     pub known: Known,
+    /// The office and role of tasks already seen (fixed once a task opens).
+    pub task_facts: crate::api::tasks::TaskFacts,
 }
 
 /// The server's state; cheap to clone.
@@ -139,6 +141,7 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         auth,
         offices,
         known,
+        task_facts: Default::default(),
     }));
     let deployed = if state.config.deploy_bundled {
         deploy_bundled(&state).await
@@ -233,20 +236,25 @@ async fn deploy_file(
     Ok((deployed.id, deployed.version, deployed.new))
 }
 
-/// The whole HTTP surface: the API (with its OpenAPI document), `/healthz`, `/metrics`.
+/// The whole HTTP surface: the API (with its OpenAPI document), `/healthz`, `/metrics`, and
+/// the web interface.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    let api = crate::api::router(state.clone());
-    Router::new()
-        .merge(api)
+    let api = Router::new()
+        .merge(crate::api::router(state.clone()))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::middleware::from_fn(problem::ensure_problem_json));
+    // The web pages answer their errors as HTML pages, so they sit outside the API's
+    // problem+json layer.
+    Router::new()
+        .merge(api)
+        .merge(crate::web::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(problem::ensure_problem_json))
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .with_state(state)
 }

@@ -31,11 +31,18 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     if request.method() != Method::POST {
         return next.run(request).await;
     }
-    let Some(key) = request.headers().get(HEADER) else {
+    if !request.headers().contains_key(HEADER) {
         return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    // Signing in is idempotent by nature and has nobody to keep the key for; a request
+    // without valid credentials gets its 401 from the handler, before the key is looked at.
+    let principal = match Principal::from_request_parts(&mut parts, &state).await {
+        Ok(p) => p,
+        Err(_) => return next.run(Request::from_parts(parts, body)).await,
     };
-    let key = match key.to_str() {
-        Ok(k) if valid_key(k) => k.to_string(),
+    let key = match parts.headers.get(HEADER).map(HeaderValue::to_str) {
+        Some(Ok(k)) if valid_key(k) => k.to_string(),
         _ => {
             return Problem::bad_request(
                 "bad-idempotency-key",
@@ -43,12 +50,6 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
             )
             .into_response();
         }
-    };
-    let (mut parts, body) = request.into_parts();
-    // Signing in is idempotent by nature and has nobody to keep the key for.
-    let principal = match Principal::from_request_parts(&mut parts, &state).await {
-        Ok(p) => p,
-        Err(_) => return next.run(Request::from_parts(parts, body)).await,
     };
     let bytes = match to_bytes(body, state.config.body_limit).await {
         Ok(b) => b,

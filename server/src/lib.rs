@@ -10,7 +10,8 @@
 //! - [`idempotency`] — `Idempotency-Key` on state-changing requests;
 //! - [`metrics`] — Prometheus metrics;
 //! - [`timer`] — the clock and the worker that fires deadlines;
-//! - [`demo`] — demo accounts and cases.
+//! - [`demo`] — demo accounts and cases;
+//! - [`web`] — the web interface (server-rendered pages in kk/ru/en).
 
 pub mod api;
 pub mod app;
@@ -21,6 +22,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod problem;
 pub mod timer;
+pub mod web;
 
 pub use app::{AppState, Started};
 pub use config::Config;

@@ -33,6 +33,10 @@ enum Command {
     Calendar(cli::calendar::CalendarCommand),
     /// Run the HTTP server: the API, the bundled regulations, the timer that fires deadlines.
     Serve(cli::serve::ServeArgs),
+    /// The database: `migrate`, `rebuild` the projections from the log, `verify` the chains,
+    /// `status`.
+    #[command(subcommand)]
+    Db(cli::db::DbCommand),
     /// Manage accounts: add, list, disable, enable, set a password.
     #[command(subcommand)]
     User(cli::user::UserCommand),
@@ -55,6 +59,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        quiet_on_closed_pipe();
+    }
     let result = match cli.command {
         Command::Validate(args) => cli::validate::run(args),
         Command::Inspect(args) => cli::inspect::run(args),
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
         Command::Serve(args) => cli::serve::run(args),
+        Command::Db(cmd) => cli::db::run(cmd),
         Command::User(cmd) => cli::user::run(cmd),
         Command::Token(cmd) => cli::token::run(cmd),
         Command::Replay(args) => cli::replay::run(args),
@@ -75,5 +83,16 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `reglament inspect ID | head` would panic when `head` closes the
+/// pipe; a command-line tool should stop quietly instead, as `cat` and `grep` do. The server
+/// keeps the default of Rust: a peer closing a socket is an error to handle, not a reason to die.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

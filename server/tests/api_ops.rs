@@ -99,6 +99,30 @@ async fn health_metrics_and_the_openapi_document() {
         doc.json["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    // Every `$ref` in the document points at something it defines (a dangling one makes
+    // client generators and schemathesis skip that parameter or body).
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    out.push(r);
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc.json, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let pointer = r.strip_prefix('#').expect("a local reference");
+        assert!(
+            doc.json.pointer(pointer).is_some(),
+            "the document refers to `{r}`, which it does not define"
+        );
+    }
     // Every documented error response is problem+json.
     for (path, item) in paths {
         for (method, op) in item.as_object().expect("item") {

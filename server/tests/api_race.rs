@@ -292,5 +292,13 @@ async fn an_idempotency_key_replays_the_first_answer() {
     )
     .await;
     bad.assert_problem(400, "bad-idempotency-key");
+    // Without credentials it is a 401 first, whatever the key.
+    let anonymous = support::send(
+        s.client
+            .post(format!("{}/api/v1/tasks/{case}:2/claim", s.base))
+            .header("Idempotency-Key", ""),
+    )
+    .await;
+    anonymous.assert_problem(401, "unauthorized");
     s.stop().await;
 }

@@ -375,3 +375,168 @@ fn the_demo_has_an_account_for_every_role_and_work_in_the_inboxes() {
     let _ = again.terminate();
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// A fresh database in the cluster named by `REGLAMENT_TEST_POSTGRES` and its URL; `None`
+/// (said loudly) without one, a failure with `REGLAMENT_CI=1`.
+fn postgres_database() -> Option<(String, String, String)> {
+    let admin = match std::env::var("REGLAMENT_TEST_POSTGRES") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                std::env::var("REGLAMENT_CI").as_deref() != Ok("1"),
+                "REGLAMENT_CI=1 but REGLAMENT_TEST_POSTGRES is not set"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: two `reglament serve` processes on PostgreSQL (set REGLAMENT_TEST_POSTGRES)"
+            );
+            return None;
+        }
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let name = format!("reglament_cli_{}_{nanos}", std::process::id());
+    raw_sql(&admin, &format!("CREATE DATABASE {name}"));
+    let base = &admin[..admin.rfind('/').expect("a URL with a database")];
+    Some((format!("{base}/{name}"), admin, name))
+}
+
+fn raw_sql(url: &str, sql: &str) {
+    use reglament_engine::store::{Store, StoreOptions};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = Store::open_with(
+            url,
+            StoreOptions {
+                migrate: false,
+                pool_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("the test PostgreSQL cluster is reachable");
+        store.execute_raw(sql).await.expect(sql);
+        store.close().await;
+    });
+}
+
+/// Two `reglament serve` processes on one PostgreSQL database: both start (one migrates and
+/// loads the demo, the other finds it done), a case changed through one is seen through the
+/// other, and of two claims of one task sent at once, one to each process, exactly one wins.
+#[test]
+fn two_server_processes_share_one_postgres_database() {
+    let Some((url, admin, name)) = postgres_database() else {
+        return;
+    };
+    let (data_a, data_b) = (temp_data(), temp_data());
+    let mut a = Served::start(&data_a, &["--db", &url, "--demo"]);
+    a.wait_for("Demo:");
+    let mut b = Served::start(&data_b, &["--db", &url]);
+    b.wait_for("store ready");
+    let out = reglament(
+        &[
+            "user",
+            "add",
+            "second.executor",
+            "--role",
+            "executor@atyrau-city-ozsp",
+            "--db",
+            &url,
+        ],
+        &data_b,
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let token = |login: &str| {
+        let out = reglament(
+            &["token", "create", "--user", login, "--db", &url],
+            &data_a,
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+            .split_whitespace()
+            .find(|w| w.starts_with("rgt_") && w.len() > 20)
+            .expect("a token")
+            .to_string()
+    };
+    let first = token("atyrau-city.executor");
+    let second = token("second.executor");
+
+    // The demo cases, loaded by A, are in B's inbox.
+    let (status, inbox) = call(
+        "GET",
+        &format!("{}/api/v1/inbox?role=executor", b.base),
+        Some(&second),
+        None,
+    );
+    assert_eq!(status, 200, "{inbox}");
+    let tasks: Vec<String> = inbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id").to_string())
+        .collect();
+    assert!(!tasks.is_empty(), "{inbox}");
+
+    for task in tasks.iter().take(3) {
+        let claim = |base: String, token: String, task: String| {
+            std::thread::spawn(move || {
+                call(
+                    "POST",
+                    &format!("{base}/api/v1/tasks/{task}/claim"),
+                    Some(&token),
+                    None,
+                )
+            })
+        };
+        let ha = claim(a.base.clone(), first.clone(), task.clone());
+        let hb = claim(b.base.clone(), second.clone(), task.clone());
+        let (ra, rb) = (ha.join().expect("A"), hb.join().expect("B"));
+        let statuses = [ra.0, rb.0];
+        assert!(
+            statuses.contains(&200) && statuses.contains(&409),
+            "{task}: A {ra:?}, B {rb:?}"
+        );
+        let (winner, loser_answer) = if ra.0 == 200 {
+            ("atyrau-city.executor", &rb.1)
+        } else {
+            ("second.executor", &ra.1)
+        };
+        assert_eq!(loser_answer["code"], "claimed-by-other", "{loser_answer}");
+        // Both processes tell the same story.
+        let case = task.rsplit_once(':').expect("case:task").0;
+        for (node, token) in [(&a.base, &first), (&b.base, &second)] {
+            let (status, events) = call(
+                "GET",
+                &format!("{node}/api/v1/cases/{case}/events"),
+                Some(token),
+                None,
+            );
+            assert_eq!(status, 200, "{events}");
+            let claims: Vec<&Value> = events["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .filter(|e| e["type"] == "task_claimed")
+                .collect();
+            assert_eq!(claims.len(), 1, "{node}: {events}");
+            assert!(claims[0].to_string().contains(winner), "{node}: {events}");
+        }
+    }
+    for s in [a, b] {
+        let (exit, lines) = s.terminate();
+        assert!(exit.success(), "{exit}: {}", lines.join("\n"));
+    }
+    raw_sql(
+        &admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    let _ = std::fs::remove_dir_all(&data_a);
+    let _ = std::fs::remove_dir_all(&data_b);
+}

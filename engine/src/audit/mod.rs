@@ -95,6 +95,47 @@ pub fn late(due: DateTime<Utc>, done: Option<DateTime<Utc>>, as_of: DateTime<Utc
     }
 }
 
+/// An instant given by a person (on the command line, in a query string) that is neither a
+/// date nor an RFC 3339 instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is neither a date (2026-04-06) nor an instant (2026-04-06T10:00:00+05:00)")]
+pub struct BadInstant(pub String);
+
+/// Kazakhstan's time: one zone, UTC+05:00, since 1 March 2024.
+const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
+
+/// An instant as people give it: RFC 3339 (`2026-04-06T10:00:00+05:00`), or a date
+/// (`2026-04-06`), which is the start of that day in Kazakhstan time (UTC+05:00).
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, BadInstant> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| BadInstant(s.to_string()))?;
+    start_of_day(d).ok_or_else(|| BadInstant(s.to_string()))
+}
+
+/// The end of a period given by a person: a date includes its whole day (the result is the
+/// start of the next day); an instant is taken as it is.
+pub fn parse_until(s: &str) -> Result<DateTime<Utc>, BadInstant> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.checked_add_days(chrono::Days::new(1)))
+        .and_then(start_of_day)
+        .ok_or_else(|| BadInstant(s.to_string()))
+}
+
+fn start_of_day(d: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone as _;
+    chrono::FixedOffset::east_opt(KZ_OFFSET_SECONDS)?
+        .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// RFC 3339 in UTC to the second (or to the microsecond when there is a fraction), as the
 /// engine writes instants.
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
@@ -130,6 +171,29 @@ mod tests {
         assert!(late(due, Some(due + second), due));
         assert!(!late(due, None, due - second));
         assert!(late(due, None, due));
+    }
+
+    #[test]
+    fn instants_are_rfc3339_or_dates_in_kazakhstan_time() {
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("t")
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            parse_instant("2026-04-06T10:00:00+05:00"),
+            Ok(t("2026-04-06T05:00:00Z"))
+        );
+        assert_eq!(parse_instant("2026-04-06"), Ok(t("2026-04-05T19:00:00Z")));
+        assert_eq!(parse_until("2026-04-06"), Ok(t("2026-04-06T19:00:00Z")));
+        assert_eq!(
+            parse_until("2026-04-06T12:00:00Z"),
+            Ok(t("2026-04-06T12:00:00Z"))
+        );
+        for bad in ["yesterday", "2026-13-01", "2026-04-06T25:00:00Z", ""] {
+            assert_eq!(parse_instant(bad), Err(BadInstant(bad.to_string())));
+            assert!(parse_until(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -35,7 +35,8 @@
 //!
 //! # SQLite (`sqlite:path/to/reglament.db`, the default)
 //! One file (plus its `-wal` and `-shm`) under a data folder, `journal_mode=WAL`,
-//! `synchronous=FULL`, `busy_timeout` 5 s. What survives:
+//! `synchronous=FULL` (on the checkpointing connection too), `busy_timeout` 5 s. What
+//! survives (also in `docs/store.md`):
 //! - a **process crash** (kill -9, panic, OOM): every committed transaction. WAL frames are
 //!   written to the file before `COMMIT` returns, and the operating system keeps them.
 //! - a **power cut or kernel crash**: also every committed transaction, because with
@@ -57,10 +58,12 @@
 //! SQLite store; for several server processes use PostgreSQL.
 //!
 //! # PostgreSQL (`postgres://…`)
-//! Several `reglament` processes may share one database. Appends are ordinary transactions;
-//! the unique `(case_id, seq)` index serialises two nodes appending to one case (the second
-//! waits for the first and then fails with a unique violation, reported as `Conflict`), so a
-//! task claim has exactly one winner. Due wake-ups are taken by [`Store::claim_due`] with
+//! Several `reglament` processes may share one database. An append reads the case's head and
+//! then writes its events and projection rows in one statement (data-modifying CTEs; a
+//! transaction when it also records a calendar version); the unique `(case_id, seq)` index
+//! serialises two nodes appending to one case (the second waits for the first and then fails
+//! with a unique violation, reported as `Conflict`, and writes nothing), so a task claim has
+//! exactly one winner. Due wake-ups are taken by [`Store::claim_due`] with
 //! `FOR UPDATE SKIP LOCKED`, which leases them (`lease_until`, `lease_owner`) in a short
 //! transaction: two nodes never take the same wake-up at once, and when a node dies its lease
 //! runs out and another node takes the wake-up (it is late by at most the lease, never lost).

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod dto;
 pub mod inbox;
 pub mod regulations;
+pub mod replay;
 pub mod session;
 pub mod system;
 pub mod tasks;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(cases::events))
         .routes(routes!(cases::system_result))
         .routes(routes!(cases::cancel))
+        .routes(routes!(replay::replay))
         .routes(routes!(inbox::inbox))
         .routes(routes!(tasks::claim))
         .routes(routes!(tasks::release))
@@ -81,6 +83,7 @@ pub fn document(mut doc: OpenApi) -> OpenApi {
         ))
         .license(Some(LicenseBuilder::new().name("Apache-2.0").build()))
         .build();
+    constrain_idempotency_key(&mut doc);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -101,7 +104,47 @@ pub fn document(mut doc: OpenApi) -> OpenApi {
         "FieldProblem".to_string(),
         crate::problem::FieldProblem::schema(),
     );
+    // Query parameters of enum types refer to their schemas; the routes do not collect those.
+    components.schemas.insert(
+        "InboxStatusParam".to_string(),
+        inbox::InboxStatusParam::schema(),
+    );
+    components
+        .schemas
+        .insert("LangParam".to_string(), regulations::LangParam::schema());
     doc
+}
+
+/// Gives every `Idempotency-Key` header parameter the rules the middleware checks
+/// ([`crate::idempotency`]): 1 to 255 visible ASCII characters.
+fn constrain_idempotency_key(doc: &mut OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            for p in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = p
+                    && p.name.eq_ignore_ascii_case(crate::idempotency::HEADER)
+                {
+                    p.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(255))
+                            .pattern(Some("^[!-~]+$"))
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Case ids given by clients: letters, digits, `.`, `_`, `-`; 1 to 64 characters; not

@@ -4,8 +4,11 @@
 //! runs the command through the engine, which decides on the case's current state: of two
 //! claims of one task exactly one wins, a second completion is refused with 409.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use axum::extract::State;
-use reglament_engine::runtime::{Actor, CaseId, Command, TaskId};
+use reglament_engine::runtime::{Actor, CaseId, Command, EventKind, TaskId};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -20,6 +23,41 @@ fn no_task() -> Problem {
     Problem::not_found("no such task, or it is not visible to you")
 }
 
+/// The office and role of each task the server has seen, by case and task number. Both are
+/// fixed when a task opens, so a task found here needs no read of its case to decide who may
+/// act on it (the command itself is still decided on the case's current state). The tasks a
+/// command opens are added from its events, so a worker's next task is found here too.
+#[derive(Debug, Default)]
+pub struct TaskFacts(Mutex<HashMap<TaskKey, OfficeRole>>);
+
+/// A case and a task number.
+type TaskKey = (Arc<str>, u32);
+/// An office and a role.
+type OfficeRole = (Arc<str>, Arc<str>);
+
+/// Entries kept before the map starts over (a few tens of megabytes at most).
+const TASK_FACTS_CAP: usize = 200_000;
+
+impl TaskFacts {
+    fn get(&self, case: &str, task: u32) -> Option<(String, String)> {
+        let map = self.0.lock().ok()?;
+        map.get(&(Arc::from(case), task))
+            .map(|(office, role)| (office.to_string(), role.to_string()))
+    }
+
+    fn put(&self, case: &str, task: u32, office: &str, role: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= TASK_FACTS_CAP {
+                map.clear();
+            }
+            map.insert(
+                (Arc::from(case), task),
+                (Arc::from(office), Arc::from(role)),
+            );
+        }
+    }
+}
+
 /// The case and number of a task the caller may see, with the office and the task's role.
 async fn locate(
     state: &AppState,
@@ -27,6 +65,13 @@ async fn locate(
     id: &str,
 ) -> Result<(CaseId, TaskId, String, String), Problem> {
     let (case, n) = parse_task_id(id).ok_or_else(no_task)?;
+    if let Some((office, role)) = state.task_facts.get(&case, n) {
+        principal
+            .grants()
+            .read_case(&office)
+            .map_err(|_| no_task())?;
+        return Ok((CaseId::new(case), TaskId(n), office, role));
+    }
     let case = CaseId::new(case);
     let st = match state.service.case_state(&case).await {
         Ok(s) => s,
@@ -40,12 +85,16 @@ async fn locate(
         .read_case(&st.office)
         .map_err(|_| no_task())?;
     let task = st.task(TaskId(n)).ok_or_else(no_task)?;
+    state
+        .task_facts
+        .put(case.as_str(), n, &st.office, &task.role);
     Ok((case, task.id, st.office.to_string(), task.role.to_string()))
 }
 
 async fn run(
     state: &AppState,
     case: &CaseId,
+    office: &str,
     command: Command,
     actor: &Actor,
 ) -> ApiResult<axum::Json<CommandResultDto>> {
@@ -53,6 +102,11 @@ async fn run(
         .service
         .execute(case, &command, actor, state.now())
         .await?;
+    for e in &events {
+        if let EventKind::TaskOpened { task, role, .. } = &e.event.kind {
+            state.task_facts.put(case.as_str(), task.0, office, role);
+        }
+    }
     Ok(axum::Json(CommandResultDto::new(case.as_str(), &events)))
 }
 
@@ -75,7 +129,7 @@ pub async fn claim(
 ) -> ApiResult<axum::Json<CommandResultDto>> {
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
     let actor = principal.grants().task(&office, &role, TaskAction::Claim)?;
-    run(&state, &case, Command::Claim { task }, &actor).await
+    run(&state, &case, &office, Command::Claim { task }, &actor).await
 }
 
 /// Gives a claimed task back to its role (a head may take back someone else's claim).
@@ -99,7 +153,7 @@ pub async fn release(
     let actor = principal
         .grants()
         .task(&office, &role, TaskAction::Release)?;
-    run(&state, &case, Command::Release { task }, &actor).await
+    run(&state, &case, &office, Command::Release { task }, &actor).await
 }
 
 /// `POST /api/v1/tasks/{id}/complete`.
@@ -150,7 +204,7 @@ pub async fn complete(
             .unwrap_or_else(|| Value::Object(Default::default())),
         reason: body.reason,
     };
-    run(&state, &case, command, &actor).await
+    run(&state, &case, &office, command, &actor).await
 }
 
 /// `POST /api/v1/tasks/{id}/reassign`.
@@ -204,6 +258,7 @@ pub async fn reassign(
     run(
         &state,
         &case,
+        &office,
         Command::Reassign {
             task,
             user: body.user,

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use reglament_engine::audit::verify::{Progress, verify_all};
 use reglament_engine::calendar::Calendars;
@@ -78,7 +78,11 @@ impl DbArgs {
         )
         .await
         .with_context(|| format!("opening {url}"))?;
-        if store.schema_version().await? == 0 {
+        let schema = store
+            .schema_version()
+            .await
+            .with_context(|| format!("reading {url}"))?;
+        if schema == 0 {
             bail!("{} is not a Reglament database (no schema)", store.url());
         }
         Ok(store)
@@ -118,40 +122,15 @@ pub struct RegulationsArg {
     pub regulations: PathBuf,
 }
 
-/// Kazakhstan's time: one zone, UTC+05:00, since 1 March 2024.
-const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
-
 /// An instant on the command line: RFC 3339 (`2026-04-06T10:00:00+05:00`), or a date
 /// (`2026-04-06`), which is its start in Kazakhstan time (UTC+05:00).
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-        format!("`{s}` is neither a date (2026-04-06) nor an instant (2026-04-06T10:00:00+05:00)")
-    })?;
-    start_of(d)
-}
-
-fn start_of(d: NaiveDate) -> Result<DateTime<Utc>, String> {
-    let kz = chrono::FixedOffset::east_opt(KZ_OFFSET_SECONDS).ok_or("offset")?;
-    kz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("{d} has no midnight"))
+    reglament_engine::audit::parse_instant(s).map_err(|e| e.to_string())
 }
 
 /// The end of a `--to` value: a date includes its whole day; an instant is taken as it is.
 pub fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is neither a date nor an instant"))?;
-    start_of(
-        d.checked_add_days(Days::new(1))
-            .ok_or("date out of range")?,
-    )
+    reglament_engine::audit::parse_until(s).map_err(|e| e.to_string())
 }
 
 pub fn parse_lang(s: &str) -> Result<reglament_engine::text::Lang, String> {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod db;
 pub mod export;
 pub mod find;
 pub mod inspect;

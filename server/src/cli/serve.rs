@@ -226,6 +226,68 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// `reglament serve` with no arguments: loopback port 8080, SQLite in `./data`, the
+    /// bundled regulations deployed, a timer, no demo accounts.
+    #[test]
+    fn no_arguments_mean_loopback_8080_and_sqlite_in_the_data_folder() {
+        use clap::Parser as _;
+        let overridden = [
+            "REGLAMENT_LISTEN",
+            "REGLAMENT_DB",
+            "REGLAMENT_DATA",
+            "REGLAMENT_REGULATIONS",
+            "REGLAMENT_DEMO",
+            "REGLAMENT_NO_DEPLOY",
+            "REGLAMENT_TICK_INTERVAL",
+            "REGLAMENT_BODY_LIMIT",
+        ];
+        if overridden.iter().any(|v| std::env::var_os(v).is_some()) {
+            return; // the environment configures the server; the defaults are not in play
+        }
+        let config = Cli::try_parse_from(["serve"])
+            .expect("no arguments")
+            .serve
+            .config();
+        assert_eq!(config.listen, "127.0.0.1:8080".parse().expect("address"));
+        assert_eq!(
+            config.db,
+            format!(
+                "sqlite:{}",
+                Path::new("data").join("reglament.db").display()
+            )
+        );
+        assert_eq!(config.regulations, PathBuf::from("regulations"));
+        assert!(config.deploy_bundled && !config.demo);
+        assert_eq!(config.tick_interval, Some(Duration::from_secs(5)));
+        assert_eq!(config.body_limit, 1024 * 1024);
+
+        let config = Cli::try_parse_from([
+            "serve",
+            "--demo",
+            "--db",
+            "postgres://u@127.0.0.1:5432/r",
+            "--tick-interval",
+            "10ms",
+            "--login-limit",
+            "0",
+        ])
+        .expect("flags")
+        .serve
+        .config();
+        assert!(config.demo);
+        assert_eq!(config.db, "postgres://u@127.0.0.1:5432/r");
+        // Floors: the timer never spins, a limit of 0 would lock everyone out.
+        assert_eq!(config.tick_interval, Some(Duration::from_millis(100)));
+        assert_eq!(config.login_limits.per_login, 1);
+        assert!(Cli::try_parse_from(["serve", "--tick-interval", "soon"]).is_err());
+    }
+
     #[test]
     fn durations_read_like_people_write_them() {
         assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));

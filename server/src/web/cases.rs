@@ -1,0 +1,564 @@
+//! Case pages: a case's data, tasks and history (staff of its office, heads, auditors).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use reglament_engine::audit::replay::{ReplayOptions, replay};
+use reglament_engine::render;
+use reglament_engine::runtime::{CaseId, CaseState, Clocks, CommandError, EventKind, TaskId};
+use reglament_engine::store::ServiceError;
+use reglament_engine::store::rows::{NO_DUE, instant};
+use reglament_engine::store::scan::CaseFilter;
+use reglament_engine::text::Lang;
+
+use super::inbox::{role_name, step_name};
+use super::{Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::problem::Problem;
+
+/// One line of a case's history.
+#[derive(Debug, Clone)]
+pub struct HistoryLine {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub detail: String,
+    pub breach: bool,
+}
+
+/// The case's events as lines to read, in the page's language.
+pub async fn history(
+    state: &AppState,
+    st: &CaseState,
+    lang: Lang,
+) -> Result<Vec<HistoryLine>, Problem> {
+    let events = state.store.events(&st.id).await?;
+    let p = &st.process;
+    let task_step = |t: TaskId| {
+        st.task(t)
+            .map(|t| step_name(Some(p), &t.step_id, lang))
+            .unwrap_or_default()
+    };
+    let outcome_name = |t: TaskId, o: &str| -> String {
+        st.task(t)
+            .and_then(|t| p.step_index(&t.step_id))
+            .and_then(|i| match p.step(i) {
+                reglament_engine::model::Step::Task(ts) => ts
+                    .outcomes
+                    .iter()
+                    .find(|x| x.id == o)
+                    .and_then(|x| x.name.as_ref())
+                    .map(|n| n.get(lang).to_string()),
+                _ => None,
+            })
+            .unwrap_or_else(|| o.to_string())
+    };
+    Ok(events
+        .iter()
+        .map(|e| {
+            let kind = e.event.kind.name();
+            let mut breach = false;
+            let detail = match &e.event.kind {
+                EventKind::CaseStarted { channel, .. } => p
+                    .channel(channel)
+                    .and_then(|c| c.name.as_ref())
+                    .map_or_else(|| channel.clone(), |n| n.get(lang).to_string()),
+                EventKind::TaskOpened { task, .. }
+                | EventKind::TaskReleased { task }
+                | EventKind::TaskCancelled { task } => task_step(*task),
+                EventKind::TaskClaimed { task, user } => format!("{} · {user}", task_step(*task)),
+                EventKind::TaskReassigned { task, user, .. } => {
+                    format!("{} → {}", task_step(*task), user.as_deref().unwrap_or("*"))
+                }
+                EventKind::TaskCompleted {
+                    task,
+                    outcome,
+                    reason,
+                    ..
+                } => {
+                    let mut d = task_step(*task);
+                    if let Some(o) = outcome {
+                        d.push_str(&format!(" · {}", outcome_name(*task, o)));
+                    }
+                    if let Some(r) = reason {
+                        d.push_str(&format!(" · {r}"));
+                    }
+                    d
+                }
+                EventKind::BranchTaken { next, .. } => step_name(Some(p), next, lang),
+                EventKind::Split { step }
+                | EventKind::JoinArrived { step, .. }
+                | EventKind::DispatchReleased { step } => step_name(Some(p), step, lang),
+                EventKind::DispatchQueued { step, release_at } => format!(
+                    "{} · {}",
+                    step_name(Some(p), step, lang),
+                    local_time(state, &st.office, Some(*release_at))
+                ),
+                EventKind::DocumentsMissing { note, .. } => note.clone().unwrap_or_default(),
+                EventKind::DeadlineBreached { due, .. } => {
+                    breach = true;
+                    format!(
+                        "{}: {}",
+                        i18n::t(lang, "due"),
+                        local_time(state, &st.office, Some(*due))
+                    )
+                }
+                EventKind::EscalationNotified { role, .. } => role_name(Some(p), role, lang),
+                EventKind::CaseEnded { result, reason, .. } => {
+                    let mut d = i18n::t(lang, result.as_str()).to_string();
+                    if let Some(r) = reason {
+                        d.push_str(&format!(" · {r}"));
+                    }
+                    d
+                }
+                EventKind::CaseCancelled { reason } => reason.clone(),
+            };
+            HistoryLine {
+                at: local_time(state, &st.office, Some(e.event.at)),
+                who: format!(
+                    "{} ({})",
+                    e.event.actor.user,
+                    role_name(Some(p), &e.event.actor.role, lang)
+                ),
+                what: i18n::t(lang, kind).to_string(),
+                detail,
+                breach,
+            }
+        })
+        .collect())
+}
+
+/// The state of a case the caller may see; the 404 page otherwise (whether or not it exists).
+pub async fn visible_case(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    id: &str,
+) -> Result<std::sync::Arc<CaseState>, WebError> {
+    if !crate::api::valid_case_id(id) {
+        return Err(ctx.not_found());
+    }
+    let st = match state.service.case_state(&CaseId::new(id)).await {
+        Ok(s) => s,
+        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => return Err(ctx.not_found()),
+        Err(e) => return Err(ctx.problem(e.into())),
+    };
+    principal
+        .grants()
+        .read_case(&st.office)
+        .map_err(|_| ctx.not_found())?;
+    Ok(st)
+}
+
+/// A task of a case as the case page lists it.
+#[derive(Debug, Clone)]
+pub struct TaskLine {
+    pub id: String,
+    pub step: String,
+    pub role: String,
+    pub status: String,
+    pub who: String,
+    pub due: String,
+    pub breached: bool,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    page: Page,
+    case: String,
+    service: String,
+    channel: String,
+    office: String,
+    status: String,
+    result: String,
+    registered: String,
+    due: String,
+    breached: bool,
+    data: Vec<(String, String)>,
+    tasks: Vec<TaskLine>,
+    history: Vec<HistoryLine>,
+    svg: String,
+    timeline: Vec<TimelineLine>,
+    chain_ok: bool,
+    chain_problem: String,
+    term: String,
+    term_taken: String,
+    term_met: String,
+}
+
+/// One step of the audited timeline: who, when, working time against the step's time.
+#[derive(Debug, Clone)]
+pub struct TimelineLine {
+    pub task: u32,
+    pub step: String,
+    pub role: String,
+    pub opened: String,
+    pub closed: String,
+    pub who: String,
+    pub outcome: String,
+    pub taken: String,
+    pub statutory: String,
+    pub breached: bool,
+}
+
+/// `GET /cases/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let principal = ctx.user()?;
+    let st = visible_case(&state, &ctx, principal, &id).await?;
+    let lang = ctx.lang;
+    let p = &st.process;
+    let view = state
+        .store
+        .case(&st.id)
+        .await
+        .map_err(|e| ctx.problem(e.into()))?
+        .ok_or_else(|| ctx.not_found())?;
+    let tasks = st
+        .tasks
+        .iter()
+        .map(|t| TaskLine {
+            id: crate::api::task_id(st.id.as_str(), t.id.0),
+            step: step_name(Some(p), &t.step_id, lang),
+            role: role_name(Some(p), &t.role, lang),
+            status: t.status.as_str().to_string(),
+            who: t
+                .closed_by
+                .as_deref()
+                .or(t.claimed_by.as_deref())
+                .unwrap_or_default()
+                .to_string(),
+            due: local_time(&state, &st.office, t.deadline.as_ref().map(|d| d.due)),
+            breached: t.breached,
+        })
+        .collect();
+    // The audit: the chain verified, the timeline with working time against the statute.
+    let opts = ReplayOptions {
+        at: None,
+        now: state.now(),
+        clocks: Some(&state.calendars as &dyn Clocks),
+    };
+    let audit = replay(&state.store, &st.id, &opts)
+        .await
+        .map_err(|e| ctx.error(axum::http::StatusCode::CONFLICT, e.to_string()))?;
+    let timeline = audit
+        .timeline
+        .iter()
+        .map(|t| TimelineLine {
+            task: t.task,
+            step: t
+                .name
+                .as_ref()
+                .map_or_else(|| t.step.clone(), |n| n.get(lang).to_string()),
+            role: role_name(Some(p), &t.role, lang),
+            opened: local_time(&state, &st.office, Some(t.opened_at)),
+            closed: local_time(&state, &st.office, t.closed_at),
+            who: t
+                .closed_by
+                .clone()
+                .or(t.claimed_by.clone())
+                .unwrap_or_default(),
+            outcome: t.outcome.clone().unwrap_or_default(),
+            taken: t
+                .working_minutes
+                .map(|m| i18n::span(lang, m, DAY_MINUTES))
+                .unwrap_or_default(),
+            statutory: t.statutory.clone().unwrap_or_default(),
+            breached: t.breached,
+        })
+        .collect();
+    let highlight: Vec<String> = st.open_tasks().map(|t| t.step_id.to_string()).collect();
+    let for_render = st.process.clone();
+    let options = render::Options {
+        lang,
+        channel: Some(st.channel.to_string()),
+        highlight,
+    };
+    let svg = tokio::task::spawn_blocking(move || render::svg(&for_render, &options))
+        .await
+        .unwrap_or_default();
+    let page = CasePage {
+        page: ctx.page(&format!("{} · {}", ctx.t("case"), st.id.as_str())),
+        case: st.id.to_string(),
+        service: p.regulation.title.get(lang).to_string(),
+        channel: p
+            .channel(&st.channel)
+            .and_then(|c| c.name.as_ref())
+            .map_or_else(|| st.channel.to_string(), |n| n.get(lang).to_string()),
+        office: office_name(&state, lang, &st.office),
+        status: view.status.clone(),
+        result: view
+            .result
+            .as_deref()
+            .map(|r| i18n::t(lang, r).to_string())
+            .unwrap_or_default(),
+        registered: local_time(&state, &st.office, Some(st.registered_at)),
+        due: local_time(&state, &st.office, st.deadline.as_ref().map(|d| d.due)),
+        breached: st.breached,
+        data: super::forms::describe(
+            p.regulation.application_form.as_ref().map(|f| &f.0),
+            &st.data,
+            lang,
+        ),
+        tasks,
+        history: history(&state, &st, lang)
+            .await
+            .map_err(|e| ctx.problem(e))?,
+        svg,
+        timeline,
+        chain_ok: audit.chain.intact,
+        chain_problem: audit
+            .chain
+            .problem
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        term: audit
+            .term
+            .as_ref()
+            .map(|t| t.term.clone())
+            .unwrap_or_default(),
+        term_taken: audit
+            .term
+            .as_ref()
+            .and_then(|t| t.working_minutes)
+            .map(|m| i18n::span(lang, m, DAY_MINUTES))
+            .unwrap_or_default(),
+        term_met: match audit.term.as_ref().and_then(|t| t.met) {
+            Some(true) => ctx.t("yes").to_string(),
+            Some(false) => ctx.t("breach").to_string(),
+            None => String::new(),
+        },
+    };
+    Ok(render(&page))
+}
+
+/// One row of a dashboard table: a step or a person with open and overdue counts.
+#[derive(Debug, Clone, Default)]
+pub struct CountRow {
+    pub label: String,
+    pub open: usize,
+    pub due_today: usize,
+    pub overdue: usize,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    page: Page,
+    offices: Vec<super::forms::Choice>,
+    open_cases: usize,
+    open_tasks: usize,
+    due_today: usize,
+    overdue: usize,
+    per_step: Vec<CountRow>,
+    per_person: Vec<CountRow>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct OfficeParam {
+    office: Option<String>,
+}
+
+/// The offices whose work `principal` oversees: as head (or administrator) of the office,
+/// or everywhere as auditor or administrator.
+fn supervised(state: &AppState, principal: &Principal) -> Vec<String> {
+    use crate::auth::policy::{ADMINISTRATOR, AUDITOR, HEAD};
+    let g = principal.grants();
+    state
+        .offices
+        .iter()
+        .filter(|o| g.holds(HEAD, o) || g.holds(ADMINISTRATOR, o) || g.holds(AUDITOR, o))
+        .cloned()
+        .collect()
+}
+
+/// `GET /dashboard?office=`: open cases and tasks of an office, due today, overdue, by step
+/// and by person.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<OfficeParam>,
+) -> WebResult<Response> {
+    let principal = ctx.user()?;
+    let lang = ctx.lang;
+    let offices = supervised(&state, principal);
+    if offices.is_empty() {
+        return Err(ctx.error(axum::http::StatusCode::FORBIDDEN, ctx.t("forbidden")));
+    }
+    let office = match q.office.as_deref().filter(|o| !o.is_empty()) {
+        Some(o) if offices.iter().any(|x| x == o) => o.to_string(),
+        Some(_) => return Err(ctx.not_found()),
+        None => offices[0].clone(),
+    };
+    let now = state.now();
+    let clock = state.calendars.clock(Some(&office)).ok();
+    let today = clock.as_ref().map(|c| c.to_local(now).date_naive());
+    let filter = CaseFilter {
+        office: Some(office.clone()),
+        ..CaseFilter::default()
+    };
+    let mut open_cases: Vec<(String, String)> = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = state
+            .store
+            .cases_page(&filter, &after, 1000)
+            .await
+            .map_err(|e| ctx.problem(e.into()))?;
+        let Some(last) = page.last() else { break };
+        after = last.case_id.clone();
+        let full = page.len() == 1000;
+        open_cases.extend(
+            page.into_iter()
+                .filter(|c| c.status == "open")
+                .map(|c| (c.case_id, c.regulation_id)),
+        );
+        if !full {
+            break;
+        }
+    }
+    let regulation_of: BTreeMap<String, String> = open_cases.iter().cloned().collect();
+    let ids: Vec<String> = open_cases.iter().map(|(c, _)| c.clone()).collect();
+    let mut tasks = Vec::new();
+    for chunk in ids.chunks(500) {
+        tasks.extend(
+            state
+                .store
+                .tasks_of(chunk)
+                .await
+                .map_err(|e| ctx.problem(e.into()))?
+                .into_iter()
+                .filter(|t| matches!(t.status.as_str(), "open" | "claimed")),
+        );
+    }
+    let mut processes = super::inbox::Processes::new(&state);
+    let mut per_step: BTreeMap<String, CountRow> = BTreeMap::new();
+    let mut per_person: BTreeMap<String, CountRow> = BTreeMap::new();
+    let (mut due_today, mut overdue) = (0, 0);
+    for t in &tasks {
+        let due = (t.due != NO_DUE).then(|| instant(t.due));
+        let late = due.is_some_and(|d| d <= now);
+        let today_due = !late
+            && due.is_some_and(|d| clock.as_ref().map(|c| c.to_local(d).date_naive()) == today);
+        overdue += usize::from(late);
+        due_today += usize::from(today_due);
+        let process = match regulation_of.get(&t.case_id) {
+            Some(r) => processes.get(r).await,
+            None => None,
+        };
+        let step = step_name(process.as_deref(), &t.step, lang);
+        let person = t.claimed_by.clone().unwrap_or_else(|| {
+            format!(
+                "{} ({})",
+                ctx.t("unclaimed"),
+                role_name(process.as_deref(), &t.role, lang)
+            )
+        });
+        for (map, key) in [(&mut per_step, step), (&mut per_person, person)] {
+            let row = map.entry(key.clone()).or_insert_with(|| CountRow {
+                label: key,
+                ..CountRow::default()
+            });
+            row.open += 1;
+            row.overdue += usize::from(late);
+            row.due_today += usize::from(today_due);
+        }
+    }
+    let sorted = |m: BTreeMap<String, CountRow>| {
+        let mut v: Vec<CountRow> = m.into_values().collect();
+        v.sort_by(|a, b| {
+            b.overdue
+                .cmp(&a.overdue)
+                .then(b.open.cmp(&a.open))
+                .then(a.label.cmp(&b.label))
+        });
+        v
+    };
+    Ok(render(&DashboardPage {
+        page: ctx.page(ctx.t("dashboard")),
+        offices: offices
+            .iter()
+            .map(|o| super::forms::Choice {
+                selected: *o == office,
+                label: office_name(&state, lang, o),
+                value: o.clone(),
+            })
+            .collect(),
+        open_cases: open_cases.len(),
+        open_tasks: tasks.len(),
+        due_today,
+        overdue,
+        per_step: sorted(per_step),
+        per_person: sorted(per_person),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    page: Page,
+    offices: Vec<super::forms::Choice>,
+    report: String,
+}
+
+/// `GET /report?office=`: the engine's compliance report (tables and SVG charts) for an
+/// office the caller oversees; auditors may also ask for every office at once.
+pub async fn report(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<OfficeParam>,
+) -> WebResult<Response> {
+    use crate::auth::policy::AUDITOR;
+    let principal = ctx.user()?;
+    let lang = ctx.lang;
+    let offices = supervised(&state, principal);
+    if offices.is_empty() {
+        return Err(ctx.error(axum::http::StatusCode::FORBIDDEN, ctx.t("forbidden")));
+    }
+    let everywhere = principal.grants().holds_everywhere(AUDITOR);
+    let office = match q.office.as_deref().filter(|o| !o.is_empty()) {
+        Some(o) if offices.iter().any(|x| x == o) => Some(o.to_string()),
+        Some(_) => return Err(ctx.not_found()),
+        None if everywhere => None,
+        None => Some(offices[0].clone()),
+    };
+    let filter = CaseFilter {
+        office: office.clone(),
+        ..CaseFilter::default()
+    };
+    let r = reglament_engine::audit::report::compliance(
+        &state.store,
+        &filter,
+        state.now(),
+        Some(&state.calendars as &dyn Clocks),
+    )
+    .await
+    .map_err(|e| ctx.error(axum::http::StatusCode::CONFLICT, e.to_string()))?;
+    let html = reglament_engine::audit::report::to_html(&r, lang);
+    let mut choices = Vec::new();
+    if everywhere {
+        choices.push(super::forms::Choice {
+            value: String::new(),
+            label: ctx.t("all_offices").to_string(),
+            selected: office.is_none(),
+        });
+    }
+    choices.extend(offices.iter().map(|o| super::forms::Choice {
+        selected: office.as_deref() == Some(o.as_str()),
+        label: office_name(&state, lang, o),
+        value: o.clone(),
+    }));
+    Ok(render(&ReportPage {
+        page: ctx.page(ctx.t("report")),
+        offices: choices,
+        report: html,
+    }))
+}

@@ -1,0 +1,534 @@
+//! The interface's own words in Kazakh, Russian and English. A regulation's names (services,
+//! steps, roles, channels, outcomes) come from its YAML in each language; everything else
+//! the pages say is here.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use reglament_engine::text::Lang;
+
+/// `(key, kk, ru, en)`.
+const WORDS: &[(&str, &str, &str, &str)] = &[
+    ("app", "Reglament", "Reglament", "Reglament"),
+    ("inbox", "Кіріс тапсырмалар", "Входящие задачи", "Inbox"),
+    (
+        "register",
+        "Өтінішті тіркеу",
+        "Регистрация заявления",
+        "Register an application",
+    ),
+    ("regulations", "Регламенттер", "Регламенты", "Regulations"),
+    (
+        "dashboard",
+        "Бақылау тақтасы",
+        "Панель руководителя",
+        "Dashboard",
+    ),
+    ("analyst", "Талдаушы", "Аналитик", "Analyst"),
+    (
+        "report",
+        "Сәйкестік есебі",
+        "Отчёт о соблюдении",
+        "Compliance report",
+    ),
+    ("sign_in", "Кіру", "Войти", "Sign in"),
+    ("sign_out", "Шығу", "Выйти", "Sign out"),
+    ("login", "Логин", "Логин", "Login"),
+    ("password", "Құпиясөз", "Пароль", "Password"),
+    ("language", "Тіл", "Язык", "Language"),
+    ("signed_in_as", "Жүйеде", "Вы вошли как", "Signed in as"),
+    (
+        "wrong_password",
+        "Логин немесе құпиясөз қате, не тіркелгі өшірілген",
+        "Неверный логин или пароль, либо учётная запись отключена",
+        "The login or the password is wrong, or the account is disabled",
+    ),
+    (
+        "rate_limited",
+        "Сәтсіз әрекеттер тым көп; кейінірек қайталаңыз",
+        "Слишком много неудачных попыток; повторите позже",
+        "Too many failed sign-ins; try again later",
+    ),
+    ("case", "Іс", "Дело", "Case"),
+    ("step", "Қадам", "Шаг", "Step"),
+    ("applicant", "Өтініш беруші", "Заявитель", "Applicant"),
+    ("due", "Мерзімі", "Срок", "Due"),
+    ("time_left", "Қалған уақыт", "Осталось", "Time left"),
+    ("office", "Бөлім", "Отдел", "Office"),
+    ("role", "Рөл", "Роль", "Role"),
+    ("status", "Күйі", "Статус", "Status"),
+    ("service", "Қызмет", "Услуга", "Service"),
+    ("channel", "Арна", "Канал", "Channel"),
+    ("claim", "Алу", "Взять", "Claim"),
+    ("open", "Ашық", "Открыта", "Open"),
+    ("claimed", "Алынған", "Взята", "Claimed"),
+    (
+        "claimed_by_me",
+        "Мен алғандар",
+        "Взятые мной",
+        "Claimed by me",
+    ),
+    (
+        "overdue_only",
+        "Тек мерзімі өткендер",
+        "Только просроченные",
+        "Overdue only",
+    ),
+    ("all_roles", "Барлық рөлдер", "Все роли", "All roles"),
+    (
+        "all_offices",
+        "Барлық бөлімдер",
+        "Все отделы",
+        "All offices",
+    ),
+    ("filter", "Сүзу", "Показать", "Filter"),
+    (
+        "tasks_shown",
+        "Көрсетілген тапсырмалар",
+        "Показано задач",
+        "Tasks shown",
+    ),
+    ("overdue", "Мерзімі өткен", "Просрочено", "Overdue"),
+    ("no_tasks", "Тапсырма жоқ", "Задач нет", "No tasks"),
+    (
+        "working_time",
+        "жұмыс уақыты",
+        "рабочего времени",
+        "working time",
+    ),
+    ("overdue_by", "мерзімі өтті", "просрочено на", "overdue by"),
+    ("working_day_1", "жұмыс күні", "рабочий день", "working day"),
+    ("working_days", "жұмыс күні", "рабочих дня", "working days"),
+    ("h", "сағ", "ч", "h"),
+    ("min", "мин", "мин", "min"),
+    ("no_term", "мерзімсіз", "без срока", "no term"),
+    ("open_task", "Ашу", "Открыть", "Open"),
+    ("task", "Тапсырма", "Задача", "Task"),
+    ("case_data", "Іс деректері", "Данные дела", "Case data"),
+    ("history", "Тарих", "История", "History"),
+    ("when", "Уақыты", "Когда", "When"),
+    ("who", "Кім", "Кто", "Who"),
+    ("what", "Не", "Что", "What"),
+    ("outcome", "Нәтиже", "Результат", "Outcome"),
+    ("reason", "Себебі", "Причина", "Reason"),
+    (
+        "reason_help",
+        "Бас тарту немесе қайтару үшін міндетті",
+        "Обязательна для отказа или возврата",
+        "Required for a refusal or a return",
+    ),
+    ("form", "Қадам нысаны", "Форма шага", "Step form"),
+    ("complete", "Аяқтау", "Завершить", "Complete"),
+    (
+        "legal_source",
+        "Құқықтық негіз",
+        "Правовое основание",
+        "Legal source",
+    ),
+    (
+        "fix_errors",
+        "Нысандағы қателерді түзетіңіз",
+        "Исправьте ошибки в форме",
+        "Fix the errors in the form",
+    ),
+    (
+        "claim_first",
+        "Тапсырманы аяқтау кезінде сізге беріледі",
+        "Задача будет взята вами при завершении",
+        "The task is claimed by you when you complete it",
+    ),
+    (
+        "task_closed",
+        "Тапсырма жабық",
+        "Задача закрыта",
+        "The task is closed",
+    ),
+    (
+        "already_done",
+        "Бұл тапсырманы сіз аяқтап қойдыңыз",
+        "Вы уже завершили эту задачу",
+        "You have already completed this task",
+    ),
+    ("done", "Орындалды", "Выполнено", "Done"),
+    (
+        "claimed_ok",
+        "Тапсырма сізге берілді",
+        "Задача взята",
+        "The task is yours",
+    ),
+    (
+        "registration_number",
+        "Тіркеу нөмірі",
+        "Регистрационный номер",
+        "Registration number",
+    ),
+    (
+        "result_due",
+        "Нәтиже беру мерзімі",
+        "Срок выдачи результата",
+        "Result due",
+    ),
+    ("receipt", "Талон", "Талон", "Receipt (talon)"),
+    (
+        "receipt_for",
+        "Құжаттарды қабылдау туралы талон",
+        "Талон о приёме документов",
+        "Receipt for the documents",
+    ),
+    (
+        "registered_at",
+        "Тіркелген уақыты",
+        "Дата регистрации",
+        "Registered at",
+    ),
+    ("registered_by", "Тіркеген", "Принял", "Registered by"),
+    ("print", "Басып шығару", "Печать", "Print"),
+    (
+        "choose_service",
+        "Қызметті таңдаңыз",
+        "Выберите услугу",
+        "Choose the service",
+    ),
+    ("next", "Әрі қарай", "Далее", "Next"),
+    (
+        "applicant_data",
+        "Өтініш берушінің деректері",
+        "Данные заявителя",
+        "Applicant data",
+    ),
+    (
+        "statutory_term",
+        "Заңды мерзім",
+        "Нормативный срок",
+        "Statutory term",
+    ),
+    (
+        "nothing_to_register",
+        "Сізде өтініш тіркеу рөлі жоқ",
+        "У вас нет роли для регистрации заявлений",
+        "You hold no role that registers applications",
+    ),
+    ("error", "Қате", "Ошибка", "Error"),
+    ("not_found", "Табылмады", "Не найдено", "Not found"),
+    (
+        "not_found_detail",
+        "Мұндай бет жоқ немесе сізге көрінбейді",
+        "Такой страницы нет, или она вам не видна",
+        "There is no such page, or it is not visible to you",
+    ),
+    ("forbidden", "Рұқсат жоқ", "Доступ запрещён", "Forbidden"),
+    (
+        "csrf_failed",
+        "Нысан ескірген немесе басқа беттен жіберілген. Бетті жаңартып, қайталаңыз.",
+        "Форма устарела или отправлена с чужой страницы. Обновите страницу и повторите.",
+        "The form is stale or was sent from another page. Reload the page and try again.",
+    ),
+    ("conflict", "Қайшылық", "Конфликт", "Conflict"),
+    ("back", "Артқа", "Назад", "Back"),
+    ("yes", "иә", "да", "yes"),
+    ("no", "жоқ", "нет", "no"),
+    ("row", "Жол", "Строка", "Row"),
+    (
+        "one_per_line",
+        "Әр жолға біреуден",
+        "По одному на строку",
+        "One per line",
+    ),
+    ("diagram", "Диаграмма", "Диаграмма", "Diagram"),
+    ("steps", "Қадамдар", "Шаги", "Steps"),
+    ("duration", "Ұзақтығы", "Длительность", "Duration"),
+    ("versions", "Нұсқалар", "Версии", "Versions"),
+    ("version", "Нұсқа", "Версия", "Version"),
+    ("deployed_at", "Енгізілген", "Развёрнута", "Deployed"),
+    ("deployed_by", "Енгізген", "Кем", "By"),
+    (
+        "lint_warnings",
+        "Линтер ескертулері",
+        "Предупреждения линтера",
+        "Lint warnings",
+    ),
+    (
+        "no_warnings",
+        "Ескерту жоқ",
+        "Предупреждений нет",
+        "No warnings",
+    ),
+    ("changes", "Өзгерістер", "Изменения", "Changes"),
+    (
+        "yaml_text",
+        "Регламент мәтіні (YAML)",
+        "Текст регламента (YAML)",
+        "Regulation text (YAML)",
+    ),
+    ("yaml_file", "немесе файл", "или файл", "or a file"),
+    ("validate", "Тексеру", "Проверить", "Validate"),
+    ("deploy", "Енгізу", "Развернуть", "Deploy"),
+    ("clean", "Қате жоқ", "Ошибок нет", "No errors"),
+    ("deployed_ok", "Енгізілді", "Развёрнуто", "Deployed"),
+    ("line", "Жол", "Строка", "Line"),
+    ("column", "Баған", "Столбец", "Column"),
+    ("code", "Код", "Код", "Code"),
+    ("message", "Хабар", "Сообщение", "Message"),
+    ("timeline", "Уақыт сызығы", "Хронология", "Timeline"),
+    ("taken", "Жұмсалды", "Затрачено", "Taken"),
+    ("allowed", "Рұқсат", "Норматив", "Allowed"),
+    ("breach", "Бұзушылық", "Нарушение", "Breach"),
+    ("breaches", "Бұзушылықтар", "Нарушения", "Breaches"),
+    (
+        "chain_ok",
+        "Хэш тізбегі тексерілді",
+        "Цепочка хэшей проверена",
+        "Hash chain verified",
+    ),
+    (
+        "chain_bad",
+        "Хэш тізбегі бұзылған",
+        "Цепочка хэшей нарушена",
+        "Hash chain broken",
+    ),
+    (
+        "current_step",
+        "Ағымдағы қадам",
+        "Текущий шаг",
+        "Current step",
+    ),
+    ("ended", "Аяқталды", "Завершено", "Ended"),
+    ("result", "Нәтижесі", "Итог", "Result"),
+    ("open_cases", "Ашық істер", "Открытые дела", "Open cases"),
+    (
+        "open_tasks",
+        "Ашық тапсырмалар",
+        "Открытые задачи",
+        "Open tasks",
+    ),
+    ("due_today", "Бүгін мерзімі", "Срок сегодня", "Due today"),
+    ("per_step", "Қадамдар бойынша", "По шагам", "By step"),
+    (
+        "per_person",
+        "Қызметкерлер бойынша",
+        "По сотрудникам",
+        "By person",
+    ),
+    ("unclaimed", "Ешкім алмаған", "Никем не взята", "Unclaimed"),
+    ("cases", "Істер", "Дела", "Cases"),
+    ("granted", "Берілді", "Оказано", "Granted"),
+    ("refused", "Бас тартылды", "Отказано", "Refused"),
+    ("returned", "Қайтарылды", "Возвращено", "Returned"),
+    ("appendix", "Қосымша", "Приложение", "Appendix"),
+    ("table", "Кесте", "Таблица", "Table"),
+    ("action", "Әрекет", "Действие", "Action"),
+    ("paragraph", "Тармақ", "Пункт", "Paragraph"),
+    ("quote", "Дәйексөз", "Цитата", "Quote"),
+    ("all_tasks", "Барлығы", "Все", "All"),
+    (
+        "case_started",
+        "Өтініш тіркелді",
+        "Заявление зарегистрировано",
+        "Application registered",
+    ),
+    (
+        "task_opened",
+        "Тапсырма ашылды",
+        "Задача открыта",
+        "Task opened",
+    ),
+    (
+        "task_claimed",
+        "Тапсырма алынды",
+        "Задача взята",
+        "Task claimed",
+    ),
+    (
+        "task_released",
+        "Тапсырма қайтарылды",
+        "Задача возвращена",
+        "Task released",
+    ),
+    (
+        "task_reassigned",
+        "Тапсырма берілді",
+        "Задача передана",
+        "Task reassigned",
+    ),
+    (
+        "task_completed",
+        "Тапсырма орындалды",
+        "Задача выполнена",
+        "Task completed",
+    ),
+    (
+        "task_cancelled",
+        "Тапсырма тоқтатылды",
+        "Задача отменена",
+        "Task cancelled",
+    ),
+    (
+        "branch_taken",
+        "Тармақ таңдалды",
+        "Выбрана ветвь",
+        "Branch taken",
+    ),
+    (
+        "split",
+        "Параллель жолдар",
+        "Параллельные пути",
+        "Parallel split",
+    ),
+    (
+        "join_arrived",
+        "Жолдар қосылды",
+        "Слияние путей",
+        "Paths joined",
+    ),
+    (
+        "dispatch_queued",
+        "Жөнелтуді күтуде",
+        "Ожидает отправки",
+        "Waiting for dispatch",
+    ),
+    (
+        "dispatch_released",
+        "Жөнелтілді",
+        "Отправлено",
+        "Dispatched",
+    ),
+    (
+        "documents_missing",
+        "Құжаттар жетіспейді",
+        "Не хватает документов",
+        "Documents missing",
+    ),
+    (
+        "deadline_breached",
+        "Мерзім бұзылды",
+        "Срок нарушен",
+        "Deadline breached",
+    ),
+    (
+        "escalation_notified",
+        "Басшыға хабарланды",
+        "Эскалация",
+        "Escalated",
+    ),
+    ("case_ended", "Іс аяқталды", "Дело завершено", "Case ended"),
+    (
+        "case_cancelled",
+        "Іс тоқтатылды",
+        "Дело отменено",
+        "Case cancelled",
+    ),
+    ("completed", "Орындалды", "Выполнена", "Completed"),
+    ("cancelled", "Тоқтатылды", "Отменена", "Cancelled"),
+    ("withdrawn", "Қайтарып алынды", "Отозвано", "Withdrawn"),
+    ("page_time", "Бет", "Страница", "Page"),
+];
+
+fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {
+    static T: OnceLock<HashMap<&'static str, [&'static str; 3]>> = OnceLock::new();
+    T.get_or_init(|| {
+        WORDS
+            .iter()
+            .map(|(k, kk, ru, en)| (*k, [*kk, *ru, *en]))
+            .collect()
+    })
+}
+
+/// The word for `key` in `lang`; the key itself when there is none (a test keeps every
+/// key used by the templates in the table).
+pub fn t(lang: Lang, key: &str) -> &str {
+    match table().get(key) {
+        Some(w) => match lang {
+            Lang::Kk => w[0],
+            Lang::Ru => w[1],
+            Lang::En => w[2],
+        },
+        None => key,
+    }
+}
+
+/// Whether `key` has words.
+pub fn known(key: &str) -> bool {
+    table().contains_key(key)
+}
+
+/// "2 h 15 min working time", "overdue by 1 working day", from working minutes left
+/// (negative: overdue). A working day is counted as `day_minutes` of working time.
+pub fn working_time_left(lang: Lang, minutes: i64, day_minutes: i64) -> String {
+    let amount = span(lang, minutes.abs(), day_minutes);
+    if minutes < 0 {
+        match lang {
+            Lang::Kk => format!("{amount} {}", t(lang, "overdue_by")),
+            _ => format!("{} {amount}", t(lang, "overdue_by")),
+        }
+    } else {
+        format!("{amount} {}", t(lang, "working_time"))
+    }
+}
+
+/// "3 working days 2 h", "2 h 15 min", "5 min".
+pub fn span(lang: Lang, minutes: i64, day_minutes: i64) -> String {
+    let day_minutes = day_minutes.max(1);
+    let days = minutes / day_minutes;
+    let rest = minutes % day_minutes;
+    let (h, m) = (rest / 60, rest % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        let unit = match (lang, days) {
+            (Lang::Ru, 1) => "рабочий день",
+            (Lang::Ru, 2..=4) => "рабочих дня",
+            (Lang::Ru, _) => "рабочих дней",
+            (_, 1) => t(lang, "working_day_1"),
+            _ => t(lang, "working_days"),
+        };
+        parts.push(format!("{days} {unit}"));
+    }
+    if h > 0 {
+        parts.push(format!("{h} {}", t(lang, "h")));
+    }
+    if m > 0 && days == 0 {
+        parts.push(format!("{m} {}", t(lang, "min")));
+    }
+    if parts.is_empty() {
+        parts.push(format!("0 {}", t(lang, "min")));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_three_different_or_equal_nonempty_words() {
+        for (k, kk, ru, en) in WORDS {
+            assert!(
+                !kk.is_empty() && !ru.is_empty() && !en.is_empty(),
+                "{k} lacks a word"
+            );
+        }
+        assert_eq!(table().len(), WORDS.len(), "a key is listed twice");
+    }
+
+    #[test]
+    fn working_time_reads_as_people_say_it() {
+        assert_eq!(
+            working_time_left(Lang::En, 135, 480),
+            "2 h 15 min working time"
+        );
+        assert_eq!(
+            working_time_left(Lang::En, -480, 480),
+            "overdue by 1 working day"
+        );
+        assert_eq!(
+            working_time_left(Lang::Ru, -1000, 480),
+            "просрочено на 2 рабочих дня"
+        );
+        assert_eq!(
+            working_time_left(Lang::En, 3 * 480 + 120, 480),
+            "3 working days 2 h working time"
+        );
+        assert_eq!(working_time_left(Lang::En, 0, 480), "0 min working time");
+        assert_eq!(t(Lang::Kk, "inbox"), "Кіріс тапсырмалар");
+        assert_eq!(t(Lang::En, "no-such-key"), "no-such-key");
+    }
+}

@@ -1,0 +1,310 @@
+//! The inbox: the caller's open tasks across their roles and offices, most urgent first,
+//! with the working time left on each office's calendar, filters, counts and a claim button.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use reglament_engine::compile::Process;
+use reglament_engine::store::rows::{NO_DUE, micros};
+use reglament_engine::store::{InboxItem, InboxQuery, InboxStatus};
+use reglament_engine::text::Lang;
+use serde::Deserialize;
+
+use super::{Ctx, DAY_MINUTES, Page, WebResult, i18n, local_time, office_name, render};
+use crate::api::task_id;
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::problem::Problem;
+
+/// The most tasks one inbox page shows.
+pub const PAGE_LIMIT: u32 = 1000;
+
+/// The inbox's filters (`?role=&office=&status=open|claimed&overdue=on`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Filters {
+    pub role: Option<String>,
+    pub office: Option<String>,
+    pub status: Option<String>,
+    pub overdue: Option<String>,
+}
+
+impl Filters {
+    fn role(&self) -> Option<&str> {
+        self.role.as_deref().filter(|r| !r.is_empty())
+    }
+    fn office(&self) -> Option<&str> {
+        self.office.as_deref().filter(|r| !r.is_empty())
+    }
+    fn status(&self) -> &str {
+        match self.status.as_deref() {
+            Some("open") => "open",
+            Some("claimed") => "claimed",
+            _ => "",
+        }
+    }
+    fn overdue(&self) -> bool {
+        self.overdue.as_deref().is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// One row of the inbox.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub case: String,
+    pub step: String,
+    pub service: String,
+    pub role: String,
+    pub office: String,
+    pub applicant: String,
+    pub due: String,
+    pub left: String,
+    pub overdue: bool,
+    pub breached: bool,
+    pub claimed_by_me: bool,
+    pub claimed_by: String,
+}
+
+/// A select's choice.
+#[derive(Debug, Clone)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Everything the inbox page shows.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub rows: Vec<Row>,
+    pub total: usize,
+    pub overdue: usize,
+    pub claimed: usize,
+    pub open: usize,
+    pub more: bool,
+    pub roles: Vec<Opt>,
+    pub offices: Vec<Opt>,
+}
+
+fn sort_key(item: &InboxItem) -> (i64, &str, u32) {
+    (
+        item.due.map_or(NO_DUE, micros),
+        item.case.as_str(),
+        item.task,
+    )
+}
+
+/// Process of a regulation id, looked up once per page.
+pub struct Processes<'a> {
+    state: &'a AppState,
+    cache: HashMap<String, Option<Arc<Process>>>,
+}
+
+impl<'a> Processes<'a> {
+    pub fn new(state: &'a AppState) -> Self {
+        Processes {
+            state,
+            cache: HashMap::new(),
+        }
+    }
+
+    pub async fn get(&mut self, regulation: &str) -> Option<Arc<Process>> {
+        if let Some(p) = self.cache.get(regulation) {
+            return p.clone();
+        }
+        let p = self.state.store.latest(regulation).await.ok();
+        self.cache.insert(regulation.to_string(), p.clone());
+        p
+    }
+}
+
+/// A step's name in `lang` (its id when unknown).
+pub fn step_name(process: Option<&Process>, step: &str, lang: Lang) -> String {
+    process
+        .and_then(|p| p.step_index(step).map(|i| p.step(i)))
+        .and_then(|s| s.name())
+        .map_or_else(|| step.to_string(), |n| n.get(lang).to_string())
+}
+
+/// A role's name in `lang` (its id when unknown).
+pub fn role_name(process: Option<&Process>, role: &str, lang: Lang) -> String {
+    process
+        .and_then(|p| p.regulation.roles.iter().find(|r| r.id == role))
+        .map_or_else(|| role.to_string(), |r| r.name.get(lang).to_string())
+}
+
+/// The caller's tasks under `filters`, as rows, most urgent first.
+pub async fn load(
+    state: &AppState,
+    principal: &Principal,
+    filters: &Filters,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<View, Problem> {
+    let pairs = principal
+        .grants()
+        .inbox_pairs(filters.role(), filters.office(), &state.offices)?;
+    let mut by_office: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (role, office) in &pairs {
+        by_office
+            .entry(office.clone())
+            .or_default()
+            .push(role.clone());
+    }
+    let mut statuses = Vec::new();
+    if filters.status() != "claimed" {
+        statuses.push(InboxStatus::Open);
+    }
+    if filters.status() != "open" {
+        statuses.push(InboxStatus::ClaimedBy(principal.login.to_string()));
+    }
+    let mut items: Vec<InboxItem> = Vec::new();
+    let mut more = false;
+    for (office, roles) in &by_office {
+        for status in &statuses {
+            let q = InboxQuery {
+                roles: roles.clone(),
+                offices: vec![office.clone()],
+                status: status.clone(),
+                overdue_at: filters.overdue().then_some(now),
+                after: None,
+                limit: PAGE_LIMIT,
+            };
+            let page = state.store.inbox(&q).await?;
+            more |= page.next.is_some();
+            items.extend(page.items);
+        }
+    }
+    items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    more |= items.len() > PAGE_LIMIT as usize;
+    items.truncate(PAGE_LIMIT as usize);
+
+    let mut processes = Processes::new(state);
+    let mut clocks = HashMap::new();
+    let mut offices_seen: HashMap<String, String> = HashMap::new();
+    let mut view = View {
+        more,
+        ..View::default()
+    };
+    for i in items {
+        let process = processes.get(&i.regulation).await;
+        let clock = clocks
+            .entry(i.office.clone())
+            .or_insert_with(|| state.calendars.clock(Some(&i.office)).ok());
+        let overdue = i.due.is_some_and(|d| d <= now);
+        let left = match (clock.as_ref(), i.due) {
+            (Some(c), Some(due)) => c
+                .elapsed_minutes(now, due)
+                .map(|m| i18n::working_time_left(lang, m, DAY_MINUTES))
+                .unwrap_or_default(),
+            _ => i18n::t(lang, "no_term").to_string(),
+        };
+        let office = offices_seen
+            .entry(i.office.clone())
+            .or_insert_with(|| office_name(state, lang, &i.office))
+            .clone();
+        let claimed_by_me = i.claimed_by.as_deref() == Some(&*principal.login);
+        view.overdue += usize::from(overdue);
+        view.claimed += usize::from(claimed_by_me);
+        view.open += usize::from(i.status == "open");
+        view.rows.push(Row {
+            id: task_id(&i.case, i.task),
+            step: step_name(process.as_deref(), &i.step, lang),
+            service: process.as_deref().map_or_else(
+                || i.regulation.clone(),
+                |p| p.regulation.title.get(lang).to_string(),
+            ),
+            role: role_name(process.as_deref(), &i.role, lang),
+            due: local_time(state, &i.office, i.due),
+            left,
+            overdue,
+            breached: i.breached,
+            claimed_by_me,
+            claimed_by: i.claimed_by.clone().unwrap_or_default(),
+            applicant: i.applicant.unwrap_or_default(),
+            office,
+            case: i.case,
+        });
+    }
+    view.total = view.rows.len();
+    // The filter's choices: the caller's own roles and offices.
+    let mut roles: Vec<String> = principal
+        .grants
+        .iter()
+        .filter(|g| !crate::auth::policy::GLOBAL_ROLES.contains(&&*g.role))
+        .map(|g| g.role.to_string())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    view.roles = roles
+        .into_iter()
+        .map(|r| Opt {
+            selected: filters.role() == Some(r.as_str()),
+            label: r.clone(),
+            value: r,
+        })
+        .collect();
+    let mut offices: Vec<String> = pairs.iter().map(|(_, o)| o.clone()).collect();
+    if let Some(o) = filters.office() {
+        offices.push(o.to_string());
+    }
+    offices.sort();
+    offices.dedup();
+    view.offices = offices
+        .into_iter()
+        .map(|o| Opt {
+            selected: filters.office() == Some(o.as_str()),
+            label: office_name(state, lang, &o),
+            value: o,
+        })
+        .collect();
+    Ok(view)
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+pub struct InboxPage {
+    pub page: Page,
+    pub view: View,
+    pub status: String,
+    pub overdue_only: bool,
+}
+
+/// Renders the inbox page to HTML (the benchmark calls this directly).
+pub async fn render_inbox(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    filters: &Filters,
+) -> Result<String, Problem> {
+    let view = load(state, principal, filters, ctx.lang, state.now()).await?;
+    let page = InboxPage {
+        page: ctx.page(ctx.t("inbox")),
+        view,
+        status: filters.status().to_string(),
+        overdue_only: filters.overdue(),
+    };
+    page.render().map_err(|e| Problem::internal(&e))
+}
+
+/// `GET /inbox`.
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(filters): Query<Filters>,
+) -> WebResult<Response> {
+    let principal = ctx.user()?;
+    let view = load(&state, principal, &filters, ctx.lang, state.now())
+        .await
+        .map_err(|e| ctx.problem(e))?;
+    Ok(render(&InboxPage {
+        page: ctx.page(ctx.t("inbox")),
+        view,
+        status: filters.status().to_string(),
+        overdue_only: filters.overdue(),
+    }))
+}

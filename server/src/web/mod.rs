@@ -1,0 +1,500 @@
+//! The web interface: pages rendered on the server from templates compiled into the binary
+//! (askama, `server/templates/`), in Kazakh, Russian and English, working without JavaScript.
+//!
+//! Every page goes through the same credentials ([`crate::auth`]) and the same access rules
+//! ([`crate::auth::policy`]) as the JSON API, and through the same engine calls: a user of
+//! another office gets the same 404 page for a case as for one that does not exist.
+//!
+//! - sessions: the `reglament_session` cookie (HttpOnly, SameSite=Lax), made by the sign-in
+//!   form through [`crate::auth::login`]; every form carries the session's CSRF token in a
+//!   hidden `_csrf` field, checked before anything is done (a bad one gives a 403 page). The
+//!   sign-in form, before there is a session, uses a double-submit cookie instead.
+//! - language: `?lang=kk|ru|en` on any page, or the `reglament_lang` cookie set by the
+//!   language links; Russian by default.
+//! - errors are HTML pages with the right status (403, 404, 409, 422), never problem+json.
+
+pub mod cases;
+pub mod forms;
+pub mod i18n;
+pub mod inbox;
+pub mod register;
+pub mod regulations;
+pub mod session;
+pub mod tasks;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use reglament_engine::text::{Lang, Text};
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::auth::policy::{ADMINISTRATOR, ANALYST, AUDITOR, HEAD};
+use crate::problem::Problem;
+
+/// The language cookie.
+pub const LANG_COOKIE: &str = "reglament_lang";
+/// The double-submit cookie of the sign-in form.
+pub const LOGIN_CSRF_COOKIE: &str = "reglament_login_csrf";
+/// Roles that register applications (the first step of a channel).
+pub const REGISTERING_ROLES: &[&str] = &["registrar", "rural_akim", "centre_inspector", "executor"];
+
+const STYLE: &str = include_str!("../../static/style.css");
+const SCRIPT: &str = include_str!("../../static/app.js");
+
+/// The web routes (mounted beside the API, outside its problem+json error layer).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/style.css", get(style))
+        .route("/static/app.js", get(script))
+        .route("/lang/{code}", get(session::set_lang))
+        .route("/signin", get(session::form).post(session::submit))
+        .route("/signout", post(session::sign_out))
+        .route("/inbox", get(inbox::page))
+        .route("/tasks/{id}", get(tasks::page))
+        .route("/tasks/{id}/claim", post(tasks::claim))
+        .route("/tasks/{id}/complete", post(tasks::complete))
+        .route("/register", get(register::choose).post(register::submit))
+        .route("/register/{regulation}", get(register::form))
+        .route("/cases/{id}", get(cases::page))
+        .route("/cases/{id}/receipt", get(register::receipt))
+        .route("/dashboard", get(cases::dashboard))
+        .route("/report", get(cases::report))
+        .route("/regulations", get(regulations::list))
+        .route("/regulations/{id}", get(regulations::page))
+        .route(
+            "/analyst",
+            get(regulations::analyst).post(regulations::analyst_submit),
+        )
+        .method_not_allowed_fallback(crate::problem::method_not_allowed)
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+async fn home(ctx: Ctx) -> Response {
+    match &ctx.principal {
+        Some(_) => Redirect::to("/inbox").into_response(),
+        None => Redirect::to("/signin").into_response(),
+    }
+}
+
+/// The signed-in user as the pages show them.
+#[derive(Debug, Clone)]
+pub struct UserBox {
+    pub login: String,
+    pub display_name: String,
+    pub roles: String,
+}
+
+/// A link of the navigation bar.
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: String,
+    pub active: bool,
+}
+
+/// What every page's layout needs.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub lang: Lang,
+    pub title: String,
+    pub user: Option<UserBox>,
+    pub csrf: String,
+    pub nav: Vec<NavLink>,
+    /// The language links: (code, href, current).
+    pub langs: Vec<(&'static str, String, bool)>,
+    pub notice: Option<String>,
+}
+
+impl Page {
+    /// The interface's word for `key`.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        i18n::t(self.lang, key)
+    }
+
+    /// A regulation's text in the page's language.
+    pub fn tx<'a>(&self, text: &'a Text) -> &'a str {
+        text.get(self.lang)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+}
+
+/// The request as the pages see it: language, path, caller.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    /// Path and query of the request (to come back to after switching language or signing in).
+    pub path: String,
+    pub principal: Option<Principal>,
+    pub notice: Option<String>,
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// `?lang=` of a query string.
+fn query_lang(query: Option<&str>) -> Option<Lang> {
+    query?
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+fn query_notice(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == "notice")
+        .map(|(_, v)| v.to_string())
+        .filter(|v| i18n::known(v))
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        let query = parts.uri.query();
+        let lang = query_lang(query)
+            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
+            .unwrap_or_default();
+        let notice = query_notice(query);
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+        let principal = match parts.extensions.get::<Principal>() {
+            Some(p) => Some(p.clone()),
+            None => state
+                .auth
+                .authenticate(&parts.headers, state.now())
+                .await
+                .ok(),
+        };
+        Ok(Ctx {
+            lang,
+            path,
+            principal,
+            notice,
+        })
+    }
+}
+
+/// A page's answer when it cannot show what was asked: a redirect to sign in, or an HTML
+/// error page with its status.
+pub enum WebError {
+    SignIn(String),
+    Page {
+        status: StatusCode,
+        page: Box<Page>,
+        detail: String,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    page: &'a Page,
+    status: u16,
+    detail: &'a str,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::SignIn(next) => {
+                let q = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+                Redirect::to(&format!("/signin?{q}")).into_response()
+            }
+            WebError::Page {
+                status,
+                page,
+                detail,
+            } => {
+                let body = ErrorPage {
+                    page: &page,
+                    status: status.as_u16(),
+                    detail: &detail,
+                }
+                .render()
+                .unwrap_or_else(|_| detail.clone());
+                (status, html_headers(), body).into_response()
+            }
+        }
+    }
+}
+
+fn html_headers() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ]
+}
+
+/// Renders a page template as a 200 HTML response.
+pub fn render(t: &impl Template) -> Response {
+    render_status(StatusCode::OK, t)
+}
+
+/// Renders a page template with a status.
+pub fn render_status(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => (status, html_headers(), Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
+        }
+    }
+}
+
+pub type WebResult<T = Response> = Result<T, WebError>;
+
+impl Ctx {
+    /// The signed-in caller, or a redirect to the sign-in page.
+    pub fn user(&self) -> Result<&Principal, WebError> {
+        self.principal
+            .as_ref()
+            .ok_or_else(|| WebError::SignIn(self.path.clone()))
+    }
+
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        i18n::t(self.lang, key)
+    }
+
+    /// The layout's context for a page titled `title`.
+    pub fn page(&self, title: &str) -> Page {
+        let user = self.principal.as_ref().map(|p| UserBox {
+            login: p.login.to_string(),
+            display_name: p.display_name.to_string(),
+            roles: p
+                .grants
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+        let path = self.path.split('?').next().unwrap_or("/");
+        let mut nav = Vec::new();
+        if let Some(p) = &self.principal {
+            let g = p.grants();
+            let staff = p
+                .grants
+                .iter()
+                .any(|g| !crate::auth::policy::GLOBAL_ROLES.contains(&&*g.role));
+            let mut link = |href: &'static str, key: &str| {
+                nav.push(NavLink {
+                    href,
+                    label: self.t(key).to_string(),
+                    active: path == href || path.starts_with(&format!("{href}/")),
+                });
+            };
+            if staff {
+                link("/inbox", "inbox");
+            }
+            if REGISTERING_ROLES.iter().any(|r| g.holds_somewhere(r)) {
+                link("/register", "register");
+            }
+            if g.holds_somewhere(HEAD)
+                || g.holds_somewhere(ADMINISTRATOR)
+                || g.holds_somewhere(AUDITOR)
+            {
+                link("/dashboard", "dashboard");
+                link("/report", "report");
+            }
+            link("/regulations", "regulations");
+            if g.holds_somewhere(ANALYST) {
+                link("/analyst", "analyst");
+            }
+        }
+        let back =
+            serde_urlencoded::to_string([("back", self.path_without_lang())]).unwrap_or_default();
+        let langs = Lang::ALL
+            .iter()
+            .map(|l| {
+                (
+                    l.code(),
+                    format!("/lang/{}?{back}", l.code()),
+                    *l == self.lang,
+                )
+            })
+            .collect();
+        Page {
+            lang: self.lang,
+            title: title.to_string(),
+            user,
+            csrf: self
+                .principal
+                .as_ref()
+                .and_then(|p| p.csrf_token())
+                .unwrap_or_default()
+                .to_string(),
+            nav,
+            langs,
+            notice: self.notice.as_deref().map(|k| self.t(k).to_string()),
+        }
+    }
+
+    /// The request's path and query without `lang=` and `notice=`.
+    fn path_without_lang(&self) -> String {
+        let (path, query) = self
+            .path
+            .split_once('?')
+            .unwrap_or((self.path.as_str(), ""));
+        let rest: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("lang=") && !p.starts_with("notice="))
+            .collect();
+        if rest.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", rest.join("&"))
+        }
+    }
+
+    /// An HTML error page.
+    pub fn error(&self, status: StatusCode, detail: impl Into<String>) -> WebError {
+        let key = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::CONFLICT => "conflict",
+            _ => "error",
+        };
+        WebError::Page {
+            status,
+            page: Box::new(self.page(self.t(key))),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn not_found(&self) -> WebError {
+        self.error(StatusCode::NOT_FOUND, self.t("not_found_detail"))
+    }
+
+    /// The answer to a form whose CSRF token is missing or wrong.
+    pub fn csrf_failed(&self) -> WebError {
+        self.error(StatusCode::FORBIDDEN, self.t("csrf_failed"))
+    }
+
+    /// Checks a form's `_csrf` field against the session.
+    pub fn check_csrf(&self, form: &forms::FormData) -> Result<&Principal, WebError> {
+        let p = self.user()?;
+        if p.check_csrf(form.get("_csrf")) {
+            Ok(p)
+        } else {
+            Err(self.csrf_failed())
+        }
+    }
+
+    /// A problem from the shared code as a page: 404 stays "not found" (without saying
+    /// whether the thing exists), the rest keeps its status and detail.
+    pub fn problem(&self, p: Problem) -> WebError {
+        let status = p.status();
+        if status == StatusCode::NOT_FOUND {
+            return self.not_found();
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return WebError::SignIn(self.path.clone());
+        }
+        if status.is_server_error() {
+            tracing::error!(problem = %p, "a page failed");
+        }
+        self.error(status, p.detail)
+    }
+}
+
+/// Where a `next`/`back` parameter may send the browser: only paths of this site.
+pub fn safe_local(path: &str) -> &str {
+    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+        path
+    } else {
+        "/"
+    }
+}
+
+/// The office's name in the page's language, or its id.
+pub fn office_name(state: &AppState, lang: Lang, office: &str) -> String {
+    state
+        .calendars
+        .office(office)
+        .map(|o| o.data.name.get(lang).to_string())
+        .unwrap_or_else(|_| office.to_string())
+}
+
+/// An instant in the office's local time, `2026-04-15 18:30`.
+pub fn local_time(
+    state: &AppState,
+    office: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let Some(at) = at else {
+        return String::new();
+    };
+    match state.calendars.clock(Some(office)) {
+        Ok(c) => c.to_local(at).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// Working minutes in an office's working day (for "1 working day").
+pub const DAY_MINUTES: i64 = 8 * 60;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_local("/inbox?x=1"), "/inbox?x=1");
+        assert_eq!(safe_local("//evil.example"), "/");
+        assert_eq!(safe_local("https://evil.example"), "/");
+        assert_eq!(query_lang(Some("a=1&lang=kk")), Some(Lang::Kk));
+        assert_eq!(query_lang(Some("lang=xx")), None);
+    }
+}

@@ -1,0 +1,398 @@
+//! Registering an application (clerk, rural akim, centre inspector): the service, the
+//! channel, the office and the applicant's data, then the receipt (талон) with the
+//! registration number and the date the result is due.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use reglament_engine::compile::Process;
+use reglament_engine::model::RoleKind;
+use reglament_engine::runtime::{CaseId, CommandError, EventKind, NewCase};
+use reglament_engine::store::{ServiceError, StoreError};
+use serde_json::Value;
+
+use super::forms::{self, Choice, Field, FormData};
+use super::{Ctx, Page, WebResult, local_time, office_name, render, render_status};
+use crate::app::AppState;
+use crate::auth::{Principal, secret};
+
+/// The roles that may register on `channel`: its first step's role, or any person of the
+/// regulation when the first step is automatic (as the API decides).
+pub fn start_roles<'p>(process: &'p Process, channel: &str) -> Vec<&'p str> {
+    let first = process
+        .channel(channel)
+        .and_then(|c| process.step_index(&c.start))
+        .and_then(|i| process.step_role(i));
+    match first {
+        Some(role) => vec![role],
+        None => process
+            .regulation
+            .roles
+            .iter()
+            .filter(|r| r.kind == RoleKind::Person)
+            .map(|r| r.id.as_str())
+            .collect(),
+    }
+}
+
+/// (channel, office) pairs of `process` where `principal` may register.
+fn allowed(
+    state: &AppState,
+    principal: &Principal,
+    process: &Process,
+) -> (Vec<String>, Vec<String>) {
+    let offices: Vec<String> = state
+        .calendars
+        .offices()
+        .filter(|o| o.region == process.regulation.region)
+        .map(|o| o.data.id.clone())
+        .collect();
+    let mut channels = Vec::new();
+    let mut allowed_offices = Vec::new();
+    for c in &process.regulation.channels {
+        let roles = start_roles(process, &c.id);
+        let here: Vec<&String> = offices
+            .iter()
+            .filter(|o| principal.grants().start(o, &roles).is_ok())
+            .collect();
+        if !here.is_empty() {
+            channels.push(c.id.clone());
+            allowed_offices.extend(here.into_iter().cloned());
+        }
+    }
+    allowed_offices.sort();
+    allowed_offices.dedup();
+    (channels, allowed_offices)
+}
+
+/// A service the caller may register.
+#[derive(Debug, Clone)]
+pub struct ServiceLine {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "register_choose.html")]
+struct ChoosePage {
+    page: Page,
+    services: Vec<ServiceLine>,
+}
+
+async fn latest_processes(state: &AppState) -> Result<Vec<Arc<Process>>, crate::problem::Problem> {
+    let mut ids: Vec<String> = state
+        .store
+        .regulations()
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut out = Vec::new();
+    for id in ids {
+        if let Ok(p) = state.store.latest(&id).await {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /register`: the services the caller may register.
+pub async fn choose(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let principal = ctx.user()?;
+    let mut services = Vec::new();
+    for p in latest_processes(&state).await.map_err(|e| ctx.problem(e))? {
+        if !allowed(&state, principal, &p).0.is_empty() {
+            services.push(ServiceLine {
+                id: p.id().to_string(),
+                title: p.regulation.title.get(ctx.lang).to_string(),
+            });
+        }
+    }
+    Ok(render(&ChoosePage {
+        page: ctx.page(ctx.t("register")),
+        services,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "register_form.html")]
+struct FormPage {
+    page: Page,
+    regulation: String,
+    service: String,
+    channels: Vec<Choice>,
+    offices: Vec<Choice>,
+    fields: Vec<Field>,
+    errors: Vec<String>,
+}
+
+struct Filled {
+    channel: String,
+    office: String,
+    values: Value,
+    problems: Vec<crate::problem::FieldProblem>,
+    messages: Vec<String>,
+}
+
+fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    process: &Process,
+    filled: Filled,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let (channels, offices) = allowed(state, principal, process);
+    let channels = channels
+        .iter()
+        .map(|c| Choice {
+            selected: *c == filled.channel,
+            label: process
+                .channel(c)
+                .and_then(|ch| ch.name.as_ref())
+                .map_or_else(|| c.clone(), |n| n.get(lang).to_string()),
+            value: c.clone(),
+        })
+        .collect();
+    let offices = offices
+        .iter()
+        .map(|o| Choice {
+            selected: *o == filled.office,
+            label: office_name(state, lang, o),
+            value: o.clone(),
+        })
+        .collect();
+    let errors = forms::errors_by_field("d", &filled.problems);
+    let fields = process
+        .regulation
+        .application_form
+        .as_ref()
+        .map(|f| forms::fields(&f.0, "d", &filled.values, &errors, lang))
+        .unwrap_or_default();
+    render_status(
+        status,
+        &FormPage {
+            page: ctx.page(ctx.t("register")),
+            regulation: process.id().to_string(),
+            service: process.regulation.title.get(lang).to_string(),
+            channels,
+            offices,
+            fields,
+            errors: filled.messages,
+        },
+    )
+}
+
+async fn process_for(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+) -> Result<Arc<Process>, super::WebError> {
+    match state.store.latest(id).await {
+        Ok(p) => Ok(p),
+        Err(StoreError::UnknownRegulation(_)) => Err(ctx.not_found()),
+        Err(e) => Err(ctx.problem(e.into())),
+    }
+}
+
+/// `GET /register/{regulation}`: the application form.
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(regulation): Path<String>,
+) -> WebResult<Response> {
+    let principal = ctx.user()?;
+    let process = process_for(&state, &ctx, &regulation).await?;
+    if allowed(&state, principal, &process).0.is_empty() {
+        return Err(ctx.error(StatusCode::FORBIDDEN, ctx.t("nothing_to_register")));
+    }
+    Ok(form_page(
+        &state,
+        &ctx,
+        principal,
+        &process,
+        Filled {
+            channel: String::new(),
+            office: String::new(),
+            values: Value::Null,
+            problems: Vec::new(),
+            messages: Vec::new(),
+        },
+        StatusCode::OK,
+    ))
+}
+
+fn prefix_of(region: &str) -> String {
+    let p: String = region
+        .split('-')
+        .filter_map(|w| w.chars().next())
+        .collect::<String>()
+        .to_uppercase();
+    match p.len() {
+        0 => "R".to_string(),
+        1 => region.chars().take(3).collect::<String>().to_uppercase(),
+        _ => p,
+    }
+}
+
+/// `POST /register`: starts the case and shows its receipt.
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    body: axum::body::Bytes,
+) -> WebResult<Response> {
+    let form = FormData::parse(&body).unwrap_or_default();
+    let principal = ctx.check_csrf(&form)?;
+    let regulation = form.text("regulation").unwrap_or_default().to_string();
+    let process = process_for(&state, &ctx, &regulation).await?;
+    let channel = form.text("channel").unwrap_or_default().to_string();
+    let office = form.text("office").unwrap_or_default().to_string();
+    let data = process
+        .regulation
+        .application_form
+        .as_ref()
+        .map(|f| forms::read(&f.0, "d", &form))
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let refuse = |problems: Vec<crate::problem::FieldProblem>, messages: Vec<String>| {
+        form_page(
+            &state,
+            &ctx,
+            principal,
+            &process,
+            Filled {
+                channel: channel.clone(),
+                office: office.clone(),
+                values: data.clone(),
+                problems,
+                messages,
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let in_region = state
+        .calendars
+        .office(&office)
+        .is_ok_and(|o| o.region == process.regulation.region);
+    if process.channel(&channel).is_none() || !in_region {
+        return Ok(refuse(
+            Vec::new(),
+            vec![format!("{} / {}", ctx.t("channel"), ctx.t("office"))],
+        ));
+    }
+    let roles = start_roles(&process, &channel);
+    let actor = principal
+        .grants()
+        .start(&office, &roles)
+        .map_err(|d| ctx.problem(d.into()))?;
+    let date = state.now().format("%Y%m%d");
+    let prefix = prefix_of(&process.regulation.region);
+    for _ in 0..3 {
+        let random = secret::random_base32(8)
+            .map_err(|e| ctx.problem(crate::problem::Problem::internal(&e)))?;
+        let id = CaseId::new(format!("{prefix}-{date}-{random}"));
+        let new = NewCase {
+            case: id.clone(),
+            channel: channel.clone(),
+            office: office.clone(),
+            data: data.clone(),
+        };
+        match state
+            .service
+            .start(&process, new, &actor, state.now())
+            .await
+        {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!("/cases/{}/receipt", id.as_str())).into_response());
+            }
+            Err(ServiceError::Command(CommandError::CaseExists(_))) => continue,
+            Err(e) => {
+                let p: crate::problem::Problem = e.into();
+                if p.status() == StatusCode::UNPROCESSABLE_ENTITY {
+                    let mut messages = vec![ctx.t("fix_errors").to_string()];
+                    if p.errors.iter().all(|f| !f.pointer.starts_with("/data")) {
+                        messages.push(p.detail.clone());
+                    }
+                    return Ok(refuse(p.errors, messages));
+                }
+                return Err(ctx.problem(p));
+            }
+        }
+    }
+    Err(ctx.problem(crate::problem::Problem::internal(
+        &"could not make up a free registration number",
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    page: Page,
+    number: String,
+    service: String,
+    channel: String,
+    office: String,
+    address: String,
+    applicant: String,
+    registered: String,
+    registered_by: String,
+    due: String,
+    term: String,
+    act: String,
+}
+
+/// `GET /cases/{id}/receipt`: the receipt (талон) of a registration.
+pub async fn receipt(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let principal = ctx.user()?;
+    let st = super::cases::visible_case(&state, &ctx, principal, &id).await?;
+    let lang = ctx.lang;
+    let p = &st.process;
+    let events = state
+        .store
+        .events(&st.id)
+        .await
+        .map_err(|e| ctx.problem(e.into()))?;
+    let registered_by = events
+        .iter()
+        .find(|e| matches!(e.event.kind, EventKind::CaseStarted { .. }))
+        .map(|e| e.event.actor.user.to_string())
+        .unwrap_or_default();
+    let channel = p.channel(&st.channel);
+    let applicant = ["full_name", "applicant_name", "name"]
+        .iter()
+        .find_map(|k| st.data.get(*k).and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_string();
+    let office = state.calendars.office(&st.office).ok();
+    Ok(render(&ReceiptPage {
+        page: ctx.page(ctx.t("receipt")),
+        number: st.id.to_string(),
+        service: p.regulation.title.get(lang).to_string(),
+        channel: channel
+            .and_then(|c| c.name.as_ref())
+            .map_or_else(|| st.channel.to_string(), |n| n.get(lang).to_string()),
+        office: office_name(&state, lang, &st.office),
+        address: office.map(|o| o.data.address.clone()).unwrap_or_default(),
+        applicant,
+        registered: local_time(&state, &st.office, Some(st.registered_at)),
+        registered_by,
+        due: match &st.deadline {
+            Some(d) => local_time(&state, &st.office, Some(d.due)),
+            None => ctx.t("no_term").to_string(),
+        },
+        term: channel
+            .and_then(|c| c.term.as_ref())
+            .map(|t| format!("{} ({})", t.text, t.duration))
+            .unwrap_or_default(),
+        act: p.regulation.source.act.clone(),
+    }))
+}

@@ -1,0 +1,165 @@
+//! Signing in and out with the session cookie, and the language switch.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::forms::FormData;
+use super::{
+    Ctx, LANG_COOKIE, LOGIN_CSRF_COOKIE, Page, WebResult, cookie, render_status, safe_local,
+};
+use crate::app::AppState;
+use crate::auth::login::{self, ClientIp};
+use crate::auth::secret;
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    page: Page,
+    csrf: String,
+    next: String,
+    login: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+fn login_csrf_cookie(value: &str) -> String {
+    format!("{LOGIN_CSRF_COOKIE}={value}; Path=/signin; HttpOnly; SameSite=Strict; Max-Age=3600")
+}
+
+fn signin_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    next: &str,
+    login: &str,
+    error: Option<String>,
+) -> Response {
+    let csrf = match secret::random_bytes(16) {
+        Ok(b) => secret::hex(&b),
+        Err(e) => {
+            tracing::error!(error = %e, "no randomness for the sign-in form");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let page = SignInPage {
+        page: ctx.page(ctx.t("sign_in")),
+        csrf: csrf.clone(),
+        next: next.to_string(),
+        login: login.to_string(),
+        error,
+    };
+    let mut r = render_status(status, &page);
+    if let Ok(v) = login_csrf_cookie(&csrf).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// `GET /signin`: the form (or on to the inbox when signed in already).
+pub async fn form(ctx: Ctx, Query(q): Query<NextParam>) -> Response {
+    let next = safe_local(q.next.as_deref().unwrap_or("/inbox")).to_string();
+    if ctx.principal.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    signin_page(&ctx, StatusCode::OK, &next, "", None)
+}
+
+/// `POST /signin`.
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let form = FormData::parse(&body).unwrap_or_default();
+    let next = safe_local(form.get("next").unwrap_or("/inbox")).to_string();
+    let login_text = form.get("login").unwrap_or_default().trim().to_string();
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let supplied = form.get("_csrf").unwrap_or_default();
+    if expected.is_empty() || !secret::constant_time_eq(expected, supplied) {
+        return Err(ctx.csrf_failed());
+    }
+    let password_text = form.get("password").unwrap_or_default();
+    if login_text.is_empty() || login_text.len() > 128 || password_text.len() > 1024 {
+        let msg = ctx.t("wrong_password").to_string();
+        return Ok(signin_page(
+            &ctx,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            &login_text,
+            Some(msg),
+        ));
+    }
+    match login::sign_in(&state, &login_text, password_text, ip).await {
+        Ok(session) => {
+            let cookie = login::session_cookie(
+                &session.secret,
+                state.config.session_ttl,
+                state.config.secure_cookies,
+            );
+            let mut r = Redirect::to(&next).into_response();
+            if let Ok(v) = cookie.parse() {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            if let Ok(v) = format!("{LOGIN_CSRF_COOKIE}=; Path=/signin; Max-Age=0").parse() {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(r)
+        }
+        Err(p) => {
+            let status = p.status();
+            let key = if status == StatusCode::TOO_MANY_REQUESTS {
+                "rate_limited"
+            } else if status == StatusCode::UNAUTHORIZED {
+                "wrong_password"
+            } else {
+                return Err(ctx.problem(p));
+            };
+            let msg = ctx.t(key).to_string();
+            Ok(signin_page(&ctx, status, &next, &login_text, Some(msg)))
+        }
+    }
+}
+
+/// `POST /signout`.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let form = FormData::parse(&body).unwrap_or_default();
+    let p = ctx.check_csrf(&form)?;
+    login::sign_out(&state, p)
+        .await
+        .map_err(|e| ctx.problem(e))?;
+    let mut r = Redirect::to("/signin").into_response();
+    if let Ok(v) = login::clear_cookie().parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BackParam {
+    back: Option<String>,
+}
+
+/// `GET /lang/{code}?back=/path`: remembers the language in a cookie and goes back.
+pub async fn set_lang(Path(code): Path<String>, Query(q): Query<BackParam>) -> Response {
+    let back = safe_local(q.back.as_deref().unwrap_or("/")).to_string();
+    let mut r = Redirect::to(&back).into_response();
+    if reglament_engine::text::Lang::parse(&code).is_some()
+        && let Ok(v) =
+            format!("{LANG_COOKIE}={code}; Path=/; SameSite=Lax; Max-Age=31536000").parse()
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}

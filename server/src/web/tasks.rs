@@ -1,0 +1,345 @@
+//! The task page: the case's data and history, the step's form generated from its JSON
+//! Schema (with the schema's errors next to the fields), one button per outcome, and the
+//! step's legal source. Claiming and completing go through the same policy and engine
+//! commands as the API; a second completion (a double click) lands on the inbox with a
+//! notice instead of an error.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use reglament_engine::model::Step;
+use reglament_engine::runtime::{CaseId, CaseState, Command, CommandError, TaskId, TaskStatus};
+use reglament_engine::store::ServiceError;
+use serde_json::Value;
+
+use super::cases::{HistoryLine, history};
+use super::forms::{self, Field, FormData};
+use super::{
+    Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render_status,
+};
+use crate::api::parse_task_id;
+use crate::app::AppState;
+use crate::auth::{Principal, TaskAction};
+use crate::problem::Problem;
+
+/// An outcome button.
+#[derive(Debug, Clone)]
+pub struct OutcomeButton {
+    pub id: String,
+    pub label: String,
+    pub requires_reason: bool,
+}
+
+#[derive(Template)]
+#[template(path = "task.html")]
+struct TaskPage {
+    page: Page,
+    id: String,
+    case: String,
+    service: String,
+    step: String,
+    role: String,
+    office: String,
+    status: String,
+    claimed_by: String,
+    due: String,
+    left: String,
+    overdue: bool,
+    open: bool,
+    may_work: bool,
+    claimed_by_me: bool,
+    data: Vec<(String, String)>,
+    history: Vec<HistoryLine>,
+    fields: Vec<Field>,
+    outcomes: Vec<OutcomeButton>,
+    needs_reason: bool,
+    reason: String,
+    reason_error: Option<String>,
+    errors: Vec<String>,
+    source: Vec<(String, String)>,
+    act: String,
+}
+
+/// The case of a task the caller may see, and the task's number; 404 otherwise.
+async fn locate(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    id: &str,
+) -> Result<(std::sync::Arc<CaseState>, TaskId), WebError> {
+    let (case, n) = parse_task_id(id).ok_or_else(|| ctx.not_found())?;
+    let st = match state.service.case_state(&CaseId::new(case)).await {
+        Ok(s) => s,
+        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => return Err(ctx.not_found()),
+        Err(e) => return Err(ctx.problem(e.into())),
+    };
+    principal
+        .grants()
+        .read_case(&st.office)
+        .map_err(|_| ctx.not_found())?;
+    if st.task(TaskId(n)).is_none() {
+        return Err(ctx.not_found());
+    }
+    Ok((st, TaskId(n)))
+}
+
+/// What the page shows after a refused completion: the values and errors to put back.
+#[derive(Default)]
+struct Submitted {
+    values: Value,
+    errors: HashMap<String, String>,
+    reason: String,
+    reason_error: Option<String>,
+    messages: Vec<String>,
+}
+
+async fn task_page(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    st: &CaseState,
+    task: TaskId,
+    submitted: Submitted,
+    status: StatusCode,
+) -> WebResult {
+    let lang = ctx.lang;
+    let now = state.now();
+    let t = st.task(task).ok_or_else(|| ctx.not_found())?;
+    let step = st.step_of(t).clone();
+    let process = &st.process;
+    let office = st.office.to_string();
+    let may_work = principal
+        .grants()
+        .task(&office, &t.role, TaskAction::Complete)
+        .is_ok();
+    let open = t.status == TaskStatus::Open;
+    let due = t.deadline.as_ref().map(|d| d.due);
+    let left = match (state.calendars.clock(Some(&office)).ok(), due, open) {
+        (Some(c), Some(d), true) => c
+            .elapsed_minutes(now, d)
+            .map(|m| i18n::working_time_left(lang, m, DAY_MINUTES))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let (fields, outcomes) = match &step {
+        Step::Task(ts) => {
+            let fields = ts
+                .form
+                .as_ref()
+                .map(|f| forms::fields(&f.0, "d", &submitted.values, &submitted.errors, lang))
+                .unwrap_or_default();
+            let outcomes = ts
+                .outcomes
+                .iter()
+                .map(|o| OutcomeButton {
+                    id: o.id.clone(),
+                    label: o
+                        .name
+                        .as_ref()
+                        .map_or_else(|| o.id.clone(), |n| n.get(lang).to_string()),
+                    requires_reason: o.requires_reason,
+                })
+                .collect();
+            (fields, outcomes)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    let needs_reason = outcomes.iter().any(|o: &OutcomeButton| o.requires_reason);
+    let mut source = Vec::new();
+    if let Some(s) = step.source() {
+        for (k, v) in [
+            ("appendix", &s.appendix),
+            ("table", &s.table),
+            ("action", &s.action),
+            ("paragraph", &s.paragraph),
+        ] {
+            if let Some(v) = v {
+                source.push((k.to_string(), v.clone()));
+            }
+        }
+        if let Some(q) = &s.quote {
+            source.push(("quote".to_string(), q.clone()));
+        }
+    }
+    let page = TaskPage {
+        page: ctx.page(&format!(
+            "{} · {}",
+            st.id.as_str(),
+            step.name().map_or(step.id(), |n| n.get(lang))
+        )),
+        id: crate::api::task_id(st.id.as_str(), task.0),
+        case: st.id.to_string(),
+        service: process.regulation.title.get(lang).to_string(),
+        step: step
+            .name()
+            .map_or_else(|| step.id().to_string(), |n| n.get(lang).to_string()),
+        role: super::inbox::role_name(Some(process), &t.role, lang),
+        office: office_name(state, lang, &office),
+        status: t.status.as_str().to_string(),
+        claimed_by: t.claimed_by.as_deref().unwrap_or_default().to_string(),
+        claimed_by_me: t.claimed_by.as_deref() == Some(&*principal.login),
+        due: local_time(state, &office, due),
+        overdue: open && due.is_some_and(|d| d <= now),
+        left,
+        open,
+        may_work,
+        data: forms::describe(
+            process.regulation.application_form.as_ref().map(|f| &f.0),
+            &st.data,
+            lang,
+        ),
+        history: history(state, st, lang).await.map_err(|e| ctx.problem(e))?,
+        fields,
+        outcomes,
+        needs_reason,
+        reason: submitted.reason,
+        reason_error: submitted.reason_error,
+        errors: submitted.messages,
+        source,
+        act: process.regulation.source.act.clone(),
+    };
+    Ok(render_status(status, &page))
+}
+
+/// `GET /tasks/{id}`.
+pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> WebResult {
+    let principal = ctx.user()?;
+    let (st, task) = locate(&state, &ctx, principal, &id).await?;
+    task_page(
+        &state,
+        &ctx,
+        principal,
+        &st,
+        task,
+        Submitted::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /tasks/{id}/claim`.
+pub async fn claim(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let form = FormData::parse(&body).unwrap_or_default();
+    let principal = ctx.check_csrf(&form)?;
+    let (st, task) = locate(&state, &ctx, principal, &id).await?;
+    let role = st
+        .task(task)
+        .map(|t| t.role.to_string())
+        .unwrap_or_default();
+    let actor = principal
+        .grants()
+        .task(&st.office, &role, TaskAction::Claim)
+        .map_err(|d| ctx.problem(d.into()))?;
+    state
+        .service
+        .execute(&st.id, &Command::Claim { task }, &actor, state.now())
+        .await
+        .map_err(|e| ctx.problem(e.into()))?;
+    Ok(Redirect::to(&format!("/tasks/{id}?notice=claimed_ok")).into_response())
+}
+
+/// `POST /tasks/{id}/complete`: `_outcome` (the button pressed), `_reason`, and the form's
+/// fields `d.*`.
+pub async fn complete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let form = FormData::parse(&body).unwrap_or_default();
+    let principal = ctx.check_csrf(&form)?;
+    let (st, task) = locate(&state, &ctx, principal, &id).await?;
+    let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
+    // A second submission of a task this user completed already (a double click, the
+    // back button): nothing more to do.
+    if t.status != TaskStatus::Open {
+        if t.closed_by.as_deref() == Some(&*principal.login) {
+            return Ok(Redirect::to("/inbox?notice=already_done").into_response());
+        }
+        return Err(ctx.error(StatusCode::CONFLICT, ctx.t("task_closed")));
+    }
+    let actor = principal
+        .grants()
+        .task(&st.office, &t.role, TaskAction::Complete)
+        .map_err(|d| ctx.problem(d.into()))?;
+    let schema = match st.step_of(&t) {
+        Step::Task(ts) => ts.form.as_ref().map(|f| f.0.clone()),
+        _ => None,
+    };
+    let data = schema
+        .as_ref()
+        .map(|s| forms::read(s, "d", &form))
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let reason = form.text("_reason").map(str::to_string);
+    let command = Command::Complete {
+        task,
+        outcome: form.text("_outcome").map(str::to_string),
+        data: data.clone(),
+        reason: reason.clone(),
+    };
+    match state
+        .service
+        .execute(&st.id, &command, &actor, state.now())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/inbox?notice=done").into_response()),
+        Err(e) => {
+            let p: Problem = e.into();
+            if p.status() == StatusCode::CONFLICT {
+                // Completed in the meantime (a double click that raced): by us, say so.
+                if let Ok(now_st) = state.service.case_state(&st.id).await
+                    && let Some(now_t) = now_st.task(task)
+                    && now_t.status != TaskStatus::Open
+                    && now_t.closed_by.as_deref() == Some(&*principal.login)
+                {
+                    return Ok(Redirect::to("/inbox?notice=already_done").into_response());
+                }
+                return Err(ctx.problem(p));
+            }
+            if p.status() != StatusCode::UNPROCESSABLE_ENTITY {
+                return Err(ctx.problem(p));
+            }
+            let errors = forms::errors_by_field("d", &p.errors);
+            let reason_error = p
+                .errors
+                .iter()
+                .find(|f| f.pointer == "/reason")
+                .map(|f| f.detail.clone());
+            let mut messages = vec![ctx.t("fix_errors").to_string()];
+            messages.extend(
+                p.errors
+                    .iter()
+                    .filter(|f| !f.pointer.starts_with("/data") && f.pointer != "/reason")
+                    .map(|f| f.detail.clone()),
+            );
+            if p.errors.is_empty() {
+                messages.push(p.detail.clone());
+            }
+            let submitted = Submitted {
+                values: data,
+                errors,
+                reason: reason.unwrap_or_default(),
+                reason_error,
+                messages,
+            };
+            task_page(
+                &state,
+                &ctx,
+                principal,
+                &st,
+                task,
+                submitted,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! End to end in a real headless browser (Debian's chromium driven through chromedriver over
+//! the WebDriver protocol): a server started here on a free port with a temporary SQLite
+//! database and the demo accounts. A clerk registers an application, the head assigns it,
+//! the executor grants it, the head signs, the result is issued (the steps of the bundled
+//! `nko-social-assistance`); the same with a refusal (`atyrau-child-benefit`, where the
+//! executor registers and issues); a user of another office sees none of it. Screens are
+//! saved as PNG files under `target/test-output/web/`.
+//!
+//! Without chromium and chromedriver the test says SKIPPED loudly; with `REGLAMENT_CI=1` it
+//! fails instead.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use reglament_server::demo::DEMO_PASSWORD;
+use serde_json::{Value, json};
+use support::{Server, TestDb, ci, say, test_config};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn output_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/web")
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start_driver(http: &reqwest::Client) -> Driver {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await
+            && r.status().is_success()
+        {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not come up on port {port}");
+}
+
+/// One browser session.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn open(http: reqwest::Client, driver: &Driver, base: &str, shots: &Path) -> Browser {
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,1024", "--lang=ru"]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{}/session", driver.url))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("json");
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_string();
+        Browser {
+            http,
+            session: format!("{}/session/{session}", driver.url),
+            base: base.to_string(),
+            shots: shots.to_path_buf(),
+        }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.session);
+        let req = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body.unwrap_or_else(|| json!({}))),
+        };
+        let r: Value = req
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("json");
+        r["value"].clone()
+    }
+
+    async fn go(&self, path: &str) {
+        self.call(
+            "POST",
+            "/url",
+            Some(json!({"url": format!("{}{path}", self.base)})),
+        )
+        .await;
+    }
+
+    async fn url(&self) -> String {
+        self.call("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn try_find(&self, css: &str) -> Option<String> {
+        let v = self
+            .call(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v[ELEMENT].as_str().map(str::to_string)
+    }
+
+    /// The element, waiting up to 10 s for it to appear.
+    async fn find(&self, css: &str) -> String {
+        for _ in 0..100 {
+            if let Some(e) = self.try_find(css).await {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let source = self.call("GET", "/source", None).await;
+        panic!(
+            "no `{css}` on {}:\n{}",
+            self.url().await,
+            source.as_str().unwrap_or_default()
+        );
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.call("POST", &format!("/element/{e}/click"), None)
+            .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.call("POST", &format!("/element/{e}/clear"), None)
+            .await;
+        self.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    /// Sets a field's value directly (date inputs take typed text by locale).
+    async fn set(&self, name: &str, value: &str) {
+        self.find(&format!("[name=\"{name}\"]")).await;
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "var e = document.querySelector('[name=\"' + arguments[0] + '\"]'); e.value = arguments[1];",
+                "args": [name, value]
+            })),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.call("GET", &format!("/element/{e}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn source(&self) -> String {
+        self.call("GET", "/source", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn shot(&self, name: &str) {
+        let b64 = self.call("GET", "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .expect("a PNG screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    async fn wait_url(&self, part: &str) {
+        for _ in 0..100 {
+            if self.url().await.contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never reached {part}; at {}", self.url().await);
+    }
+
+    async fn sign_in(&self, login: &str) {
+        self.call("DELETE", "/cookie", None).await;
+        self.go("/signin").await;
+        self.type_into("#login", login).await;
+        self.type_into("#password", DEMO_PASSWORD).await;
+        self.click("form[action=\"/signin\"] button[type=submit]")
+            .await;
+        self.wait_url("/inbox").await;
+    }
+
+    /// Claims the inbox task of `case` with one click, fills the form, presses `button`.
+    async fn work(&self, case: &str, fields: &[(&str, &str)], button: &str, shot: &str) {
+        self.go("/inbox").await;
+        let row = format!("tr[id^=\"task-{case}:\"]");
+        self.click(&format!("{row} form button")).await;
+        self.wait_url("notice=claimed_ok").await;
+        for (name, value) in fields {
+            if *value == "click" {
+                self.click(&format!("[name=\"{name}\"]")).await;
+            } else {
+                self.set(name, value).await;
+            }
+        }
+        self.shot(shot).await;
+        self.click(button).await;
+        self.wait_url("/inbox?notice=done").await;
+    }
+
+    async fn close(&self) {
+        self.call("DELETE", "", None).await;
+    }
+}
+
+fn tools_present() -> bool {
+    Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()
+}
+
+#[tokio::test]
+async fn staff_work_cases_in_a_real_browser() {
+    if !tools_present() {
+        assert!(
+            !ci(),
+            "REGLAMENT_CI=1 but {CHROMIUM} or {CHROMEDRIVER} is missing: the browser test must run in CI"
+        );
+        say("SKIPPED: web end-to-end test (install the `chromium chromium-driver` packages)");
+        return;
+    }
+    let shots = output_dir();
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let db = TestDb::sqlite();
+    let mut config = test_config(&db.url);
+    config.demo = true;
+    let s = Server::start_with(db, config).await;
+    let http = reqwest::Client::new();
+    let driver = start_driver(&http).await;
+    let b = Browser::open(http, &driver, &s.base, &shots).await;
+
+    // --- Granted: nko-social-assistance at the provider's office.
+    b.sign_in("nko-petropavl.registrar").await;
+    b.shot("01-inbox-registrar").await;
+    b.go("/register").await;
+    b.click("a[href=\"/register/nko-social-assistance\"]").await;
+    b.find("#channel").await;
+    b.set("channel", "provider").await;
+    b.set("office", "nko-petropavl-ozsp").await;
+    b.type_into("[name=\"d.full_name\"]", "Ержанова Айгүл")
+        .await;
+    b.type_into("[name=\"d.iin\"]", "900101400123").await;
+    b.type_into("[name=\"d.address\"]", "Петропавл, Абай көшесі 1")
+        .await;
+    b.type_into("[name=\"d.family_members\"]", "4").await;
+    b.click("[name=\"d.consent_personal_data\"]").await;
+    b.shot("02-register-form").await;
+    b.click("#register-submit").await;
+    b.wait_url("/receipt").await;
+    let case = b.text("#registration-number").await;
+    assert!(case.starts_with("NK-"), "{case}");
+    b.shot("03-receipt").await;
+
+    b.work(&case, &[], ".outcomes button", "04-task-register")
+        .await;
+    b.work(&case, &[], ".outcomes button", "05-task-send-to-head")
+        .await;
+    b.sign_in("nko-petropavl.head").await;
+    b.work(
+        &case,
+        &[("d.resolution", "Қарауға")],
+        ".outcomes button",
+        "06-task-assign",
+    )
+    .await;
+    b.sign_in("nko-petropavl.executor").await;
+    // A form error first: shown next to the field, then corrected.
+    b.go("/inbox").await;
+    b.click(&format!("tr[id^=\"task-{case}:\"] form button"))
+        .await;
+    b.wait_url("notice=claimed_ok").await;
+    b.set("d.amount", "-5").await;
+    b.click(".outcomes button").await;
+    b.find(".field.invalid [name=\"d.amount\"]").await;
+    b.shot("07-task-review-422").await;
+    b.set("d.amount", "45000").await;
+    b.set("d.decision_number", "17").await;
+    b.click(".outcomes button").await;
+    b.wait_url("/inbox?notice=done").await;
+    b.sign_in("nko-petropavl.head").await;
+    b.work(&case, &[], ".outcomes button", "08-task-sign").await;
+    b.sign_in("nko-petropavl.executor").await;
+    b.work(&case, &[], ".outcomes button", "09-task-issue")
+        .await;
+    b.go(&format!("/cases/{case}")).await;
+    assert_eq!(b.text("#case-status").await, "Завершено");
+    assert_eq!(b.text("#case-result").await, "Оказано");
+    b.shot("10-case-granted").await;
+
+    // --- Refused: atyrau-child-benefit, where the executor registers and issues.
+    b.sign_in("atyrau-city.executor").await;
+    b.go("/register/atyrau-child-benefit").await;
+    b.set("channel", "provider").await;
+    b.set("office", "atyrau-city-ozsp").await;
+    for (name, value) in [
+        ("d.full_name", "Сериков Асхат"),
+        ("d.locality", "Атырау"),
+        ("d.street_address", "Сәтбаев көшесі 5"),
+        ("d.identity_document_number", "012345678"),
+        ("d.iin", "850505300456"),
+        ("d.family_size", "3"),
+        ("d.family_members.0.full_name", "Серикова Дана"),
+        ("d.family_members.0.relationship", "дочь"),
+        ("d.family_members.0.birth_date", "2015-03-01"),
+    ] {
+        b.set(name, value).await;
+    }
+    for name in [
+        "d.doc_birth_certificates",
+        "d.doc_identity",
+        "d.doc_residence_registration",
+        "d.doc_family_composition",
+        "d.doc_income_information",
+        "d.acknowledged_liability",
+    ] {
+        b.click(&format!("[name=\"{name}\"]")).await;
+    }
+    b.click("#register-submit").await;
+    b.wait_url("/receipt").await;
+    let refused = b.text("#registration-number").await;
+    assert!(refused.starts_with("ATY-"), "{refused}");
+    assert_eq!(b.text("#result-due").await, "2026-04-29 18:00");
+    b.shot("11-receipt-atyrau").await;
+    b.work(&refused, &[], ".outcomes button", "12-task-register-atyrau")
+        .await;
+    b.sign_in("atyrau-city.head").await;
+    b.work(&refused, &[], ".outcomes button", "13-task-assign-atyrau")
+        .await;
+    b.sign_in("atyrau-city.executor").await;
+    b.work(
+        &refused,
+        &[
+            ("d.refusal_ground", "income_above_food_basket"),
+            (
+                "_reason",
+                "Доход на члена семьи выше продовольственной корзины",
+            ),
+        ],
+        "#outcome-refuse",
+        "14-task-refuse",
+    )
+    .await;
+    b.sign_in("atyrau-city.head").await;
+    b.work(&refused, &[], ".outcomes button", "15-task-sign-refusal")
+        .await;
+    b.sign_in("atyrau-city.executor").await;
+    b.work(
+        &refused,
+        &[("d.delivery", "in_person")],
+        ".outcomes button",
+        "16-task-issue-refusal",
+    )
+    .await;
+    b.go(&format!("/cases/{refused}")).await;
+    assert_eq!(b.text("#case-result").await, "Отказано");
+    b.shot("17-case-refused").await;
+
+    // --- Another office sees none of it.
+    b.sign_in("nko-kyzylzhar.head").await;
+    let inbox = b.source().await;
+    assert!(!inbox.contains(&case) && !inbox.contains(&refused));
+    for path in [format!("/cases/{case}"), format!("/cases/{refused}")] {
+        b.go(&path).await;
+        let page = b.source().await;
+        assert!(page.contains("(404)"), "{path}: {page}");
+        assert!(!page.contains("Ержанова") && !page.contains("Сериков"));
+    }
+    b.shot("18-other-office-404").await;
+
+    b.close().await;
+    drop(driver);
+    s.stop().await;
+    let saved = std::fs::read_dir(&shots).map(|d| d.count()).unwrap_or(0);
+    assert!(saved >= 18, "{saved} screenshots");
+    say(&format!("web e2e: screenshots in {}", shots.display()));
+}

@@ -1,0 +1,715 @@
+//! The web interface over HTTP, without a browser: sign in and out with the session cookie,
+//! CSRF on every form, the inbox, the task page with its generated form (422 with errors
+//! next to the fields, a double submission handled), registration with its receipt, office
+//! scoping (404 for another office), the language switch, and every page's HTML checked
+//! (no parse errors, a label for every field).
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use reglament_server::demo::DEMO_PASSWORD;
+use support::{Server, TestDb, test_config};
+
+/// A cookie-keeping client that does not follow redirects.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Page {
+    /// The value of the first hidden `_csrf` field.
+    fn csrf(&self) -> String {
+        hidden(&self.body, "_csrf").unwrap_or_else(|| panic!("no _csrf in {}", self.body))
+    }
+}
+
+fn hidden(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker)? + marker.len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_string())
+}
+
+impl Browser {
+    fn new(s: &Server) -> Browser {
+        Browser {
+            base: s.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let req = if cookie.is_empty() {
+            req
+        } else {
+            req.header("cookie", cookie.join("; "))
+        };
+        let r = req.send().await.expect("the server answers");
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let set_cookies: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_string)
+            .collect();
+        for c in &set_cookies {
+            let pair = c.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() || c.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        let body = r.text().await.unwrap_or_default();
+        Page {
+            status,
+            location,
+            set_cookies,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html");
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(req).await
+    }
+
+    async fn sign_in(&mut self, login: &str) {
+        let form = self.get("/signin").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.csrf();
+        let r = self
+            .post(
+                "/signin",
+                &[
+                    ("_csrf", &csrf),
+                    ("login", login),
+                    ("password", DEMO_PASSWORD),
+                    ("next", "/inbox"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{login}: {}", r.body);
+        assert!(self.cookies.contains_key("reglament_session"));
+    }
+}
+
+async fn demo_server() -> Server {
+    let db = TestDb::sqlite();
+    let mut config = test_config(&db.url);
+    config.demo = true;
+    Server::start_with(db, config).await
+}
+
+/// Parses a page as HTML5 and checks it: no parse errors, and every visible form control
+/// has a label (`<label for>` or an enclosing label).
+fn check_html(path: &str, body: &str) {
+    let doc = scraper::Html::parse_document(body);
+    assert!(
+        doc.errors.is_empty(),
+        "{path}: HTML parse errors {:?}",
+        doc.errors
+    );
+    let sel = |s: &str| scraper::Selector::parse(s).expect("selector");
+    let labels: Vec<String> = doc
+        .select(&sel("label[for]"))
+        .filter_map(|l| l.value().attr("for").map(str::to_string))
+        .collect();
+    for control in doc.select(&sel("input, select, textarea")) {
+        let el = control.value();
+        if matches!(el.attr("type"), Some("hidden" | "submit" | "button")) {
+            continue;
+        }
+        let id = el.attr("id").unwrap_or_default();
+        let enclosed = control
+            .ancestors()
+            .filter_map(scraper::ElementRef::wrap)
+            .any(|a| a.value().name() == "label");
+        assert!(
+            enclosed || (!id.is_empty() && labels.iter().any(|l| l == id)),
+            "{path}: a {} named {:?} has no label",
+            el.name(),
+            el.attr("name")
+        );
+    }
+    let ids: Vec<&str> = doc
+        .select(&sel("[id]"))
+        .filter_map(|e| e.value().attr("id"))
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{path}: duplicate ids");
+}
+
+fn text_of(body: &str, id: &str) -> String {
+    let doc = scraper::Html::parse_document(body);
+    let sel = scraper::Selector::parse(&format!("#{id}")).expect("selector");
+    doc.select(&sel)
+        .next()
+        .map(|e| e.text().collect::<String>().trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Registers an application through the form; returns the receipt page and the case id.
+async fn register(
+    b: &mut Browser,
+    regulation: &str,
+    channel: &str,
+    office: &str,
+    data: &[(&str, &str)],
+) -> (Page, String) {
+    let form = b.get(&format!("/register/{regulation}")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    check_html("/register/…", &form.body);
+    let csrf = form.csrf();
+    let mut fields = vec![
+        ("_csrf", csrf.as_str()),
+        ("regulation", regulation),
+        ("channel", channel),
+        ("office", office),
+    ];
+    fields.extend_from_slice(data);
+    let r = b.post("/register", &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r.location.clone().expect("location");
+    let id = to
+        .strip_prefix("/cases/")
+        .and_then(|s| s.strip_suffix("/receipt"))
+        .expect("receipt address")
+        .to_string();
+    let receipt = b.get(&to).await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    (receipt, id)
+}
+
+/// The inbox row's task id of `case`, if the inbox lists it.
+fn task_in_inbox(body: &str, case: &str) -> Option<String> {
+    let marker = format!("id=\"task-{case}:");
+    let start = body.find(&marker)? + "id=\"task-".len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_string())
+}
+
+/// Claims and completes the inbox task of `case` as the signed-in user.
+async fn work(b: &mut Browser, case: &str, fields: &[(&str, &str)]) -> Page {
+    let inbox = b.get("/inbox").await;
+    assert_eq!(inbox.status, 200);
+    let task = task_in_inbox(&inbox.body, case)
+        .unwrap_or_else(|| panic!("{case} is not in the inbox:\n{}", inbox.body));
+    let claim = b
+        .post(&format!("/tasks/{task}/claim"), &[("_csrf", &inbox.csrf())])
+        .await;
+    assert_eq!(claim.status, 303, "{}", claim.body);
+    let page = b.get(&format!("/tasks/{task}")).await;
+    assert_eq!(page.status, 200);
+    check_html("/tasks/…", &page.body);
+    let csrf = page.csrf();
+    let mut all = vec![("_csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    b.post(&format!("/tasks/{task}/complete"), &all).await
+}
+
+const NKO: &str = "nko-petropavl-ozsp";
+const NKO_APPLICANT: &[(&str, &str)] = &[
+    ("d.full_name", "Ержанова Айгүл"),
+    ("d.iin", "900101400123"),
+    ("d.address", "Петропавл, Абай к-сі 1"),
+    ("d.family_members", "4"),
+    ("d.consent_personal_data", "on"),
+    ("d.doc_identity", "on"),
+];
+
+const ATYRAU_APPLICANT: &[(&str, &str)] = &[
+    ("d.full_name", "Сериков Асхат"),
+    ("d.locality", "Атырау"),
+    ("d.street_address", "Сатпаев к-сі 5"),
+    ("d.identity_document_number", "012345678"),
+    ("d.iin", "850505300456"),
+    ("d.family_size", "3"),
+    ("d.family_members.0.full_name", "Серикова Дана"),
+    ("d.family_members.0.relationship", "дочь"),
+    ("d.family_members.0.birth_date", "2015-03-01"),
+    ("d.doc_birth_certificates", "on"),
+    ("d.doc_identity", "on"),
+    ("d.doc_residence_registration", "on"),
+    ("d.doc_family_composition", "on"),
+    ("d.doc_income_information", "on"),
+    ("d.acknowledged_liability", "on"),
+];
+
+async fn clerk_atyrau(s: &Server) -> Browser {
+    let mut b = Browser::new(s);
+    b.sign_in("atyrau-city.executor").await;
+    b
+}
+
+#[tokio::test]
+async fn sign_in_csrf_language_and_html() {
+    let s = demo_server().await;
+    let mut b = Browser::new(&s);
+    // Signed out: pages send to the sign-in form, which keeps where we were going.
+    let r = b.get("/inbox").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/signin?next=%2Finbox"));
+    let form = b.get("/signin?next=/inbox").await;
+    check_html("/signin", &form.body);
+    // A forged sign-in (no double-submit token) is refused with a 403 page.
+    let forged = b
+        .post(
+            "/signin",
+            &[
+                ("_csrf", "x"),
+                ("login", "admin"),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    check_html("/signin (403)", &forged.body);
+    let form = b.get("/signin").await;
+    let wrong = b
+        .post(
+            "/signin",
+            &[
+                ("_csrf", &form.csrf()),
+                ("login", "nko-petropavl.registrar"),
+                ("password", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("role=\"alert\""));
+    b.sign_in("nko-petropavl.registrar").await;
+    let session = b
+        .cookies
+        .get("reglament_session")
+        .cloned()
+        .expect("session");
+    assert!(session.starts_with("rgs_"));
+
+    // The cookie is HttpOnly and SameSite=Lax (checked on a fresh sign-in's header).
+    let mut other = Browser::new(&s);
+    let f = other.get("/signin").await;
+    let ok = other
+        .post(
+            "/signin",
+            &[
+                ("_csrf", &f.csrf()),
+                ("login", "auditor"),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    let cookie = ok
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("reglament_session="))
+        .expect("session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    // Every page parses and labels its fields, in every language; the switch changes text.
+    let mut seen = BTreeMap::new();
+    for lang in ["kk", "ru", "en"] {
+        let r = b.get(&format!("/lang/{lang}?back=/inbox")).await;
+        assert_eq!(r.status, 303);
+        assert_eq!(r.location.as_deref(), Some("/inbox"));
+        for path in [
+            "/inbox",
+            "/register",
+            "/register/nko-social-assistance",
+            "/inbox?status=open&overdue=on",
+        ] {
+            let p = b.get(path).await;
+            assert_eq!(p.status, 200, "{path}: {}", p.body);
+            check_html(path, &p.body);
+            assert!(p.body.contains(&format!("<html lang=\"{lang}\">")));
+        }
+        let inbox = b.get("/inbox").await;
+        seen.insert(lang, text_of(&inbox.body, "count-total"));
+        let h1 = {
+            let doc = scraper::Html::parse_document(&inbox.body);
+            let sel = scraper::Selector::parse("h1").expect("selector");
+            doc.select(&sel)
+                .next()
+                .map(|e| e.text().collect::<String>())
+                .unwrap_or_default()
+        };
+        let expected = match lang {
+            "kk" => "Кіріс тапсырмалар",
+            "ru" => "Входящие задачи",
+            _ => "Inbox",
+        };
+        assert_eq!(h1, expected);
+    }
+    // `?lang=` overrides the cookie for one page.
+    let p = b.get("/inbox?lang=kk").await;
+    assert!(p.body.contains("<h1>Кіріс тапсырмалар</h1>"));
+
+    // A change without the form's token is refused; signing out needs it too.
+    let no = b.post("/signout", &[]).await;
+    assert_eq!(no.status, 403);
+    let inbox = b.get("/inbox").await;
+    let out = b.post("/signout", &[("_csrf", &inbox.csrf())]).await;
+    assert_eq!(out.status, 303);
+    assert!(!b.cookies.contains_key("reglament_session"));
+    let r = b.get("/inbox").await;
+    assert_eq!(r.status, 303, "signed out");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping() {
+    let s = demo_server().await;
+    let mut clerk = Browser::new(&s);
+    clerk.sign_in("nko-petropavl.registrar").await;
+
+    // Bad applicant data: 422 with the error next to the field, values kept.
+    let form = clerk.get("/register/nko-social-assistance").await;
+    let bad = clerk
+        .post(
+            "/register",
+            &[
+                ("_csrf", &form.csrf()),
+                ("regulation", "nko-social-assistance"),
+                ("channel", "provider"),
+                ("office", NKO),
+                ("d.full_name", "Ержанова Айгүл"),
+                ("d.iin", "12"),
+                ("d.address", ""),
+                ("d.consent_personal_data", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    check_html("/register (422)", &bad.body);
+    let doc = scraper::Html::parse_document(&bad.body);
+    let invalid = scraper::Selector::parse(".field.invalid input").expect("selector");
+    let names: Vec<&str> = doc
+        .select(&invalid)
+        .filter_map(|e| e.value().attr("name"))
+        .collect();
+    assert!(
+        names.contains(&"d.iin") && names.contains(&"d.address"),
+        "{names:?}"
+    );
+    assert!(bad.body.contains("value=\"Ержанова Айгүл\""));
+
+    // A good registration: the receipt with its number and the due date of the result.
+    let (receipt, case) = register(
+        &mut clerk,
+        "nko-social-assistance",
+        "provider",
+        NKO,
+        NKO_APPLICANT,
+    )
+    .await;
+    check_html("/cases/…/receipt", &receipt.body);
+    assert_eq!(text_of(&receipt.body, "registration-number"), case);
+    assert!(case.starts_with("NK-"), "{case}");
+    // This channel has no overall term in the regulation: the receipt says so.
+    let due = text_of(&receipt.body, "result-due");
+    assert_eq!(due, "без срока");
+    let (receipt, _) = register(
+        &mut clerk_atyrau(&s).await,
+        "atyrau-child-benefit",
+        "provider",
+        "atyrau-city-ozsp",
+        ATYRAU_APPLICANT,
+    )
+    .await;
+    let due = text_of(&receipt.body, "result-due");
+    // Registered Wednesday 15 April 2026 10:00; 10 working days from the next day, to the
+    // close of the office on the tenth (Atyrau city office closes at 18:00).
+    assert_eq!(due, "2026-04-29 18:00");
+
+    // The clerk's inbox has the first step; a claim without the token is refused.
+    let inbox = clerk.get("/inbox").await;
+    let task = task_in_inbox(&inbox.body, &case).expect("in the inbox");
+    let forged = clerk.post(&format!("/tasks/{task}/claim"), &[]).await;
+    assert_eq!(forged.status, 403);
+    let done = work(&mut clerk, &case, &[]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/inbox?notice=done"));
+    // The same completion again (a double click, the back button): no second effect.
+    let again = clerk
+        .post(
+            &format!("/tasks/{task}/complete"),
+            &[("_csrf", &inbox.csrf())],
+        )
+        .await;
+    assert_eq!(again.status, 303);
+    assert_eq!(
+        again.location.as_deref(),
+        Some("/inbox?notice=already_done")
+    );
+    let events = s
+        .state
+        .store
+        .events(&reglament_engine::runtime::CaseId::new(&case))
+        .await
+        .expect("events");
+    let completions = events
+        .iter()
+        .filter(|e| e.event.kind.name() == "task_completed")
+        .count();
+    assert_eq!(completions, 1);
+
+    // A user of another office sees none of it: 404 for the task and the case, not listed.
+    let mut stranger = Browser::new(&s);
+    stranger.sign_in("nko-kyzylzhar.registrar").await;
+    for path in [
+        format!("/tasks/{task}"),
+        format!("/cases/{case}"),
+        format!("/cases/{case}/receipt"),
+    ] {
+        let r = stranger.get(&path).await;
+        assert_eq!(r.status, 404, "{path}");
+        check_html(&path, &r.body);
+        // (The address itself is in the language links; nothing of the case is.)
+        assert!(!r.body.contains("Ержанова"), "{path} leaks the case");
+    }
+    let theirs = stranger.get("/inbox").await;
+    assert_eq!(theirs.status, 200);
+    assert!(!theirs.body.contains(&case));
+    let csrf = theirs.csrf();
+    let r = stranger
+        .post(&format!("/tasks/{task}/claim"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, 404);
+    // Nor does a user of this office with another role get the registrar's work (403).
+    let mut executor = Browser::new(&s);
+    executor.sign_in("nko-petropavl.executor").await;
+    let ex_inbox = executor.get("/inbox").await;
+    let next_task = {
+        let st = s
+            .state
+            .service
+            .case_state(&reglament_engine::runtime::CaseId::new(&case))
+            .await
+            .expect("state");
+        let t = st.open_tasks().next().expect("an open task");
+        format!("{case}:{}", t.id.0)
+    };
+    let r = executor
+        .post(
+            &format!("/tasks/{next_task}/claim"),
+            &[("_csrf", &ex_inbox.csrf())],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+
+    // The task form: an outcome that needs a reason, refused without one (422), then done.
+    let mut head = Browser::new(&s);
+    head.sign_in("nko-petropavl.head").await;
+    let r = work(&mut clerk, &case, &[]).await; // send to the head
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = work(&mut head, &case, &[("d.resolution", "Орындауға")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = work(&mut executor, &case, &[("d.amount", "много")]).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    check_html("/tasks/… (422)", &r.body);
+    assert!(r.body.contains("value=\"много\""));
+    let doc = scraper::Html::parse_document(&r.body);
+    let invalid =
+        scraper::Selector::parse(".field.invalid input[name=\"d.amount\"]").expect("selector");
+    assert!(doc.select(&invalid).next().is_some(), "{}", r.body);
+    let r = work(
+        &mut executor,
+        &case,
+        &[("d.amount", "45000"), ("d.decision_number", "17")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = work(&mut head, &case, &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = work(&mut executor, &case, &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = clerk.get(&format!("/cases/{case}")).await;
+    check_html("/cases/…", &page.body);
+    assert_eq!(text_of(&page.body, "case-status"), "Завершено");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn regulations_analyst_case_dashboard_and_report_pages() {
+    let s = demo_server().await;
+    let yaml_path = support::regulations_dir().join("north-kazakhstan/nko-social-assistance.yaml");
+    let yaml = std::fs::read_to_string(&yaml_path).expect("regulation");
+
+    // The analyst: a broken text shows its errors against line numbers and is not deployed.
+    let mut analyst = Browser::new(&s);
+    analyst.sign_in("analyst").await;
+    let page = analyst.get("/analyst").await;
+    assert_eq!(page.status, 200);
+    check_html("/analyst", &page.body);
+    let broken = yaml.replacen("duration: 2 hours", "duration: 2 fortnights", 1);
+    let bad_line = broken
+        .lines()
+        .position(|l| l.contains("2 fortnights"))
+        .expect("line")
+        + 1;
+    let r = analyst
+        .post(
+            "/analyst",
+            &[
+                ("_csrf", &page.csrf()),
+                ("source", &broken),
+                ("_action", "deploy"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    check_html("/analyst (422)", &r.body);
+    assert!(
+        r.body
+            .contains(&format!("<a href=\"#L{bad_line}\">{bad_line}</a>")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(&format!("<span id=\"L{bad_line}\" class=\"bad\">"))
+    );
+    assert!(!r.body.contains("id=\"deployed\""));
+    // A clean new version deploys; the regulation page lists both versions and the change.
+    let v2 = yaml
+        .replacen("\nversion: 1\n", "\nversion: 2\n", 1)
+        .replacen("duration: 2 hours", "duration: 3 hours", 1);
+    let r = analyst
+        .post(
+            "/analyst",
+            &[
+                ("_csrf", &page.csrf()),
+                ("source", &v2),
+                ("_action", "deploy"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        text_of(&r.body, "deployed").contains("nko-social-assistance v2"),
+        "{}",
+        r.body
+    );
+    // Staff may not deploy.
+    let mut clerk = Browser::new(&s);
+    clerk.sign_in("nko-petropavl.registrar").await;
+    let inbox = clerk.get("/inbox").await;
+    let r = clerk
+        .post(
+            "/analyst",
+            &[
+                ("_csrf", &inbox.csrf()),
+                ("source", &v2),
+                ("_action", "deploy"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+
+    let reg = clerk.get("/regulations/nko-social-assistance").await;
+    assert_eq!(reg.status, 200);
+    check_html("/regulations/…", &reg.body);
+    assert!(reg.body.contains("<svg"), "the diagram is inline");
+    assert!(reg.body.contains("?version=1\">1</a>"), "versions listed");
+    assert!(reg.body.contains("~ "), "what changed");
+    assert!(
+        reg.body.contains("3 часа") || reg.body.contains("3 hours"),
+        "durations per channel"
+    );
+
+    // A case: the clerk registers; the head and the auditor see its timeline and chain.
+    let (_, case) = register(
+        &mut clerk,
+        "nko-social-assistance",
+        "provider",
+        NKO,
+        NKO_APPLICANT,
+    )
+    .await;
+    work(&mut clerk, &case, &[]).await;
+    let mut head = Browser::new(&s);
+    head.sign_in("nko-petropavl.head").await;
+    let mut auditor = Browser::new(&s);
+    auditor.sign_in("auditor").await;
+    for (who, b) in [("head", &mut head), ("auditor", &mut auditor)] {
+        for lang in ["kk", "ru", "en"] {
+            b.get(&format!("/lang/{lang}?back=/")).await;
+            for path in [
+                format!("/cases/{case}"),
+                "/dashboard".to_string(),
+                "/report".to_string(),
+                "/regulations".to_string(),
+                "/regulations/atyrau-child-benefit".to_string(),
+            ] {
+                let p = b.get(&path).await;
+                assert_eq!(p.status, 200, "{who} {path}: {}", p.body);
+                check_html(&path, &p.body);
+            }
+        }
+        let p = b.get(&format!("/cases/{case}?lang=en")).await;
+        assert_eq!(text_of(&p.body, "chain"), "Hash chain verified");
+        assert!(p.body.contains("<svg") && p.body.contains("id=\"timeline\""));
+    }
+    let dash = head.get(&format!("/dashboard?office={NKO}")).await;
+    assert_eq!(dash.status, 200);
+    // The demo cases of the office plus ours are open; its task is unclaimed.
+    assert!(
+        text_of(&dash.body, "open-tasks")
+            .parse::<usize>()
+            .expect("count")
+            >= 1
+    );
+    // A head of one office cannot look at another's.
+    let other = head.get("/dashboard?office=nko-kyzylzhar-ozsp").await;
+    assert_eq!(other.status, 404);
+    let other = head.get("/report?office=nko-kyzylzhar-ozsp").await;
+    assert_eq!(other.status, 404);
+    // Staff without a head's role have no dashboard.
+    assert_eq!(clerk.get("/dashboard").await.status, 403);
+    s.stop().await;
+}
