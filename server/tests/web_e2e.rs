@@ -422,6 +422,16 @@ async fn staff_work_cases_in_a_real_browser() {
     assert_eq!(b.text("#case-result").await, "Отказано");
     b.shot("17-case-refused").await;
 
+    // --- The head's view: the dashboard and the audited case with its timeline.
+    b.sign_in("atyrau-city.head").await;
+    b.go("/dashboard").await;
+    b.find("#open-tasks").await;
+    b.shot("18-dashboard-head").await;
+    b.go(&format!("/cases/{refused}")).await;
+    b.find("#timeline").await;
+    assert_eq!(b.text("#chain").await, "Цепочка хэшей проверена");
+    b.shot("19-case-audit-head").await;
+
     // --- Another office sees none of it.
     b.sign_in("nko-kyzylzhar.head").await;
     let inbox = b.source().await;
@@ -432,12 +442,12 @@ async fn staff_work_cases_in_a_real_browser() {
         assert!(page.contains("(404)"), "{path}: {page}");
         assert!(!page.contains("Ержанова") && !page.contains("Сериков"));
     }
-    b.shot("18-other-office-404").await;
+    b.shot("20-other-office-404").await;
 
     b.close().await;
     drop(driver);
     s.stop().await;
     let saved = std::fs::read_dir(&shots).map(|d| d.count()).unwrap_or(0);
-    assert!(saved >= 18, "{saved} screenshots");
+    assert!(saved >= 20, "{saved} screenshots");
     say(&format!("web e2e: screenshots in {}", shots.display()));
 }

@@ -258,15 +258,15 @@ impl RowHasher {
         let b = &mut self.buf;
         b.clear();
         b.push_str("{\"calendar_version\":");
-        write_str(&row.calendar_version, b);
+        push_json_str(&row.calendar_version, b);
         b.push_str(",\"case\":");
-        write_str(&row.case_id, b);
+        push_json_str(&row.case_id, b);
         b.push_str(",\"digest\":");
-        write_str(&row.digest, b);
+        push_json_str(&row.digest, b);
         b.push_str(",\"event\":");
         b.push_str(&row.body);
         b.push_str(",\"prev_hash\":");
-        write_str(&row.prev_hash, b);
+        push_json_str(&row.prev_hash, b);
         b.push_str(",\"seq\":");
         b.push_str(itoa(seq, &mut [0u8; 20]));
         b.push_str("}\n");
@@ -275,6 +275,21 @@ impl RowHasher {
             return false;
         }
         columns_ok(row)
+    }
+}
+
+/// A JSON string exactly as [`write_str`] writes it, without looking at each character when
+/// nothing needs escaping (hashes, ids and versions never do): the record's header is four
+/// such strings per event.
+fn push_json_str(s: &str, out: &mut String) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7f)
+    {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        write_str(s, out);
     }
 }
 
@@ -554,6 +569,22 @@ impl Scan<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_strings_are_written_as_the_canonical_writer_writes_them() {
+        for text in [
+            "",
+            "9aae294b1d8b7780",
+            "ATY-20260406-ABCDEFGH",
+            "Айгүл \"quoted\" back\\slash",
+            "tab\there\nnew line\u{1}\u{7f}end",
+        ] {
+            let (mut fast, mut slow) = (String::new(), String::new());
+            push_json_str(text, &mut fast);
+            write_str(text, &mut slow);
+            assert_eq!(fast, slow, "{text:?}");
+        }
+    }
     use crate::store::canonical::{RecordHeader, canonical, event_hash};
     use serde_json::{Value, json};
 

@@ -105,16 +105,13 @@ struct Script<'a> {
 
 impl<'a> Script<'a> {
     /// Adds `rows` as `INSERT … SELECT * FROM (VALUES …) WHERE column1 IS NOT NULL` with 8, 64
-    /// or 512 rows: so each table has three statement shapes, and the scripts are few enough
-    /// to stay in the statement cache. Each statement takes the largest shape that it fills;
-    /// only the last one (under 8 rows) is padded with rows of NULLs, which are filtered out.
-    /// (Rounding up instead, 84 events would bind 428 rows of NULLs: a fifth of the writer's
-    /// time went on binding, clearing and skipping padding.)
+    /// or 512 rows, the unused ones all NULL and filtered out: so each table has three
+    /// statement shapes, and the whole script few enough to stay in the statement cache.
     fn rows(&mut self, (prefix, ncols, suffix): (&str, usize, &str), rows: Vec<Vec<V<'a>>>) {
         let mut rows = rows.into_iter().peekable();
         let mut left = rows.len();
         while rows.peek().is_some() {
-            let k = [512, 64, 8].into_iter().find(|k| *k <= left).unwrap_or(8);
+            let k = [8, 64, 512].into_iter().find(|k| *k >= left).unwrap_or(512);
             self.sql.push_str(prefix);
             self.sql.push_str(" SELECT * FROM (VALUES ");
             for i in 0..k {
