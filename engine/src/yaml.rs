@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{Marker, Scalar};
+use saphyr_parser::{Event, Parser, StrInput};
 use serde_json::{Map, Number, Value};
 
 use crate::diagnostic::{Code, Diagnostic, Location};
@@ -64,152 +65,390 @@ pub fn escape_token(token: &str) -> String {
 /// Parses one YAML document. On a syntax error returns the single diagnostic that stops it.
 pub fn parse(text: &str, file: &str) -> Result<(Value, Spans), Box<Diagnostic>> {
     // A parser bug must not take the server down with it: treat a panic as a syntax error.
-    let loaded = std::panic::catch_unwind(|| MarkedYaml::load_from_str(text)).map_err(|_| {
-        Box::new(Diagnostic::new(
+    std::panic::catch_unwind(|| Builder::new(text, file).run()).unwrap_or_else(|_| {
+        Err(Box::new(Diagnostic::new(
             file,
             Code::E002,
             Location::new(1, 1),
             "the YAML parser failed on this file",
-        ))
-    })?;
-    let docs = loaded.map_err(|e| {
-        let marker = e.marker();
-        let location = Location::new(marker.line().max(1), marker.col() + 1);
-        let info = e.info();
-        if info.contains("duplicated key") {
-            Diagnostic::new(
-                file,
-                Code::E003,
-                location,
-                "this key appears twice in one mapping",
-            )
-            .with_help("a mapping may name each key once; remove or rename one of them")
-        } else {
-            Diagnostic::new(file, Code::E002, location, format!("YAML syntax: {info}"))
+        )))
+    })
+}
+
+/// How many nodes aliases may copy in one file, as saphyr's own loader allows: an alias is
+/// expanded by copying, so without a budget a few lines ("billion laughs") could fill memory.
+const ALIAS_BUDGET: usize = 100_000;
+
+/// Builds the JSON value and its spans straight from the parser's events. Going through
+/// saphyr's node tree cost more than the parser itself on a large regulation: every mapping
+/// key was hashed as a node, and the tree was built only to be taken apart again.
+struct Builder<'t> {
+    parser: Parser<'t, StrInput<'t>>,
+    file: &'t str,
+    spans: Spans,
+    /// The JSON pointer of the node being built; each level appends its token and takes it off.
+    pointer: String,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Value>,
+    alias_budget: usize,
+    root: Option<Value>,
+    /// A key found twice: reported at once, whatever else the text holds.
+    duplicate: Option<Diagnostic>,
+    /// The first mistake that is not a syntax error. The parser still runs to the end, so a
+    /// syntax error further down wins, as it would when the whole text is loaded first.
+    error: Option<Diagnostic>,
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        /// Length of `pointer` before this node's token.
+        parent_len: usize,
+        anchor: usize,
+        key: Option<Location>,
+        start: Location,
+    },
+    Map {
+        map: Map<String, Value>,
+        parent_len: usize,
+        anchor: usize,
+        key: Option<Location>,
+        start: Location,
+        /// The key read and waiting for its value; `None` while a key is expected.
+        pending: Option<PendingKey>,
+    },
+}
+
+enum PendingKey {
+    Name(String, Location),
+    /// A key that is not a scalar: its value is read and dropped, the error is recorded.
+    Invalid,
+}
+
+/// Where a new node goes: its pointer token is already on `pointer` unless it is a key.
+enum Slot {
+    Key,
+    Value { key: Option<Location> },
+}
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str, file: &'t str) -> Self {
+        Builder {
+            parser: Parser::new_from_str(text),
+            file,
+            spans: Spans {
+                // About one node per 24 bytes of a regulation's text: sized once, not rehashed.
+                map: HashMap::with_capacity(text.len() / 24 + 16),
+            },
+            pointer: String::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_budget: ALIAS_BUDGET,
+            root: None,
+            duplicate: None,
+            error: None,
         }
-    })?;
-    let mut docs = docs.into_iter();
-    let doc = match (docs.next(), docs.next()) {
-        (Some(doc), None) => doc,
-        (None, _) => {
-            return Err(Box::new(Diagnostic::new(
-                file,
+    }
+
+    fn run(mut self) -> Result<(Value, Spans), Box<Diagnostic>> {
+        let mut documents = 0usize;
+        while let Some(next) = self.parser.next_event() {
+            if let Some(dup) = self.duplicate.take() {
+                return Err(Box::new(dup));
+            }
+            let (event, span) = next.map_err(|e| Box::new(self.scan_error(&e)))?;
+            let at = location(span.start);
+            match event {
+                Event::DocumentStart(_) => {
+                    documents += 1;
+                    if documents > 1 {
+                        // The second document's first node is where the mistake shows.
+                        let at = match self.parser.next_event() {
+                            Some(Ok((_, span))) => location(span.start),
+                            _ => at,
+                        };
+                        return Err(Box::new(Diagnostic::new(
+                            self.file,
+                            Code::E004,
+                            at,
+                            "a file holds one regulation: found a second YAML document (`---`)",
+                        )));
+                    }
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let slot = self.open(at);
+                    // Tags outside the core schema are ignored; core tags (`!!int`) must fit.
+                    let tag = tag.filter(|t| t.is_yaml_core_schema());
+                    let value = match Scalar::parse_from_cow_and_metadata(text, style, tag.as_ref())
+                    {
+                        Some(scalar) => scalar_to_json(scalar),
+                        None => {
+                            self.fail(Diagnostic::new(
+                                self.file,
+                                Code::E012,
+                                at,
+                                "this value cannot be read (a tag that does not fit the value?)",
+                            ));
+                            Value::Null
+                        }
+                    };
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, value.clone());
+                    }
+                    self.close(slot, value, at);
+                }
+                Event::SequenceStart(anchor, _) => {
+                    let (parent_len, key) = self.open_container(at);
+                    self.stack.push(Frame::Seq {
+                        items: Vec::new(),
+                        parent_len,
+                        anchor,
+                        key,
+                        start: at,
+                    });
+                }
+                Event::MappingStart(anchor, _) => {
+                    let (parent_len, key) = self.open_container(at);
+                    self.stack.push(Frame::Map {
+                        map: Map::new(),
+                        parent_len,
+                        anchor,
+                        key,
+                        start: at,
+                        pending: None,
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some(frame) = self.stack.pop() else {
+                        continue;
+                    };
+                    let (value, parent_len, anchor, key, start) = match frame {
+                        Frame::Seq {
+                            items,
+                            parent_len,
+                            anchor,
+                            key,
+                            start,
+                        } => (Value::Array(items), parent_len, anchor, key, start),
+                        Frame::Map {
+                            map,
+                            parent_len,
+                            anchor,
+                            key,
+                            start,
+                            ..
+                        } => (Value::Object(map), parent_len, anchor, key, start),
+                    };
+                    self.pointer.truncate(parent_len);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, value.clone());
+                    }
+                    let slot = if self.expects_key() {
+                        Slot::Key
+                    } else {
+                        Slot::Value { key }
+                    };
+                    self.attach(slot, value, start);
+                }
+                Event::Alias(anchor) => {
+                    let slot = self.open(at);
+                    let value = match self.anchors.get(&anchor) {
+                        Some(v) if count_values(v) <= self.alias_budget => {
+                            self.alias_budget -= count_values(v);
+                            v.clone()
+                        }
+                        found => {
+                            let message = if found.is_some() {
+                                "aliases here copy too much: expand them by hand"
+                            } else {
+                                "this alias names no anchor"
+                            };
+                            self.fail(Diagnostic::new(self.file, Code::E012, at, message));
+                            Value::Null
+                        }
+                    };
+                    self.close(slot, value, at);
+                }
+                Event::StreamStart
+                | Event::StreamEnd
+                | Event::DocumentEnd
+                | Event::Nothing => {}
+            }
+        }
+        if let Some(err) = self.duplicate.or(self.error) {
+            return Err(Box::new(err));
+        }
+        match self.root {
+            Some(value) => Ok((value, self.spans)),
+            None => Err(Box::new(Diagnostic::new(
+                self.file,
                 Code::E004,
                 Location::new(1, 1),
                 "the file is empty",
-            )));
+            ))),
         }
-        (Some(_), Some(second)) => {
-            return Err(Box::new(Diagnostic::new(
-                file,
-                Code::E004,
-                location_of(&second),
-                "a file holds one regulation: found a second YAML document (`---`)",
-            )));
+    }
+
+    fn scan_error(&self, e: &saphyr::ScanError) -> Diagnostic {
+        let marker = e.marker();
+        Diagnostic::new(
+            self.file,
+            Code::E002,
+            Location::new(marker.line().max(1), marker.col() + 1),
+            format!("YAML syntax: {}", e.info()),
+        )
+    }
+
+    fn fail(&mut self, diag: Diagnostic) {
+        if self.error.is_none() {
+            self.error = Some(diag);
         }
-    };
-    if matches!(doc.data, YamlData::BadValue) {
-        return Err(Box::new(Diagnostic::new(
-            file,
-            Code::E004,
-            Location::new(1, 1),
-            "the file is empty",
-        )));
     }
-    // The tree is taken apart as it is converted, so its strings move into the value rather
-    // than being copied, and the spans map is sized once: on a large regulation copying,
-    // rehashing and freeing cost more than the YAML parser itself.
-    let mut spans = Spans {
-        map: HashMap::with_capacity(count_nodes(&doc)),
-    };
-    let mut errors = Vec::new();
-    let mut pointer = String::new();
-    let value = convert(doc, &mut pointer, None, &mut spans, &mut errors, file);
-    match errors.into_iter().next() {
-        Some(err) => Err(Box::new(err)),
-        None => Ok((value, spans)),
+
+    /// True when the innermost open node is a mapping waiting for a key.
+    fn expects_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { pending: None, .. }))
     }
-}
 
-fn count_nodes(node: &MarkedYaml<'_>) -> usize {
-    1 + match &node.data {
-        YamlData::Tagged(_, inner) => count_nodes(inner),
-        YamlData::Sequence(items) => items.iter().map(count_nodes).sum(),
-        YamlData::Mapping(entries) => entries.values().map(count_nodes).sum(),
-        _ => 0,
+    /// Puts a scalar's (or alias's) pointer token on `pointer` and records its place.
+    fn open(&mut self, at: Location) -> (Slot, usize) {
+        let parent_len = self.pointer.len();
+        let slot = self.push_token();
+        if let Slot::Value { key } = slot {
+            self.spans
+                .map
+                .insert(self.pointer.clone(), NodeSpan { value: at, key });
+        }
+        (slot, parent_len)
     }
-}
 
-fn location_of(node: &MarkedYaml<'_>) -> Location {
-    Location::new(node.span.start.line().max(1), node.span.start.col() + 1)
-}
+    fn close(&mut self, (slot, parent_len): (Slot, usize), value: Value, at: Location) {
+        self.pointer.truncate(parent_len);
+        self.attach(slot, value, at);
+    }
 
-/// Converts `node`, found at `pointer`, recording its place and those of everything in it.
-/// `pointer` is one buffer for the whole walk: each level appends its token and takes it off.
-fn convert(
-    node: MarkedYaml<'_>,
-    pointer: &mut String,
-    key: Option<Location>,
-    spans: &mut Spans,
-    errors: &mut Vec<Diagnostic>,
-    file: &str,
-) -> Value {
-    let here = location_of(&node);
-    spans
-        .map
-        .insert(pointer.clone(), NodeSpan { value: here, key });
-    match node.data {
-        YamlData::Value(scalar) => scalar_to_json(scalar),
-        YamlData::Representation(text, _, _) => Value::String(text.into_owned()),
-        YamlData::Tagged(_, inner) => convert(*inner, pointer, key, spans, errors, file),
-        YamlData::Sequence(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                let len = pointer.len();
-                let _ = write!(pointer, "/{i}");
-                out.push(convert(item, pointer, None, spans, errors, file));
-                pointer.truncate(len);
+    /// Puts a container's pointer token on `pointer`, records its place, and returns the
+    /// length to go back to when it ends and the place of its key.
+    fn open_container(&mut self, at: Location) -> (usize, Option<Location>) {
+        let parent_len = self.pointer.len();
+        match self.push_token() {
+            Slot::Value { key } => {
+                self.spans
+                    .map
+                    .insert(self.pointer.clone(), NodeSpan { value: at, key });
+                (parent_len, key)
             }
-            Value::Array(out)
+            Slot::Key => (parent_len, None),
         }
-        YamlData::Mapping(entries) => {
-            let mut map = Map::with_capacity(entries.len());
-            for (k, v) in entries {
-                let key_at = location_of(&k);
-                let name = match k.data {
-                    YamlData::Value(Scalar::String(s)) => s.into_owned(),
-                    YamlData::Value(Scalar::Integer(i)) => i.to_string(),
-                    YamlData::Value(Scalar::Boolean(b)) => b.to_string(),
-                    YamlData::Value(Scalar::Null) => "null".to_string(),
-                    YamlData::Representation(text, _, _) => text.into_owned(),
-                    _ => {
-                        errors.push(Diagnostic::new(
-                            file,
-                            Code::E012,
-                            key_at,
-                            "a key must be a plain word, not a list or a mapping",
-                        ));
-                        continue;
+    }
+
+    /// Appends the token of the node starting now, from what its parent is waiting for.
+    fn push_token(&mut self) -> Slot {
+        match self.stack.last() {
+            None => Slot::Value { key: None },
+            Some(Frame::Seq { items, .. }) => {
+                let _ = write!(self.pointer, "/{}", items.len());
+                Slot::Value { key: None }
+            }
+            Some(Frame::Map { pending: None, .. }) => Slot::Key,
+            Some(Frame::Map {
+                pending: Some(PendingKey::Name(name, key)),
+                ..
+            }) => {
+                let key = Some(*key);
+                self.pointer.push('/');
+                push_escaped(&mut self.pointer, name);
+                Slot::Value { key }
+            }
+            Some(Frame::Map {
+                pending: Some(PendingKey::Invalid),
+                ..
+            }) => {
+                // The value of a rejected key is read but kept nowhere; its token only has to
+                // keep the pointers of its children apart from real ones.
+                self.pointer.push_str("/\u{0}");
+                Slot::Value { key: None }
+            }
+        }
+    }
+
+    /// Hands a finished node, which started at `at`, to its parent.
+    fn attach(&mut self, slot: Slot, value: Value, at: Location) {
+        let Some(top) = self.stack.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some(value);
+            }
+            return;
+        };
+        let mistake = match top {
+            Frame::Seq { items, .. } => {
+                items.push(value);
+                None
+            }
+            Frame::Map { map, pending, .. } => match slot {
+                Slot::Key => {
+                    let name = match value {
+                        Value::String(s) => Some(s),
+                        Value::Number(n) if !n.is_f64() => Some(n.to_string()),
+                        Value::Bool(b) => Some(b.to_string()),
+                        Value::Null => Some("null".to_string()),
+                        _ => None,
+                    };
+                    match name {
+                        Some(name) => {
+                            *pending = Some(PendingKey::Name(name, at));
+                            None
+                        }
+                        None => {
+                            *pending = Some(PendingKey::Invalid);
+                            Some(Diagnostic::new(
+                                self.file,
+                                Code::E012,
+                                at,
+                                "a key must be a plain word, not a list or a mapping",
+                            ))
+                        }
                     }
-                };
-                let len = pointer.len();
-                pointer.push('/');
-                push_escaped(pointer, &name);
-                let value = convert(v, pointer, Some(key_at), spans, errors, file);
-                pointer.truncate(len);
-                map.insert(name, value);
-            }
-            Value::Object(map)
+                }
+                Slot::Value { .. } => match pending.take() {
+                    Some(PendingKey::Name(name, key_at)) => {
+                        if map.contains_key(&name) {
+                            // As saphyr's loader does, this stops the reading at once.
+                            self.duplicate = Some(
+                                Diagnostic::new(
+                                    self.file,
+                                    Code::E003,
+                                    key_at,
+                                    "this key appears twice in one mapping",
+                                )
+                                .with_help(
+                                    "a mapping may name each key once; remove or rename one of them",
+                                ),
+                            );
+                        } else {
+                            map.insert(name, value);
+                        }
+                        None
+                    }
+                    Some(PendingKey::Invalid) | None => None,
+                },
+            },
+        };
+        if let Some(diag) = mistake {
+            self.fail(diag);
         }
-        YamlData::Alias(_) | YamlData::BadValue => {
-            errors.push(Diagnostic::new(
-                file,
-                Code::E012,
-                here,
-                "this value cannot be read (a tag that does not fit the value?)",
-            ));
-            Value::Null
-        }
+    }
+}
+
+fn location(marker: Marker) -> Location {
+    Location::new(marker.line().max(1), marker.col() + 1)
+}
+
+fn count_values(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(count_values).sum(),
+        Value::Object(map) => map.values().map(count_values).sum(),
+        _ => 0,
     }
 }
 
@@ -292,5 +531,56 @@ mod tests {
     fn escapes_pointer_tokens() {
         let (_, spans) = parse("\"a/b\": 1\n", "f").unwrap();
         assert!(spans.get("/a~1b").is_some());
+    }
+
+    #[test]
+    fn aliases_copy_their_anchor() {
+        let (value, spans) = parse("a: &x {b: 1}\nc: *x\nd: &y 5\ne: *y\n", "f").unwrap();
+        assert_eq!(value, json!({"a": {"b": 1}, "c": {"b": 1}, "d": 5, "e": 5}));
+        assert_eq!(spans.value_at("/c"), Location::new(2, 4));
+        // Inside a copy the alias itself is the nearest place.
+        assert_eq!(spans.value_at("/c/b"), Location::new(2, 4));
+    }
+
+    #[test]
+    fn aliases_have_a_budget() {
+        // Each level doubles: 2^20 nodes from a few lines must be refused, not built.
+        let mut text = String::from("l0: &l0 [x, x]\n");
+        for i in 1..=20 {
+            text.push_str(&format!("l{i}: &l{i} [*l{p}, *l{p}]\n", p = i - 1));
+        }
+        let err = parse(&text, "f").unwrap_err();
+        assert_eq!(err.code, Code::E012);
+        assert!(err.message.contains("aliases"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_key_that_is_a_mapping_is_refused_where_it_starts() {
+        let err = parse("a: 1\n? {b: 1}\n: 2\n", "f").unwrap_err();
+        assert_eq!(err.code, Code::E012);
+        assert_eq!(err.location, Location::new(2, 3));
+    }
+
+    #[test]
+    fn core_tags_must_fit() {
+        let err = parse("a: !!int abc\n", "f").unwrap_err();
+        assert_eq!(err.code, Code::E012);
+        assert_eq!(err.location, Location::new(1, 4));
+        let (value, _) = parse("a: !!str 5\nb: !custom 7\n", "f").unwrap();
+        assert_eq!(value, json!({"a": "5", "b": 7}));
+    }
+
+    #[test]
+    fn second_document_is_placed_at_its_first_node() {
+        let err = parse("a: 1\n---\nb: 2\n", "f").unwrap_err();
+        assert_eq!(err.location, Location::new(3, 1));
+    }
+
+    #[test]
+    fn a_duplicate_wins_over_a_later_mistake_but_a_syntax_error_before_it_wins() {
+        let err = parse("a: 1\na: 2\nb: !!int x\n", "f").unwrap_err();
+        assert_eq!(err.code, Code::E003);
+        let err = parse("a: [1\nb: 1\nb: 2\n", "f").unwrap_err();
+        assert_eq!(err.code, Code::E002);
     }
 }
