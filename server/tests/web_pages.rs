@@ -713,3 +713,105 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
     assert_eq!(clerk.get("/dashboard").await.status, 403);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_head_hands_a_task_to_a_colleague_who_gives_it_back() {
+    let s = demo_server().await;
+    let mut executor = clerk_atyrau(&s).await;
+    let (_, case) = register(
+        &mut executor,
+        "atyrau-child-benefit",
+        "provider",
+        "atyrau-city-ozsp",
+        ATYRAU_APPLICANT,
+    )
+    .await;
+    let inbox = executor.get("/inbox").await;
+    let task = task_in_inbox(&inbox.body, &case).expect("in the executor's inbox");
+    let path = format!("/tasks/{task}");
+
+    // Only heads hand tasks on: the executor has no such form and a forged post is refused.
+    let page = executor.get(&path).await;
+    assert!(!page.body.contains("/reassign\""), "{}", page.body);
+    assert!(!page.body.contains("id=\"release\""), "nothing to release yet");
+    let forged = executor
+        .post(
+            &format!("{path}/reassign"),
+            &[("_csrf", &page.csrf()), ("user", "atyrau-city.executor")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+
+    // The head sees the colleagues holding the task's role in this office, and only them.
+    let mut head = Browser::new(&s);
+    head.sign_in("atyrau-city.head").await;
+    let page = head.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    check_html("/tasks/… (head)", &page.body);
+    assert!(page.body.contains("<option value=\"atyrau-city.executor\""));
+    assert!(!page.body.contains("<option value=\"atyrau-city.head\""));
+    assert!(!page.body.contains("<option value=\"atyrau-zhylyoi.executor\""));
+    let csrf = page.csrf();
+    // Someone without the role cannot be given the task.
+    let wrong = head
+        .post(
+            &format!("{path}/reassign"),
+            &[("_csrf", &csrf), ("user", "atyrau-zhylyoi.executor")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    // Handed to the executor; pressed twice, one effect.
+    for _ in 0..2 {
+        let r = head
+            .post(
+                &format!("{path}/reassign"),
+                &[("_csrf", &csrf), ("user", "atyrau-city.executor")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(
+            r.location.as_deref(),
+            Some(format!("{path}?notice=reassigned_ok").as_str())
+        );
+    }
+    let events = s
+        .state
+        .store
+        .events(&reglament_engine::runtime::CaseId::new(case.as_str()))
+        .await
+        .expect("the case's events");
+    let handed = events
+        .iter()
+        .filter(|e| e.event.kind.name() == "task_reassigned")
+        .count();
+    assert_eq!(handed, 1, "one reassignment in the log");
+
+    // The executor sees it is theirs, takes it, and gives it back to the role.
+    let page = executor.get(&path).await;
+    assert_eq!(text_of(&page.body, "assigned-to"), "atyrau-city.executor");
+    let r = executor
+        .post(&format!("{path}/claim"), &[("_csrf", &page.csrf())])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = executor.get(&path).await;
+    assert!(page.body.contains("id=\"release\""), "{}", page.body);
+    let r = executor
+        .post(&format!("{path}/release"), &[("_csrf", &page.csrf())])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = executor.get(&format!("{path}?notice=released_ok")).await;
+    assert!(!page.body.contains("id=\"release\""), "{}", page.body);
+
+    // A head of another office does not see the task at all.
+    let mut other = Browser::new(&s);
+    other.sign_in("atyrau-zhylyoi.head").await;
+    assert_eq!(other.get(&path).await.status, 404);
+    let csrf = other.get("/inbox").await.csrf();
+    let r = other
+        .post(
+            &format!("{path}/reassign"),
+            &[("_csrf", &csrf), ("user", "atyrau-city.executor")],
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+}

@@ -59,6 +59,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}", get(tasks::page))
         .route("/tasks/{id}/claim", post(tasks::claim))
         .route("/tasks/{id}/complete", post(tasks::complete))
+        .route("/tasks/{id}/release", post(tasks::release))
+        .route("/tasks/{id}/reassign", post(tasks::reassign))
         .route("/register", get(register::choose).post(register::submit))
         .route("/register/{regulation}", get(register::form))
         .route("/cases/{id}", get(cases::page))

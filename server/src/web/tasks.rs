@@ -1,8 +1,8 @@
 //! The task page: the case's data and history, the step's form generated from its JSON
 //! Schema (with the schema's errors next to the fields), one button per outcome, and the
-//! step's legal source. Claiming and completing go through the same policy and engine
-//! commands as the API; a second completion (a double click) lands on the inbox with a
-//! notice instead of an error.
+//! step's legal source. Claiming, releasing, completing and (for heads) handing the task to
+//! a named colleague go through the same policy and engine commands as the API; a second
+//! completion (a double click) lands on the inbox with a notice instead of an error.
 
 use std::collections::HashMap;
 
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect};
 use reglament_engine::model::Step;
 use reglament_engine::runtime::{CaseId, CaseState, Command, CommandError, TaskId, TaskStatus};
 use reglament_engine::store::ServiceError;
+use reglament_engine::store::accounts::UserRecord;
 use serde_json::Value;
 
 use super::cases::{HistoryLine, history};
@@ -51,6 +52,12 @@ struct TaskPage {
     open: bool,
     may_work: bool,
     claimed_by_me: bool,
+    assigned_to: String,
+    may_release: bool,
+    /// The colleagues a head may hand the task to: `(login, "Name (login)")`; empty when the
+    /// caller may not reassign.
+    may_reassign: bool,
+    candidates: Vec<(String, String)>,
     data: Vec<(String, String)>,
     history: Vec<HistoryLine>,
     fields: Vec<Field>,
@@ -116,6 +123,30 @@ async fn task_page(
         .task(&office, &t.role, TaskAction::Complete)
         .is_ok();
     let open = t.status == TaskStatus::Open;
+    let may_release = open
+        && t.claimed_by.is_some()
+        && principal
+            .grants()
+            .task(&office, &t.role, TaskAction::Release)
+            .is_ok();
+    let may_reassign = open && principal.grants().reassign(&office).is_ok();
+    let candidates = if may_reassign {
+        let users = state
+            .store
+            .users()
+            .await
+            .map_err(|e| ctx.problem(Problem::from(e)))?;
+        users
+            .into_iter()
+            .filter(|u| may_take(u, &office, &t.role))
+            .map(|u| {
+                let label = format!("{} ({})", u.display_name, u.login);
+                (u.login, label)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let due = t.deadline.as_ref().map(|d| d.due);
     let left = match (state.calendars.clock(Some(&office)).ok(), due, open) {
         (Some(c), Some(d), true) => c
@@ -181,6 +212,10 @@ async fn task_page(
         status: t.status.as_str().to_string(),
         claimed_by: t.claimed_by.as_deref().unwrap_or_default().to_string(),
         claimed_by_me: t.claimed_by.as_deref() == Some(&*principal.login),
+        assigned_to: t.assigned_to.as_deref().unwrap_or_default().to_string(),
+        may_release,
+        may_reassign,
+        candidates,
         due: local_time(state, &office, due),
         overdue: open && due.is_some_and(|d| d <= now),
         left,
@@ -244,6 +279,97 @@ pub async fn claim(
         .await
         .map_err(|e| ctx.problem(e.into()))?;
     Ok(Redirect::to(&format!("/tasks/{id}?notice=claimed_ok")).into_response())
+}
+
+/// Whether `user` may be handed a task of `role` in `office`: active, holding the role there.
+fn may_take(user: &UserRecord, office: &str, role: &str) -> bool {
+    !user.disabled
+        && user
+            .grants
+            .iter()
+            .any(|g| g.role == role && (g.office == office || g.office == "*"))
+}
+
+/// `POST /tasks/{id}/release`: gives a claimed task back to its role (the claimer, or a head
+/// taking it back from someone who is away).
+pub async fn release(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let form = FormData::parse(&body).unwrap_or_default();
+    let principal = ctx.check_csrf(&form)?;
+    let (st, task) = locate(&state, &ctx, principal, &id).await?;
+    let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
+    // Released already (a double click): the page shows how it stands.
+    if t.status == TaskStatus::Open && t.claimed_by.is_none() {
+        return Ok(Redirect::to(&format!("/tasks/{id}?notice=released_ok")).into_response());
+    }
+    let actor = principal
+        .grants()
+        .task(&st.office, &t.role, TaskAction::Release)
+        .map_err(|d| ctx.problem(d.into()))?;
+    state
+        .service
+        .execute(&st.id, &Command::Release { task }, &actor, state.now())
+        .await
+        .map_err(|e| ctx.problem(e.into()))?;
+    Ok(Redirect::to(&format!("/tasks/{id}?notice=released_ok")).into_response())
+}
+
+/// `POST /tasks/{id}/reassign`: `user` (a login; empty hands the task back to the whole
+/// role). Heads and administrators of the task's office only.
+pub async fn reassign(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let form = FormData::parse(&body).unwrap_or_default();
+    let principal = ctx.check_csrf(&form)?;
+    let (st, task) = locate(&state, &ctx, principal, &id).await?;
+    let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
+    let actor = principal
+        .grants()
+        .reassign(&st.office)
+        .map_err(|d| ctx.problem(d.into()))?;
+    let user = form
+        .text("user")
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string);
+    if let Some(login) = &user {
+        let target = state
+            .store
+            .user(login)
+            .await
+            .map_err(|e| ctx.problem(Problem::from(e)))?;
+        if !target.is_some_and(|u| may_take(&u, &st.office, &t.role)) {
+            return Err(ctx.error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ctx.t("cannot_take_task"),
+            ));
+        }
+    }
+    // Where it is sent already (a double click): nothing more to do.
+    if t.status == TaskStatus::Open
+        && t.claimed_by.is_none()
+        && t.assigned_to.as_deref() == user.as_deref()
+    {
+        return Ok(Redirect::to(&format!("/tasks/{id}?notice=reassigned_ok")).into_response());
+    }
+    state
+        .service
+        .execute(
+            &st.id,
+            &Command::Reassign { task, user },
+            &actor,
+            state.now(),
+        )
+        .await
+        .map_err(|e| ctx.problem(e.into()))?;
+    Ok(Redirect::to(&format!("/tasks/{id}?notice=reassigned_ok")).into_response())
 }
 
 /// `POST /tasks/{id}/complete`: `_outcome` (the button pressed), `_reason`, and the form's
