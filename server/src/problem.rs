@@ -13,7 +13,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, Que
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use reglament_engine::runtime::{CommandError, EngineError};
+use reglament_engine::runtime::{CommandError, EngineError, FieldRule};
 use reglament_engine::store::accounts::AccountError;
 use reglament_engine::store::{ServiceError, StoreError};
 use serde::Serialize;
@@ -39,6 +39,9 @@ pub struct FieldProblem {
     /// The diagnostic code (`E201`, ...), for regulation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The form rule broken, for the web pages to say it in the reader's language.
+    #[serde(skip)]
+    pub rule: Option<FieldRule>,
 }
 
 impl FieldProblem {
@@ -49,6 +52,7 @@ impl FieldProblem {
             line: None,
             column: None,
             code: None,
+            rule: None,
         }
     }
 }
@@ -259,7 +263,10 @@ impl From<CommandError> for Problem {
             CommandError::InvalidData { errors } => {
                 p.errors = errors
                     .iter()
-                    .map(|f| FieldProblem::new(format!("/data{}", f.pointer), f.message.clone()))
+                    .map(|f| FieldProblem {
+                        rule: Some(f.rule.clone()),
+                        ..FieldProblem::new(format!("/data{}", f.pointer), f.message.clone())
+                    })
                     .collect();
             }
             CommandError::UnknownOutcome { .. } | CommandError::NoOutcomeExpected { .. } => {

@@ -75,9 +75,92 @@ impl Command {
 /// One failing field of submitted data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    /// JSON pointer to the field (`/iin`).
+    /// JSON pointer to the field (`/iin`); for a missing field, the field itself.
     pub pointer: String,
+    /// The JSON Schema validator's message (English).
     pub message: String,
+    /// Which rule failed, with its limit: what an interface needs to say it in the user's
+    /// language.
+    pub rule: FieldRule,
+}
+
+/// The form rule a value broke (JSON Schema keywords that forms use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum FieldRule {
+    Required,
+    /// The value has the wrong JSON type (`expected`: `string`, `integer`, …).
+    Type { expected: String },
+    MinLength { limit: u64 },
+    MaxLength { limit: u64 },
+    Pattern,
+    /// `date`, `email`, … (formats are checked).
+    Format { format: String },
+    /// Numbers: the bound, as written in the schema.
+    Minimum { limit: String },
+    Maximum { limit: String },
+    MinItems { limit: u64 },
+    MaxItems { limit: u64 },
+    /// Not one of the allowed values.
+    Enum,
+    /// A field the form does not have.
+    Unknown,
+    /// Any other rule: only the message says which.
+    Other,
+}
+
+impl FieldRule {
+    /// The rule and the pointer of the field it concerns, from a validator error at `pointer`.
+    pub fn from_validation(
+        kind: &jsonschema::error::ValidationErrorKind,
+        pointer: &str,
+    ) -> (FieldRule, String) {
+        use jsonschema::error::{TypeKind, ValidationErrorKind as K};
+        let at = |rule| (rule, pointer.to_string());
+        match kind {
+            // The error sits on the object; the field that is missing is where it shows.
+            K::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let child = format!("{pointer}/{}", crate::yaml::escape_token(name));
+                (FieldRule::Required, child)
+            }
+            K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
+                match unexpected.first() {
+                    Some(name) => (
+                        FieldRule::Unknown,
+                        format!("{pointer}/{}", crate::yaml::escape_token(name)),
+                    ),
+                    None => at(FieldRule::Unknown),
+                }
+            }
+            K::Type { kind } => at(FieldRule::Type {
+                expected: match kind {
+                    TypeKind::Single(t) => t.to_string(),
+                    TypeKind::Multiple(set) => set
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                },
+            }),
+            K::MinLength { limit } => at(FieldRule::MinLength { limit: *limit }),
+            K::MaxLength { limit } => at(FieldRule::MaxLength { limit: *limit }),
+            K::Pattern { .. } => at(FieldRule::Pattern),
+            K::Format { format } => at(FieldRule::Format {
+                format: format.clone(),
+            }),
+            K::Minimum { limit } | K::ExclusiveMinimum { limit } => at(FieldRule::Minimum {
+                limit: limit.to_string(),
+            }),
+            K::Maximum { limit } | K::ExclusiveMaximum { limit } => at(FieldRule::Maximum {
+                limit: limit.to_string(),
+            }),
+            K::MinItems { limit } => at(FieldRule::MinItems { limit: *limit }),
+            K::MaxItems { limit } => at(FieldRule::MaxItems { limit: *limit }),
+            K::Enum { .. } | K::Constant { .. } => at(FieldRule::Enum),
+            _ => at(FieldRule::Other),
+        }
+    }
 }
 
 /// Why a command was refused. The case is unchanged.

@@ -11,7 +11,7 @@ use chrono::{DateTime, Days, TimeZone, Utc};
 use serde_json::Value;
 use smallvec::SmallVec;
 
-use super::command::{Command, CommandError, FieldError};
+use super::command::{Command, CommandError, FieldError, FieldRule};
 use super::event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
 use super::state::{CaseState, Task, TaskStatus};
 use crate::calendar::OfficeClock;
@@ -396,9 +396,13 @@ fn check_case_role(state: &CaseState, actor: &Actor) -> Result<(), CommandError>
 fn check_form(form: &jsonschema::Validator, data: &Value) -> Result<(), CommandError> {
     let errors: Vec<FieldError> = form
         .iter_errors(data)
-        .map(|e| FieldError {
-            pointer: e.instance_path().to_string(),
-            message: e.to_string(),
+        .map(|e| {
+            let (rule, pointer) = FieldRule::from_validation(e.kind(), &e.instance_path().to_string());
+            FieldError {
+                pointer,
+                message: e.to_string(),
+                rule,
+            }
         })
         .collect();
     if errors.is_empty() {

@@ -12,7 +12,7 @@ pub mod event;
 pub mod simulate;
 pub mod state;
 
-pub use command::{Command, CommandError, FieldError};
+pub use command::{Command, CommandError, FieldError, FieldRule};
 pub use decide::Ctx;
 pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
 pub use event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};

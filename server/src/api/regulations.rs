@@ -387,6 +387,7 @@ pub async fn deploy(
                 line: Some(d.location.line),
                 column: Some(d.location.column),
                 code: Some(d.code.to_string()),
+                rule: None,
             })
             .collect();
         let first = &errors[0];

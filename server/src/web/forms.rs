@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use reglament_engine::text::Lang;
 use serde_json::{Map, Value};
 
 /// Posted `application/x-www-form-urlencoded` fields, in order.
@@ -94,25 +95,25 @@ fn pointer_to_name(prefix: &str, pointer: &str) -> String {
 pub fn errors_by_field(
     prefix: &str,
     problems: &[crate::problem::FieldProblem],
+    lang: Lang,
 ) -> HashMap<String, String> {
     let mut out: HashMap<String, String> = HashMap::new();
     for p in problems {
         let Some(pointer) = p.pointer.strip_prefix("/data") else {
             continue;
         };
-        let mut pointer = pointer.to_string();
-        if let Some(rest) = p.detail.strip_prefix('"')
-            && let Some((prop, _)) = rest.split_once("\" is a required property")
-        {
-            pointer = format!("{pointer}/{prop}");
-        }
-        let name = pointer_to_name(prefix, &pointer);
+        let name = pointer_to_name(prefix, pointer);
+        let message = p
+            .rule
+            .as_ref()
+            .and_then(|r| super::i18n::field_rule(lang, r))
+            .unwrap_or_else(|| p.detail.clone());
         out.entry(name)
             .and_modify(|m| {
                 m.push_str("; ");
-                m.push_str(&p.detail);
+                m.push_str(&message);
             })
-            .or_insert_with(|| p.detail.clone());
+            .or_insert(message);
     }
     out
 }
@@ -476,6 +477,7 @@ fn describe_into(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reglament_engine::runtime::FieldRule;
     use serde_json::json;
 
     fn schema() -> Value {
@@ -529,10 +531,27 @@ mod tests {
     #[test]
     fn controls_follow_the_schema_and_errors_find_their_field() {
         let problems = vec![
-            crate::problem::FieldProblem::new("/data", "\"full_name\" is a required property"),
-            crate::problem::FieldProblem::new("/data/iin", "\"1\" does not match"),
+            crate::problem::FieldProblem {
+                rule: Some(FieldRule::Required),
+                ..crate::problem::FieldProblem::new(
+                    "/data/full_name",
+                    "\"full_name\" is a required property",
+                )
+            },
+            crate::problem::FieldProblem {
+                rule: Some(FieldRule::Pattern),
+                ..crate::problem::FieldProblem::new("/data/iin", "\"1\" does not match")
+            },
+            crate::problem::FieldProblem {
+                rule: Some(FieldRule::Other),
+                ..crate::problem::FieldProblem::new("/data/size", "something else")
+            },
         ];
-        let errors = errors_by_field("d", &problems);
+        let errors = errors_by_field("d", &problems, Lang::Ru);
+        // Said in the reader's language; a rule without words keeps the validator's message.
+        assert_eq!(errors["d.full_name"], "Обязательное поле");
+        assert_eq!(errors["d.iin"], "Значение не соответствует формату");
+        assert_eq!(errors["d.size"], "something else");
         let f = fields(
             &schema(),
             "d",

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use reglament_engine::runtime::FieldRule;
 use reglament_engine::text::Lang;
 
 /// `(key, kk, ru, en)`.
@@ -477,6 +478,91 @@ pub fn t(lang: Lang, key: &str) -> &str {
         },
         None => key,
     }
+}
+
+/// A broken form rule said in `lang`; `None` for a rule without words of its own (the
+/// validator's English message is shown then).
+pub fn field_rule(lang: Lang, rule: &FieldRule) -> Option<String> {
+    let pick = |kk: String, ru: String, en: String| match lang {
+        Lang::Kk => kk,
+        Lang::Ru => ru,
+        Lang::En => en,
+    };
+    let s = |x: &str| x.to_string();
+    Some(match rule {
+        FieldRule::Required => pick(s("Толтыру міндетті"), s("Обязательное поле"), s("Required")),
+        FieldRule::Type { expected } => {
+            let (kk, ru, en) = match expected.as_str() {
+                "integer" => ("бүтін сан", "целое число", "a whole number"),
+                "number" => ("сан", "число", "a number"),
+                "boolean" => ("иә немесе жоқ", "да или нет", "yes or no"),
+                "array" => ("тізім", "список", "a list"),
+                "object" => ("бірнеше өріс", "несколько полей", "a group of fields"),
+                _ => ("мәтін", "текст", "text"),
+            };
+            pick(
+                format!("Мұнда {kk} керек"),
+                format!("Здесь нужно {ru}"),
+                format!("This must be {en}"),
+            )
+        }
+        FieldRule::MinLength { limit } => pick(
+            format!("Кемінде {limit} таңба"),
+            format!("Не менее {limit} символов"),
+            format!("At least {limit} characters"),
+        ),
+        FieldRule::MaxLength { limit } => pick(
+            format!("{limit} таңбадан аспауы керек"),
+            format!("Не более {limit} символов"),
+            format!("At most {limit} characters"),
+        ),
+        FieldRule::Pattern => pick(
+            s("Мән пішімге сәйкес емес"),
+            s("Значение не соответствует формату"),
+            s("The value does not have the expected form"),
+        ),
+        FieldRule::Format { format } if format == "date" => pick(
+            s("Күнді ЖЖЖЖ-АА-КК түрінде жазыңыз"),
+            s("Укажите дату в виде ГГГГ-ММ-ДД"),
+            s("Write the date as YYYY-MM-DD"),
+        ),
+        FieldRule::Format { format } => pick(
+            format!("Мән «{format}» пішіміне сәйкес емес"),
+            format!("Значение не соответствует формату «{format}»"),
+            format!("The value is not a valid {format}"),
+        ),
+        FieldRule::Minimum { limit } => pick(
+            format!("Кемінде {limit}"),
+            format!("Не меньше {limit}"),
+            format!("At least {limit}"),
+        ),
+        FieldRule::Maximum { limit } => pick(
+            format!("{limit} аспауы керек"),
+            format!("Не больше {limit}"),
+            format!("At most {limit}"),
+        ),
+        FieldRule::MinItems { limit } => pick(
+            format!("Кемінде {limit} жол"),
+            format!("Не менее {limit} строк"),
+            format!("At least {limit} rows"),
+        ),
+        FieldRule::MaxItems { limit } => pick(
+            format!("{limit} жолдан аспауы керек"),
+            format!("Не более {limit} строк"),
+            format!("At most {limit} rows"),
+        ),
+        FieldRule::Enum => pick(
+            s("Ұсынылған мәндердің бірін таңдаңыз"),
+            s("Выберите одно из предложенных значений"),
+            s("Choose one of the values offered"),
+        ),
+        FieldRule::Unknown => pick(
+            s("Мұндай өріс формада жоқ"),
+            s("Такого поля нет в форме"),
+            s("The form has no such field"),
+        ),
+        FieldRule::Other => return None,
+    })
 }
 
 /// Whether `key` has words.

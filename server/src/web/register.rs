@@ -168,7 +168,7 @@ fn form_page(
             value: o.clone(),
         })
         .collect();
-    let errors = forms::errors_by_field("d", &filled.problems);
+    let errors = forms::errors_by_field("d", &filled.problems, ctx.lang);
     let fields = process
         .regulation
         .application_form

@@ -433,7 +433,7 @@ pub async fn complete(
             if p.status() != StatusCode::UNPROCESSABLE_ENTITY {
                 return Err(ctx.problem(p));
             }
-            let errors = forms::errors_by_field("d", &p.errors);
+            let errors = forms::errors_by_field("d", &p.errors, ctx.lang);
             let reason_error = p
                 .errors
                 .iter()
