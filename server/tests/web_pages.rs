@@ -437,7 +437,11 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
         "{names:?}"
     );
     // The field errors are in the reader's language, not the validator's English.
-    for english in ["is a required property", "is shorter than", "does not match"] {
+    for english in [
+        "is a required property",
+        "is shorter than",
+        "does not match",
+    ] {
         assert!(!bad.body.contains(english), "{english}: {}", bad.body);
     }
     assert!(bad.body.contains("value=\"Ержанова Айгүл\""));
@@ -737,7 +741,10 @@ async fn a_head_hands_a_task_to_a_colleague_who_gives_it_back() {
     // Only heads hand tasks on: the executor has no such form and a forged post is refused.
     let page = executor.get(&path).await;
     assert!(!page.body.contains("/reassign\""), "{}", page.body);
-    assert!(!page.body.contains("id=\"release\""), "nothing to release yet");
+    assert!(
+        !page.body.contains("id=\"release\""),
+        "nothing to release yet"
+    );
     let forged = executor
         .post(
             &format!("{path}/reassign"),
@@ -754,7 +761,11 @@ async fn a_head_hands_a_task_to_a_colleague_who_gives_it_back() {
     check_html("/tasks/… (head)", &page.body);
     assert!(page.body.contains("<option value=\"atyrau-city.executor\""));
     assert!(!page.body.contains("<option value=\"atyrau-city.head\""));
-    assert!(!page.body.contains("<option value=\"atyrau-zhylyoi.executor\""));
+    assert!(
+        !page
+            .body
+            .contains("<option value=\"atyrau-zhylyoi.executor\"")
+    );
     let csrf = page.csrf();
     // Someone without the role cannot be given the task.
     let wrong = head

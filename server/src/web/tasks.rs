@@ -11,7 +11,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use reglament_engine::model::Step;
-use reglament_engine::runtime::{CaseId, CaseState, Command, CommandError, TaskId, TaskStatus};
+use reglament_engine::runtime::{
+    CaseId, CaseState, Command, CommandError, Task, TaskId, TaskStatus,
+};
 use reglament_engine::store::ServiceError;
 use reglament_engine::store::accounts::UserRecord;
 use serde_json::Value;
@@ -281,6 +283,34 @@ pub async fn claim(
     Ok(Redirect::to(&format!("/tasks/{id}?notice=claimed_ok")).into_response())
 }
 
+/// A form posted on a task: its fields, the sender (CSRF checked), the case and the task.
+struct Posted<'c> {
+    form: FormData,
+    principal: &'c Principal,
+    st: std::sync::Arc<CaseState>,
+    task: TaskId,
+    t: Task,
+}
+
+async fn posted<'c>(
+    state: &AppState,
+    ctx: &'c Ctx,
+    id: &str,
+    body: &[u8],
+) -> Result<Posted<'c>, WebError> {
+    let form = FormData::parse(body).unwrap_or_default();
+    let principal = ctx.check_csrf(&form)?;
+    let (st, task) = locate(state, ctx, principal, id).await?;
+    let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
+    Ok(Posted {
+        form,
+        principal,
+        st,
+        task,
+        t,
+    })
+}
+
 /// Whether `user` may be handed a task of `role` in `office`: active, holding the role there.
 fn may_take(user: &UserRecord, office: &str, role: &str) -> bool {
     !user.disabled
@@ -298,10 +328,13 @@ pub async fn release(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> WebResult {
-    let form = FormData::parse(&body).unwrap_or_default();
-    let principal = ctx.check_csrf(&form)?;
-    let (st, task) = locate(&state, &ctx, principal, &id).await?;
-    let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
+    let Posted {
+        principal,
+        st,
+        task,
+        t,
+        ..
+    } = posted(&state, &ctx, &id, &body).await?;
     // Released already (a double click): the page shows how it stands.
     if t.status == TaskStatus::Open && t.claimed_by.is_none() {
         return Ok(Redirect::to(&format!("/tasks/{id}?notice=released_ok")).into_response());
@@ -326,10 +359,13 @@ pub async fn reassign(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> WebResult {
-    let form = FormData::parse(&body).unwrap_or_default();
-    let principal = ctx.check_csrf(&form)?;
-    let (st, task) = locate(&state, &ctx, principal, &id).await?;
-    let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
+    let Posted {
+        form,
+        principal,
+        st,
+        task,
+        t,
+    } = posted(&state, &ctx, &id, &body).await?;
     let actor = principal
         .grants()
         .reassign(&st.office)
@@ -346,10 +382,7 @@ pub async fn reassign(
             .await
             .map_err(|e| ctx.problem(Problem::from(e)))?;
         if !target.is_some_and(|u| may_take(&u, &st.office, &t.role)) {
-            return Err(ctx.error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ctx.t("cannot_take_task"),
-            ));
+            return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("cannot_take_task")));
         }
     }
     // Where it is sent already (a double click): nothing more to do.
@@ -380,10 +413,13 @@ pub async fn complete(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> WebResult {
-    let form = FormData::parse(&body).unwrap_or_default();
-    let principal = ctx.check_csrf(&form)?;
-    let (st, task) = locate(&state, &ctx, principal, &id).await?;
-    let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
+    let Posted {
+        form,
+        principal,
+        st,
+        task,
+        t,
+    } = posted(&state, &ctx, &id, &body).await?;
     // A second submission of a task this user completed already (a double click, the
     // back button): nothing more to do.
     if t.status != TaskStatus::Open {
