@@ -269,10 +269,7 @@ impl<'t> Builder<'t> {
                     };
                     self.close(slot, value, at);
                 }
-                Event::StreamStart
-                | Event::StreamEnd
-                | Event::DocumentEnd
-                | Event::Nothing => {}
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
             }
         }
         if let Some(err) = self.duplicate.or(self.error) {

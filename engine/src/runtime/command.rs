@@ -90,17 +90,33 @@ pub struct FieldError {
 pub enum FieldRule {
     Required,
     /// The value has the wrong JSON type (`expected`: `string`, `integer`, …).
-    Type { expected: String },
-    MinLength { limit: u64 },
-    MaxLength { limit: u64 },
+    Type {
+        expected: String,
+    },
+    MinLength {
+        limit: u64,
+    },
+    MaxLength {
+        limit: u64,
+    },
     Pattern,
     /// `date`, `email`, … (formats are checked).
-    Format { format: String },
+    Format {
+        format: String,
+    },
     /// Numbers: the bound, as written in the schema.
-    Minimum { limit: String },
-    Maximum { limit: String },
-    MinItems { limit: u64 },
-    MaxItems { limit: u64 },
+    Minimum {
+        limit: String,
+    },
+    Maximum {
+        limit: String,
+    },
+    MinItems {
+        limit: u64,
+    },
+    MaxItems {
+        limit: u64,
+    },
     /// Not one of the allowed values.
     Enum,
     /// A field the form does not have.

@@ -397,7 +397,8 @@ fn check_form(form: &jsonschema::Validator, data: &Value) -> Result<(), CommandE
     let errors: Vec<FieldError> = form
         .iter_errors(data)
         .map(|e| {
-            let (rule, pointer) = FieldRule::from_validation(e.kind(), &e.instance_path().to_string());
+            let (rule, pointer) =
+                FieldRule::from_validation(e.kind(), &e.instance_path().to_string());
             FieldError {
                 pointer,
                 message: e.to_string(),
