@@ -7,8 +7,10 @@
 //!
 //! - `throughput`: N concurrent clients, each with its own case, complete tasks through
 //!   [`Service::execute`] for S seconds; every completion is acknowledged only after its commit
-//!   (SQLite: WAL, `synchronous=FULL`, group commit). Reports completions per second and the
-//!   latency of one completion (median, p99).
+//!   (SQLite: WAL, `synchronous=FULL`, group commit). Reports completions per second, the
+//!   latency of one completion (median, p99), and the CPU time the process (and SQLite's
+//!   writer thread) used in the measured seconds, which the load of a shared machine distorts
+//!   less than wall time.
 //! - `inbox`: `--rows` open tasks (default 1,000,000) seeded with bulk `INSERT … SELECT` (not
 //!   through the engine), over 10 offices × 2 roles; 2,000 first-page queries (one role, one
 //!   office, 50 rows by due instant) at random offices. Median and p99.
@@ -263,10 +265,12 @@ async fn throughput(a: &Args, calendars: Arc<Calendars>) {
     // Warm up for a second, then measure.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let from = done.load(Ordering::Relaxed);
+    let cpu_from = cpu_seconds();
     let t = Instant::now();
     tokio::time::sleep(Duration::from_secs(a.seconds)).await;
     let n = done.load(Ordering::Relaxed) - from;
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().since(&cpu_from);
     stop.store(true, Ordering::Relaxed);
     let mut lat = Vec::new();
     for h in handles {
@@ -283,6 +287,20 @@ async fn throughput(a: &Args, calendars: Arc<Calendars>) {
         ms(percentile(&lat, 0.5)),
         ms(percentile(&lat, 0.99)),
     );
+    let writer = if a.pg.is_some() {
+        " (PostgreSQL's own processes not counted)".to_string()
+    } else {
+        format!(
+            ", SQLite writer thread {:.2} s ({:.0} µs per completion)",
+            cpu.writer,
+            cpu.writer * 1e6 / (n.max(1) as f64)
+        )
+    };
+    println!(
+        "            CPU in the measured {secs:.1} s: process {:.2} s ({:.0} completions per CPU second){writer}",
+        cpu.process,
+        n as f64 / cpu.process.max(1e-9),
+    );
     let status = store.status().await.expect("status");
     println!(
         "            events {} cases {} (verify: {})",
@@ -296,6 +314,49 @@ async fn throughput(a: &Args, calendars: Arc<Calendars>) {
     );
     store.close().await;
     discard(a, &url).await;
+}
+
+/// CPU time used so far (user + system): by the whole process, and by the SQLite writer
+/// thread (`reglament-writer`). From `/proc` (zero elsewhere).
+struct Cpu {
+    process: f64,
+    writer: f64,
+}
+
+impl Cpu {
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            process: self.process - before.process,
+            writer: self.writer - before.writer,
+        }
+    }
+}
+
+fn cpu_seconds() -> Cpu {
+    // utime and stime are fields 14 and 15 of `stat`, counted after the `(comm)` field,
+    // which may hold spaces.
+    fn ticks(stat: &str) -> f64 {
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let field = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        field(11) + field(12)
+    }
+    #[cfg(unix)]
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    #[cfg(not(unix))]
+    let hz = 100.0;
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    let process = ticks(&read(std::path::Path::new("/proc/self/stat"))) / hz;
+    let mut writer = 0.0;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for t in tasks.flatten() {
+            if read(&t.path().join("comm")).trim() == "reglament-write" {
+                writer += ticks(&read(&t.path().join("stat"))) / hz;
+            }
+        }
+    }
+    Cpu { process, writer }
 }
 
 /// Seeds `rows` cases, each with one open task and one event, by bulk INSERT … SELECT.
@@ -339,12 +400,13 @@ async fn seed(store: &Store, rows: u64) {
     for sql in sqls {
         store.execute_raw(&sql).await.expect("seed");
     }
-    // PostgreSQL's autovacuum would analyze the new rows soon; do it now. SQLite is left
+    // PostgreSQL's autovacuum would vacuum and analyze the inserted rows soon (setting the
+    // visibility map that index-only scans need); do it now, for the steady state. SQLite is left
     // without statistics, as the store never runs `ANALYZE`: with `sqlite_stat4` samples
     // (the bundled SQLite has STAT4) every inbox query would be prepared again for each new
     // office and role, costing more than the plan it might improve.
     if store.backend() == reglament_engine::store::BackendKind::Postgres {
-        store.execute_raw("ANALYZE").await.expect("analyze");
+        store.execute_raw("VACUUM ANALYZE").await.expect("vacuum");
     }
 }
 

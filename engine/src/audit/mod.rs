@@ -17,6 +17,7 @@
 //! Nothing here writes to the database: the audit tools only read, and they never repair.
 //! See `docs/audit.md` for what each command shows.
 
+pub mod events;
 pub mod export;
 pub mod replay;
 pub mod report;
@@ -35,6 +36,8 @@ use crate::store::{Store, StoreError, clocks};
 pub enum AuditError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Scan(#[from] crate::store::scan::ScanError),
     #[error("no case `{0}` in the log")]
     NoSuchCase(String),
     #[error("case `{case}`: its log does not begin with `case_started`")]

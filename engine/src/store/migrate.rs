@@ -19,6 +19,13 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0001_store.sql"),
         include_str!("../../migrations/postgres/0001_store.sql"),
     ),
+    // The inbox indexes: partial (open, or claimed, tasks only) and covering.
+    (
+        2,
+        "inbox indexes",
+        include_str!("../../migrations/sqlite/0002_inbox_indexes.sql"),
+        include_str!("../../migrations/postgres/0002_inbox_indexes.sql"),
+    ),
     // The server's accounts (users, tokens, sessions, login attempts, idempotency keys).
     (
         10,
@@ -30,7 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 
 /// The files, for the test that compares them with the folders.
 #[cfg(test)]
-const FILES: &[&str] = &["0001_store.sql", "0010_accounts.sql"];
+const FILES: &[&str] = &[
+    "0001_store.sql",
+    "0002_inbox_indexes.sql",
+    "0010_accounts.sql",
+];
 
 fn migrator(pick: impl Fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
     let migrations = MIGRATIONS

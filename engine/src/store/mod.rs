@@ -9,8 +9,9 @@
 //!   role, regulation digest, calendar version, the event as canonical JSON (`body`),
 //!   `prev_hash`, `hash`. Triggers refuse `UPDATE`/`DELETE` (and `TRUNCATE` on PostgreSQL).
 //! - projections, written in the same transaction as the events they follow from, and
-//!   rebuilt from the log by [`Store::rebuild`]: `cases`, `tasks` (inbox index
-//!   `(office, role, status, due, case_id, task)`), `wakeups` (`wake_at` from
+//!   rebuilt from the log by [`Store::rebuild`]: `cases`, `tasks` (inbox indexes over open
+//!   and claimed tasks only, `(office, role, status, due, case_id, task)` covering the columns
+//!   an inbox shows), `wakeups` (`wake_at` from
 //!   [`CaseState::next_wakeup`], plus a lease).
 //! - `regulations` — each deployed version with its YAML source, so a version a case is
 //!   pinned to can always be compiled again ([`Store::process`]).
@@ -47,15 +48,22 @@
 //! acknowledged completion survives both. A transaction that had not committed is rolled back
 //! on the next open, as a whole.
 //!
-//! **Group commit.** All writes go through one writer task that owns the only write
-//! connection. Concurrent appends queue up while a commit is in flight; the writer then takes
-//! everything waiting (up to [`StoreOptions::max_batch`]) into one `BEGIN IMMEDIATE … COMMIT`:
-//! one fsync for the whole batch. Each job's expected `seq` is checked against the log inside
-//! that transaction; a stale one gets `Conflict` without affecting the others. Rows are
-//! written with one statement per table per batch (`json_each` over a JSON array of rows), so
-//! a batch costs a handful of statements whatever its size. Reads use a separate pool of
-//! `query_only` connections, which WAL lets run alongside the writer. One process owns a
-//! SQLite store; for several server processes use PostgreSQL.
+//! **Group commit.** All writes go through one writer thread that owns the only write
+//! connections. It drives the append connection through SQLite's C API (statements prepared
+//! once, a row per step, values bound without copies), not through sqlx, whose connection
+//! thread would cost a hop per statement. An append that arrives while the writer is idle
+//! opens a `BEGIN IMMEDIATE` transaction and is written at once; every append that queued
+//! during the previous commit's fsync, or arrives while the batch is open, is written into the
+//! same transaction, and the writer commits when no append has come for 150 µs or at
+//! [`StoreOptions::max_batch`]: one fsync for the whole batch, and the writer's work overlaps
+//! the clients'. Each job's expected `seq` is checked against the case's head (kept in memory,
+//! read from the log when unknown); a stale one gets `Conflict` without affecting the others,
+//! and any failed write rolls the batch back and commits each job alone. Other writes
+//! (deployments, accounts, leases, rebuilds) run in turn on a sqlx connection of the same
+//! thread. Reads use a separate pool of `query_only` connections, which WAL lets run
+//! alongside the writer; the inbox, the hottest read, runs on read connections of its own
+//! through the C API on the calling thread. One process owns a SQLite store; for several
+//! server processes use PostgreSQL.
 //!
 //! # PostgreSQL (`postgres://…`)
 //! Several `reglament` processes may share one database. An append reads the case's head and
@@ -122,6 +130,9 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection.
+    #[error("database error: {0}")]
+    Sqlite(#[from] SqliteError),
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The case's log is not at the `seq` the events were decided on.
@@ -187,8 +198,25 @@ impl StoreError {
     fn is_unique_violation(&self) -> bool {
         match self {
             StoreError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Sqlite(e) => e.is_unique_violation(),
             _ => false,
         }
+    }
+}
+
+/// An error of SQLite's C API, as the SQLite writer meets it: the extended result code and
+/// SQLite's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (SQLite code {code})")]
+pub struct SqliteError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl SqliteError {
+    fn is_unique_violation(&self) -> bool {
+        self.code == libsqlite3_sys::SQLITE_CONSTRAINT_UNIQUE
+            || self.code == libsqlite3_sys::SQLITE_CONSTRAINT_PRIMARYKEY
     }
 }
 
@@ -1106,16 +1134,19 @@ impl Store {
     pub async fn inbox(&self, q: &InboxQuery) -> Result<InboxPage, StoreError> {
         let (sql, binds) = inbox_sql(q)?;
         let limit = q.limit.clamp(1, 1000) as usize;
-        let rows: Vec<InboxRow> = on_pool!(self, |p| {
-            let mut query = sqlx::query_as::<_, InboxRow>(sqlx::AssertSqlSafe(sql));
-            for b in binds {
-                query = match b {
-                    Bind::Text(s) => query.bind(s),
-                    Bind::Int(i) => query.bind(i),
-                };
+        let rows: Vec<InboxRow> = match &self.inner.backend {
+            Backend::Sqlite(s) => s.inbox(&sql, &binds)?,
+            Backend::Postgres(s) => {
+                let mut query = sqlx::query_as::<_, InboxRow>(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    query = match b {
+                        Bind::Text(s) => query.bind(s),
+                        Bind::Int(i) => query.bind(i),
+                    };
+                }
+                query.fetch_all(&s.pool).await?
             }
-            query.fetch_all(p).await
-        })?;
+        };
         let next = (rows.len() == limit)
             .then(|| rows.last().map(|r| cursor(r.due, r.task, &r.case_id)))
             .flatten();
@@ -1404,9 +1435,15 @@ fn inbox_sql(q: &InboxQuery) -> Result<(String, Vec<Bind>), StoreError> {
         format!("${}", binds.len())
     };
     let limit_p = arg(Bind::Int(limit));
-    let (status_sql, user_p) = match &q.status {
-        InboxStatus::Open => ("t.status = 'open'", None),
-        InboxStatus::ClaimedBy(u) => ("t.status = 'claimed'", Some(arg(Bind::Text(u.clone())))),
+    // Each status has its partial, covering index (migration 0002); an open task has no
+    // `claimed_by` by definition, and `tasks_inbox` does not hold the column.
+    let (status_sql, claimed_sql, user_p) = match &q.status {
+        InboxStatus::Open => ("t.status = 'open'", "CAST(NULL AS TEXT)", None),
+        InboxStatus::ClaimedBy(u) => (
+            "t.status = 'claimed'",
+            "t.claimed_by",
+            Some(arg(Bind::Text(u.clone()))),
+        ),
     };
     let overdue_p = q.overdue_at.map(|t| arg(Bind::Int(micros(t))));
     let after_p = after.map(|(due, task, case)| {
@@ -1434,9 +1471,9 @@ fn inbox_sql(q: &InboxQuery) -> Result<(String, Vec<Bind>), StoreError> {
                 ));
             }
             parts.push(format!(
-                "SELECT * FROM (SELECT t.case_id, t.task, t.step, t.role, t.office, t.status, t.claimed_by, \
-                 t.assigned_to, t.opened_at, t.due, t.breached FROM tasks t WHERE {w} \
-                 ORDER BY t.due, t.case_id, t.task LIMIT {limit_p}) AS p{}",
+                "SELECT * FROM (SELECT t.case_id, t.task, t.step, t.role, t.office, t.status, \
+                 {claimed_sql} AS claimed_by, t.assigned_to, t.opened_at, t.due, t.breached \
+                 FROM tasks t WHERE {w} ORDER BY t.due, t.case_id, t.task LIMIT {limit_p}) AS p{}",
                 parts.len()
             ));
         }
