@@ -100,6 +100,7 @@ pub mod rows;
 pub mod scan;
 mod service;
 mod sqlite;
+mod sqlite_capi;
 pub mod verify;
 
 use std::collections::HashMap;

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::rows::{CaseRow, EventRow, TaskRow, micros};
+use super::sqlite_capi as capi;
 use super::{Backend, Store, StoreError};
 use crate::runtime::CaseId;
 
@@ -370,10 +371,10 @@ const TEXT_COLUMNS: [&str; 9] = [
 ];
 
 /// `id, seq, at` and then [`TEXT_COLUMNS`]. By rowid: a sequential read of the table.
-const DIRECT_LOG_SQL: &std::ffi::CStr = c"SELECT id, seq, at, case_id, type, actor_user, \
+const DIRECT_LOG_SQL: &str = "SELECT id, seq, at, case_id, type, actor_user, \
     actor_role, digest, calendar_version, body, prev_hash, hash FROM events ORDER BY id";
 
-const DIRECT_HEADS_SQL: &std::ffi::CStr = c"SELECT case_id, last_seq, last_hash FROM cases";
+const DIRECT_HEADS_SQL: &str = "SELECT case_id, last_seq, last_hash FROM cases";
 
 /// One log row borrowed from a [`LogBatch`] (or from an [`EventRow`]): what the audit needs
 /// of it, without a `String` per column.
@@ -601,23 +602,30 @@ fn read_direct(
     spares: &std::sync::mpsc::Receiver<LogBatch>,
     send: &dyn Fn(Result<DirectPage, ScanError>) -> bool,
 ) -> Result<(), ScanError> {
-    let conn = direct::Conn::open_read_only(path)?;
+    let shown = || path.display().to_string();
+    let sqlite = |e: super::SqliteError| ScanError::Sqlite {
+        path: shown(),
+        code: e.code,
+        message: e.message,
+    };
+    let conn = capi::Conn::open_read_only(path, 5_000).map_err(sqlite)?;
     // Pages of a multi-gigabyte log are read once: mapping the file saves copying each page
     // into SQLite's cache.
-    conn.exec(c"PRAGMA mmap_size = 68719476736")?;
+    conn.exec("PRAGMA mmap_size = 68719476736")
+        .map_err(sqlite)?;
     // One read transaction: the log and the heads are one snapshot.
-    conn.exec(c"BEGIN")?;
-    let mut st = conn.prepare(DIRECT_LOG_SQL)?;
+    conn.exec("BEGIN").map_err(sqlite)?;
+    let mut st = conn.prepare(DIRECT_LOG_SQL).map_err(sqlite)?;
     let mut batch = LogBatch::default();
-    while st.step()? {
-        let id = st.int(0);
+    let mut gone = false;
+    st.query_while(&[], |row| {
+        let id = row.int(0);
         let start = batch.text.len();
         let mut ends = [0usize; 9];
         for (k, end) in ends.iter_mut().enumerate() {
-            let bytes = st.bytes(3 + k as i32);
-            let Ok(text) = std::str::from_utf8(bytes) else {
+            let Ok(text) = std::str::from_utf8(row.bytes(3 + k as i32)) else {
                 return Err(ScanError::NotText {
-                    path: path.display().to_string(),
+                    path: shown(),
                     id,
                     column: TEXT_COLUMNS[k],
                 });
@@ -627,200 +635,60 @@ fn read_direct(
         }
         batch.rows.push(Packed {
             id,
-            seq: st.int(1),
-            at: st.int(2),
+            seq: row.int(1),
+            at: row.int(2),
             start,
             ends,
         });
         if batch.rows.len() >= DIRECT_BATCH_ROWS || batch.text.len() >= DIRECT_BATCH_TEXT {
             let next = spares.try_recv().unwrap_or_default();
             if !send(Ok(DirectPage::Events(std::mem::replace(&mut batch, next)))) {
-                return Ok(());
+                gone = true;
+                return Ok(false);
             }
         }
-    }
+        Ok(true)
+    })
+    .map_err(sqlite)??;
     drop(st);
-    if !batch.is_empty() && !send(Ok(DirectPage::Events(batch))) {
+    if gone || (!batch.is_empty() && !send(Ok(DirectPage::Events(batch)))) {
         return Ok(());
     }
-    let mut st = conn.prepare(DIRECT_HEADS_SQL)?;
+    let mut st = conn.prepare(DIRECT_HEADS_SQL).map_err(sqlite)?;
     let mut heads = Vec::with_capacity(DIRECT_BATCH_ROWS);
-    while st.step()? {
+    st.query_while(&[], |row| {
         let text = |k: i32, column: &'static str| {
-            std::str::from_utf8(st.bytes(k))
+            std::str::from_utf8(row.bytes(k))
                 .map(str::to_string)
                 .map_err(|_| ScanError::NotText {
-                    path: path.display().to_string(),
+                    path: shown(),
                     id: 0,
                     column,
                 })
         };
         heads.push(HeadRow {
             case_id: text(0, "cases.case_id")?,
-            last_seq: st.int(1),
+            last_seq: row.int(1),
             last_hash: text(2, "cases.last_hash")?,
         });
         if heads.len() >= DIRECT_BATCH_ROWS
             && !send(Ok(DirectPage::Heads(std::mem::take(&mut heads))))
         {
-            return Ok(());
+            gone = true;
+            return Ok(false);
         }
-    }
+        Ok(true)
+    })
+    .map_err(sqlite)??;
     drop(st);
+    if gone {
+        return Ok(());
+    }
     if !heads.is_empty() {
         send(Ok(DirectPage::Heads(heads)));
     }
-    conn.exec(c"ROLLBACK")?;
+    conn.exec("ROLLBACK").map_err(sqlite)?;
     Ok(())
-}
-
-/// The few SQLite calls the direct scan makes, behind a safe interface: a connection that
-/// closes when dropped, and a statement whose column bytes live only until its next step
-/// (the borrow checker holds callers to that).
-#[allow(unsafe_code)]
-mod direct {
-    use std::ffi::{CStr, CString};
-    use std::path::Path;
-    use std::ptr;
-
-    use libsqlite3_sys as ffi;
-
-    use super::ScanError;
-
-    pub struct Conn {
-        db: *mut ffi::sqlite3,
-        path: String,
-    }
-
-    impl Conn {
-        pub fn open_read_only(path: &Path) -> Result<Conn, ScanError> {
-            let shown = path.display().to_string();
-            let c_path = path
-                .to_str()
-                .and_then(|p| CString::new(p).ok())
-                .ok_or_else(|| ScanError::BadPath(shown.clone()))?;
-            let mut db = ptr::null_mut();
-            // SAFETY: `c_path` is a NUL-terminated string that outlives the call; `db` receives
-            // a handle (even on failure, which is then closed by `Conn`'s drop).
-            let rc = unsafe {
-                ffi::sqlite3_open_v2(
-                    c_path.as_ptr(),
-                    &mut db,
-                    ffi::SQLITE_OPEN_READONLY | ffi::SQLITE_OPEN_NOMUTEX,
-                    ptr::null(),
-                )
-            };
-            let conn = Conn { db, path: shown };
-            if rc != ffi::SQLITE_OK {
-                return Err(conn.error(rc));
-            }
-            // SAFETY: `db` is an open connection.
-            unsafe { ffi::sqlite3_busy_timeout(conn.db, 5_000) };
-            Ok(conn)
-        }
-
-        fn error(&self, code: i32) -> ScanError {
-            // SAFETY: `sqlite3_errmsg` accepts a null handle too, and returns a NUL-terminated
-            // string owned by SQLite, copied out at once.
-            let message = unsafe {
-                let m = ffi::sqlite3_errmsg(self.db);
-                if m.is_null() {
-                    String::new()
-                } else {
-                    CStr::from_ptr(m).to_string_lossy().into_owned()
-                }
-            };
-            ScanError::Sqlite {
-                path: self.path.clone(),
-                code,
-                message,
-            }
-        }
-
-        pub fn exec(&self, sql: &CStr) -> Result<(), ScanError> {
-            // SAFETY: an open connection and a NUL-terminated statement; no callback.
-            let rc = unsafe {
-                ffi::sqlite3_exec(
-                    self.db,
-                    sql.as_ptr(),
-                    None,
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                )
-            };
-            if rc == ffi::SQLITE_OK {
-                Ok(())
-            } else {
-                Err(self.error(rc))
-            }
-        }
-
-        pub fn prepare(&self, sql: &CStr) -> Result<Stmt<'_>, ScanError> {
-            let mut st = ptr::null_mut();
-            // SAFETY: an open connection and a NUL-terminated statement (-1: read to the NUL).
-            let rc = unsafe {
-                ffi::sqlite3_prepare_v2(self.db, sql.as_ptr(), -1, &mut st, ptr::null_mut())
-            };
-            if rc != ffi::SQLITE_OK || st.is_null() {
-                return Err(self.error(rc));
-            }
-            Ok(Stmt { st, conn: self })
-        }
-    }
-
-    impl Drop for Conn {
-        fn drop(&mut self) {
-            // SAFETY: every statement borrows the connection, so none is left; closing a null
-            // handle is a no-op.
-            unsafe { ffi::sqlite3_close(self.db) };
-        }
-    }
-
-    pub struct Stmt<'c> {
-        st: *mut ffi::sqlite3_stmt,
-        conn: &'c Conn,
-    }
-
-    impl Stmt<'_> {
-        /// `true` while there is a row.
-        pub fn step(&mut self) -> Result<bool, ScanError> {
-            // SAFETY: a prepared statement of an open connection.
-            match unsafe { ffi::sqlite3_step(self.st) } {
-                ffi::SQLITE_ROW => Ok(true),
-                ffi::SQLITE_DONE => Ok(false),
-                rc => Err(self.conn.error(rc)),
-            }
-        }
-
-        pub fn int(&self, col: i32) -> i64 {
-            // SAFETY: a statement on a row; an out-of-range column gives 0.
-            unsafe { ffi::sqlite3_column_int64(self.st, col) }
-        }
-
-        /// The column's text bytes, valid until the next `step` (which needs `&mut self`).
-        pub fn bytes(&self, col: i32) -> &[u8] {
-            // SAFETY: a statement on a row. `sqlite3_column_text` first, then
-            // `sqlite3_column_bytes`, is the order SQLite documents for a stable pointer; the
-            // bytes stay valid until the statement steps, resets or is finalized, none of
-            // which can happen while `&self` is borrowed.
-            unsafe {
-                let p = ffi::sqlite3_column_text(self.st, col);
-                let n = ffi::sqlite3_column_bytes(self.st, col);
-                if p.is_null() || n <= 0 {
-                    &[]
-                } else {
-                    std::slice::from_raw_parts(p, n as usize)
-                }
-            }
-        }
-    }
-
-    impl Drop for Stmt<'_> {
-        fn drop(&mut self) {
-            // SAFETY: finalized once, here.
-            unsafe { ffi::sqlite3_finalize(self.st) };
-        }
-    }
 }
 
 #[cfg(test)]
