@@ -8,7 +8,7 @@
 # define. .ci/schemathesis.toml gives it the ids of the demo cases, tasks and regulations.
 #
 # Usage: bash .ci/schemathesis.sh [MAX_EXAMPLES]   (default 30 per operation and phase; the run
-# takes a few minutes on two cores). Builds target/debug/reglament if it is missing.
+# takes a few minutes on two cores). Builds $CARGO_TARGET_DIR (or target)/debug/reglament if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,7 +17,7 @@ examples=${1:-30}
 python3 -m pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
 schemathesis --version
 
-bin=target/debug/reglament
+bin=${CARGO_TARGET_DIR:-target}/debug/reglament
 if [ ! -x "$bin" ]; then
   cargo build --locked -p reglament-server --bin reglament
 fi
