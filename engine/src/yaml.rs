@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use saphyr::{Marker, Scalar};
 use saphyr_parser::{Event, Parser, StrInput};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 use crate::diagnostic::{Code, Diagnostic, Location};
@@ -99,21 +100,20 @@ struct Builder<'t> {
     error: Option<Diagnostic>,
 }
 
-enum Frame {
-    Seq {
-        items: Vec<Value>,
-        /// Length of `pointer` before this node's token.
-        parent_len: usize,
-        anchor: usize,
-        key: Option<Location>,
-        start: Location,
-    },
+/// A sequence or mapping being read, and where it goes when it ends.
+struct Frame {
+    node: Node,
+    /// Length of `pointer` before this node's token.
+    parent_len: usize,
+    slot: Slot,
+    anchor: usize,
+    start: Location,
+}
+
+enum Node {
+    Seq(Vec<Value>),
     Map {
         map: Map<String, Value>,
-        parent_len: usize,
-        anchor: usize,
-        key: Option<Location>,
-        start: Location,
         /// The key read and waiting for its value; `None` while a key is expected.
         pending: Option<PendingKey>,
     },
@@ -125,7 +125,8 @@ enum PendingKey {
     Invalid,
 }
 
-/// Where a new node goes: its pointer token is already on `pointer` unless it is a key.
+/// Where a new node goes: as a mapping's key, or as a value (with its key's place, if any).
+#[derive(Clone, Copy)]
 enum Slot {
     Key,
     Value { key: Option<Location> },
@@ -197,64 +198,42 @@ impl<'t> Builder<'t> {
                     }
                     self.close(slot, value, at);
                 }
-                Event::SequenceStart(anchor, _) => {
-                    let (parent_len, key) = self.open_container(at);
-                    self.stack.push(Frame::Seq {
-                        items: Vec::new(),
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    let (slot, parent_len) = self.open(at);
+                    let node = match event {
+                        Event::SequenceStart(..) => Node::Seq(Vec::new()),
+                        _ => Node::Map {
+                            map: Map::new(),
+                            pending: None,
+                        },
+                    };
+                    self.stack.push(Frame {
+                        node,
                         parent_len,
+                        slot,
                         anchor,
-                        key,
                         start: at,
-                    });
-                }
-                Event::MappingStart(anchor, _) => {
-                    let (parent_len, key) = self.open_container(at);
-                    self.stack.push(Frame::Map {
-                        map: Map::new(),
-                        parent_len,
-                        anchor,
-                        key,
-                        start: at,
-                        pending: None,
                     });
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let Some(frame) = self.stack.pop() else {
                         continue;
                     };
-                    let (value, parent_len, anchor, key, start) = match frame {
-                        Frame::Seq {
-                            items,
-                            parent_len,
-                            anchor,
-                            key,
-                            start,
-                        } => (Value::Array(items), parent_len, anchor, key, start),
-                        Frame::Map {
-                            map,
-                            parent_len,
-                            anchor,
-                            key,
-                            start,
-                            ..
-                        } => (Value::Object(map), parent_len, anchor, key, start),
+                    let value = match frame.node {
+                        Node::Seq(items) => Value::Array(items),
+                        Node::Map { map, .. } => Value::Object(map),
                     };
-                    self.pointer.truncate(parent_len);
-                    if anchor > 0 {
-                        self.anchors.insert(anchor, value.clone());
+                    if frame.anchor > 0 {
+                        self.anchors.insert(frame.anchor, value.clone());
                     }
-                    let slot = if self.expects_key() {
-                        Slot::Key
-                    } else {
-                        Slot::Value { key }
-                    };
-                    self.attach(slot, value, start);
+                    self.close((frame.slot, frame.parent_len), value, frame.start);
                 }
                 Event::Alias(anchor) => {
                     let slot = self.open(at);
-                    let value = match self.anchors.get(&anchor) {
-                        Some(v) if count_values(v) <= self.alias_budget => {
-                            self.alias_budget -= count_values(v);
+                    let copied = self.anchors.get(&anchor).map(|v| (count_values(v), v));
+                    let value = match copied {
+                        Some((n, v)) if n <= self.alias_budget => {
+                            self.alias_budget -= n;
                             v.clone()
                         }
                         found => {
@@ -287,11 +266,10 @@ impl<'t> Builder<'t> {
     }
 
     fn scan_error(&self, e: &saphyr::ScanError) -> Diagnostic {
-        let marker = e.marker();
         Diagnostic::new(
             self.file,
             Code::E002,
-            Location::new(marker.line().max(1), marker.col() + 1),
+            location(*e.marker()),
             format!("YAML syntax: {}", e.info()),
         )
     }
@@ -302,12 +280,8 @@ impl<'t> Builder<'t> {
         }
     }
 
-    /// True when the innermost open node is a mapping waiting for a key.
-    fn expects_key(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame::Map { pending: None, .. }))
-    }
-
-    /// Puts a scalar's (or alias's) pointer token on `pointer` and records its place.
+    /// Puts the pointer token of the node starting now on `pointer` and records its place;
+    /// returns where the node goes and the length to go back to when it ends.
     fn open(&mut self, at: Location) -> (Slot, usize) {
         let parent_len = self.pointer.len();
         let slot = self.push_token();
@@ -324,31 +298,16 @@ impl<'t> Builder<'t> {
         self.attach(slot, value, at);
     }
 
-    /// Puts a container's pointer token on `pointer`, records its place, and returns the
-    /// length to go back to when it ends and the place of its key.
-    fn open_container(&mut self, at: Location) -> (usize, Option<Location>) {
-        let parent_len = self.pointer.len();
-        match self.push_token() {
-            Slot::Value { key } => {
-                self.spans
-                    .map
-                    .insert(self.pointer.clone(), NodeSpan { value: at, key });
-                (parent_len, key)
-            }
-            Slot::Key => (parent_len, None),
-        }
-    }
-
     /// Appends the token of the node starting now, from what its parent is waiting for.
     fn push_token(&mut self) -> Slot {
-        match self.stack.last() {
+        match self.stack.last().map(|f| &f.node) {
             None => Slot::Value { key: None },
-            Some(Frame::Seq { items, .. }) => {
+            Some(Node::Seq(items)) => {
                 let _ = write!(self.pointer, "/{}", items.len());
                 Slot::Value { key: None }
             }
-            Some(Frame::Map { pending: None, .. }) => Slot::Key,
-            Some(Frame::Map {
+            Some(Node::Map { pending: None, .. }) => Slot::Key,
+            Some(Node::Map {
                 pending: Some(PendingKey::Name(name, key)),
                 ..
             }) => {
@@ -357,7 +316,7 @@ impl<'t> Builder<'t> {
                 push_escaped(&mut self.pointer, name);
                 Slot::Value { key }
             }
-            Some(Frame::Map {
+            Some(Node::Map {
                 pending: Some(PendingKey::Invalid),
                 ..
             }) => {
@@ -377,12 +336,12 @@ impl<'t> Builder<'t> {
             }
             return;
         };
-        let mistake = match top {
-            Frame::Seq { items, .. } => {
+        let mistake = match &mut top.node {
+            Node::Seq(items) => {
                 items.push(value);
                 None
             }
-            Frame::Map { map, pending, .. } => match slot {
+            Node::Map { map, pending } => match slot {
                 Slot::Key => {
                     let name = match value {
                         Value::String(s) => Some(s),
@@ -409,7 +368,9 @@ impl<'t> Builder<'t> {
                 }
                 Slot::Value { .. } => match pending.take() {
                     Some(PendingKey::Name(name, key_at)) => {
-                        if map.contains_key(&name) {
+                        if let Entry::Vacant(e) = map.entry(name) {
+                            e.insert(value);
+                        } else {
                             // As saphyr's loader does, this stops the reading at once.
                             self.duplicate = Some(
                                 Diagnostic::new(
@@ -422,8 +383,6 @@ impl<'t> Builder<'t> {
                                     "a mapping may name each key once; remove or rename one of them",
                                 ),
                             );
-                        } else {
-                            map.insert(name, value);
                         }
                         None
                     }

@@ -107,11 +107,11 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
 
 /// [`Actor`] with its names borrowed from the body when they hold no escape.
 #[derive(Deserialize)]
-struct FlatActor<'a> {
+pub(super) struct FlatActor<'a> {
     #[serde(borrow)]
-    user: Cow<'a, str>,
+    pub user: Cow<'a, str>,
     #[serde(borrow)]
-    role: Cow<'a, str>,
+    pub role: Cow<'a, str>,
 }
 
 /// The event a stored body holds, as `serde_json::from_str::<Event>` reads it.

@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::AuditError;
+use super::events::FlatActor;
 use crate::runtime::CaseId;
 use crate::store::canonical::{GENESIS, write_str};
 use crate::store::rows::{EventRow, micros};
@@ -570,15 +571,7 @@ struct Repeated<'a> {
     #[serde(borrow)]
     at: Cow<'a, str>,
     #[serde(borrow)]
-    actor: RepeatedActor<'a>,
-}
-
-#[derive(Deserialize)]
-struct RepeatedActor<'a> {
-    #[serde(borrow)]
-    user: Cow<'a, str>,
-    #[serde(borrow)]
-    role: Cow<'a, str>,
+    actor: FlatActor<'a>,
 }
 
 /// Whether `kind` is an event type the engine writes ([`crate::runtime::EventKind::name`]).

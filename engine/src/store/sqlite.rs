@@ -77,37 +77,16 @@ const INSERT_EVENT: &str = "INSERT INTO events (case_id, seq, type, at, actor_us
     digest, calendar_version, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
     ?10, ?11)";
 
-const UPSERT_CASE: &str = "INSERT INTO cases (case_id, regulation_id, regulation_version, digest, \
-    channel, office, calendar_version, status, result, applicant, started_at, registered_at, due, \
-    breached, documents_missing, ended_at, last_seq, last_hash, last_event_at) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
-    ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, result = excluded.result, \
-    applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
-    documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \
-    last_seq = excluded.last_seq, last_hash = excluded.last_hash, \
-    last_event_at = excluded.last_event_at";
-
-const UPSERT_TASK: &str = "INSERT INTO tasks (case_id, task, step, role, office, status, \
-    claimed_by, assigned_to, opened_at, due, breached, outcome, closed_at, closed_by) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-    ON CONFLICT (case_id, task) DO UPDATE SET step = excluded.step, role = excluded.role, \
-    office = excluded.office, status = excluded.status, claimed_by = excluded.claimed_by, \
-    assigned_to = excluded.assigned_to, opened_at = excluded.opened_at, due = excluded.due, \
-    breached = excluded.breached, outcome = excluded.outcome, closed_at = excluded.closed_at, \
-    closed_by = excluded.closed_by";
-
-const SET_WAKEUP: &str = "INSERT INTO wakeups (case_id, wake_at) VALUES (?1, ?2) \
-    ON CONFLICT (case_id) DO UPDATE SET wake_at = excluded.wake_at, lease_until = NULL, \
-    lease_owner = NULL";
-
 const CLEAR_WAKEUP: &str = "DELETE FROM wakeups WHERE case_id = ?1";
 
 const INSERT_CALENDAR: &str = "INSERT INTO calendar_versions \
     (version, calendar, schedule, zone, data, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
     ON CONFLICT (version) DO NOTHING";
 
-/// Multi-row `INSERT … SELECT * FROM (VALUES …)` statements for `rebuild`, which writes
-/// thousands of rows through the sqlx connection (one round trip per page of rows).
+/// Upserts of the projections as (head, columns, tail): multi-row `INSERT … SELECT * FROM
+/// (VALUES …)` statements for `rebuild`, which writes thousands of rows through the sqlx
+/// connection (one round trip per page of rows), and, through [`one_row`], the writer's
+/// prepared one-row statements.
 const UPSERT_CASES: (&str, usize, &str) = (
     "INSERT INTO cases (case_id, regulation_id, regulation_version, digest, channel, office, \
      calendar_version, status, result, applicant, started_at, registered_at, due, breached, \
@@ -425,7 +404,8 @@ impl Sqlite {
     /// covering index and a lookup of each row's case: a fraction of a millisecond of CPU,
     /// less than a hop to a connection thread and back costs in wake-ups on a busy machine
     /// (they made the inbox's p99 several times its median). SQLite's WAL lets it run beside
-    /// the writer without waiting.
+    /// the writer without waiting. The price: while pages come from a cold disk it holds up
+    /// the async worker it runs on (measured with a warm cache only, see BENCHMARKS.md).
     pub fn inbox(
         &self,
         sql: &str,
@@ -736,13 +716,19 @@ impl Stmts {
             head: c.prepare(HEAD)?,
             max_seq: c.prepare(MAX_SEQ)?,
             event: c.prepare(INSERT_EVENT)?,
-            case: c.prepare(UPSERT_CASE)?,
-            task: c.prepare(UPSERT_TASK)?,
-            set_wakeup: c.prepare(SET_WAKEUP)?,
+            case: c.prepare(&one_row(UPSERT_CASES))?,
+            task: c.prepare(&one_row(UPSERT_TASKS))?,
+            set_wakeup: c.prepare(&one_row(SET_WAKEUPS))?,
             clear_wakeup: c.prepare(CLEAR_WAKEUP)?,
             calendar: c.prepare(INSERT_CALENDAR)?,
         })
     }
+}
+
+/// `head VALUES (?1, …, ?n) tail`: one row of a multi-row upsert.
+fn one_row((head, columns, tail): (&str, usize, &str)) -> String {
+    let params: Vec<String> = (1..=columns).map(|i| format!("?{i}")).collect();
+    format!("{head} VALUES ({}){tail}", params.join(", "))
 }
 
 /// Heads kept at most (then all are forgotten and read again as needed).
