@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs PM4Py, the independent reader of our XES and OCEL exports (engine/tests/audit.rs).
+# Installs PM4Py, the independent reader of our XES and OCEL exports (engine/audit/tests/audit.rs).
 # Without it those checks print "SKIPPED: pm4py is not installed" and pass; with REGLAMENT_CI=1
 # they fail instead.
 set -euo pipefail

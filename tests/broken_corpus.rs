@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use reglament_engine::load;
-use reglament_engine::validate::{self, Known};
-use reglament_engine::yaml;
+use reglament_model::load;
+use reglament_model::validate::{self, Known};
+use reglament_model::yaml;
 use reglament_suite::{regulations_dir, repo_root};
 
 struct Expectation {

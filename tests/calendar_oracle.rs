@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use reglament_engine::calendar::{DayStatus, WorkCalendar, load_national};
+use reglament_calendar::{DayStatus, WorkCalendar, load_national};
 
 fn kz() -> WorkCalendar {
     load_national(&reglament_suite::regulations_dir().join("calendars/kz.yaml")).unwrap_or_else(

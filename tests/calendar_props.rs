@@ -4,9 +4,9 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use reglament_engine::calendar::{Calendars, OfficeClock};
-use reglament_engine::duration::{Term, Unit};
-use reglament_engine::model::Counting;
+use reglament_calendar::{Calendars, OfficeClock};
+use reglament_model::duration::{Term, Unit};
+use reglament_model::model::Counting;
 
 fn calendars() -> &'static Calendars {
     static CALS: OnceLock<Calendars> = OnceLock::new();

@@ -7,9 +7,9 @@
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use reglament_engine::calendar::{CalendarError, Calendars};
-use reglament_engine::duration::Term;
-use reglament_engine::model::Counting;
+use reglament_calendar::{CalendarError, Calendars};
+use reglament_model::duration::Term;
+use reglament_model::model::Counting;
 
 fn calendars() -> &'static Calendars {
     static CALS: OnceLock<Calendars> = OnceLock::new();

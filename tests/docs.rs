@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use reglament_engine::diagnostic::Code;
-use reglament_engine::duration::{ALIASES, Term};
-use reglament_engine::validate::{self, Known};
+use reglament_model::diagnostic::Code;
+use reglament_model::duration::{ALIASES, Term};
+use reglament_model::validate::{self, Known};
 use reglament_suite::{regulations_dir, repo_root};
 
 const EXAMPLE: &str = "examples/regulations/minimal.yaml";
@@ -46,7 +46,7 @@ fn documented_codes() -> Vec<String> {
 /// that declares them. A code declared but never reported is not for analysts to look up.
 fn reported_codes() -> BTreeSet<String> {
     fn walk(dir: &Path, out: &mut BTreeSet<String>) {
-        for entry in std::fs::read_dir(dir).expect("engine/src") {
+        for entry in std::fs::read_dir(dir).expect("engine sources") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 walk(&path, out);
@@ -63,7 +63,7 @@ fn reported_codes() -> BTreeSet<String> {
         }
     }
     let mut out = BTreeSet::new();
-    walk(&repo_root().join("engine/src"), &mut out);
+    walk(&repo_root().join("engine"), &mut out);
     out
 }
 

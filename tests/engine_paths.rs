@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use reglament_engine::calendar::{Calendars, OfficeClock, OfficeKind};
-use reglament_engine::compile::Process;
-use reglament_engine::model::{Counting, Step};
-use reglament_engine::paths::{self, DEFAULT_DAY_MINUTES};
-use reglament_engine::runtime::simulate::{self, Pace, Scenario};
-use reglament_engine::runtime::{CaseStatus, EventKind};
-use reglament_engine::validate;
+use reglament_calendar::{Calendars, OfficeClock, OfficeKind};
+use reglament_model::compile::Process;
+use reglament_model::model::{Counting, Step};
+use reglament_model::paths::{self, DEFAULT_DAY_MINUTES};
+use reglament_model::validate;
+use reglament_runtime::simulate::{self, Pace, Scenario};
+use reglament_runtime::{CaseStatus, EventKind};
 use reglament_suite::regulations_dir;
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -116,7 +116,7 @@ fn check_due_instants(
     p: &Process,
     clock: &OfficeClock,
     channel: &str,
-    events: &[reglament_engine::runtime::Event],
+    events: &[reglament_runtime::Event],
     label: &str,
 ) {
     let mut registered = None;

@@ -1,9 +1,9 @@
-//! The synthetic regulation that `engine/benches/load.rs` times is a valid one: the benchmark
+//! The synthetic regulation that `engine/model/benches/load.rs` times is a valid one: the benchmark
 //! measures a regulation the validator accepts without a word, not an early rejection.
 
 use std::time::Instant;
 
-use reglament_engine::validate;
+use reglament_model::validate;
 use reglament_suite::synthetic_regulation;
 
 fn check(steps: usize) -> validate::Report {

@@ -34,8 +34,8 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use reglament_engine::runtime::{Actor, CaseId, NewCase};
-use reglament_engine::store::accounts::{GrantRecord, NewUser};
+use reglament_runtime::{Actor, CaseId, NewCase};
+use reglament_server::accounts::{GrantRecord, NewUser};
 use reglament_server::app::{self, AppState};
 use reglament_server::auth::secret;
 use reglament_server::config::Config;
@@ -210,7 +210,7 @@ async fn setup(a: &Args, db: &str) -> Result<(AppState, std::net::SocketAddr, To
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         db: db.to_string(),
-        regulations: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations"),
+        regulations: reglament_testkit::regulations_dir(),
         deploy_bundled: false,
         // Nothing falls due on the manual clock; the timer would only add idle rounds.
         tick_interval: None,
@@ -229,7 +229,7 @@ async fn setup(a: &Args, db: &str) -> Result<(AppState, std::net::SocketAddr, To
         let state = state.clone();
         async move {
             state
-                .store
+                .accounts
                 .create_user(
                     &NewUser {
                         login: login.clone(),
@@ -249,7 +249,7 @@ async fn setup(a: &Args, db: &str) -> Result<(AppState, std::net::SocketAddr, To
             let token = secret::new_secret(secret::TOKEN_PREFIX).map_err(|e| e.to_string())?;
             let prefix: String = token.chars().take(secret::SHOWN_PREFIX_LEN).collect();
             state
-                .store
+                .accounts
                 .create_token(
                     &secret::sha256_hex(&token),
                     &prefix,
@@ -533,12 +533,5 @@ async fn drive(a: &Args, addr: std::net::SocketAddr, tokens: &Tokens, state: &Ap
 
 /// CPU time (user + system) of the whole process so far, in seconds.
 fn process_cpu() -> f64 {
-    // SAFETY: getrusage only writes into the struct we hand it.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-        usage
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
+    reglament_testkit::cpu::process_cpu().as_secs_f64()
 }

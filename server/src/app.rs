@@ -6,13 +6,15 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::accounts::{AccountError, GrantRecord, NewUser};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use chrono::{DateTime, Utc};
-use reglament_engine::calendar::Calendars;
-use reglament_engine::store::accounts::{AccountError, GrantRecord, NewUser};
-use reglament_engine::store::{Service, Store, StoreError, StoreOptions};
-use reglament_engine::validate::{self, Known};
+use reglament_calendar::Calendars;
+use reglament_store::{Service, Store, StoreError, StoreOptions};
+
+use crate::accounts::{self, Accounts};
+use reglament_model::validate::{self, Known};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -27,6 +29,7 @@ use crate::timer::{Clock, Timer};
 pub struct Inner {
     pub config: Config,
     pub store: Store,
+    pub accounts: Accounts,
     pub service: Service,
     pub calendars: Calendars,
     pub clock: Clock,
@@ -121,7 +124,8 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         pool_size: config.db_pool,
         ..StoreOptions::default()
     };
-    let store = Store::open_with(&config.db, options).await?;
+    let store = accounts::open_store(&config.db, options).await?;
+    let accounts = Accounts::new(store.clone());
     let service = Service::new(store.clone(), Arc::new(calendars.clone()))
         .with_cache_capacity(config.case_cache);
     let mut offices: Vec<String> = calendars.offices().map(|o| o.data.id.clone()).collect();
@@ -130,10 +134,11 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         regions: calendars.regions().map(|r| r.id().to_string()).collect(),
         calendars: calendars.nationals().map(|c| c.id().to_string()).collect(),
     };
-    let auth = Authenticator::new(store.clone(), config.auth_cache_ttl);
+    let auth = Authenticator::new(accounts.clone(), config.auth_cache_ttl);
     let state = AppState(Arc::new(Inner {
         config,
         store,
+        accounts,
         service,
         calendars,
         clock,
@@ -159,7 +164,7 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         let (users, cases) = crate::demo::load(&state).await?;
         started.demo_users = users;
         started.demo_cases = cases;
-    } else if state.store.user_count().await? == 0 {
+    } else if state.accounts.user_count().await? == 0 {
         started.first_admin_password = Some(create_first_admin(&state).await?);
     }
     Ok(started)
@@ -180,7 +185,7 @@ async fn create_first_admin(state: &AppState) -> Result<String, StartError> {
         }],
         created_by: "reglament serve (first start)".to_string(),
     };
-    match state.store.create_user(&user, state.now()).await {
+    match state.accounts.create_user(&user, state.now()).await {
         Ok(()) => Ok(password_text),
         // Another process sharing the database made it first.
         Err(AccountError::UserExists(_)) => Ok(String::new()),

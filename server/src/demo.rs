@@ -10,12 +10,12 @@
 
 use std::sync::Arc;
 
-use reglament_engine::compile::Process;
-use reglament_engine::model::Step;
-use reglament_engine::runtime::{Actor, CaseId, Command, CommandError, NewCase};
-use reglament_engine::sample::sample;
-use reglament_engine::store::ServiceError;
-use reglament_engine::store::accounts::{AccountError, GrantRecord, NewUser};
+use crate::accounts::{AccountError, GrantRecord, NewUser};
+use reglament_model::compile::Process;
+use reglament_model::model::Step;
+use reglament_model::sample::sample;
+use reglament_runtime::{Actor, CaseId, Command, CommandError, NewCase};
+use reglament_store::ServiceError;
 use serde_json::Value;
 
 use crate::app::{AppState, StartError};
@@ -99,7 +99,7 @@ pub async fn load(state: &AppState) -> Result<(usize, usize), StartError> {
             grants,
             created_by: "reglament serve --demo".to_string(),
         };
-        match state.store.create_user(&user, state.now()).await {
+        match state.accounts.create_user(&user, state.now()).await {
             Ok(()) => users += 1,
             Err(AccountError::UserExists(_)) => {}
             Err(e) => return Err(e.into()),

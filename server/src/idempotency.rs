@@ -9,12 +9,12 @@
 //! The request is handled on a task of its own once its key is taken, so a client that hangs
 //! up halfway cannot leave the key taken with no answer recorded.
 
+use crate::accounts::{IdempotencyBegin, StoredResponse};
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use reglament_engine::store::accounts::{IdempotencyBegin, StoredResponse};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
@@ -76,7 +76,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let now = state.now();
     let stale = now - chrono::Duration::from_std(state.config.idempotency_ttl).unwrap_or_default();
     let begun = match state
-        .store
+        .accounts
         .idempotency_begin(&principal.login, &key, &fingerprint, now, stale)
         .await
     {
@@ -118,7 +118,7 @@ fn valid_key(k: &str) -> bool {
 async fn keep(state: &AppState, login: &str, key: &str, response: Response) -> Response {
     let status = response.status();
     if status.is_server_error() {
-        if let Err(e) = state.store.idempotency_abort(login, key).await {
+        if let Err(e) = state.accounts.idempotency_abort(login, key).await {
             tracing::warn!(error = %e, "could not release an idempotency key");
         }
         return response;
@@ -127,7 +127,7 @@ async fn keep(state: &AppState, login: &str, key: &str, response: Response) -> R
     let bytes = match to_bytes(body, MAX_KEPT).await {
         Ok(b) => b,
         Err(e) => {
-            let _ = state.store.idempotency_abort(login, key).await;
+            let _ = state.accounts.idempotency_abort(login, key).await;
             return Problem::internal(&e).into_response();
         }
     };
@@ -144,7 +144,7 @@ async fn keep(state: &AppState, login: &str, key: &str, response: Response) -> R
         location: header_text(header::LOCATION),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    if let Err(e) = state.store.idempotency_finish(login, key, &kept).await {
+    if let Err(e) = state.accounts.idempotency_finish(login, key, &kept).await {
         tracing::warn!(error = %e, "could not keep the response of an idempotent request");
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -1,6 +1,7 @@
 //! The Reglament server: role-based task inboxes over HTTP with authentication, office
 //! scoping and an OpenAPI contract, on the engine's durable store.
 //!
+//! - [`accounts`] — users, grants, tokens, sessions and idempotency keys in the store's database;
 //! - [`app`] — state, start-up, the router, serving with graceful shutdown;
 //! - [`config`] — settings (flags and environment variables of `reglament serve`);
 //! - [`auth`] — credentials (tokens, sessions, passwords) and the access policy, shared with
@@ -13,6 +14,9 @@
 //! - [`demo`] — demo accounts and cases;
 //! - [`web`] — the web interface (server-rendered pages in kk/ru/en).
 
+#![forbid(unsafe_code)]
+
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -1,6 +1,8 @@
 //! The `reglament` command line: validation and inspection for analysts, the calendar,
 //! simulation, the server, the database and audit tools.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -95,9 +97,6 @@ fn main() -> ExitCode {
 /// pipe; a command-line tool should stop quietly instead, as `cat` and `grep` do. The server
 /// keeps the default of Rust: a peer closing a socket is an error to handle, not a reason to die.
 fn quiet_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid handler.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // Called once at start-up, before any thread exists (what `sigpipe::reset` asks).
+    sigpipe::reset();
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use reglament_engine::store::accounts::TaskCounts;
+use reglament_store::TaskCounts;
 
 use crate::app::AppState;
 

@@ -9,13 +9,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::accounts::AccountError;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use reglament_engine::runtime::{CommandError, EngineError, FieldRule};
-use reglament_engine::store::accounts::AccountError;
-use reglament_engine::store::{ServiceError, StoreError};
+use reglament_runtime::{CommandError, EngineError, FieldRule};
+use reglament_store::{ServiceError, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -587,7 +587,7 @@ mod tests {
     #[test]
     fn every_refusal_of_the_engine_has_a_4xx_or_a_reason_for_5xx() {
         let e = CommandError::ClaimedByOther {
-            task: reglament_engine::runtime::TaskId(1),
+            task: reglament_runtime::TaskId(1),
             by: "x".into(),
         };
         let p = Problem::from(e);

@@ -4,13 +4,13 @@
 //! The engine never reads a clock; requests and the timer pass `now` in. Tests use a manual
 //! clock to move time forward and tick by hand.
 //!
-//! [`Service::tick`]: reglament_engine::store::Service::tick
+//! [`Service::tick`]: reglament_store::Service::tick
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reglament_engine::runtime::{DeadlineTarget, EventKind};
+use reglament_runtime::{DeadlineTarget, EventKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -144,7 +144,7 @@ impl Timer {
 pub async fn purge(state: &AppState) {
     let now = state.now();
     let before = now - chrono::Duration::from_std(state.config.idempotency_ttl).unwrap_or_default();
-    match state.store.purge_accounts(before, now).await {
+    match state.accounts.purge_accounts(before, now).await {
         Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired keys, attempts and sessions"),
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "purging expired keys failed"),

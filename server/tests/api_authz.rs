@@ -311,7 +311,7 @@ impl Fixtures<'_> {
             .latest("nko-social-assistance")
             .await
             .expect("deployed");
-        let data = reglament_engine::sample::sample(
+        let data = reglament_model::sample::sample(
             &process
                 .regulation
                 .application_form
@@ -422,7 +422,7 @@ impl Fixtures<'_> {
 
 async fn sample_application(s: &Server) -> Value {
     let process = s.state.store.latest(REGULATION).await.expect("deployed");
-    reglament_engine::sample::sample(
+    reglament_model::sample::sample(
         &process
             .regulation
             .application_form
@@ -439,10 +439,10 @@ async fn every_endpoint_for_every_role_in_own_and_other_office() {
     let process = s.state.store.latest(REGULATION).await.expect("deployed");
     let register = process.step_index("register").expect("register");
     let register_form = match process.step(register) {
-        reglament_engine::model::Step::Task(t) => t
+        reglament_model::model::Step::Task(t) => t
             .form
             .as_ref()
-            .map(|f| reglament_engine::sample::sample(&f.0))
+            .map(|f| reglament_model::sample::sample(&f.0))
             .unwrap_or(json!({})),
         _ => json!({}),
     };

@@ -12,7 +12,7 @@ const REGULATION: &str = "atyrau-social-assistance";
 
 async fn application(s: &Server) -> Value {
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
-    reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0)
+    reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0)
 }
 
 async fn start_case(s: &Server, token: &str) -> String {
@@ -240,7 +240,7 @@ async fn sign_in_is_rate_limited_per_login_and_per_address() {
     let s = Server::start().await;
     s.user_with(
         "olga",
-        vec![reglament_engine::store::accounts::GrantRecord {
+        vec![reglament_server::accounts::GrantRecord {
             role: "executor".into(),
             office: OFFICE.into(),
         }],
@@ -297,7 +297,7 @@ async fn sessions_need_csrf_for_changes_and_end_on_sign_out() {
     let s = Server::start().await;
     s.user_with(
         "aigul",
-        vec![reglament_engine::store::accounts::GrantRecord {
+        vec![reglament_server::accounts::GrantRecord {
             role: "executor".into(),
             office: OFFICE.into(),
         }],

@@ -8,9 +8,9 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use reglament_engine::model::{ChannelKind, Step};
-use reglament_engine::paths::{self, DEFAULT_DAY_MINUTES};
-use reglament_engine::sample::sample;
+use reglament_model::model::{ChannelKind, Step};
+use reglament_model::paths::{self, DEFAULT_DAY_MINUTES};
+use reglament_model::sample::sample;
 use reglament_server::demo::login_for;
 use serde_json::{Value, json};
 use support::{Server, TestDb, test_config};
@@ -87,7 +87,7 @@ async fn walk(
             let st = s
                 .state
                 .service
-                .case_state(&reglament_engine::runtime::CaseId::new(&id))
+                .case_state(&reglament_runtime::CaseId::new(&id))
                 .await
                 .expect("state");
             let wake = st.next_wakeup().expect("a waiting case has a wake-up");
@@ -170,7 +170,7 @@ async fn walk(
 
 /// Every path of the channel, or just the first one.
 fn decisions_of(
-    process: &reglament_engine::compile::Process,
+    process: &reglament_model::compile::Process,
     channel: &str,
     all: bool,
 ) -> Vec<(BTreeMap<String, String>, &'static str)> {

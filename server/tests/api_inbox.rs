@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use reglament_engine::store::{InboxQuery, InboxStatus};
+use reglament_store::{InboxQuery, InboxStatus};
 use serde_json::{Value, json};
 use support::Server;
 
@@ -16,7 +16,7 @@ const REGULATION: &str = "atyrau-social-assistance";
 async fn start_in(s: &Server, token: &str, office: &str) -> String {
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
     let data =
-        reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
     let r = s
         .post(
             "/api/v1/cases",

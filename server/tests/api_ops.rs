@@ -6,7 +6,6 @@ mod support;
 
 use std::time::Duration;
 
-use reglament_engine::store::Store;
 use serde_json::{Value, json};
 use support::{Server, TestDb, send, test_config};
 
@@ -16,7 +15,7 @@ const REGULATION: &str = "atyrau-social-assistance";
 async fn start_case(s: &Server, token: &str) -> String {
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
     let data =
-        reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
     let r = s
         .post(
             "/api/v1/cases",
@@ -205,7 +204,9 @@ async fn shutdown_finishes_requests_in_flight_and_leaves_the_log_whole() {
         }
     }
     drop(state);
-    let store = Store::open(&url).await.expect("reopens");
+    let store = reglament_server::accounts::open_store(&url, Default::default())
+        .await
+        .expect("reopens");
     let report = store.verify_all().await.expect("verify");
     assert!(report.is_ok(), "{:?}", report.problems);
     assert!(report.cases >= 20);

@@ -15,7 +15,7 @@ const REGULATION: &str = "atyrau-social-assistance";
 
 async fn application(s: &Server) -> Value {
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
-    reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0)
+    reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0)
 }
 
 async fn start_case(s: &Server, token: &str) -> String {

@@ -28,7 +28,7 @@ async fn deploy(s: &Server, token: &str, yaml: &str) -> Resp {
 async fn start(s: &Server, token: &str) -> Value {
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
     let data =
-        reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
     let r = s
         .post(
             "/api/v1/cases",

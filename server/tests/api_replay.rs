@@ -25,7 +25,7 @@ async fn an_auditor_replays_a_case_with_its_timeline_and_breaches() {
     // is handed in five minutes later; the head's assignment (15 minutes) is left undone.
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
     let data =
-        reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
     let r = s
         .post(
             "/api/v1/cases",
@@ -160,7 +160,7 @@ async fn the_replay_is_described_in_the_openapi_document() {
     let auditor = s.user("auditor", &["auditor"]).await;
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
     let data =
-        reglament_engine::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
     let r = s
         .post(
             "/api/v1/cases",

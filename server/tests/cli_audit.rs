@@ -16,9 +16,9 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use reglament_engine::calendar::Calendars;
-use reglament_engine::runtime::{Actor, CaseId, Command as EngineCommand, NewCase, TaskId};
-use reglament_engine::store::{Service, Store};
+use reglament_calendar::Calendars;
+use reglament_runtime::{Actor, CaseId, Command as EngineCommand, NewCase, TaskId};
+use reglament_store::Service;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -76,7 +76,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 fn regulations_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations")
+    reglament_testkit::regulations_dir()
 }
 
 struct Fixture {
@@ -102,7 +102,9 @@ fn complete(task: u32, outcome: Option<&str>) -> EngineCommand {
 
 /// Writes the three cases into a new database at `url`; returns the number of events.
 async fn write_cases(url: &str) -> u64 {
-    let store = Store::open(url).await.expect("store opens");
+    let store = reglament_server::accounts::open_store(url, Default::default())
+        .await
+        .expect("store opens");
     let (_, process) = store
         .deploy(REGULATION, "analyst", t("2026-04-01T09:00:00+05:00"))
         .await
@@ -169,7 +171,9 @@ async fn write_cases(url: &str) -> u64 {
 /// Rewrites, in place, the first event of `A-2` after its start that `clerk1` recorded, as
 /// someone with write access to the database file would; returns its `seq`.
 async fn tamper(url: &str) -> u64 {
-    let store = Store::open(url).await.expect("store opens");
+    let store = reglament_server::accounts::open_store(url, Default::default())
+        .await
+        .expect("store opens");
     let seq = store
         .events(&CaseId::new("A-2"))
         .await

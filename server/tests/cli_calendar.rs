@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations")
+    reglament_testkit::regulations_dir()
 }
 
 fn run(args: &[&str]) -> Output {

@@ -2,14 +2,14 @@
 //! default database in a data folder) and on PostgreSQL (`--db postgres://…`, when
 //! `REGLAMENT_TEST_POSTGRES` names a cluster).
 
-#[path = "../../engine/tests/store_support/mod.rs"]
+#[path = "../../engine/store/tests/store_support/mod.rs"]
 mod store_support;
 
 use std::process::{Command, Output};
 
 use chrono::TimeDelta;
-use reglament_engine::runtime::CaseId;
-use reglament_engine::store::{BackendKind, Store};
+use reglament_runtime::CaseId;
+use reglament_store::{BackendKind, Store};
 use serde_json::{Value, json};
 use store_support::*;
 
@@ -51,7 +51,7 @@ async fn fill(store: &Store) {
         .deploy(REGULATION, "admin", t0())
         .await
         .expect("deploys");
-    let service = reglament_engine::store::Service::new(store.clone(), calendars());
+    let service = reglament_store::Service::new(store.clone(), calendars());
     for i in 0..12 {
         let id = CaseId::new(format!("D-{i:02}"));
         service
@@ -90,7 +90,7 @@ async fn operator_story(target: Vec<String>, url: String) {
     let again = ok(&target, &["migrate"]);
     assert!(again.contains("already at schema version"), "{again}");
 
-    let store = Store::open(&url)
+    let store = reglament_server::accounts::open_store(&url, Default::default())
         .await
         .expect("the migrated database opens");
     fill(&store).await;

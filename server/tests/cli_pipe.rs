@@ -5,12 +5,11 @@
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 #[test]
 fn a_closed_pipe_ends_the_command_without_a_panic() {
-    let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations");
+    let bundled = reglament_testkit::regulations_dir();
     let mut child = Command::new(env!("CARGO_BIN_EXE_reglament"))
         .args([
             "calendar",

@@ -12,7 +12,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn bundled() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations")
+    reglament_testkit::regulations_dir()
 }
 
 fn run_in(root: &Path, args: &[&str]) -> Output {
@@ -219,7 +219,7 @@ fn bundled_regulations_render() {
             );
             let svg = String::from_utf8(out.stdout).expect("UTF-8 output");
             let counts = svg_elements(&svg);
-            let steps = reglament_engine::validate::check_file(file, None)
+            let steps = reglament_model::validate::check_file(file, None)
                 .process
                 .map(|p| p.regulation.steps.len());
             assert_eq!(counts.get("g.step").copied(), steps, "{}", file.display());

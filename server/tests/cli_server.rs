@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations")
+    reglament_testkit::regulations_dir()
 }
 
 fn temp_data() -> PathBuf {
@@ -404,7 +404,7 @@ fn postgres_database() -> Option<(String, String, String)> {
 }
 
 fn raw_sql(url: &str, sql: &str) {
-    use reglament_engine::store::{Store, StoreOptions};
+    use reglament_store::{Store, StoreOptions};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

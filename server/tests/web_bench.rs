@@ -8,9 +8,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use reglament_engine::runtime::{Actor, CaseId, NewCase};
-use reglament_engine::sample::sample;
-use reglament_engine::text::Lang;
+use reglament_model::sample::sample;
+use reglament_model::text::Lang;
+use reglament_runtime::{Actor, CaseId, NewCase};
 use reglament_server::web::Ctx;
 use reglament_server::web::inbox::{Filters, render_inbox};
 use serde_json::Value;

@@ -497,7 +497,7 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
     let events = s
         .state
         .store
-        .events(&reglament_engine::runtime::CaseId::new(&case))
+        .events(&reglament_runtime::CaseId::new(&case))
         .await
         .expect("events");
     let completions = events
@@ -536,7 +536,7 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
         let st = s
             .state
             .service
-            .case_state(&reglament_engine::runtime::CaseId::new(&case))
+            .case_state(&reglament_runtime::CaseId::new(&case))
             .await
             .expect("state");
         let t = st.open_tasks().next().expect("an open task");
@@ -792,7 +792,7 @@ async fn a_head_hands_a_task_to_a_colleague_who_gives_it_back() {
     let events = s
         .state
         .store
-        .events(&reglament_engine::runtime::CaseId::new(case.as_str()))
+        .events(&reglament_runtime::CaseId::new(case.as_str()))
         .await
         .expect("the case's events");
     let handed = events

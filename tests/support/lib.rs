@@ -14,7 +14,7 @@ pub fn regulations_dir() -> PathBuf {
 
 /// The YAML text of a valid regulation of exactly `steps` steps: tasks in blocks of ten, each
 /// opening with an outcome branch, an exclusive choice or a parallel split that rejoins.
-/// The generator lives in the engine so that `engine/benches/load.rs` measures the same text.
+/// The generator lives in the engine so that `engine/model/benches/load.rs` measures the same text.
 pub fn synthetic_regulation(steps: usize) -> String {
-    reglament_engine::synthetic::regulation(steps)
+    reglament_model::synthetic::regulation(steps)
 }

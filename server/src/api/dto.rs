@@ -2,10 +2,10 @@
 //! own, so that the OpenAPI document describes exactly what goes over the wire.
 
 use chrono::{DateTime, Utc};
-use reglament_engine::calendar::OfficeClock;
-use reglament_engine::compile::Process;
-use reglament_engine::store::{CaseView, StoredEvent, TaskView};
-use reglament_engine::text::Text;
+use reglament_calendar::OfficeClock;
+use reglament_model::compile::Process;
+use reglament_model::text::Text;
+use reglament_store::{CaseView, StoredEvent, TaskView};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use reglament_engine::calendar::OfficeClock;
-use reglament_engine::store::rows::{NO_DUE, micros};
-use reglament_engine::store::{InboxItem, InboxQuery, InboxStatus};
+use reglament_calendar::OfficeClock;
+use reglament_store::rows::{NO_DUE, micros};
+use reglament_store::{InboxItem, InboxQuery, InboxStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -2,8 +2,8 @@
 //! `/api/v1/openapi.json`, which is generated from these handlers and types (utoipa).
 //!
 //! Each module holds a few small handlers: authorisation is decided by
-//! [`crate::auth::policy`], the work by the engine's [`Service`](reglament_engine::store::Service)
-//! and [`Store`](reglament_engine::store::Store); errors are [`Problem`]s.
+//! [`crate::auth::policy`], the work by the engine's [`Service`](reglament_store::Service)
+//! and [`Store`](reglament_store::Store); errors are [`Problem`]s.
 
 pub mod cases;
 pub mod dto;

@@ -3,7 +3,7 @@
 //! with the stored projections, its timeline with the working time each step took against
 //! its statutory time and the breaches, and with `?at=` the case as it stood at an instant.
 //!
-//! The work is the engine's [`reglament_engine::audit::replay`]; this handler only decides who
+//! The work is the engine's [`reglament_audit::replay`]; this handler only decides who
 //! may ask (whoever may read the case: auditors everywhere, the office's own staff) and turns
 //! its errors into problems. The response is the engine's `Replay`, serialised as it is (the
 //! same JSON as `reglament replay CASE --format json`); [`ReplayDoc`] describes it in the
@@ -11,9 +11,9 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use reglament_engine::audit::replay::{Replay, ReplayOptions, replay as replay_case};
-use reglament_engine::audit::{AuditError, parse_instant};
-use reglament_engine::runtime::{CaseId, Clocks};
+use reglament_audit::replay::{Replay, ReplayOptions, replay as replay_case};
+use reglament_audit::{AuditError, parse_instant};
+use reglament_runtime::{CaseId, Clocks};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};

@@ -172,7 +172,7 @@ pub async fn change_password(
         ));
     }
     let user = state
-        .store
+        .accounts
         .user(&principal.login)
         .await?
         .ok_or_else(|| Problem::unauthorized("the account no longer exists"))?;
@@ -187,7 +187,7 @@ pub async fn change_password(
         .await
         .map_err(|e| Problem::internal(&e))?;
     state
-        .store
+        .accounts
         .set_password(&principal.login, &hash, false)
         .await?;
     state.auth.forget_all();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use reglament_engine::runtime::{Actor, CaseId, Command, EventKind, TaskId};
+use reglament_runtime::{Actor, CaseId, Command, EventKind, TaskId};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -75,8 +75,8 @@ async fn locate(
     let case = CaseId::new(case);
     let st = match state.service.case_state(&case).await {
         Ok(s) => s,
-        Err(reglament_engine::store::ServiceError::Command(
-            reglament_engine::runtime::CommandError::NoSuchCase(_),
+        Err(reglament_store::ServiceError::Command(
+            reglament_runtime::CommandError::NoSuchCase(_),
         )) => return Err(no_task()),
         Err(e) => return Err(e.into()),
     };
@@ -238,7 +238,7 @@ pub async fn reassign(
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
     let actor = principal.grants().reassign(&office)?;
     if let Some(login) = &body.user {
-        let target = state.store.user(login).await?;
+        let target = state.accounts.user(login).await?;
         let fits = target.as_ref().is_some_and(|u| {
             !u.disabled
                 && u.grants

@@ -1,11 +1,11 @@
 //! Accounts, for administrators: list, create, disable. (`reglament user …` does the same
 //! from the command line.)
 
+use crate::accounts::{GrantRecord, NewUser, UserRecord};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use reglament_engine::store::accounts::{GrantRecord, NewUser, UserRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -61,7 +61,7 @@ pub async fn list(
     principal: Principal,
 ) -> ApiResult<axum::Json<Vec<UserDto>>> {
     principal.grants().manage_users()?;
-    let users = state.store.users().await?;
+    let users = state.accounts.users().await?;
     Ok(axum::Json(users.into_iter().map(UserDto::from).collect()))
 }
 
@@ -176,9 +176,9 @@ pub async fn create(
         grants,
         created_by: principal.login.to_string(),
     };
-    state.store.create_user(&new, state.now()).await?;
+    state.accounts.create_user(&new, state.now()).await?;
     let user = state
-        .store
+        .accounts
         .user(&body.login)
         .await?
         .ok_or_else(|| Problem::internal(&"a created user is not in the store"))?;
@@ -219,10 +219,10 @@ pub async fn disable(
             "an administrator cannot disable their own account",
         ));
     }
-    state.store.set_user_disabled(&login, true).await?;
+    state.accounts.set_user_disabled(&login, true).await?;
     state.auth.forget_all();
     let user = state
-        .store
+        .accounts
         .user(&login)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no user `{login}`")))?;

@@ -69,7 +69,7 @@ pub async fn sign_in(
     let window_start = now - chrono::Duration::from_std(limits.window).unwrap_or_default();
     let ip_text = ip.to_string();
     let (by_login, by_ip) = state
-        .store
+        .accounts
         .login_failures(login, &ip_text, window_start)
         .await?;
     if by_login >= limits.per_login || by_ip >= limits.per_ip {
@@ -77,12 +77,12 @@ pub async fn sign_in(
         tracing::warn!(login, ip = %ip_text, "sign-in refused: rate limit");
         return Err(rate_limited(limits.window));
     }
-    let user = state.store.user(login).await?;
+    let user = state.accounts.user(login).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let matches = password::verify(password_text.to_string(), stored).await;
     let ok = matches && user.as_ref().is_some_and(|u| !u.disabled);
     state
-        .store
+        .accounts
         .record_login_attempt(login, &ip_text, ok, now)
         .await?;
     state.metrics.count_login(ok, false);
@@ -98,7 +98,7 @@ pub async fn sign_in(
     let hash = secret::sha256_hex(&session);
     let expires_at = now + chrono::Duration::from_std(state.config.session_ttl).unwrap_or_default();
     state
-        .store
+        .accounts
         .create_session(&hash, &user.login, &csrf, now, expires_at)
         .await?;
     tracing::info!(login, ip = %ip_text, "signed in");
@@ -118,7 +118,7 @@ pub async fn sign_in(
 /// Ends the caller's session (a token caller has none to end).
 pub async fn sign_out(state: &AppState, principal: &Principal) -> Result<(), Problem> {
     if let Via::Session { secret_hash, .. } = &principal.via {
-        state.store.delete_session(secret_hash).await?;
+        state.accounts.delete_session(secret_hash).await?;
         state.auth.forget(secret_hash);
     }
     Ok(())

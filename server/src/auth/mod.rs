@@ -24,12 +24,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::accounts::Accounts;
+use crate::accounts::UserRecord;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use chrono::{DateTime, Utc};
-use reglament_engine::store::Store;
-use reglament_engine::store::accounts::UserRecord;
 
 pub use policy::{Denied, Grant, Grants, TaskAction};
 
@@ -120,7 +120,7 @@ struct Cached {
 
 /// Resolves credentials to users, with a short-lived cache.
 pub struct Authenticator {
-    store: Store,
+    accounts: Accounts,
     ttl: Duration,
     cache: Mutex<HashMap<String, Cached>>,
 }
@@ -129,9 +129,9 @@ pub struct Authenticator {
 const CACHE_CAP: usize = 50_000;
 
 impl Authenticator {
-    pub fn new(store: Store, ttl: Duration) -> Authenticator {
+    pub fn new(accounts: Accounts, ttl: Duration) -> Authenticator {
         Authenticator {
-            store,
+            accounts,
             ttl,
             cache: Mutex::new(HashMap::new()),
         }
@@ -194,7 +194,7 @@ impl Authenticator {
             return Ok(p);
         }
         let principal = if secret.starts_with(secret::SESSION_PREFIX) {
-            let Some(session) = self.store.session(&hash, now).await? else {
+            let Some(session) = self.accounts.session(&hash, now).await? else {
                 return Err(Problem::unauthorized(
                     "the session has ended or was never valid; sign in again",
                 ));
@@ -206,7 +206,7 @@ impl Authenticator {
             };
             self.user(&session.login, via).await?
         } else {
-            let Some(token) = self.store.token(&hash, now).await? else {
+            let Some(token) = self.accounts.token(&hash, now).await? else {
                 return Err(Problem::unauthorized(
                     "the token is unknown, revoked or expired",
                 ));
@@ -218,7 +218,7 @@ impl Authenticator {
     }
 
     async fn user(&self, login: &str, via: Via) -> Result<Principal, Problem> {
-        match self.store.user(login).await? {
+        match self.accounts.user(login).await? {
             Some(u) if !u.disabled => Ok(Principal::from_user(u, via)),
             _ => Err(Problem::unauthorized("the account is disabled")),
         }

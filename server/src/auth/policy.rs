@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use reglament_engine::runtime::Actor;
+use reglament_runtime::Actor;
 
 pub const ADMINISTRATOR: &str = "administrator";
 pub const AUDITOR: &str = "auditor";

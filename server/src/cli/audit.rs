@@ -11,9 +11,9 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use reglament_engine::audit::verify::{Progress, verify_all};
-use reglament_engine::calendar::Calendars;
-use reglament_engine::store::{Store, StoreOptions};
+use reglament_audit::verify::{Progress, verify_all};
+use reglament_calendar::Calendars;
+use reglament_store::{Store, StoreOptions};
 
 #[derive(clap::Subcommand)]
 pub enum AuditCommand {
@@ -125,16 +125,16 @@ pub struct RegulationsArg {
 /// An instant on the command line: RFC 3339 (`2026-04-06T10:00:00+05:00`), or a date
 /// (`2026-04-06`), which is its start in Kazakhstan time (UTC+05:00).
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
-    reglament_engine::audit::parse_instant(s).map_err(|e| e.to_string())
+    reglament_audit::parse_instant(s).map_err(|e| e.to_string())
 }
 
 /// The end of a `--to` value: a date includes its whole day; an instant is taken as it is.
 pub fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
-    reglament_engine::audit::parse_until(s).map_err(|e| e.to_string())
+    reglament_audit::parse_until(s).map_err(|e| e.to_string())
 }
 
-pub fn parse_lang(s: &str) -> Result<reglament_engine::text::Lang, String> {
-    reglament_engine::text::Lang::parse(s).ok_or_else(|| format!("`{s}`: use kk, ru or en"))
+pub fn parse_lang(s: &str) -> Result<reglament_model::text::Lang, String> {
+    reglament_model::text::Lang::parse(s).ok_or_else(|| format!("`{s}`: use kk, ru or en"))
 }
 
 pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {

@@ -9,10 +9,10 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
-use reglament_engine::calendar::{Calendars, OfficeClock};
-use reglament_engine::duration::Term;
-use reglament_engine::model::Counting;
-use reglament_engine::text::Lang;
+use reglament_calendar::{Calendars, OfficeClock};
+use reglament_model::duration::Term;
+use reglament_model::model::Counting;
+use reglament_model::text::Lang;
 use serde_json::json;
 
 #[derive(clap::Subcommand)]

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use reglament_engine::store::{Store, StoreError, StoreOptions};
+use reglament_server::accounts;
+use reglament_store::{Store, StoreError, StoreOptions};
 
 #[derive(clap::Subcommand)]
 pub enum DbCommand {
@@ -67,7 +68,8 @@ impl DbArgs {
                 path.display()
             );
         }
-        let store = Store::open_with(
+        // With the server's migrations too: `db migrate` applies them all.
+        let store = accounts::open_store(
             &url,
             StoreOptions {
                 pool_size: 2,

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use reglament_engine::audit::export::{ExportFormat, export};
-use reglament_engine::text::Lang;
+use reglament_audit::export::{ExportFormat, export};
+use reglament_model::text::Lang;
 
 use super::audit::{DbArgs, parse_lang, runtime};
 use super::report::FilterArgs;

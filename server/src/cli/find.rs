@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use reglament_engine::duration::suggest;
-use reglament_engine::validate;
+use reglament_model::duration::suggest;
+use reglament_model::validate;
 
 /// A path to a `.yaml` file is taken as is; anything else is looked up as a regulation id.
 pub fn find_regulation(root: &Path, id_or_path: &str) -> anyhow::Result<PathBuf> {

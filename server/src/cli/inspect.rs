@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use reglament_engine::compile::Process;
-use reglament_engine::model::{RoleKind, Step};
-use reglament_engine::paths::{self, DEFAULT_DAY_MINUTES, format_minutes};
-use reglament_engine::text::Lang;
-use reglament_engine::validate;
+use reglament_model::compile::Process;
+use reglament_model::model::{RoleKind, Step};
+use reglament_model::paths::{self, DEFAULT_DAY_MINUTES, format_minutes};
+use reglament_model::text::Lang;
+use reglament_model::validate;
 
 use super::find::find_regulation;
 

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use reglament_engine::render::{self, Options};
-use reglament_engine::text::Lang;
-use reglament_engine::validate;
+use reglament_model::render::{self, Options};
+use reglament_model::text::Lang;
+use reglament_model::validate;
 
 use super::find::find_regulation;
 use super::inspect::parse_lang;

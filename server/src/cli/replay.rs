@@ -10,11 +10,11 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use reglament_engine::audit::local_time;
-use reglament_engine::audit::replay::{Replay, ReplayOptions, replay};
-use reglament_engine::audit::whatif::{Change, WhatIf, compile_draft, whatif};
-use reglament_engine::runtime::{CaseId, Clocks};
-use reglament_engine::text::Lang;
+use reglament_audit::local_time;
+use reglament_audit::replay::{Replay, ReplayOptions, replay};
+use reglament_audit::whatif::{Change, WhatIf, compile_draft, whatif};
+use reglament_model::text::Lang;
+use reglament_runtime::{CaseId, Clocks};
 
 use super::audit::{DbArgs, Format, RegulationsArg, calendars, parse_instant, parse_lang, runtime};
 

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use reglament_engine::audit::report::{compliance, to_csv, to_html_document};
-use reglament_engine::runtime::Clocks;
-use reglament_engine::store::scan::CaseFilter;
-use reglament_engine::text::Lang;
+use reglament_audit::report::{compliance, to_csv, to_html_document};
+use reglament_model::text::Lang;
+use reglament_runtime::Clocks;
+use reglament_store::scan::CaseFilter;
 
 use super::audit::{
     DbArgs, RegulationsArg, calendars, parse_instant, parse_lang, parse_until, runtime,

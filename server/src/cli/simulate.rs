@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use chrono::{DateTime, Utc};
-use reglament_engine::calendar::{Calendars, OfficeClock, OfficeKind};
-use reglament_engine::runtime::simulate::{self, Pace, Scenario};
-use reglament_engine::runtime::{Event, EventKind};
-use reglament_engine::validate;
+use reglament_calendar::{Calendars, OfficeClock, OfficeKind};
+use reglament_model::validate;
+use reglament_runtime::simulate::{self, Pace, Scenario};
+use reglament_runtime::{Event, EventKind};
 
 use super::find::find_regulation;
 

@@ -53,7 +53,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             let prefix: String = token.chars().take(secret::SHOWN_PREFIX_LEN).collect();
             let now = Utc::now();
             let expires = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
-            db.with_store(async |store| {
+            db.with_accounts(async |store| {
                 store
                     .create_token(&hash, &prefix, &user, &name, now, expires)
                     .await?;
@@ -69,7 +69,8 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::List { user, db } => {
-            let tokens = db.with_store(async |store| Ok(store.tokens(user.as_deref()).await?))?;
+            let tokens =
+                db.with_accounts(async |store| Ok(store.tokens(user.as_deref()).await?))?;
             for t in tokens {
                 let state = match (t.revoked_at, t.expires_at) {
                     (Some(r), _) => format!("revoked {}", r.format("%Y-%m-%d")),
@@ -90,8 +91,8 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Revoke { prefix, db } => {
-            let n =
-                db.with_store(async |store| Ok(store.revoke_token(&prefix, Utc::now()).await?))?;
+            let n = db
+                .with_accounts(async |store| Ok(store.revoke_token(&prefix, Utc::now()).await?))?;
             if n == 0 {
                 bail!("no active token starts with `{prefix}`");
             }

@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use reglament_engine::calendar::Calendars;
-use reglament_engine::store::Store;
-use reglament_engine::store::accounts::{GrantRecord, NewUser};
+use reglament_calendar::Calendars;
+use reglament_server::accounts::{self, Accounts};
+use reglament_server::accounts::{GrantRecord, NewUser};
 use reglament_server::auth::policy::{GLOBAL_ROLES, Grant};
 use reglament_server::auth::{password, secret};
+use reglament_store::StoreOptions;
 
 /// Which database.
 #[derive(clap::Args, Clone)]
@@ -32,10 +33,10 @@ impl DbArgs {
             .unwrap_or_else(|| super::serve::default_db(&self.data))
     }
 
-    /// Runs `f` with the store open, and closes it after.
-    pub fn with_store<T>(
+    /// Runs `f` with the accounts of the database, and closes it after.
+    pub fn with_accounts<T>(
         &self,
-        f: impl AsyncFnOnce(&Store) -> anyhow::Result<T>,
+        f: impl AsyncFnOnce(&Accounts) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -43,10 +44,10 @@ impl DbArgs {
             .context("cannot start the async runtime")?;
         let url = self.url();
         runtime.block_on(async move {
-            let store = Store::open(&url)
+            let store = accounts::open_store(&url, StoreOptions::default())
                 .await
                 .with_context(|| format!("cannot open the database {url}"))?;
-            let result = f(&store).await;
+            let result = f(&Accounts::new(store.clone())).await;
             store.close().await;
             result
         })
@@ -193,7 +194,7 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 grants,
                 created_by: "reglament user add".to_string(),
             };
-            db.with_store(async |store| {
+            db.with_accounts(async |store| {
                 store.create_user(&user, chrono::Utc::now()).await?;
                 Ok(())
             })?;
@@ -204,7 +205,7 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         UserCommand::List { format, db } => {
-            let users = db.with_store(async |store| Ok(store.users().await?))?;
+            let users = db.with_accounts(async |store| Ok(store.users().await?))?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&users)?),
                 Format::Text => {
@@ -227,12 +228,12 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         UserCommand::Disable { login, db } => {
-            db.with_store(async |store| Ok(store.set_user_disabled(&login, true).await?))?;
+            db.with_accounts(async |store| Ok(store.set_user_disabled(&login, true).await?))?;
             println!("disabled `{login}`");
             Ok(ExitCode::SUCCESS)
         }
         UserCommand::Enable { login, db } => {
-            db.with_store(async |store| Ok(store.set_user_disabled(&login, false).await?))?;
+            db.with_accounts(async |store| Ok(store.set_user_disabled(&login, false).await?))?;
             println!("enabled `{login}`");
             Ok(ExitCode::SUCCESS)
         }
@@ -243,7 +244,9 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
         } => {
             let (password_text, generated) = password_from(password_stdin)?;
             let hash = password::hash_blocking(&password_text, password::Cost::Standard)?;
-            db.with_store(async |store| Ok(store.set_password(&login, &hash, generated).await?))?;
+            db.with_accounts(async |store| {
+                Ok(store.set_password(&login, &hash, generated).await?)
+            })?;
             println!("password of `{login}` set");
             if generated {
                 println!("password (shown once; to be changed at first sign-in): {password_text}");

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use reglament_engine::diagnostic::Diagnostic;
-use reglament_engine::validate::{self, Known};
+use reglament_model::diagnostic::Diagnostic;
+use reglament_model::validate::{self, Known};
 
 #[derive(clap::Args)]
 pub struct ValidateArgs {

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use reglament_engine::audit::replay::{ReplayOptions, replay};
-use reglament_engine::render;
-use reglament_engine::runtime::{CaseId, CaseState, Clocks, CommandError, EventKind, TaskId};
-use reglament_engine::store::ServiceError;
-use reglament_engine::store::rows::{NO_DUE, instant};
-use reglament_engine::store::scan::CaseFilter;
-use reglament_engine::text::Lang;
+use reglament_audit::replay::{ReplayOptions, replay};
+use reglament_model::render;
+use reglament_model::text::Lang;
+use reglament_runtime::{CaseId, CaseState, Clocks, CommandError, EventKind, TaskId};
+use reglament_store::ServiceError;
+use reglament_store::rows::{NO_DUE, instant};
+use reglament_store::scan::CaseFilter;
 
 use super::inbox::{role_name, step_name};
 use super::{Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render};
@@ -46,7 +46,7 @@ pub async fn history(
         st.task(t)
             .and_then(|t| p.step_index(&t.step_id))
             .and_then(|i| match p.step(i) {
-                reglament_engine::model::Step::Task(ts) => ts
+                reglament_model::model::Step::Task(ts) => ts
                     .outcomes
                     .iter()
                     .find(|x| x.id == o)
@@ -534,7 +534,7 @@ pub async fn report(
         office: office.clone(),
         ..CaseFilter::default()
     };
-    let r = reglament_engine::audit::report::compliance(
+    let r = reglament_audit::report::compliance(
         &state.store,
         &filter,
         state.now(),
@@ -542,7 +542,7 @@ pub async fn report(
     )
     .await
     .map_err(|e| ctx.error(axum::http::StatusCode::CONFLICT, e.to_string()))?;
-    let html = reglament_engine::audit::report::to_html(&r, lang);
+    let html = reglament_audit::report::to_html(&r, lang);
     let mut choices = Vec::new();
     if everywhere {
         choices.push(super::forms::Choice {

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use reglament_engine::text::Lang;
+use reglament_model::text::Lang;
 use serde_json::{Map, Value};
 
 /// Posted `application/x-www-form-urlencoded` fields, in order.
@@ -124,7 +124,7 @@ pub fn fields(
     prefix: &str,
     values: &Value,
     errors: &HashMap<String, String>,
-    lang: reglament_engine::text::Lang,
+    lang: reglament_model::text::Lang,
 ) -> Vec<Field> {
     let mut out = Vec::new();
     object_fields(schema, prefix, values, errors, lang, false, &mut out);
@@ -136,7 +136,7 @@ fn object_fields(
     name: &str,
     values: &Value,
     errors: &HashMap<String, String>,
-    lang: reglament_engine::text::Lang,
+    lang: reglament_model::text::Lang,
     in_list: bool,
     out: &mut Vec<Field>,
 ) {
@@ -174,7 +174,7 @@ fn field(
     value: &Value,
     required: bool,
     errors: &HashMap<String, String>,
-    lang: reglament_engine::text::Lang,
+    lang: reglament_model::text::Lang,
     in_list: bool,
     out: &mut Vec<Field>,
 ) {
@@ -418,7 +418,7 @@ fn read_value(schema: &Value, name: &str, form: &HashMap<&str, &str>) -> Option<
 pub fn describe(
     schema: Option<&Value>,
     value: &Value,
-    lang: reglament_engine::text::Lang,
+    lang: reglament_model::text::Lang,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     describe_into(schema, value, "", lang, &mut out);
@@ -429,7 +429,7 @@ fn describe_into(
     schema: Option<&Value>,
     value: &Value,
     label: &str,
-    lang: reglament_engine::text::Lang,
+    lang: reglament_model::text::Lang,
     out: &mut Vec<(String, String)>,
 ) {
     match value {
@@ -477,7 +477,7 @@ fn describe_into(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reglament_engine::runtime::FieldRule;
+    use reglament_runtime::FieldRule;
     use serde_json::json;
 
     fn schema() -> Value {
@@ -557,7 +557,7 @@ mod tests {
             "d",
             &json!({"iin": "1", "members": [{"n": "A"}]}),
             &errors,
-            reglament_engine::text::Lang::En,
+            reglament_model::text::Lang::En,
         );
         let by = |n: &str| f.iter().find(|x| x.name == n).expect(n);
         assert_eq!(by("d.full_name").label, "Name");

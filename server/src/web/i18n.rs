@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use reglament_engine::runtime::FieldRule;
-use reglament_engine::text::Lang;
+use reglament_model::text::Lang;
+use reglament_runtime::FieldRule;
 
 /// `(key, kk, ru, en)`.
 const WORDS: &[(&str, &str, &str, &str)] = &[

@@ -8,10 +8,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use reglament_engine::compile::Process;
-use reglament_engine::store::rows::{NO_DUE, micros};
-use reglament_engine::store::{InboxItem, InboxQuery, InboxStatus};
-use reglament_engine::text::Lang;
+use reglament_model::compile::Process;
+use reglament_model::text::Lang;
+use reglament_store::rows::{NO_DUE, micros};
+use reglament_store::{InboxItem, InboxQuery, InboxStatus};
 use serde::Deserialize;
 
 use super::{Ctx, DAY_MINUTES, Page, WebResult, i18n, local_time, office_name, render};

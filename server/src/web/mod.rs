@@ -29,7 +29,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use reglament_engine::text::{Lang, Text};
+use reglament_model::text::{Lang, Text};
 
 use crate::app::AppState;
 use crate::auth::Principal;

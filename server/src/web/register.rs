@@ -8,10 +8,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use reglament_engine::compile::Process;
-use reglament_engine::model::RoleKind;
-use reglament_engine::runtime::{CaseId, CommandError, EventKind, NewCase};
-use reglament_engine::store::{ServiceError, StoreError};
+use reglament_model::compile::Process;
+use reglament_model::model::RoleKind;
+use reglament_runtime::{CaseId, CommandError, EventKind, NewCase};
+use reglament_store::{ServiceError, StoreError};
 use serde_json::Value;
 
 use super::forms::{self, Choice, Field, FormData};

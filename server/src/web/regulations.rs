@@ -9,12 +9,12 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use reglament_engine::compile::Process;
-use reglament_engine::model::Step;
-use reglament_engine::render;
-use reglament_engine::store::RegulationInfo;
-use reglament_engine::text::Lang;
-use reglament_engine::validate;
+use reglament_model::compile::Process;
+use reglament_model::model::Step;
+use reglament_model::render;
+use reglament_model::text::Lang;
+use reglament_model::validate;
+use reglament_store::RegulationInfo;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -128,7 +128,7 @@ pub struct VersionParam {
     version: Option<u32>,
 }
 
-fn source_text(s: Option<&reglament_engine::model::SourceRef>) -> String {
+fn source_text(s: Option<&reglament_model::model::SourceRef>) -> String {
     let Some(s) = s else { return String::new() };
     [
         s.appendix.as_ref().map(|v| format!("прил. {v}")),

@@ -155,7 +155,7 @@ pub struct BackParam {
 pub async fn set_lang(Path(code): Path<String>, Query(q): Query<BackParam>) -> Response {
     let back = safe_local(q.back.as_deref().unwrap_or("/")).to_string();
     let mut r = Redirect::to(&back).into_response();
-    if reglament_engine::text::Lang::parse(&code).is_some()
+    if reglament_model::text::Lang::parse(&code).is_some()
         && let Ok(v) =
             format!("{LANG_COOKIE}={code}; Path=/; SameSite=Lax; Max-Age=31536000").parse()
     {

@@ -6,16 +6,14 @@
 
 use std::collections::HashMap;
 
+use crate::accounts::UserRecord;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use reglament_engine::model::Step;
-use reglament_engine::runtime::{
-    CaseId, CaseState, Command, CommandError, Task, TaskId, TaskStatus,
-};
-use reglament_engine::store::ServiceError;
-use reglament_engine::store::accounts::UserRecord;
+use reglament_model::model::Step;
+use reglament_runtime::{CaseId, CaseState, Command, CommandError, Task, TaskId, TaskStatus};
+use reglament_store::ServiceError;
 use serde_json::Value;
 
 use super::cases::{HistoryLine, history};
@@ -134,7 +132,7 @@ async fn task_page(
     let may_reassign = open && principal.grants().reassign(&office).is_ok();
     let candidates = if may_reassign {
         let users = state
-            .store
+            .accounts
             .users()
             .await
             .map_err(|e| ctx.problem(Problem::from(e)))?;
@@ -377,7 +375,7 @@ pub async fn reassign(
         .map(str::to_string);
     if let Some(login) = &user {
         let target = state
-            .store
+            .accounts
             .user(login)
             .await
             .map_err(|e| ctx.problem(Problem::from(e)))?;

@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reglament_engine::store::accounts::{GrantRecord, NewUser};
-use reglament_engine::store::{Store, StoreOptions};
+use reglament_server::accounts::{GrantRecord, NewUser};
 use reglament_server::app::{self, AppState};
 use reglament_server::auth::{password, secret};
 use reglament_server::config::Config;
 use reglament_server::timer::{self, Clock};
+use reglament_store::{Store, StoreOptions};
 use serde_json::Value;
 
 /// Wednesday 15 April 2026, 10:00 in Atyrau (05:00 UTC): a working day, inside office hours.
@@ -30,7 +30,7 @@ pub fn t(s: &str) -> DateTime<Utc> {
 }
 
 pub fn regulations_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations")
+    reglament_testkit::regulations_dir()
 }
 
 /// Prints to the real stderr (the harness captures `eprintln!`): skips must be seen.
@@ -321,7 +321,7 @@ impl Server {
             created_by: "test".to_string(),
         };
         self.state
-            .store
+            .accounts
             .create_user(&user, t0())
             .await
             .expect("create user");
@@ -333,7 +333,7 @@ impl Server {
         let token = secret::new_secret(secret::TOKEN_PREFIX).expect("random");
         let prefix: String = token.chars().take(12).collect();
         self.state
-            .store
+            .accounts
             .create_token(
                 &secret::sha256_hex(&token),
                 &prefix,
@@ -352,7 +352,14 @@ impl Server {
         let mut out = BTreeMap::new();
         for (login, _, grants) in reglament_server::demo::accounts() {
             // `admin` exists already: the first start made it.
-            let token = if self.state.store.user(&login).await.expect("read").is_some() {
+            let token = if self
+                .state
+                .accounts
+                .user(&login)
+                .await
+                .expect("read")
+                .is_some()
+            {
                 self.token(&login).await
             } else {
                 self.user_with(&login, grants, None).await

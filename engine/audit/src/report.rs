@@ -1,0 +1,937 @@
+//! Compliance with statutory terms: per regulation and office, per step, and per case.
+//!
+//! The figures come from the projections (`cases`, `tasks`), which [`super::replay`] and
+//! [`super::verify`] prove to be what the log leads to, and working time is counted on each
+//! case's pinned calendar version. Definitions (also in `docs/audit.md`):
+//!
+//! - a task's **working time** is the office's working time from its opening to its
+//!   completion; the median and 90th percentile are over completed tasks, by the
+//!   nearest-rank method (the smallest value with at least p % of the values at or below it);
+//! - a task is **breached** when it was closed after its due instant, or is still open at or
+//!   past it (at the report's `now`); the **breach rate** is breaches over tasks that have a
+//!   due instant;
+//! - a case's **statutory term** is **met** when it ended (or was cancelled) by its due
+//!   instant, **not met** when it ended after it or is still open past it, and **pending**
+//!   while open and not yet due; the case's breach rate is not-met over met plus not-met.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{AuditError, late, pinned_clock, rfc3339};
+use reglament_calendar::OfficeClock;
+use reglament_model::compile::Process;
+use reglament_model::paths::DEFAULT_DAY_MINUTES;
+use reglament_model::text::{Lang, Text};
+use reglament_runtime::Clocks;
+use reglament_store::Store;
+use reglament_store::rows::{CaseRow, NO_DUE, TaskRow, instant};
+use reglament_store::scan::CaseFilter;
+
+/// Cases read per query.
+const PAGE: u32 = 500;
+
+/// Per regulation and office: the statutory term of the cases.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegulationRow {
+    pub regulation: String,
+    pub title: Option<Text>,
+    pub office: String,
+    pub cases: u64,
+    pub open: u64,
+    pub ended: u64,
+    pub cancelled: u64,
+    /// Cases whose channel sets a term.
+    pub with_term: u64,
+    pub met: u64,
+    pub not_met: u64,
+    pub pending: u64,
+    /// `not_met / (met + not_met)`; `None` when nothing is decided yet.
+    pub breach_rate: Option<f64>,
+    /// Working time from registration to the end, over ended cases.
+    pub median_minutes: Option<i64>,
+    pub p90_minutes: Option<i64>,
+}
+
+/// Per regulation, office and step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepRow {
+    pub regulation: String,
+    pub office: String,
+    pub step: String,
+    pub name: Option<Text>,
+    pub role: String,
+    /// The step's times for the channels it was worked on (`15 minutes`, `1 working day`).
+    pub statutory: Vec<String>,
+    /// The longest of those, in working minutes (a working day taken as 8 hours).
+    pub statutory_minutes: Option<u64>,
+    /// Cases with a task at this step.
+    pub cases: u64,
+    pub tasks: u64,
+    pub completed: u64,
+    pub median_minutes: Option<i64>,
+    pub p90_minutes: Option<i64>,
+    /// Tasks with a due instant.
+    pub with_deadline: u64,
+    pub breaches: u64,
+    pub breach_rate: Option<f64>,
+}
+
+/// Per case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseRowReport {
+    pub case: String,
+    pub regulation: String,
+    pub version: u32,
+    pub office: String,
+    pub channel: String,
+    pub status: String,
+    pub result: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub registered_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The term that applies (`10 working days`; the extended one once documents were missing).
+    pub term: Option<String>,
+    pub due: Option<DateTime<Utc>>,
+    /// Working time from registration to the end (or to `now`).
+    pub working_minutes: Option<i64>,
+    /// `Some(true)` met, `Some(false)` not met, `None` pending or no term.
+    pub term_met: Option<bool>,
+    /// Tasks of the case that were breached.
+    pub breached_tasks: u32,
+}
+
+/// What the report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportScope {
+    pub regulation: Option<String>,
+    pub office: Option<String>,
+    pub started_from: Option<DateTime<Utc>>,
+    pub started_before: Option<DateTime<Utc>>,
+    /// Open work is judged at this instant.
+    pub now: DateTime<Utc>,
+}
+
+/// The compliance report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplianceReport {
+    pub scope: ReportScope,
+    pub regulations: Vec<RegulationRow>,
+    pub steps: Vec<StepRow>,
+    pub cases: Vec<CaseRowReport>,
+    /// Calendar versions no clock was found for (their cases have no working times).
+    pub missing_calendars: Vec<String>,
+}
+
+/// Builds the report over the cases `filter` selects, judging open work at `now`.
+pub async fn compliance(
+    store: &Store,
+    filter: &CaseFilter,
+    now: DateTime<Utc>,
+    fallback: Option<&dyn Clocks>,
+) -> Result<ComplianceReport, AuditError> {
+    let mut acc = Accumulator::new(now);
+    let mut after = String::new();
+    loop {
+        let cases = store.cases_page(filter, &after, PAGE).await?;
+        let Some(last) = cases.last() else { break };
+        after = last.case_id.clone();
+        let ids: Vec<String> = cases.iter().map(|c| c.case_id.clone()).collect();
+        let tasks = store.tasks_of(&ids).await?;
+        for c in &cases {
+            if !acc.processes.contains_key(&c.digest) {
+                let p = store.process(&c.digest).await?;
+                acc.processes.insert(c.digest.clone(), p);
+            }
+            if !acc.clocks.contains_key(&c.calendar_version) {
+                let clock = pinned_clock(store, &c.office, &c.calendar_version, fallback).await?;
+                acc.clocks.insert(c.calendar_version.clone(), clock);
+            }
+        }
+        let mut by_case: HashMap<&str, Vec<&TaskRow>> = HashMap::new();
+        for t in &tasks {
+            by_case.entry(t.case_id.as_str()).or_default().push(t);
+        }
+        for c in &cases {
+            let ts = by_case.remove(c.case_id.as_str()).unwrap_or_default();
+            acc.add(c, &ts);
+        }
+        if cases.len() < PAGE as usize {
+            break;
+        }
+    }
+    Ok(acc.finish(ReportScope {
+        regulation: filter.regulation.clone(),
+        office: filter.office.clone(),
+        started_from: filter.started_from,
+        started_before: filter.started_before,
+        now,
+    }))
+}
+
+#[derive(Default)]
+struct StepAcc {
+    name: Option<Text>,
+    role: String,
+    order: usize,
+    statutory: BTreeSet<String>,
+    statutory_minutes: Option<u64>,
+    cases: u64,
+    last_case: String,
+    tasks: u64,
+    minutes: Vec<i64>,
+    with_deadline: u64,
+    breaches: u64,
+}
+
+#[derive(Default)]
+struct RegAcc {
+    title: Option<Text>,
+    cases: u64,
+    open: u64,
+    ended: u64,
+    cancelled: u64,
+    with_term: u64,
+    met: u64,
+    not_met: u64,
+    pending: u64,
+    minutes: Vec<i64>,
+}
+
+/// Sums the report up case by case; pure once the processes and clocks are loaded.
+pub(crate) struct Accumulator {
+    now: DateTime<Utc>,
+    pub(crate) processes: HashMap<String, Arc<Process>>,
+    pub(crate) clocks: HashMap<String, Option<OfficeClock>>,
+    regs: BTreeMap<(String, String), RegAcc>,
+    steps: BTreeMap<(String, String, String), StepAcc>,
+    cases: Vec<CaseRowReport>,
+}
+
+impl Accumulator {
+    pub(crate) fn new(now: DateTime<Utc>) -> Self {
+        Accumulator {
+            now,
+            processes: HashMap::new(),
+            clocks: HashMap::new(),
+            regs: BTreeMap::new(),
+            steps: BTreeMap::new(),
+            cases: Vec::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, c: &CaseRow, tasks: &[&TaskRow]) {
+        let now = self.now;
+        let process = self.processes.get(&c.digest).cloned();
+        let clock = self.clocks.get(&c.calendar_version).cloned().flatten();
+        let channel = process
+            .as_ref()
+            .and_then(|p| p.channel(&c.channel).cloned());
+        let term = channel.as_ref().and_then(|ch| {
+            let t = if c.documents_missing {
+                ch.extended_term.as_ref().or(ch.term.as_ref())
+            } else {
+                ch.term.as_ref()
+            };
+            t.map(|t| t.duration.to_string())
+        });
+        let started = instant(c.started_at);
+        let registered = instant(c.registered_at);
+        let ended = c.ended_at.map(instant);
+        let due = c.due.map(instant);
+        let working = |from: DateTime<Utc>, to: DateTime<Utc>| {
+            clock
+                .as_ref()
+                .and_then(|k| k.elapsed_minutes(from, to).ok())
+        };
+        let case_minutes = working(registered, ended.unwrap_or(now));
+        let term_met = match (due, ended) {
+            (None, _) => None,
+            (Some(d), Some(e)) => Some(e <= d),
+            (Some(d), None) if d <= now => Some(false),
+            (Some(_), None) => None,
+        };
+        let reg = self
+            .regs
+            .entry((c.regulation_id.clone(), c.office.clone()))
+            .or_default();
+        if reg.title.is_none() {
+            reg.title = process.as_ref().map(|p| p.regulation.title.clone());
+        }
+        reg.cases += 1;
+        match c.status.as_str() {
+            "open" => reg.open += 1,
+            "cancelled" => reg.cancelled += 1,
+            _ => reg.ended += 1,
+        }
+        if due.is_some() {
+            reg.with_term += 1;
+            match term_met {
+                Some(true) => reg.met += 1,
+                Some(false) => reg.not_met += 1,
+                None => reg.pending += 1,
+            }
+        }
+        if ended.is_some()
+            && let Some(m) = case_minutes
+        {
+            reg.minutes.push(m);
+        }
+
+        let mut breached_tasks = 0u32;
+        for t in tasks {
+            let key = (c.regulation_id.clone(), c.office.clone(), t.step.clone());
+            let s = self.steps.entry(key).or_default();
+            if s.tasks == 0 {
+                let ix = process.as_ref().and_then(|p| p.step_index(&t.step));
+                s.order = ix.unwrap_or(usize::MAX);
+                s.name = ix.and_then(|i| process.as_ref().and_then(|p| p.step(i).name().cloned()));
+                s.role = t.role.clone();
+            }
+            if let Some(term) = process.as_ref().and_then(|p| {
+                p.step_index(&t.step)
+                    .and_then(|i| p.duration(i, &c.channel))
+            }) {
+                s.statutory.insert(term.to_string());
+                let m = term.approx_working_minutes(DEFAULT_DAY_MINUTES);
+                s.statutory_minutes = Some(s.statutory_minutes.map_or(m, |x| x.max(m)));
+            }
+            s.tasks += 1;
+            if s.last_case != c.case_id {
+                s.cases += 1;
+                s.last_case.clone_from(&c.case_id);
+            }
+            let opened = instant(t.opened_at);
+            let closed = t.closed_at.map(instant);
+            if t.status == "completed"
+                && let Some(m) = closed.and_then(|cl| working(opened, cl))
+            {
+                s.minutes.push(m);
+            }
+            if t.due != NO_DUE {
+                s.with_deadline += 1;
+                if t.breached || late(instant(t.due), closed, now) {
+                    s.breaches += 1;
+                    breached_tasks += 1;
+                }
+            }
+        }
+        let (version, status) = (c.regulation_version.max(0) as u32, c.status.clone());
+        self.cases.push(CaseRowReport {
+            case: c.case_id.clone(),
+            regulation: c.regulation_id.clone(),
+            version,
+            office: c.office.clone(),
+            channel: c.channel.clone(),
+            status,
+            result: c.result.clone(),
+            started_at: started,
+            registered_at: registered,
+            ended_at: ended,
+            term,
+            due,
+            working_minutes: case_minutes,
+            term_met,
+            breached_tasks,
+        });
+    }
+
+    pub(crate) fn finish(self, scope: ReportScope) -> ComplianceReport {
+        let rate = |num: u64, den: u64| (den > 0).then(|| num as f64 / den as f64);
+        let regulations = self
+            .regs
+            .into_iter()
+            .map(|((regulation, office), mut r)| {
+                let (median, p90) = median_p90(&mut r.minutes);
+                RegulationRow {
+                    regulation,
+                    title: r.title,
+                    office,
+                    cases: r.cases,
+                    open: r.open,
+                    ended: r.ended,
+                    cancelled: r.cancelled,
+                    with_term: r.with_term,
+                    met: r.met,
+                    not_met: r.not_met,
+                    pending: r.pending,
+                    breach_rate: rate(r.not_met, r.met + r.not_met),
+                    median_minutes: median,
+                    p90_minutes: p90,
+                }
+            })
+            .collect();
+        let mut steps: Vec<(usize, StepRow)> = self
+            .steps
+            .into_iter()
+            .map(|((regulation, office, step), mut s)| {
+                let (median, p90) = median_p90(&mut s.minutes);
+                let row = StepRow {
+                    regulation,
+                    office,
+                    step,
+                    name: s.name,
+                    role: s.role,
+                    statutory: s.statutory.into_iter().collect(),
+                    statutory_minutes: s.statutory_minutes,
+                    cases: s.cases,
+                    tasks: s.tasks,
+                    completed: s.minutes.len() as u64,
+                    median_minutes: median,
+                    p90_minutes: p90,
+                    with_deadline: s.with_deadline,
+                    breaches: s.breaches,
+                    breach_rate: rate(s.breaches, s.with_deadline),
+                };
+                (s.order, row)
+            })
+            .collect();
+        // Steps in the regulation's order within each regulation and office.
+        steps.sort_by(|(oa, a), (ob, b)| {
+            (&a.regulation, &a.office, oa, &a.step).cmp(&(&b.regulation, &b.office, ob, &b.step))
+        });
+        let mut cases = self.cases;
+        cases.sort_by(|a, b| a.case.cmp(&b.case));
+        let mut missing: Vec<String> = self
+            .clocks
+            .into_iter()
+            .filter(|(_, c)| c.is_none())
+            .map(|(v, _)| v)
+            .collect();
+        missing.sort();
+        ComplianceReport {
+            scope,
+            regulations,
+            steps: steps.into_iter().map(|(_, s)| s).collect(),
+            cases,
+            missing_calendars: missing,
+        }
+    }
+}
+
+/// The nearest-rank percentile `p` (0 < p ≤ 100) of sorted values.
+pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len();
+    let rank = (u64::from(p) * n as u64).div_ceil(100).max(1) as usize;
+    sorted.get(rank.min(n) - 1).copied()
+}
+
+fn median_p90(values: &mut [i64]) -> (Option<i64>, Option<i64>) {
+    values.sort_unstable();
+    (percentile(values, 50), percentile(values, 90))
+}
+
+// ------------------------------------------------------------------------------------ CSV
+
+/// The columns of the CSV form: one table, a `section` column saying which rows are which
+/// (`regulation`, `step`, `case`); cells that do not apply to a section are empty.
+pub const CSV_COLUMNS: [&str; 22] = [
+    "section",
+    "regulation",
+    "office",
+    "step",
+    "name",
+    "case",
+    "channel",
+    "status",
+    "result",
+    "cases",
+    "tasks",
+    "median_minutes",
+    "p90_minutes",
+    "breaches",
+    "breach_rate",
+    "statutory",
+    "started_at",
+    "due",
+    "ended_at",
+    "working_minutes",
+    "term_met",
+    "pending",
+];
+
+/// A CSV cell, quoted when it must be (RFC 4180).
+pub(crate) fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn rate_text(r: Option<f64>) -> String {
+    r.map(|r| format!("{r:.4}")).unwrap_or_default()
+}
+
+/// The report as CSV (see [`CSV_COLUMNS`]); names in `lang`.
+pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
+    let mut out = String::new();
+    out.push_str(&CSV_COLUMNS.join(","));
+    out.push_str("\r\n");
+    let mut row = |cells: [String; 22]| {
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    };
+    let e = String::new;
+    for g in &r.regulations {
+        row([
+            "regulation".into(),
+            g.regulation.clone(),
+            g.office.clone(),
+            e(),
+            opt(g.title.as_ref().map(|t| t.get(lang))),
+            e(),
+            e(),
+            e(),
+            e(),
+            g.cases.to_string(),
+            e(),
+            opt(g.median_minutes),
+            opt(g.p90_minutes),
+            g.not_met.to_string(),
+            rate_text(g.breach_rate),
+            e(),
+            e(),
+            e(),
+            e(),
+            e(),
+            g.met.to_string(),
+            g.pending.to_string(),
+        ]);
+    }
+    for s in &r.steps {
+        row([
+            "step".into(),
+            s.regulation.clone(),
+            s.office.clone(),
+            s.step.clone(),
+            opt(s.name.as_ref().map(|t| t.get(lang))),
+            e(),
+            e(),
+            e(),
+            e(),
+            s.cases.to_string(),
+            s.tasks.to_string(),
+            opt(s.median_minutes),
+            opt(s.p90_minutes),
+            s.breaches.to_string(),
+            rate_text(s.breach_rate),
+            s.statutory.join(" / "),
+            e(),
+            e(),
+            e(),
+            e(),
+            e(),
+            e(),
+        ]);
+    }
+    for c in &r.cases {
+        row([
+            "case".into(),
+            c.regulation.clone(),
+            c.office.clone(),
+            e(),
+            e(),
+            c.case.clone(),
+            c.channel.clone(),
+            c.status.clone(),
+            opt(c.result.as_ref()),
+            e(),
+            e(),
+            e(),
+            e(),
+            c.breached_tasks.to_string(),
+            e(),
+            opt(c.term.as_ref()),
+            rfc3339(c.started_at),
+            opt(c.due.map(rfc3339)),
+            opt(c.ended_at.map(rfc3339)),
+            opt(c.working_minutes),
+            opt(c.term_met),
+            e(),
+        ]);
+    }
+    out
+}
+
+// ----------------------------------------------------------------------------------- HTML
+
+/// HTML text: `&`, `<`, `>`, `"` and `'` escaped.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn hours(m: Option<i64>) -> String {
+    m.map(|m| reglament_model::paths::format_minutes(m.max(0) as u64, DEFAULT_DAY_MINUTES))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn percent(r: Option<f64>) -> String {
+    r.map(|r| format!("{:.1} %", r * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// Labels of the HTML form.
+struct Words {
+    title: &'static str,
+    by_regulation: &'static str,
+    by_step: &'static str,
+    cases_not_met: &'static str,
+    regulation: &'static str,
+    office: &'static str,
+    step: &'static str,
+    cases: &'static str,
+    met: &'static str,
+    not_met: &'static str,
+    pending: &'static str,
+    breach_rate: &'static str,
+    median: &'static str,
+    p90: &'static str,
+    statutory: &'static str,
+    tasks: &'static str,
+    breaches: &'static str,
+    case: &'static str,
+    due: &'static str,
+    ended: &'static str,
+    working: &'static str,
+    none: &'static str,
+    more: &'static str,
+    legend_median: &'static str,
+    legend_p90: &'static str,
+    legend_term: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::Ru => Words {
+            title: "Соблюдение сроков",
+            by_regulation: "Сроки оказания услуги по регламентам и офисам",
+            by_step: "Время по шагам",
+            cases_not_met: "Дела с нарушенным сроком",
+            regulation: "Регламент",
+            office: "Офис",
+            step: "Шаг",
+            cases: "Дел",
+            met: "В срок",
+            not_met: "С нарушением",
+            pending: "В работе",
+            breach_rate: "Доля нарушений",
+            median: "Медиана",
+            p90: "90-й процентиль",
+            statutory: "Норматив",
+            tasks: "Задач",
+            breaches: "Нарушений",
+            case: "Дело",
+            due: "Срок",
+            ended: "Завершено",
+            working: "Рабочее время",
+            none: "Нарушений нет.",
+            more: "и ещё",
+            legend_median: "медиана",
+            legend_p90: "90-й процентиль",
+            legend_term: "норматив",
+        },
+        Lang::Kk => Words {
+            title: "Мерзімдердің сақталуы",
+            by_regulation: "Регламенттер мен кеңселер бойынша қызмет көрсету мерзімдері",
+            by_step: "Қадамдар бойынша уақыт",
+            cases_not_met: "Мерзімі бұзылған істер",
+            regulation: "Регламент",
+            office: "Кеңсе",
+            step: "Қадам",
+            cases: "Істер",
+            met: "Мерзімінде",
+            not_met: "Бұзылған",
+            pending: "Жұмыста",
+            breach_rate: "Бұзу үлесі",
+            median: "Медиана",
+            p90: "90-процентиль",
+            statutory: "Норматив",
+            tasks: "Тапсырмалар",
+            breaches: "Бұзулар",
+            case: "Іс",
+            due: "Мерзімі",
+            ended: "Аяқталды",
+            working: "Жұмыс уақыты",
+            none: "Бұзушылық жоқ.",
+            more: "тағы",
+            legend_median: "медиана",
+            legend_p90: "90-процентиль",
+            legend_term: "норматив",
+        },
+        Lang::En => Words {
+            title: "Compliance with statutory terms",
+            by_regulation: "Statutory term by regulation and office",
+            by_step: "Working time by step",
+            cases_not_met: "Cases past their statutory term",
+            regulation: "Regulation",
+            office: "Office",
+            step: "Step",
+            cases: "Cases",
+            met: "Met",
+            not_met: "Not met",
+            pending: "Pending",
+            breach_rate: "Breach rate",
+            median: "Median",
+            p90: "90th percentile",
+            statutory: "Statutory",
+            tasks: "Tasks",
+            breaches: "Breaches",
+            case: "Case",
+            due: "Due",
+            ended: "Ended",
+            working: "Working time",
+            none: "No breaches.",
+            more: "and",
+            legend_median: "median",
+            legend_p90: "90th percentile",
+            legend_term: "statutory time",
+        },
+    }
+}
+
+/// Rows of the not-met case table in the HTML form (the JSON and CSV forms have them all).
+const HTML_CASES: usize = 200;
+
+/// The report as an HTML fragment: a `<section class="reglament-compliance">` with its own
+/// scoped styles, tables and SVG charts drawn here (no script, nothing fetched). The web
+/// interface embeds it as it is; [`to_html_document`] wraps it in a page.
+pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
+    let w = words(lang);
+    let mut h = String::new();
+    h.push_str("<section class=\"reglament-compliance\">\n<style>");
+    h.push_str(
+        ".reglament-compliance{font-family:system-ui,sans-serif;color:#1b1f24}\
+         .reglament-compliance table{border-collapse:collapse;margin:0.5em 0 1.5em}\
+         .reglament-compliance th,.reglament-compliance td{border-bottom:1px solid #d0d7de;\
+         padding:0.25em 0.6em;text-align:left;vertical-align:top}\
+         .reglament-compliance td.n{text-align:right;font-variant-numeric:tabular-nums}\
+         .reglament-compliance .bad{color:#b42318;font-weight:600}\
+         .reglament-compliance svg{max-width:100%;height:auto}",
+    );
+    h.push_str("</style>\n");
+    h.push_str(&format!("<h2>{}</h2>\n", esc(w.title)));
+    h.push_str(&format!("<p>{}</p>\n", esc(&scope_text(&r.scope))));
+
+    h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_regulation)));
+    h.push_str(&super::svg::terms_chart(
+        r,
+        lang,
+        &[w.met, w.not_met, w.pending],
+    ));
+    h.push_str(&format!(
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+         <th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+        esc(w.regulation),
+        esc(w.office),
+        esc(w.cases),
+        esc(w.met),
+        esc(w.not_met),
+        esc(w.pending),
+        esc(w.breach_rate),
+        esc(w.median),
+        esc(w.p90)
+    ));
+    for g in &r.regulations {
+        let title = g
+            .title
+            .as_ref()
+            .map(|t| t.get(lang))
+            .unwrap_or(&g.regulation);
+        h.push_str(&format!(
+            "<tr><td title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            esc(&g.regulation),
+            esc(title),
+            esc(&g.office),
+            g.cases,
+            g.met,
+            if g.not_met > 0 { " bad" } else { "" },
+            g.not_met,
+            g.pending,
+            percent(g.breach_rate),
+            esc(&hours(g.median_minutes)),
+            esc(&hours(g.p90_minutes)),
+        ));
+    }
+    h.push_str("</tbody></table>\n");
+
+    h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_step)));
+    let mut groups: Vec<(&str, &str)> = r
+        .steps
+        .iter()
+        .map(|s| (s.regulation.as_str(), s.office.as_str()))
+        .collect();
+    groups.dedup();
+    for (reg, office) in groups {
+        let rows: Vec<&StepRow> = r
+            .steps
+            .iter()
+            .filter(|s| s.regulation == reg && s.office == office)
+            .collect();
+        h.push_str(&format!("<h4>{} — {}</h4>\n", esc(reg), esc(office)));
+        h.push_str(&super::svg::steps_chart(&rows, lang, &w.chart_legend()));
+        h.push_str(&format!(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+             <th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+            esc(w.step),
+            esc(w.statutory),
+            esc(w.cases),
+            esc(w.tasks),
+            esc(w.median),
+            esc(w.p90),
+            esc(w.breaches),
+            esc(w.breach_rate)
+        ));
+        for s in rows {
+            let name = s.name.as_ref().map(|t| t.get(lang)).unwrap_or(&s.step);
+            h.push_str(&format!(
+                "<tr><td title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td>\
+                 <td class=\"n\">{}</td></tr>\n",
+                esc(&s.step),
+                esc(name),
+                esc(&s.statutory.join(" / ")),
+                s.cases,
+                s.tasks,
+                esc(&hours(s.median_minutes)),
+                esc(&hours(s.p90_minutes)),
+                if s.breaches > 0 { " bad" } else { "" },
+                s.breaches,
+                percent(s.breach_rate),
+            ));
+        }
+        h.push_str("</tbody></table>\n");
+    }
+
+    h.push_str(&format!("<h3>{}</h3>\n", esc(w.cases_not_met)));
+    let not_met: Vec<&CaseRowReport> = r
+        .cases
+        .iter()
+        .filter(|c| c.term_met == Some(false))
+        .collect();
+    if not_met.is_empty() {
+        h.push_str(&format!("<p>{}</p>\n", esc(w.none)));
+    } else {
+        h.push_str(&format!(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+             <th>{}</th><th>{}</th></tr></thead><tbody>\n",
+            esc(w.case),
+            esc(w.regulation),
+            esc(w.office),
+            esc(w.statutory),
+            esc(w.due),
+            esc(w.ended),
+            esc(w.working)
+        ));
+        for c in not_met.iter().take(HTML_CASES) {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td class=\"n\">{}</td></tr>\n",
+                esc(&c.case),
+                esc(&c.regulation),
+                esc(&c.office),
+                esc(c.term.as_deref().unwrap_or("—")),
+                esc(&c.due.map(rfc3339).unwrap_or_default()),
+                esc(&c.ended_at.map(rfc3339).unwrap_or_else(|| "—".into())),
+                esc(&hours(c.working_minutes)),
+            ));
+        }
+        h.push_str("</tbody></table>\n");
+        if not_met.len() > HTML_CASES {
+            h.push_str(&format!(
+                "<p>… {} {}.</p>\n",
+                esc(w.more),
+                not_met.len() - HTML_CASES
+            ));
+        }
+    }
+    h.push_str("</section>\n");
+    h
+}
+
+impl Words {
+    fn chart_legend(&self) -> [&'static str; 3] {
+        [self.legend_median, self.legend_p90, self.legend_term]
+    }
+}
+
+fn scope_text(s: &ReportScope) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = &s.regulation {
+        parts.push(format!("regulation {r}"));
+    }
+    if let Some(o) = &s.office {
+        parts.push(format!("office {o}"));
+    }
+    if let Some(f) = s.started_from {
+        parts.push(format!("started from {}", rfc3339(f)));
+    }
+    if let Some(b) = s.started_before {
+        parts.push(format!("started before {}", rfc3339(b)));
+    }
+    parts.push(format!("as of {}", rfc3339(s.now)));
+    parts.join(" · ")
+}
+
+/// The fragment in a complete page (what `reglament report compliance --format html` writes).
+pub fn to_html_document(r: &ComplianceReport, lang: Lang) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n</head>\n<body>\n{}</body>\n</html>\n",
+        lang.code(),
+        esc(words(lang).title),
+        to_html(r, lang)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let v = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
+        assert_eq!(percentile(&v, 50), Some(50));
+        assert_eq!(percentile(&v, 90), Some(90));
+        assert_eq!(percentile(&v, 100), Some(100));
+        assert_eq!(percentile(&[7], 90), Some(7));
+        assert_eq!(percentile(&[1, 2, 3], 50), Some(2));
+        assert_eq!(percentile(&[1, 2, 3, 4], 50), Some(2));
+        assert_eq!(percentile(&[], 50), None);
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_when_they_must_be() {
+        assert_eq!(csv_cell("a"), "a");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(
+            esc("<a href='x'>&</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}

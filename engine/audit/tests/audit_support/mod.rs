@@ -1,0 +1,308 @@
+//! A test corpus for the audit tools: every bundled regulation driven through several paths of
+//! each channel by the store's `Service`, in one simulated time line (all cases interleaved,
+//! deadlines fired by `tick` as the server's timer would), persisted in a SQLite file.
+//!
+//! People work at four paces: on time (half the allowed time), at the due instant, late
+//! (two hours after it) and at once; some cases report documents missing; one case per
+//! regulation is left open halfway. The file is built once per test binary and then only read.
+
+#![allow(dead_code)]
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use reglament_calendar::{Calendars, OfficeKind};
+use reglament_model::compile::Process;
+use reglament_model::model::{RoleKind, Step};
+use reglament_model::paths::{self, DEFAULT_DAY_MINUTES};
+use reglament_model::sample::sample;
+use reglament_model::validate;
+use reglament_runtime::{Actor, CaseId, Command, NewCase};
+use reglament_store::{Service, Store};
+use serde_json::Value;
+
+use super::store_support::{calendars, t, temp_dir};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    OnTime,
+    AtDue,
+    Late,
+    Quick,
+}
+
+pub struct Plan {
+    pub case: CaseId,
+    pub process: Arc<Process>,
+    pub channel: String,
+    pub office: String,
+    pub decisions: BTreeMap<String, String>,
+    pub pace: Pace,
+    pub documents_missing: bool,
+    /// Leave the case open after this many completed tasks.
+    pub stop_after: Option<usize>,
+    pub start: DateTime<Utc>,
+}
+
+/// The bundled regulations, compiled, with their sources.
+pub fn bundled() -> Vec<(String, Arc<Process>)> {
+    let root = reglament_testkit::regulations_dir();
+    let files = validate::regulation_files(&[root]).expect("regulation files");
+    files
+        .iter()
+        .map(|f| {
+            let source = std::fs::read_to_string(f).expect("read");
+            let report = validate::check_str(&source, &f.display().to_string(), None);
+            let p = report
+                .process
+                .unwrap_or_else(|| panic!("{} compiles", f.display()));
+            (source, Arc::new(p))
+        })
+        .collect()
+}
+
+fn provider_office(calendars: &Calendars, region: &str) -> String {
+    calendars
+        .offices()
+        .find(|o| o.region == region && o.data.kind == OfficeKind::ProviderOffice)
+        .map(|o| o.data.id.clone())
+        .unwrap_or_else(|| panic!("region {region} has a provider office"))
+}
+
+/// Several plans per channel of every regulation.
+pub fn plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<Plan> {
+    let t0 = t("2026-04-06T09:30:00+05:00");
+    let paces = [Pace::OnTime, Pace::AtDue, Pace::Late, Pace::Quick];
+    let mut out = Vec::new();
+    for p in processes {
+        let office = provider_office(calendars, &p.regulation.region);
+        let mut left_open = false;
+        for channel in &p.regulation.channels {
+            let (list, _) = paths::channel_paths(p, &channel.id, DEFAULT_DAY_MINUTES, 100);
+            let picks: Vec<&paths::Path> = match list.len() {
+                0 => Vec::new(),
+                1 => vec![&list[0]],
+                n => vec![&list[0], &list[n / 2], &list[n - 1]],
+            };
+            for (k, path) in picks.into_iter().enumerate() {
+                let decisions: BTreeMap<String, String> = path
+                    .steps
+                    .iter()
+                    .zip(&path.outcomes)
+                    .filter_map(|(&s, o)| Some((p.step(s).id().to_string(), o.clone()?)))
+                    .collect();
+                let i = out.len();
+                let stop_after = (!left_open && k == 1).then_some(1);
+                left_open |= stop_after.is_some();
+                out.push(Plan {
+                    case: CaseId::new(format!("{}-{}-{}", p.id(), channel.id, k)),
+                    process: p.clone(),
+                    channel: channel.id.clone(),
+                    office: office.clone(),
+                    decisions,
+                    pace: paces[i % paces.len()],
+                    documents_missing: channel.extended_term.is_some() && k == 0,
+                    stop_after,
+                    start: t0 + Duration::minutes(47 * i as i64),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn first_person_role(p: &Process) -> String {
+    p.regulation
+        .roles
+        .iter()
+        .find(|r| r.kind == RoleKind::Person)
+        .map_or("registrar".to_string(), |r| r.id.clone())
+}
+
+fn outcome_for(step: &Step, decisions: &BTreeMap<String, String>) -> (Option<String>, bool) {
+    let outcomes = match step {
+        Step::Task(t) => &t.outcomes,
+        Step::System(s) => &s.outcomes,
+        _ => return (None, false),
+    };
+    let chosen = decisions
+        .get(step.id())
+        .cloned()
+        .or_else(|| outcomes.first().map(|o| o.id.clone()));
+    let reason = outcomes
+        .iter()
+        .any(|o| Some(&o.id) == chosen.as_ref() && o.requires_reason);
+    (chosen, reason)
+}
+
+/// Runs every plan in one time line; returns the instant at which the corpus is complete.
+pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
+    let second = Duration::seconds(1);
+    let mut queue: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Reverse((p.start, i)))
+        .collect();
+    let mut started = vec![false; plans.len()];
+    let mut done = vec![0usize; plans.len()];
+    let mut now = DateTime::<Utc>::MIN_UTC;
+    let mut guard = 0;
+    while let Some(Reverse((at, i))) = queue.pop() {
+        guard += 1;
+        assert!(guard < 100_000, "the corpus does not finish");
+        if at > now {
+            // Time passes up to just before the work: whatever fell due meanwhile breaches.
+            let report = service.tick(at - second).await.expect("tick");
+            assert!(report.failed.is_empty(), "{:?}", report.failed);
+            now = at;
+        }
+        let plan = &plans[i];
+        let p = &plan.process;
+        if !started[i] {
+            started[i] = true;
+            let data = p
+                .regulation
+                .application_form
+                .as_ref()
+                .map(|f| sample(&f.0))
+                .unwrap_or(Value::Object(Default::default()));
+            let registrar = Actor::new(format!("reg-{}", i % 3), first_person_role(p));
+            service
+                .start(
+                    p,
+                    NewCase {
+                        case: plan.case.clone(),
+                        channel: plan.channel.clone(),
+                        office: plan.office.clone(),
+                        data,
+                    },
+                    &registrar,
+                    at,
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{}: start: {e}", plan.case));
+            if plan.documents_missing {
+                service
+                    .execute(
+                        &plan.case,
+                        &Command::DocumentsMissing {
+                            note: Some("copy of the ID card is missing".into()),
+                        },
+                        &registrar,
+                        at,
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: documents missing: {e}", plan.case));
+            }
+            queue.push(Reverse((at, i)));
+            continue;
+        }
+        let state = service.case_state(&plan.case).await.expect("state");
+        if !state.is_open() || plan.stop_after.is_some_and(|n| done[i] >= n) {
+            continue;
+        }
+        let Some(task) = state.open_tasks().next().cloned() else {
+            // Waiting at a dispatch: come back when it leaves.
+            let wake = state
+                .next_wakeup()
+                .expect("a case without work waits for time");
+            queue.push(Reverse((wake.max(at) + second, i)));
+            continue;
+        };
+        let due = task.deadline.as_ref().map(|d| d.due);
+        let when = match (plan.pace, due) {
+            (Pace::OnTime, Some(d)) => task.opened_at + (d - task.opened_at) / 2,
+            (Pace::AtDue, Some(d)) => d,
+            (Pace::Late, Some(d)) => d + Duration::hours(2),
+            _ => task.opened_at + Duration::minutes(5),
+        }
+        .duration_trunc(second)
+        .expect("whole seconds");
+        if when > at {
+            queue.push(Reverse((when, i)));
+            continue;
+        }
+        let step = p.step(task.step as usize);
+        let (outcome, needs_reason) = outcome_for(step, &plan.decisions);
+        let data = match step {
+            Step::Task(t) => t.form.as_ref().map(|f| sample(&f.0)),
+            _ => None,
+        }
+        .unwrap_or(Value::Object(Default::default()));
+        let reason = needs_reason.then(|| "documents do not meet the requirements".to_string());
+        let actor = Actor::new(format!("{}-{}", task.role, i % 2 + 1), &*task.role);
+        let command = match step {
+            Step::System(_) => Command::SystemResult {
+                step: task.step_id.to_string(),
+                outcome,
+                data,
+                reason,
+            },
+            _ => Command::Complete {
+                task: task.id,
+                outcome,
+                data,
+                reason,
+            },
+        };
+        service
+            .execute(&plan.case, &command, &actor, at)
+            .await
+            .unwrap_or_else(|e| panic!("{}: task {} ({}): {e}", plan.case, task.id, task.step_id));
+        done[i] += 1;
+        queue.push(Reverse((at, i)));
+    }
+    // A day later: the open cases' deadlines have fired.
+    let end = now + Duration::days(1);
+    service.tick(end).await.expect("last tick");
+    end
+}
+
+/// The corpus database: its URL, the instant it is complete, and its plans' case ids.
+pub struct Corpus {
+    pub url: String,
+    pub end: DateTime<Utc>,
+    pub cases: Vec<CaseId>,
+}
+
+/// Builds the corpus once per test binary, on a thread with its own runtime (a store belongs
+/// to the runtime it was opened on; each test opens the file again on its own).
+pub fn corpus() -> &'static Corpus {
+    static CORPUS: OnceLock<Corpus> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                let dir = temp_dir();
+                let url = format!("sqlite:{}", dir.join("corpus.db").display());
+                let store = Store::open(&url).await.expect("store");
+                let bundled = bundled();
+                for (source, _) in &bundled {
+                    store
+                        .deploy(source, "admin", t("2026-04-01T09:00:00+05:00"))
+                        .await
+                        .expect("deploys");
+                }
+                let processes: Vec<Arc<Process>> = bundled.into_iter().map(|(_, p)| p).collect();
+                let calendars = calendars();
+                let plans = plans(&processes, &calendars);
+                let service = Service::new(store.clone(), calendars);
+                let end = drive(&service, &plans).await;
+                store.close().await;
+                Corpus {
+                    url,
+                    end,
+                    cases: plans.into_iter().map(|p| p.case).collect(),
+                }
+            })
+        })
+        .join()
+        .expect("the corpus builds")
+    })
+}

@@ -1,0 +1,387 @@
+//! Loading the calendar files and the registry of calendars, regions and offices.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+
+use super::clock::OfficeClock;
+use super::data::{NationalCalendarData, OfficeData, OfficesData};
+use super::error::{CalendarDiagnostic, CalendarError};
+use super::national::WorkCalendar;
+use super::schedule::Schedule;
+use super::schema::{calendar_schema, offices_schema};
+use super::yaml::{self, Located};
+use reglament_model::duration::suggest;
+
+fn read(path: &Path) -> Result<String, Vec<CalendarDiagnostic>> {
+    std::fs::read_to_string(path).map_err(|e| {
+        vec![CalendarDiagnostic::error(
+            &path.display().to_string(),
+            (1, 1),
+            format!("cannot read the file: {e}"),
+        )]
+    })
+}
+
+fn checked<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &str,
+    schema: &serde_json::Value,
+) -> Result<(T, Located), Vec<CalendarDiagnostic>> {
+    let located = yaml::parse(text, file)?;
+    let errors = yaml::check_schema(&located, schema);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let data = yaml::deserialize(&located)?;
+    Ok((data, located))
+}
+
+/// Loads and compiles a national calendar file.
+pub fn load_national(path: &Path) -> Result<WorkCalendar, Vec<CalendarDiagnostic>> {
+    national_from_str(&read(path)?, &path.display().to_string())
+}
+
+/// Compiles a national calendar from YAML text; `file` names it in diagnostics.
+pub fn national_from_str(text: &str, file: &str) -> Result<WorkCalendar, Vec<CalendarDiagnostic>> {
+    let (data, located): (NationalCalendarData, _) = checked(text, file, calendar_schema())?;
+    WorkCalendar::compile(data, &located)
+}
+
+/// A region's offices file, checked: its zone, compiled schedules and offices.
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub data: OfficesData,
+    pub zone: Tz,
+    pub schedules: BTreeMap<String, Schedule>,
+    located: Located,
+}
+
+impl Region {
+    pub fn id(&self) -> &str {
+        &self.data.region
+    }
+
+    pub fn offices(&self) -> &[OfficeData] {
+        &self.data.offices
+    }
+
+    /// The clock of schedule `schedule` on `national`.
+    pub fn clock(
+        &self,
+        schedule: &str,
+        national: &WorkCalendar,
+    ) -> Result<OfficeClock, CalendarError> {
+        let s = self.schedules.get(schedule).cloned().ok_or_else(|| {
+            CalendarError::UnknownSchedule {
+                id: schedule.to_string(),
+            }
+        })?;
+        OfficeClock::new(national, s, self.zone)
+    }
+}
+
+/// Loads and checks a region's offices file.
+pub fn load_offices(path: &Path) -> Result<Region, Vec<CalendarDiagnostic>> {
+    offices_from_str(&read(path)?, &path.display().to_string())
+}
+
+/// Checks a region's offices file from YAML text; `file` names it in diagnostics.
+pub fn offices_from_str(text: &str, file: &str) -> Result<Region, Vec<CalendarDiagnostic>> {
+    let (data, located): (OfficesData, _) = checked(text, file, offices_schema())?;
+    let mut errors = Vec::new();
+    let zone: Tz = match data.time_zone.parse() {
+        Ok(z) => z,
+        Err(_) => {
+            let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+            let hint = suggest(&data.time_zone, names)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| {
+                    ": use an IANA name such as Asia/Almaty or Asia/Atyrau".to_string()
+                });
+            errors.push(located.error(
+                "/time_zone",
+                format!("unknown time zone `{}`{hint}", data.time_zone),
+            ));
+            chrono_tz::Asia::Almaty
+        }
+    };
+    let mut schedules = BTreeMap::new();
+    for (id, s) in &data.schedules {
+        let pointer = format!("/schedules/{}", yaml::escape(id));
+        schedules.insert(
+            id.clone(),
+            Schedule::compile(id, s, &located, &pointer, &mut errors),
+        );
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, office) in data.offices.iter().enumerate() {
+        if let Some(prev) = seen.insert(office.id.as_str(), i) {
+            errors.push(located.error(
+                &format!("/offices/{i}/id"),
+                format!("the id `{}` is already used by offices[{prev}]", office.id),
+            ));
+        }
+        if !schedules.contains_key(&office.schedule) {
+            let hint = suggest(&office.schedule, schedules.keys().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| {
+                    format!(
+                        "; the schedules are: {}",
+                        schedules.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                });
+            errors.push(located.error(
+                &format!("/offices/{i}/schedule"),
+                format!("unknown schedule `{}`{hint}", office.schedule),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(Region {
+            data,
+            zone,
+            schedules,
+            located,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// An office with its working-time clock.
+#[derive(Debug, Clone)]
+pub struct Office {
+    pub data: OfficeData,
+    /// The region's id.
+    pub region: String,
+    pub clock: OfficeClock,
+}
+
+/// Every calendar, region and office under a regulations folder
+/// (`calendars/*.yaml`, `offices/*.yaml`).
+#[derive(Debug, Clone)]
+pub struct Calendars {
+    nationals: BTreeMap<String, WorkCalendar>,
+    regions: BTreeMap<String, Region>,
+    offices: BTreeMap<String, Office>,
+    warnings: Vec<CalendarDiagnostic>,
+}
+
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, CalendarDiagnostic> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        CalendarDiagnostic::error(
+            &dir.display().to_string(),
+            (1, 1),
+            format!("cannot read the folder: {e}"),
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+impl Calendars {
+    /// Loads everything under `root` (normally `regulations/`). Every file is checked and
+    /// every problem reported; warnings are kept in [`Calendars::warnings`].
+    pub fn load(root: &Path) -> Result<Calendars, Vec<CalendarDiagnostic>> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut nationals = BTreeMap::new();
+        match yaml_files(&root.join("calendars")) {
+            Ok(files) => {
+                for path in files {
+                    match load_national(&path) {
+                        Ok(cal) => {
+                            if cal.id() != stem(&path) {
+                                let located = yaml::parse(
+                                    &read(&path).unwrap_or_default(),
+                                    &path.display().to_string(),
+                                );
+                                let pos = located.map(|l| l.pos("/id")).unwrap_or((1, 1));
+                                errors.push(CalendarDiagnostic::error(
+                                    &path.display().to_string(),
+                                    pos,
+                                    format!(
+                                        "the id `{}` must match the file name `{}.yaml`",
+                                        cal.id(),
+                                        stem(&path)
+                                    ),
+                                ));
+                            }
+                            warnings.extend(cal.warnings().iter().cloned());
+                            nationals.insert(cal.id().to_string(), cal);
+                        }
+                        Err(diags) => {
+                            for d in diags {
+                                if d.is_error() {
+                                    errors.push(d);
+                                } else {
+                                    warnings.push(d);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+        let mut regions = BTreeMap::new();
+        let mut offices = BTreeMap::new();
+        let offices_dir = root.join("offices");
+        let office_files = if offices_dir.exists() {
+            yaml_files(&offices_dir).unwrap_or_else(|e| {
+                errors.push(e);
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        for path in office_files {
+            let region = match load_offices(&path) {
+                Ok(r) => r,
+                Err(diags) => {
+                    errors.extend(diags);
+                    continue;
+                }
+            };
+            if region.id() != stem(&path) {
+                errors.push(region.located.error(
+                    "/region",
+                    format!(
+                        "the region `{}` must match the file name `{}.yaml`",
+                        region.id(),
+                        stem(&path)
+                    ),
+                ));
+            }
+            let Some(national) = nationals.get(&region.data.calendar) else {
+                if !errors
+                    .iter()
+                    .any(|d: &CalendarDiagnostic| d.file.contains("calendars"))
+                {
+                    let hint = suggest(&region.data.calendar, nationals.keys().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    errors.push(region.located.error(
+                        "/calendar",
+                        format!("unknown calendar `{}`{hint}", region.data.calendar),
+                    ));
+                }
+                continue;
+            };
+            let mut clocks = BTreeMap::new();
+            for id in region.schedules.keys() {
+                match region.clock(id, national) {
+                    Ok(c) => {
+                        clocks.insert(id.clone(), c);
+                    }
+                    Err(e) => errors.push(
+                        region
+                            .located
+                            .error(&format!("/schedules/{}", yaml::escape(id)), e.to_string()),
+                    ),
+                }
+            }
+            for (i, office) in region.data.offices.iter().enumerate() {
+                let Some(clock) = clocks.get(&office.schedule) else {
+                    continue;
+                };
+                if let Some(prev) = offices.get(&office.id) {
+                    let prev: &Office = prev;
+                    errors.push(region.located.error(
+                        &format!("/offices/{i}/id"),
+                        format!(
+                            "the office id `{}` is already used in region `{}`",
+                            office.id, prev.region
+                        ),
+                    ));
+                    continue;
+                }
+                offices.insert(
+                    office.id.clone(),
+                    Office {
+                        data: office.clone(),
+                        region: region.id().to_string(),
+                        clock: clock.clone(),
+                    },
+                );
+            }
+            regions.insert(region.id().to_string(), region);
+        }
+        if errors.is_empty() {
+            Ok(Calendars {
+                nationals,
+                regions,
+                offices,
+                warnings,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// A national calendar by id.
+    pub fn national(&self, id: &str) -> Result<&WorkCalendar, CalendarError> {
+        self.nationals
+            .get(id)
+            .ok_or_else(|| CalendarError::UnknownCalendar {
+                id: id.to_string(),
+                suggestion: suggest(id, self.nationals.keys().map(String::as_str))
+                    .map(str::to_string),
+            })
+    }
+
+    /// The standard schedule (Mon–Fri 09:00–18:00, lunch 13:00–14:00, Asia/Almaty) on the
+    /// `kz` national calendar.
+    pub fn standard_clock(&self) -> Result<OfficeClock, CalendarError> {
+        OfficeClock::standard(self.national("kz")?)
+    }
+
+    /// An office by id.
+    pub fn office(&self, id: &str) -> Result<&Office, CalendarError> {
+        self.offices
+            .get(id)
+            .ok_or_else(|| CalendarError::UnknownOffice {
+                id: id.to_string(),
+                suggestion: suggest(id, self.offices.keys().map(String::as_str))
+                    .map(str::to_string),
+            })
+    }
+
+    /// The office's clock, or the standard clock without an office.
+    pub fn clock(&self, office: Option<&str>) -> Result<OfficeClock, CalendarError> {
+        match office {
+            Some(id) => Ok(self.office(id)?.clock.clone()),
+            None => self.standard_clock(),
+        }
+    }
+
+    pub fn offices(&self) -> impl Iterator<Item = &Office> {
+        self.offices.values()
+    }
+
+    pub fn regions(&self) -> impl Iterator<Item = &Region> {
+        self.regions.values()
+    }
+
+    pub fn nationals(&self) -> impl Iterator<Item = &WorkCalendar> {
+        self.nationals.values()
+    }
+
+    /// Diagnostics that did not stop loading.
+    pub fn warnings(&self) -> &[CalendarDiagnostic] {
+        &self.warnings
+    }
+}

@@ -1,0 +1,778 @@
+//! The pure heart of the engine: `(state, command, now) → events`.
+//!
+//! Nothing here reads a clock, touches a disk or draws a random number: time comes in as
+//! `now`, ids come in with the command, the calendar is data. A command is checked completely
+//! before any event is returned, so an illegal command leaves the case as it was.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, TimeZone, Utc};
+use serde_json::Value;
+use smallvec::SmallVec;
+
+use super::command::{Command, CommandError, FieldError, FieldRule};
+use super::event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
+use super::state::{CaseState, Task, TaskStatus};
+use reglament_calendar::OfficeClock;
+use reglament_model::compile::Process;
+use reglament_model::condition::Facts;
+use reglament_model::duration::{Term, suggest};
+use reglament_model::model::{CaseResult, Counting, EscalationAction, Step};
+
+/// How many automatic steps (choices, splits, joins) one command may pass through: a guard
+/// against a regulation that loops without ever stopping at a task.
+const MAX_AUTOMATIC_STEPS: usize = 10_000;
+
+/// Roles allowed to hand tasks to others.
+const REASSIGNING_ROLES: &[&str] = &["head", "administrator"];
+
+/// What a command is decided with besides the case itself.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub now: DateTime<Utc>,
+    pub actor: &'a Actor,
+    /// The working-time clock of the case's office, at the calendar version the case is pinned to.
+    pub clock: &'a OfficeClock,
+}
+
+/// Starts a case: checks the channel and the applicant's data, computes the statutory
+/// deadline, and moves the case to its first task.
+pub fn start(
+    process: &Arc<Process>,
+    case: CaseId,
+    channel: &str,
+    office: &str,
+    data: Value,
+    ctx: Ctx<'_>,
+) -> Result<Vec<Event>, CommandError> {
+    let Some(ch) = process.channel(channel) else {
+        let names = process.regulation.channels.iter().map(|c| c.id.as_str());
+        return Err(CommandError::UnknownChannel {
+            regulation: process.id().to_string(),
+            channel: channel.to_string(),
+            suggestion: suggest(channel, names).map(str::to_string),
+        });
+    };
+    if let Some(form) = process.application_form() {
+        check_form(form, &data)?;
+    }
+    let version: Arc<str> = Arc::from(ctx.clock.version());
+    let registered_at = ctx.clock.registration_instant(ctx.now)?;
+    let deadline = match &ch.term {
+        Some(term) => Some(deadline(
+            ctx.clock,
+            ctx.now,
+            term.duration,
+            &ch.counting,
+            &version,
+        )?),
+        None => None,
+    };
+    let start = process
+        .step_index(&ch.start)
+        .ok_or_else(|| CommandError::Runaway(ch.start.clone()))?;
+    let mut plan = Plan::new(process, None, channel, ctx, registered_at, version.clone());
+    plan.emit(EventKind::CaseStarted {
+        case,
+        regulation: process.id().to_string(),
+        version: process.version(),
+        digest: process.digest.clone(),
+        channel: channel.to_string(),
+        office: office.to_string(),
+        registered_at,
+        deadline,
+        calendar_version: version.to_string(),
+        data: data.clone(),
+    });
+    plan.data = Some(data);
+    plan.advance(start)?;
+    Ok(plan.events)
+}
+
+/// Decides a command on an existing case.
+pub fn decide(
+    state: &CaseState,
+    command: &Command,
+    ctx: Ctx<'_>,
+) -> Result<Vec<Event>, CommandError> {
+    if !state.is_open() {
+        return Err(CommandError::CaseClosed);
+    }
+    let mut plan = Plan::new(
+        &state.process,
+        Some(state),
+        &state.channel,
+        ctx,
+        ctx.now,
+        state.calendar_version.clone(),
+    );
+    match command {
+        Command::Start { case, .. } => return Err(CommandError::CaseExists(case.clone())),
+        Command::Claim { task } => {
+            let t = open_task(state, *task)?;
+            check_role(t, ctx.actor)?;
+            match (&t.claimed_by, &t.assigned_to) {
+                (Some(by), _) if **by == *ctx.actor.user => {} // a second click: no second effect
+                (Some(by), _) => {
+                    return Err(CommandError::ClaimedByOther {
+                        task: t.id,
+                        by: by.clone(),
+                    });
+                }
+                (None, Some(to)) if **to != *ctx.actor.user => {
+                    return Err(CommandError::AssignedToOther {
+                        task: t.id,
+                        to: to.clone(),
+                    });
+                }
+                (None, _) => plan.emit(EventKind::TaskClaimed {
+                    task: t.id,
+                    user: ctx.actor.user.clone(),
+                }),
+            }
+        }
+        Command::Release { task } => {
+            let t = open_task(state, *task)?;
+            match &t.claimed_by {
+                None => return Err(CommandError::NotClaimed { task: t.id }),
+                Some(by) if **by != *ctx.actor.user && !may_reassign(ctx.actor) => {
+                    return Err(CommandError::ClaimedByOther {
+                        task: t.id,
+                        by: by.clone(),
+                    });
+                }
+                Some(_) => plan.emit(EventKind::TaskReleased { task: t.id }),
+            }
+        }
+        Command::Reassign { task, user } => {
+            if !may_reassign(ctx.actor) {
+                return Err(CommandError::NotAllowedToReassign(ctx.actor.role.clone()));
+            }
+            let t = open_task(state, *task)?;
+            plan.emit(EventKind::TaskReassigned {
+                task: t.id,
+                user: user.as_deref().map(Arc::from),
+                role: t.role.clone(),
+            });
+        }
+        Command::Complete {
+            task,
+            outcome,
+            data,
+            reason,
+        } => {
+            let t = open_task(state, *task)?;
+            plan.complete(t, outcome.as_deref(), data, reason.as_deref())?;
+        }
+        Command::SystemResult {
+            step,
+            outcome,
+            data,
+            reason,
+        } => {
+            let t = state
+                .open_tasks()
+                .find(|t| &*t.step_id == step.as_str())
+                .ok_or_else(|| CommandError::NoTaskAtStep(step.clone()))?;
+            plan.complete(t, outcome.as_deref(), data, reason.as_deref())?;
+        }
+        Command::DocumentsMissing { note } => {
+            if state.documents_missing {
+                return Err(CommandError::AlreadyMissing);
+            }
+            check_case_role(state, ctx.actor)?;
+            let ch = state.process.channel(&state.channel);
+            let deadline = match ch.and_then(|c| c.extended_term.as_ref().map(|t| (t, &c.counting)))
+            {
+                Some((term, counting)) => Some(self::deadline(
+                    ctx.clock,
+                    state.started_at,
+                    term.duration,
+                    counting,
+                    &state.calendar_version,
+                )?),
+                None => None,
+            };
+            plan.emit(EventKind::DocumentsMissing {
+                deadline,
+                note: note.clone(),
+            });
+        }
+        Command::Withdraw { reason } => {
+            check_case_role(state, ctx.actor)?;
+            plan.end(CaseResult::Withdrawn, None, Some(reason.clone()));
+        }
+        Command::Cancel { reason } => {
+            if &*ctx.actor.role != "administrator" {
+                return Err(CommandError::NotAllowedToCancel(ctx.actor.role.clone()));
+            }
+            plan.cancel_open_tasks();
+            plan.emit(EventKind::CaseCancelled {
+                reason: reason.clone(),
+            });
+        }
+    }
+    Ok(plan.events)
+}
+
+/// What time alone does to a case at `now`: breaches, escalations, dispatches leaving.
+/// The events are the engine's own (actor [`Actor::engine`]).
+pub fn tick(
+    state: &CaseState,
+    now: DateTime<Utc>,
+    clock: &OfficeClock,
+) -> Result<Vec<Event>, CommandError> {
+    if !state.is_open() {
+        return Ok(Vec::new());
+    }
+    let engine = Actor::engine();
+    let ctx = Ctx {
+        now,
+        actor: &engine,
+        clock,
+    };
+    let mut plan = Plan::new(
+        &state.process,
+        Some(state),
+        &state.channel,
+        ctx,
+        now,
+        state.calendar_version.clone(),
+    );
+    if !state.breached
+        && let Some(d) = &state.deadline
+        && d.due <= now
+    {
+        plan.emit(EventKind::DeadlineBreached {
+            target: DeadlineTarget::Case,
+            due: d.due,
+            escalate_at: Vec::new(),
+        });
+    }
+    for t in state.open_tasks() {
+        let mut escalate_at = t.escalate_at.clone();
+        let mut done = t.escalated as usize;
+        if !t.breached
+            && let Some(d) = &t.deadline
+            && d.due <= now
+        {
+            escalate_at = escalation_times(state, t, d.due, clock)?;
+            done = 0;
+            plan.emit(EventKind::DeadlineBreached {
+                target: DeadlineTarget::Task(t.id),
+                due: d.due,
+                escalate_at: escalate_at.clone(),
+            });
+        }
+        let escalations = escalations_of(state.step_of(t));
+        while let (Some(at), Some(esc)) = (escalate_at.get(done), escalations.get(done)) {
+            if *at > now {
+                break;
+            }
+            let role: Arc<str> = Arc::from(esc.role.as_str());
+            if esc.action == EscalationAction::Reassign {
+                plan.emit(EventKind::TaskReassigned {
+                    task: t.id,
+                    user: None,
+                    role: role.clone(),
+                });
+            }
+            plan.emit(EventKind::EscalationNotified { task: t.id, role });
+            done += 1;
+        }
+    }
+    let mut due_dispatches: Vec<(u32, DateTime<Utc>)> = state
+        .dispatches
+        .iter()
+        .filter(|(_, at)| *at <= now)
+        .copied()
+        .collect();
+    due_dispatches.sort_by_key(|(s, at)| (*at, *s));
+    for (step, _) in due_dispatches {
+        let step = step as usize;
+        plan.emit(EventKind::DispatchReleased {
+            step: plan.step_name(step),
+        });
+        if let Some(next) = state.process.follow(step, None) {
+            plan.advance(next)?;
+        }
+        if plan.ended {
+            break;
+        }
+    }
+    Ok(plan.events)
+}
+
+fn escalations_of(step: &Step) -> &[reglament_model::model::Escalation] {
+    match step {
+        Step::Task(t) => &t.escalation,
+        Step::System(s) => &s.escalation,
+        _ => &[],
+    }
+}
+
+fn escalation_times(
+    state: &CaseState,
+    task: &Task,
+    due: DateTime<Utc>,
+    clock: &OfficeClock,
+) -> Result<Vec<DateTime<Utc>>, CommandError> {
+    escalations_of(state.step_of(task))
+        .iter()
+        .map(|e| match e.after {
+            None => Ok(due),
+            Some(after) => Ok(clock.due(due, after, &Counting::default())?.at),
+        })
+        .collect()
+}
+
+fn deadline(
+    clock: &OfficeClock,
+    from: DateTime<Utc>,
+    term: Term,
+    counting: &Counting,
+    version: &Arc<str>,
+) -> Result<Deadline, CommandError> {
+    // The clock is the case's pinned one, so its version is the case's: share the Arc rather
+    // than allocating a copy per deadline.
+    let calendar_version = if clock.version() == &**version {
+        version.clone()
+    } else {
+        Arc::from(clock.version())
+    };
+    Ok(Deadline {
+        due: clock.due_at(from, term, counting)?,
+        term,
+        calendar_version,
+    })
+}
+
+fn open_task(state: &CaseState, id: TaskId) -> Result<&Task, CommandError> {
+    let t = state.task(id).ok_or(CommandError::NoSuchTask(id))?;
+    if t.status != TaskStatus::Open {
+        return Err(CommandError::TaskNotOpen {
+            task: id,
+            status: t.status.as_str(),
+        });
+    }
+    Ok(t)
+}
+
+fn check_role(t: &Task, actor: &Actor) -> Result<(), CommandError> {
+    if t.role != actor.role {
+        return Err(CommandError::WrongRole {
+            task: t.id,
+            required: t.role.clone(),
+            actual: actor.role.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn may_reassign(actor: &Actor) -> bool {
+    REASSIGNING_ROLES.contains(&&*actor.role)
+}
+
+/// Case-wide commands (documents missing, withdrawal) come from the case's staff.
+fn check_case_role(state: &CaseState, actor: &Actor) -> Result<(), CommandError> {
+    let staff = state
+        .process
+        .regulation
+        .roles
+        .iter()
+        .any(|r| r.id == *actor.role && r.kind == reglament_model::model::RoleKind::Person);
+    if staff || &*actor.role == "administrator" {
+        Ok(())
+    } else {
+        Err(CommandError::WrongRole {
+            task: TaskId(0),
+            required: Arc::from("a role of this regulation"),
+            actual: actor.role.clone(),
+        })
+    }
+}
+
+fn check_form(form: &jsonschema::Validator, data: &Value) -> Result<(), CommandError> {
+    let errors: Vec<FieldError> = form
+        .iter_errors(data)
+        .map(|e| {
+            let (rule, pointer) =
+                FieldRule::from_validation(e.kind(), &e.instance_path().to_string());
+            FieldError {
+                pointer,
+                message: e.to_string(),
+                rule,
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::InvalidData { errors })
+    }
+}
+
+/// The events of one command being worked out, with what they change in the case so far.
+struct Plan<'a> {
+    p: &'a Process,
+    state: Option<&'a CaseState>,
+    channel: &'a str,
+    ctx: Ctx<'a>,
+    /// When tasks opened by this command start counting their time.
+    base: DateTime<Utc>,
+    version: Arc<str>,
+    /// The applicant's data, for a case being started (else the state's).
+    data: Option<Value>,
+    events: Vec<Event>,
+    next_task: u32,
+    /// Outcomes recorded by this command, by step.
+    outcomes: Vec<(Arc<str>, Arc<str>)>,
+    /// Join arrivals, starting from the state's.
+    joins: Vec<(u32, u32)>,
+    /// Tasks opened and closed by this command (a handful at most: kept inline).
+    opened: SmallVec<[TaskId; 4]>,
+    closed: SmallVec<[TaskId; 4]>,
+    ended: bool,
+    walked: usize,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        p: &'a Process,
+        state: Option<&'a CaseState>,
+        channel: &'a str,
+        ctx: Ctx<'a>,
+        base: DateTime<Utc>,
+        version: Arc<str>,
+    ) -> Self {
+        Plan {
+            p,
+            state,
+            channel,
+            ctx,
+            base,
+            version,
+            data: None,
+            events: Vec::with_capacity(4),
+            next_task: state.map_or(1, |s| s.tasks.len() as u32 + 1),
+            outcomes: Vec::new(),
+            joins: state.map(|s| s.joins.clone()).unwrap_or_default(),
+            opened: SmallVec::new(),
+            closed: SmallVec::new(),
+            ended: false,
+            walked: 0,
+        }
+    }
+
+    fn emit(&mut self, kind: EventKind) {
+        self.events.push(Event {
+            at: self.ctx.now,
+            actor: self.ctx.actor.clone(),
+            kind,
+        });
+    }
+
+    fn step_name(&self, step: usize) -> Arc<str> {
+        self.p.step_id(step).clone()
+    }
+
+    fn complete(
+        &mut self,
+        t: &Task,
+        outcome: Option<&str>,
+        data: &Value,
+        reason: Option<&str>,
+    ) -> Result<(), CommandError> {
+        check_role(t, self.ctx.actor)?;
+        match (&t.claimed_by, &t.assigned_to) {
+            (Some(by), _) if **by != *self.ctx.actor.user => {
+                return Err(CommandError::ClaimedByOther {
+                    task: t.id,
+                    by: by.clone(),
+                });
+            }
+            (None, Some(to)) if **to != *self.ctx.actor.user => {
+                return Err(CommandError::AssignedToOther {
+                    task: t.id,
+                    to: to.clone(),
+                });
+            }
+            _ => {}
+        }
+        let step_ix = t.step as usize;
+        let step = self.p.step(step_ix);
+        let outcomes = match step {
+            Step::Task(s) => &s.outcomes,
+            Step::System(s) => &s.outcomes,
+            _ => return Err(CommandError::Runaway(step.id().to_string())),
+        };
+        let allowed = || outcomes.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+        let chosen = match (outcomes.is_empty(), outcome) {
+            (true, None) => None,
+            (true, Some(_)) => {
+                return Err(CommandError::NoOutcomeExpected {
+                    step: step.id().to_string(),
+                });
+            }
+            (false, None) => {
+                return Err(CommandError::OutcomeRequired {
+                    step: step.id().to_string(),
+                    allowed: allowed(),
+                });
+            }
+            (false, Some(o)) => Some(outcomes.iter().find(|x| x.id == o).ok_or_else(|| {
+                CommandError::UnknownOutcome {
+                    step: step.id().to_string(),
+                    outcome: o.to_string(),
+                    allowed: allowed(),
+                }
+            })?),
+        };
+        if let Some(o) = chosen
+            && o.requires_reason
+            && reason.is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(CommandError::ReasonRequired {
+                outcome: o.id.clone(),
+            });
+        }
+        if let Some(form) = self.p.form(step_ix) {
+            check_form(form, data)?;
+        }
+        if t.claimed_by.is_none() {
+            self.emit(EventKind::TaskClaimed {
+                task: t.id,
+                user: self.ctx.actor.user.clone(),
+            });
+        }
+        let outcome: Option<Arc<str>> = chosen.map(|o| Arc::from(o.id.as_str()));
+        self.emit(EventKind::TaskCompleted {
+            task: t.id,
+            outcome: outcome.clone(),
+            data: data.clone(),
+            reason: reason.map(str::to_string),
+        });
+        self.closed.push(t.id);
+        if let Some(o) = &outcome {
+            self.outcomes.push((t.step_id.clone(), o.clone()));
+        }
+        let next = self
+            .p
+            .follow(step_ix, chosen.map(|o| o.id.as_str()))
+            .ok_or_else(|| CommandError::Runaway(step.id().to_string()))?;
+        self.advance(next)
+    }
+
+    /// Moves a path to `target` and on through automatic steps until it waits.
+    fn advance(&mut self, target: usize) -> Result<(), CommandError> {
+        let mut work: SmallVec<[usize; 4]> = smallvec::smallvec![target];
+        while let Some(s) = work.pop() {
+            if self.ended {
+                return Ok(());
+            }
+            self.walked += 1;
+            if self.walked > MAX_AUTOMATIC_STEPS {
+                return Err(CommandError::Runaway(self.p.step(s).id().to_string()));
+            }
+            match self.p.step(s) {
+                Step::Task(_) | Step::System(_) => self.open(s)?,
+                Step::Exclusive(_) => {
+                    let (branch, next) = self.choose(s)?;
+                    self.emit(EventKind::BranchTaken {
+                        step: self.step_name(s),
+                        branch,
+                        next: self.step_name(next),
+                    });
+                    work.push(next);
+                }
+                Step::Parallel(_) => {
+                    self.emit(EventKind::Split {
+                        step: self.step_name(s),
+                    });
+                    // Paths are taken in declaration order: the work list pops from the back.
+                    work.extend(self.p.ways_on(s).iter().rev().map(|(_, t)| *t));
+                }
+                Step::Join(_) => {
+                    let expected = self.p.join_arity(s) as u32;
+                    let key = s as u32;
+                    let arrived = self
+                        .joins
+                        .iter()
+                        .find(|(j, _)| *j == key)
+                        .map_or(0, |(_, n)| *n)
+                        + 1;
+                    self.joins.retain(|(j, _)| *j != key);
+                    self.emit(EventKind::JoinArrived {
+                        step: self.step_name(s),
+                        arrived,
+                        expected,
+                    });
+                    if arrived >= expected {
+                        if let Some(next) = self.p.follow(s, None) {
+                            work.push(next);
+                        }
+                    } else {
+                        self.joins.push((key, arrived));
+                    }
+                }
+                Step::Dispatch(d) => {
+                    let release_at = self.next_slot(&d.at)?;
+                    self.emit(EventKind::DispatchQueued {
+                        step: self.step_name(s),
+                        release_at,
+                    });
+                }
+                Step::End(e) => {
+                    self.end(e.result, Some(s), None);
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, s: usize) -> Result<(), CommandError> {
+        let role: Arc<str> = self
+            .p
+            .step_role(s)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""));
+        let deadline = match self.p.duration(s, self.channel) {
+            Some(term) => Some(deadline(
+                self.ctx.clock,
+                self.base,
+                term,
+                &Counting::default(),
+                &self.version,
+            )?),
+            None => None,
+        };
+        let task = TaskId(self.next_task);
+        self.next_task += 1;
+        self.opened.push(task);
+        self.emit(EventKind::TaskOpened {
+            task,
+            step: self.step_name(s),
+            role,
+            deadline,
+        });
+        Ok(())
+    }
+
+    /// The branch an exclusive choice takes: the first whose condition holds, else the default.
+    fn choose(&self, s: usize) -> Result<(Option<u32>, usize), CommandError> {
+        let conditions = self.p.conditions(s);
+        let outcomes = self.outcome_map();
+        let empty = Value::Object(Default::default());
+        let data = self
+            .data
+            .as_ref()
+            .or(self.state.map(|st| &st.data))
+            .unwrap_or(&empty);
+        let facts = Facts {
+            channel: self.channel,
+            data: Some(data),
+            outcomes: Some(&outcomes),
+            documents_missing: self.state.is_some_and(|st| st.documents_missing),
+        };
+        let mut default = None;
+        for (edge, target) in self.p.ways_on(s) {
+            let target = *target;
+            match edge {
+                reglament_model::compile::Edge::Branch(i) => {
+                    let holds = conditions
+                        .get(*i)
+                        .map(|c| c.evaluate(&facts))
+                        .transpose()
+                        .map_err(|error| CommandError::Condition {
+                            step: self.p.step(s).id().to_string(),
+                            branch: i + 1,
+                            error,
+                        })?
+                        .unwrap_or(false);
+                    if holds {
+                        return Ok((Some(*i as u32), target));
+                    }
+                }
+                reglament_model::compile::Edge::Default => default = Some(target),
+                _ => {}
+            }
+        }
+        default
+            .map(|t| (None, t))
+            .ok_or_else(|| CommandError::NoBranch {
+                step: self.p.step(s).id().to_string(),
+            })
+    }
+
+    fn outcome_map(&self) -> BTreeMap<String, String> {
+        let mut map = self.state.map(CaseState::outcomes).unwrap_or_default();
+        for (step, outcome) in &self.outcomes {
+            map.insert(step.to_string(), outcome.to_string());
+        }
+        map
+    }
+
+    /// The next scheduled departure at or after `base`, on a working day of the office.
+    fn next_slot(
+        &self,
+        times: &[reglament_model::model::LocalTime],
+    ) -> Result<DateTime<Utc>, CommandError> {
+        let clock = self.ctx.clock;
+        let zone = clock.zone();
+        let mut sorted: Vec<chrono::NaiveTime> = times.iter().map(|t| t.0).collect();
+        sorted.sort();
+        let first_day = clock.to_local(self.base).date_naive();
+        // A year ahead is far more than any gap between working days; beyond it the calendar
+        // data runs out and says so.
+        for offset in 0..=366u64 {
+            let date = first_day
+                .checked_add_days(Days::new(offset))
+                .ok_or(reglament_calendar::CalendarError::InstantOutOfRange)?;
+            if !clock.is_working_day(date)? {
+                continue;
+            }
+            for t in &sorted {
+                let Some(at) = zone.from_local_datetime(&date.and_time(*t)).earliest() else {
+                    continue;
+                };
+                let at = at.with_timezone(&Utc);
+                if at >= self.base {
+                    return Ok(at);
+                }
+            }
+        }
+        Err(CommandError::Calendar(
+            reglament_calendar::CalendarError::InstantOutOfRange,
+        ))
+    }
+
+    /// Tasks still open: the state's not closed by this command, and those this command opened.
+    fn open_now(&self) -> Vec<TaskId> {
+        let mut out: Vec<TaskId> = self
+            .state
+            .map(|s| s.open_tasks().map(|t| t.id).collect())
+            .unwrap_or_default();
+        out.extend(self.opened.iter().copied());
+        out.retain(|t| !self.closed.contains(t));
+        out
+    }
+
+    fn cancel_open_tasks(&mut self) {
+        for task in self.open_now() {
+            self.emit(EventKind::TaskCancelled { task });
+            self.closed.push(task);
+        }
+    }
+
+    fn end(&mut self, result: CaseResult, step: Option<usize>, reason: Option<String>) {
+        self.cancel_open_tasks();
+        self.emit(EventKind::CaseEnded {
+            result,
+            step: step.map(|s| self.step_name(s)),
+            reason,
+        });
+        self.ended = true;
+    }
+}

@@ -1,0 +1,228 @@
+//! Events: the only record of what happened to a case. A case's state is the fold of its
+//! events ([`super::CaseState::apply`]); the store keeps them in a hash chain.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use reglament_model::duration::Term;
+use reglament_model::model::CaseResult;
+
+/// A case's id, given by the caller (e.g. a registration number); the engine never invents one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CaseId(pub Arc<str>);
+
+impl CaseId {
+    pub fn new(id: impl AsRef<str>) -> Self {
+        CaseId(Arc::from(id.as_ref()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CaseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A task's number within its case: 1, 2, 3, … in the order the tasks opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskId(pub u32);
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Who acted: a user in one of their roles, or the engine itself (deadlines, escalations).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: Arc<str>,
+    pub role: Arc<str>,
+}
+
+impl Actor {
+    pub fn new(user: impl AsRef<str>, role: impl AsRef<str>) -> Self {
+        Actor {
+            user: Arc::from(user.as_ref()),
+            role: Arc::from(role.as_ref()),
+        }
+    }
+
+    /// The engine acting on its own account (a deadline fired, an escalation ran).
+    pub fn engine() -> Self {
+        Actor::new("reglament", "engine")
+    }
+}
+
+/// What a deadline belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "of", content = "task")]
+pub enum DeadlineTarget {
+    /// The statutory term of the whole case.
+    Case,
+    /// One task's time for its step.
+    Task(TaskId),
+}
+
+/// A computed due instant and the calendar that produced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub due: DateTime<Utc>,
+    /// What the paper says, e.g. `10 working days`.
+    pub term: Term,
+    /// Content hash of the calendar and office schedule used.
+    pub calendar_version: Arc<str>,
+}
+
+/// One event in a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened (the command's `now`).
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// An application was registered and the case began.
+    CaseStarted {
+        case: CaseId,
+        regulation: String,
+        version: u32,
+        /// The regulation digest the case is pinned to.
+        digest: String,
+        channel: String,
+        office: String,
+        /// When the term starts counting (the next opening for an after-hours arrival).
+        registered_at: DateTime<Utc>,
+        /// The statutory term of the channel, if it has one.
+        deadline: Option<Deadline>,
+        /// The calendar version the case is pinned to.
+        calendar_version: String,
+        data: Value,
+    },
+    /// A task opened at a step: a person's work or a system step waiting for its result.
+    TaskOpened {
+        task: TaskId,
+        step: Arc<str>,
+        role: Arc<str>,
+        deadline: Option<Deadline>,
+    },
+    TaskClaimed {
+        task: TaskId,
+        user: Arc<str>,
+    },
+    TaskReleased {
+        task: TaskId,
+    },
+    /// The task was handed to a user, or back to the whole role (`user: None`).
+    TaskReassigned {
+        task: TaskId,
+        user: Option<Arc<str>>,
+        role: Arc<str>,
+    },
+    TaskCompleted {
+        task: TaskId,
+        /// The outcome chosen (`None` for a task with a single way on).
+        outcome: Option<Arc<str>>,
+        data: Value,
+        reason: Option<String>,
+    },
+    /// A task closed because the case ended elsewhere (withdrawal, another path's end).
+    TaskCancelled {
+        task: TaskId,
+    },
+    /// An exclusive choice took one branch (`branch: None` for the default).
+    BranchTaken {
+        step: Arc<str>,
+        branch: Option<u32>,
+        next: Arc<str>,
+    },
+    /// A parallel split sent the case down all its paths.
+    Split {
+        step: Arc<str>,
+    },
+    /// A path reached a join; when `arrived` equals the paths expected, the case moves on.
+    JoinArrived {
+        step: Arc<str>,
+        arrived: u32,
+        expected: u32,
+    },
+    /// The case waits at a scheduled dispatch until `release_at`.
+    DispatchQueued {
+        step: Arc<str>,
+        release_at: DateTime<Utc>,
+    },
+    /// The collected cases left together.
+    DispatchReleased {
+        step: Arc<str>,
+    },
+    /// Documents were found missing: the extended term now applies.
+    DocumentsMissing {
+        deadline: Option<Deadline>,
+        note: Option<String>,
+    },
+    /// A due instant passed with its work not done.
+    DeadlineBreached {
+        target: DeadlineTarget,
+        due: DateTime<Utc>,
+        /// When each of the step's escalations falls due, in declaration order (computed
+        /// on the calendar now, so that folding needs no calendar).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        escalate_at: Vec<DateTime<Utc>>,
+    },
+    /// An escalation ran: the role was told (and, for a `reassign` escalation, was handed the
+    /// task just before, by a `task_reassigned` event).
+    EscalationNotified {
+        task: TaskId,
+        role: Arc<str>,
+    },
+    /// The case finished.
+    CaseEnded {
+        result: CaseResult,
+        step: Option<Arc<str>>,
+        reason: Option<String>,
+    },
+    /// An administrator stopped the case (a registration made in error).
+    CaseCancelled {
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// The snake_case name used in the store and in exports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::CaseStarted { .. } => "case_started",
+            EventKind::TaskOpened { .. } => "task_opened",
+            EventKind::TaskClaimed { .. } => "task_claimed",
+            EventKind::TaskReleased { .. } => "task_released",
+            EventKind::TaskReassigned { .. } => "task_reassigned",
+            EventKind::TaskCompleted { .. } => "task_completed",
+            EventKind::TaskCancelled { .. } => "task_cancelled",
+            EventKind::BranchTaken { .. } => "branch_taken",
+            EventKind::Split { .. } => "split",
+            EventKind::JoinArrived { .. } => "join_arrived",
+            EventKind::DispatchQueued { .. } => "dispatch_queued",
+            EventKind::DispatchReleased { .. } => "dispatch_released",
+            EventKind::DocumentsMissing { .. } => "documents_missing",
+            EventKind::DeadlineBreached { .. } => "deadline_breached",
+            EventKind::EscalationNotified { .. } => "escalation_notified",
+            EventKind::CaseEnded { .. } => "case_ended",
+            EventKind::CaseCancelled { .. } => "case_cancelled",
+        }
+    }
+}

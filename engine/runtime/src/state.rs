@@ -1,0 +1,372 @@
+//! A case's state: nothing but the fold of its events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::event::{CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
+use reglament_model::compile::Process;
+use reglament_model::model::{CaseResult, Step};
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatus {
+    Open,
+    Ended(CaseResult),
+    Cancelled,
+}
+
+/// Where a task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    Open,
+    Completed,
+    Cancelled,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One task of a case, open or closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: TaskId,
+    /// Index of the step in the regulation.
+    pub step: u32,
+    pub step_id: Arc<str>,
+    pub role: Arc<str>,
+    pub status: TaskStatus,
+    pub opened_at: DateTime<Utc>,
+    pub deadline: Option<Deadline>,
+    pub breached: bool,
+    /// Instants at which the step's escalations fall due (set when the deadline is breached).
+    pub escalate_at: Vec<DateTime<Utc>>,
+    /// How many of `escalate_at` have run.
+    pub escalated: u32,
+    /// The user working on it.
+    pub claimed_by: Option<Arc<str>>,
+    /// The user a head handed it to (only they may claim it).
+    pub assigned_to: Option<Arc<str>>,
+    pub outcome: Option<Arc<str>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<Arc<str>>,
+}
+
+/// Everything known about a case, rebuilt from its events alone.
+#[derive(Debug, Clone)]
+pub struct CaseState {
+    pub id: CaseId,
+    pub process: Arc<Process>,
+    pub channel: Arc<str>,
+    pub office: Arc<str>,
+    pub data: Value,
+    pub started_at: DateTime<Utc>,
+    pub registered_at: DateTime<Utc>,
+    pub calendar_version: Arc<str>,
+    /// The statutory deadline in force (the extended one once documents are missing).
+    pub deadline: Option<Deadline>,
+    pub breached: bool,
+    pub documents_missing: bool,
+    pub status: CaseStatus,
+    pub tasks: Vec<Task>,
+    /// Paths waiting at joins: (step index, arrived).
+    pub joins: Vec<(u32, u32)>,
+    /// Paths waiting at scheduled dispatches: (step index, release instant).
+    pub dispatches: Vec<(u32, DateTime<Utc>)>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Number of events folded in.
+    pub version: u64,
+    pub last_event_at: DateTime<Utc>,
+}
+
+/// Why events could not be folded: they do not belong to this case or this regulation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FoldError {
+    #[error("a case's history must begin with `case_started`")]
+    NotStarted,
+    #[error("the case was started twice")]
+    StartedTwice,
+    #[error("event {index} refers to task {task}, which does not exist")]
+    UnknownTask { index: u64, task: TaskId },
+    #[error("event {index} refers to step `{step}`, which regulation `{regulation}` does not have")]
+    UnknownStep {
+        index: u64,
+        step: String,
+        regulation: String,
+    },
+    #[error("the case was started on regulation digest {digest}, which is not loaded")]
+    UnknownRegulation { digest: String },
+}
+
+impl CaseState {
+    /// Rebuilds a case from its events. `process` resolves the regulation digest the case is
+    /// pinned to.
+    pub fn fold<'a>(
+        events: impl IntoIterator<Item = &'a Event>,
+        process: impl Fn(&str) -> Option<Arc<Process>>,
+    ) -> Result<CaseState, FoldError> {
+        let mut iter = events.into_iter();
+        let first = iter.next().ok_or(FoldError::NotStarted)?;
+        let mut state = CaseState::begin(first, &process)?;
+        for event in iter {
+            state.apply(event)?;
+        }
+        Ok(state)
+    }
+
+    /// The state right after `case_started`.
+    pub fn begin(
+        event: &Event,
+        process: impl Fn(&str) -> Option<Arc<Process>>,
+    ) -> Result<CaseState, FoldError> {
+        let EventKind::CaseStarted {
+            case,
+            digest,
+            channel,
+            office,
+            registered_at,
+            deadline,
+            calendar_version,
+            data,
+            ..
+        } = &event.kind
+        else {
+            return Err(FoldError::NotStarted);
+        };
+        let process = process(digest).ok_or_else(|| FoldError::UnknownRegulation {
+            digest: digest.clone(),
+        })?;
+        Ok(CaseState {
+            id: case.clone(),
+            process,
+            channel: Arc::from(channel.as_str()),
+            office: Arc::from(office.as_str()),
+            data: data.clone(),
+            started_at: event.at,
+            registered_at: *registered_at,
+            calendar_version: Arc::from(calendar_version.as_str()),
+            deadline: deadline.clone(),
+            breached: false,
+            documents_missing: false,
+            status: CaseStatus::Open,
+            tasks: Vec::new(),
+            joins: Vec::new(),
+            dispatches: Vec::new(),
+            ended_at: None,
+            version: 1,
+            last_event_at: event.at,
+        })
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.status == CaseStatus::Open
+    }
+
+    pub fn task(&self, id: TaskId) -> Option<&Task> {
+        let i = usize::try_from(id.0).ok()?.checked_sub(1)?;
+        self.tasks.get(i).filter(|t| t.id == id)
+    }
+
+    fn task_mut(&mut self, id: TaskId, index: u64) -> Result<&mut Task, FoldError> {
+        let i = usize::try_from(id.0)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .ok_or(FoldError::UnknownTask { index, task: id })?;
+        self.tasks
+            .get_mut(i)
+            .filter(|t| t.id == id)
+            .ok_or(FoldError::UnknownTask { index, task: id })
+    }
+
+    pub fn open_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| t.status == TaskStatus::Open)
+    }
+
+    /// The last outcome of each step that has ended with one (what conditions see).
+    pub fn outcomes(&self) -> BTreeMap<String, String> {
+        self.tasks
+            .iter()
+            .filter_map(|t| Some((t.step_id.to_string(), t.outcome.as_ref()?.to_string())))
+            .collect()
+    }
+
+    fn step_index(&self, step: &str, index: u64) -> Result<u32, FoldError> {
+        self.process
+            .step_index(step)
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| FoldError::UnknownStep {
+                index,
+                step: step.to_string(),
+                regulation: self.process.id().to_string(),
+            })
+    }
+
+    /// Folds one more event in.
+    pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
+        let index = self.version;
+        match &event.kind {
+            EventKind::CaseStarted { .. } => return Err(FoldError::StartedTwice),
+            EventKind::TaskOpened {
+                task,
+                step,
+                role,
+                deadline,
+            } => {
+                let step_ix = self.step_index(step, index)?;
+                // Task numbers are dense: the n-th opened task is number n.
+                if task.0 as usize != self.tasks.len() + 1 {
+                    return Err(FoldError::UnknownTask { index, task: *task });
+                }
+                self.tasks.push(Task {
+                    id: *task,
+                    step: step_ix,
+                    step_id: step.clone(),
+                    role: role.clone(),
+                    status: TaskStatus::Open,
+                    opened_at: event.at,
+                    deadline: deadline.clone(),
+                    breached: false,
+                    escalate_at: Vec::new(),
+                    escalated: 0,
+                    claimed_by: None,
+                    assigned_to: None,
+                    outcome: None,
+                    closed_at: None,
+                    closed_by: None,
+                });
+            }
+            EventKind::TaskClaimed { task, user } => {
+                self.task_mut(*task, index)?.claimed_by = Some(user.clone());
+            }
+            EventKind::TaskReleased { task } => {
+                self.task_mut(*task, index)?.claimed_by = None;
+            }
+            EventKind::TaskReassigned { task, user, role } => {
+                let t = self.task_mut(*task, index)?;
+                t.claimed_by = None;
+                t.assigned_to = user.clone();
+                t.role = role.clone();
+            }
+            EventKind::TaskCompleted { task, outcome, .. } => {
+                let actor = event.actor.user.clone();
+                let t = self.task_mut(*task, index)?;
+                t.status = TaskStatus::Completed;
+                t.outcome = outcome.clone();
+                t.closed_at = Some(event.at);
+                t.closed_by = Some(actor);
+            }
+            EventKind::TaskCancelled { task } => {
+                let t = self.task_mut(*task, index)?;
+                t.status = TaskStatus::Cancelled;
+                t.closed_at = Some(event.at);
+            }
+            EventKind::BranchTaken { step, .. } | EventKind::Split { step } => {
+                self.step_index(step, index)?;
+            }
+            EventKind::JoinArrived {
+                step,
+                arrived,
+                expected,
+            } => {
+                let s = self.step_index(step, index)?;
+                self.joins.retain(|(j, _)| *j != s);
+                if arrived < expected {
+                    self.joins.push((s, *arrived));
+                }
+            }
+            EventKind::DispatchQueued { step, release_at } => {
+                let s = self.step_index(step, index)?;
+                self.dispatches.push((s, *release_at));
+            }
+            EventKind::DispatchReleased { step } => {
+                let s = self.step_index(step, index)?;
+                if let Some(pos) = self.dispatches.iter().position(|(d, _)| *d == s) {
+                    self.dispatches.remove(pos);
+                }
+            }
+            EventKind::DocumentsMissing { deadline, .. } => {
+                self.documents_missing = true;
+                if deadline.is_some() {
+                    self.deadline = deadline.clone();
+                    self.breached = false;
+                }
+            }
+            EventKind::DeadlineBreached {
+                target,
+                escalate_at,
+                ..
+            } => match target {
+                DeadlineTarget::Case => self.breached = true,
+                DeadlineTarget::Task(task) => {
+                    let t = self.task_mut(*task, index)?;
+                    t.breached = true;
+                    t.escalate_at.clone_from(escalate_at);
+                }
+            },
+            EventKind::EscalationNotified { task, .. } => {
+                self.task_mut(*task, index)?.escalated += 1;
+            }
+            EventKind::CaseEnded { result, .. } => {
+                self.status = CaseStatus::Ended(*result);
+                self.ended_at = Some(event.at);
+                self.joins.clear();
+                self.dispatches.clear();
+            }
+            EventKind::CaseCancelled { .. } => {
+                self.status = CaseStatus::Cancelled;
+                self.ended_at = Some(event.at);
+                self.joins.clear();
+                self.dispatches.clear();
+            }
+        }
+        self.version += 1;
+        self.last_event_at = event.at;
+        Ok(())
+    }
+
+    /// The earliest instant at which time alone changes this case: a deadline to breach, a
+    /// dispatch to release. `None` when nothing is pending.
+    pub fn next_wakeup(&self) -> Option<DateTime<Utc>> {
+        if !self.is_open() {
+            return None;
+        }
+        let mut best: Option<DateTime<Utc>> = None;
+        let mut consider = |t: DateTime<Utc>| {
+            if best.is_none_or(|b| t < b) {
+                best = Some(t);
+            }
+        };
+        if !self.breached
+            && let Some(d) = &self.deadline
+        {
+            consider(d.due);
+        }
+        for t in self.open_tasks() {
+            if !t.breached {
+                if let Some(d) = &t.deadline {
+                    consider(d.due);
+                }
+            } else if let Some(at) = t.escalate_at.get(t.escalated as usize) {
+                consider(*at);
+            }
+        }
+        for (_, at) in &self.dispatches {
+            consider(*at);
+        }
+        best
+    }
+
+    /// The step a task is at.
+    pub fn step_of(&self, task: &Task) -> &Step {
+        self.process.step(task.step as usize)
+    }
+}

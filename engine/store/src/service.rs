@@ -1,0 +1,467 @@
+//! The application layer: engine commands run against the store, with a bounded cache of
+//! case states, retries on conflicting appends, and pinned calendars.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+
+use super::{Store, StoreError, StoredEvent, clocks};
+use reglament_calendar::OfficeClock;
+use reglament_model::compile::Process;
+use reglament_runtime::{
+    Actor, CaseId, CaseState, Clocks, Command, CommandError, EngineError, NewCase, decide,
+};
+
+/// Why a command did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The command is not allowed on the case as it stands (HTTP 4xx): the case is unchanged.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The engine could not run the case: a regulation or calendar it is pinned to is missing,
+    /// or its events do not fold (HTTP 5xx: an operator must look).
+    #[error(transparent)]
+    Engine(EngineError),
+    /// The database failed (HTTP 503 when unavailable, else 500).
+    #[error(transparent)]
+    Store(StoreError),
+    /// Other writers kept changing the case; nothing was written (HTTP 409/503, retry later).
+    #[error("case `{case}` kept changing under {attempts} attempts; try again")]
+    Contention { case: CaseId, attempts: usize },
+}
+
+impl ServiceError {
+    /// The caller's mistake rather than the server's.
+    pub fn is_client_error(&self) -> bool {
+        matches!(self, ServiceError::Command(_))
+    }
+}
+
+impl From<EngineError> for ServiceError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Command(c) => ServiceError::Command(c),
+            other => ServiceError::Engine(other),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Fold { source, .. } => ServiceError::Engine(EngineError::Fold(source)),
+            StoreError::UnknownDigest { digest } => {
+                ServiceError::Engine(EngineError::UnknownRegulation(digest))
+            }
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// What one `tick` did.
+#[derive(Debug, Default)]
+pub struct TickReport {
+    /// The events appended, per case.
+    pub fired: Vec<(CaseId, Vec<StoredEvent>)>,
+    /// Cases whose tick failed; they stay leased until the lease runs out, then are retried.
+    pub failed: Vec<(CaseId, ServiceError)>,
+}
+
+/// A bounded cache: two generations of at most `cap / 2` entries each. Entries used in the
+/// young generation stay; the old generation is dropped wholesale when the young one fills.
+/// O(1) per operation with no bookkeeping per entry, and within a factor of two of LRU.
+struct Generations<V> {
+    cap: usize,
+    young: HashMap<CaseId, V>,
+    old: HashMap<CaseId, V>,
+}
+
+type StateCache = Generations<Arc<CaseState>>;
+
+impl<V: Clone> Generations<V> {
+    fn new(cap: usize) -> Self {
+        Generations {
+            cap: cap.max(2),
+            young: HashMap::new(),
+            old: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, id: &CaseId) -> Option<V> {
+        if let Some(s) = self.young.get(id) {
+            return Some(s.clone());
+        }
+        let s = self.old.remove(id)?;
+        self.put(id.clone(), s.clone());
+        Some(s)
+    }
+
+    fn put(&mut self, id: CaseId, state: V) {
+        self.old.remove(&id);
+        self.young.insert(id, state);
+        if self.young.len() >= self.cap / 2 {
+            self.old = std::mem::take(&mut self.young);
+        }
+    }
+
+    fn remove(&mut self, id: &CaseId) {
+        self.young.remove(id);
+        self.old.remove(id);
+    }
+
+    fn len(&self) -> usize {
+        self.young.len() + self.old.len()
+    }
+}
+
+/// Runs cases on a [`Store`]: the server's way in.
+pub struct Service {
+    store: Store,
+    clocks: Arc<dyn Clocks>,
+    cache: Mutex<StateCache>,
+    /// Clocks of calendar versions the loaded calendars no longer have, rebuilt from the store.
+    pinned: Mutex<HashMap<String, OfficeClock>>,
+    /// Calendar versions known to be recorded in `calendar_versions`.
+    recorded: Mutex<HashSet<String>>,
+    retries: usize,
+    lease: Duration,
+    tick_batch: u32,
+}
+
+impl Service {
+    pub fn new(store: Store, clocks: Arc<dyn Clocks>) -> Service {
+        Service {
+            store,
+            clocks,
+            cache: Mutex::new(StateCache::new(10_000)),
+            pinned: Mutex::new(HashMap::new()),
+            recorded: Mutex::new(HashSet::new()),
+            retries: 8,
+            lease: Duration::from_secs(30),
+            tick_batch: 256,
+        }
+    }
+
+    /// At most this many case states in memory (default 10,000).
+    pub fn with_cache_capacity(mut self, cap: usize) -> Self {
+        self.cache = Mutex::new(StateCache::new(cap));
+        self
+    }
+
+    /// How long a node holds a wake-up it took before others may take it (default 30 s).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Wake-ups taken per round of `tick` (default 256).
+    pub fn with_tick_batch(mut self, n: u32) -> Self {
+        self.tick_batch = n.max(1);
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Case states in the cache.
+    pub fn cached(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    fn cache_get(&self, id: &CaseId) -> Option<Arc<CaseState>> {
+        self.cache.lock().ok().and_then(|mut c| c.get(id))
+    }
+
+    fn cache_put(&self, id: &CaseId, s: Arc<CaseState>) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.put(id.clone(), s);
+        }
+    }
+
+    fn cache_drop(&self, id: &CaseId) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.remove(id);
+        }
+    }
+
+    /// The clock a case is pinned to: from the loaded calendars if they still have its
+    /// version, else rebuilt from `calendar_versions`.
+    async fn clock(&self, office: &str, version: &str) -> Result<OfficeClock, ServiceError> {
+        match self.clocks.clock(office, Some(version)) {
+            Ok(c) => Ok(c),
+            Err(e @ EngineError::CalendarVersion { .. }) => {
+                if let Some(c) = self
+                    .pinned
+                    .lock()
+                    .ok()
+                    .and_then(|p| p.get(version).cloned())
+                {
+                    return Ok(c);
+                }
+                let Some(data) = self.store.calendar_data(version).await? else {
+                    return Err(e.into());
+                };
+                let clock = clocks::clock_from_data(version, &data)?;
+                if let Ok(mut p) = self.pinned.lock() {
+                    p.insert(version.to_string(), clock.clone());
+                }
+                Ok(clock)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The state after `events`. The cache lets go of the state first, so that it is updated
+    /// in place when nobody else holds it (a case's history can be long: no copy per command);
+    /// it is put back once the events are stored.
+    fn advance(
+        &self,
+        case: &CaseId,
+        mut state: Arc<CaseState>,
+        events: &[reglament_runtime::Event],
+    ) -> Result<Arc<CaseState>, ServiceError> {
+        self.cache_drop(case);
+        let s = Arc::make_mut(&mut state);
+        for e in events {
+            s.apply(e).map_err(EngineError::Fold)?;
+        }
+        Ok(state)
+    }
+
+    /// The state of a case: cached, or brought up to date from the log. `fresh` skips the cache
+    /// (but still reads only the events after a cached state).
+    async fn state(
+        &self,
+        case: &CaseId,
+        fresh: bool,
+    ) -> Result<(Arc<CaseState>, bool), ServiceError> {
+        let cached = self.cache_get(case);
+        if let Some(s) = &cached
+            && !fresh
+        {
+            return Ok((s.clone(), true));
+        }
+        let state = match cached {
+            Some(s) => {
+                let newer = self.store.events_after(case, s.version).await?;
+                if newer.is_empty() {
+                    s
+                } else {
+                    let mut st = (*s).clone();
+                    for e in &newer {
+                        st.apply(&e.event).map_err(EngineError::Fold)?;
+                    }
+                    Arc::new(st)
+                }
+            }
+            None => match self.store.load(case).await? {
+                Some(s) => Arc::new(s),
+                None => return Err(CommandError::NoSuchCase(case.clone()).into()),
+            },
+        };
+        self.cache_put(case, state.clone());
+        Ok((state, false))
+    }
+
+    /// A case's current state.
+    pub async fn case_state(&self, case: &CaseId) -> Result<Arc<CaseState>, ServiceError> {
+        Ok(self.state(case, true).await?.0)
+    }
+
+    /// Starts a case on a deployed regulation. The regulation must be in the store (see
+    /// [`Store::deploy`]), so that the case can always be loaded again.
+    pub async fn start(
+        &self,
+        process: &Arc<Process>,
+        new: NewCase,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredEvent>, ServiceError> {
+        self.store.process(&process.digest).await?;
+        let case = new.case.clone();
+        let clock = self.clocks.clock(&new.office, None)?;
+        let ctx = decide::Ctx {
+            now,
+            actor,
+            clock: &clock,
+        };
+        let events = decide::start(process, new.case, &new.channel, &new.office, new.data, ctx)?;
+        let p = process.clone();
+        let state = CaseState::fold(&events, |_| Some(p.clone())).map_err(EngineError::Fold)?;
+        let version = clock.version().to_string();
+        let known = self.recorded.lock().is_ok_and(|r| r.contains(&version));
+        let calendar = if known {
+            None
+        } else {
+            Some(clocks::record(&clock, now).map_err(StoreError::from)?)
+        };
+        match self
+            .store
+            .append_with(&case, 0, &events, &state, calendar)
+            .await
+        {
+            Ok(stored) => {
+                if let Ok(mut r) = self.recorded.lock() {
+                    r.insert(version);
+                }
+                self.cache_put(&case, Arc::new(state));
+                Ok(stored)
+            }
+            Err(StoreError::Conflict { .. }) => Err(CommandError::CaseExists(case).into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs a command on a case. On a conflicting append (another writer got there first) the
+    /// case is reloaded and the command decided again, up to a few times: so of two claims of
+    /// one task, the second fails with [`CommandError::ClaimedByOther`].
+    pub async fn execute(
+        &self,
+        case: &CaseId,
+        command: &Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredEvent>, ServiceError> {
+        let mut fresh = false;
+        for _ in 0..=self.retries {
+            let (state, from_cache) = self.state(case, fresh).await?;
+            fresh = true;
+            let clock = self.clock(&state.office, &state.calendar_version).await?;
+            let ctx = decide::Ctx {
+                now,
+                actor,
+                clock: &clock,
+            };
+            let events = match decide::decide(&state, command, ctx) {
+                Ok(e) => e,
+                Err(e) => {
+                    // Another node may have changed the case since it was cached: refuse only
+                    // on the current state.
+                    if from_cache && self.store.head(case).await? != state.version {
+                        continue;
+                    }
+                    return Err(e.into());
+                }
+            };
+            if events.is_empty() {
+                return Ok(Vec::new());
+            }
+            let before = state.version;
+            let state = self.advance(case, state, &events)?;
+            match self.store.append(case, before, &events, &state).await {
+                Ok(stored) => {
+                    self.cache_put(case, state);
+                    return Ok(stored);
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => {
+                    self.cache_drop(case);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(ServiceError::Contention {
+            case: case.clone(),
+            attempts: self.retries + 1,
+        })
+    }
+
+    /// Lets time pass to `now` for every case that is due: takes due wake-ups in rounds,
+    /// decides each case's tick and appends it, several cases at a time.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, ServiceError> {
+        let mut report = TickReport::default();
+        // Each round leases what it takes, so a case comes back only after its lease: the
+        // rounds end even if a case stays due.
+        for _ in 0..10_000 {
+            let due = self
+                .store
+                .claim_due(now, self.tick_batch, self.lease)
+                .await?;
+            let taken = due.len();
+            let mut results = futures_util::stream::iter(due)
+                .map(|w| async move {
+                    let r = self.tick_case(&w.case, now).await;
+                    (w.case, r)
+                })
+                .buffer_unordered(32);
+            while let Some((case, r)) = results.next().await {
+                match r {
+                    Ok(events) if events.is_empty() => {}
+                    Ok(events) => report.fired.push((case, events)),
+                    Err(e) => report.failed.push((case, e)),
+                }
+            }
+            if taken < self.tick_batch as usize {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn tick_case(
+        &self,
+        case: &CaseId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredEvent>, ServiceError> {
+        let mut fresh = false;
+        for _ in 0..=self.retries {
+            let (state, _) = self.state(case, fresh).await?;
+            fresh = true;
+            let clock = self.clock(&state.office, &state.calendar_version).await?;
+            let events = decide::tick(&state, now, &clock)?;
+            if events.is_empty() {
+                if self
+                    .store
+                    .reschedule(case, state.version, state.next_wakeup())
+                    .await?
+                {
+                    return Ok(Vec::new());
+                }
+                continue;
+            }
+            let before = state.version;
+            let state = self.advance(case, state, &events)?;
+            match self.store.append(case, before, &events, &state).await {
+                Ok(stored) => {
+                    self.cache_put(case, state);
+                    return Ok(stored);
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => {
+                    self.cache_drop(case);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(ServiceError::Contention {
+            case: case.clone(),
+            attempts: self.retries + 1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_stays_bounded_and_keeps_what_is_used() {
+        let mut c: Generations<u32> = Generations::new(10);
+        let id = |i: u32| CaseId::new(format!("c{i}"));
+        c.put(id(0), 0);
+        for i in 1..100 {
+            c.put(id(i), i);
+            // Case 0 is used all the time: it stays.
+            assert_eq!(c.get(&id(0)), Some(0));
+            assert!(c.len() <= 10, "{}", c.len());
+        }
+        assert_eq!(c.get(&id(1)), None);
+        assert_eq!(c.get(&id(99)), Some(99));
+        c.remove(&id(99));
+        assert_eq!(c.get(&id(99)), None);
+    }
+}
