@@ -46,48 +46,10 @@ use serde_json::{Value, json};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A regulation made for load: `register` once, then `review` again and again.
-const REGULATION: &str = r#"
-id: http-load
-version: 1
-valid_from: 2012-11-16
-title: {kk: Жүктеме сынағы, ru: Нагрузочный тест, en: Load test}
-source: {act: Load test}
-region: atyrau
-roles:
-  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель}}
-channels:
-  - id: provider
-    kind: provider_office
-    start: register
-    term: {text: в течение десяти рабочих дней, duration: 10 working days}
-application_form:
-  type: object
-  required: [full_name]
-  properties:
-    full_name: {type: string, minLength: 1}
-steps:
-  - id: register
-    kind: task
-    name: {kk: Тіркеу, ru: Регистрация}
-    role: executor
-    duration: 15 minutes
-    source: {paragraph: "9"}
-    next: review
-  - id: review
-    kind: task
-    name: {kk: Қарау, ru: Рассмотрение}
-    role: executor
-    duration: 1 working day
-    source: {paragraph: "9"}
-    outcomes:
-      - {id: again, next: review}
-      - {id: grant, next: granted}
-  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано}, result: granted}
-"#;
+use reglament_testkit::fixtures::REGISTER_REVIEW as REGULATION;
 
 /// The open tasks the inbox sorts are here; the workers' cases too.
-const OFFICE: &str = "atyrau-city-ozsp";
+use reglament_testkit::fixtures::OFFICE;
 
 struct Args {
     clients: usize,

@@ -22,50 +22,9 @@ use reglament_store::Service;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-/// Registration (15 minutes), then a review of one working day that may loop.
-const REGULATION: &str = r#"
-id: audit-cli-fixture
-version: 1
-valid_from: 2012-11-16
-title: {kk: Сынақ, ru: Проверка, en: Check}
-source: {act: Тест}
-region: atyrau
-roles:
-  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель}}
-  - {id: head, kind: person, name: {kk: Басшы, ru: Руководитель}}
-channels:
-  - id: provider
-    kind: provider_office
-    start: register
-    term: {text: в течение десяти рабочих дней, duration: 10 working days}
-application_form:
-  type: object
-  required: [full_name]
-  properties:
-    full_name: {type: string, minLength: 1}
-steps:
-  - id: register
-    kind: task
-    name: {kk: Тіркеу, ru: Регистрация, en: Registration}
-    role: executor
-    duration: 15 minutes
-    source: {paragraph: "9"}
-    next: review
-  - id: review
-    kind: task
-    name: {kk: Қарау, ru: Рассмотрение, en: Review}
-    role: executor
-    duration: 1 working day
-    source: {paragraph: "9"}
-    outcomes:
-      - {id: again, next: review}
-      - {id: grant, next: granted}
-      - {id: refuse, next: refused, requires_reason: true}
-  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано}, result: granted}
-  - {id: refused, kind: end, name: {kk: Бас тарту, ru: Отказ}, result: refused}
-"#;
+use reglament_testkit::fixtures::REGISTER_REVIEW as REGULATION;
 
-const OFFICE: &str = "atyrau-city-ozsp";
+use reglament_testkit::fixtures::OFFICE;
 /// The instant of the audit: Friday 10 April 2026, noon in Atyrau.
 const NOW: &str = "2026-04-10T12:00:00+05:00";
 
@@ -318,7 +277,7 @@ fn replay_shows_an_intact_case_step_by_step() {
         "replay", "A-2", "--db", &f.good, "--now", NOW, "--lang", "en",
     ]);
     for want in [
-        "Case A-2 — audit-cli-fixture v1",
+        "Case A-2 — register-review v1",
         "office atyrau-city-ozsp",
         "Hash chain    intact",
         "Projections   match the events",
@@ -493,7 +452,7 @@ fn a_draft_shows_the_breach_the_deployed_version_does_not_have() {
         "--against",
         &draft,
     ]);
-    assert!(text.contains("draft audit-cli-fixture v2"), "{text}");
+    assert!(text.contains("draft register-review v2"), "{text}");
     let row = text
         .lines()
         .find(|l| l.contains("NEWLY BREACHED"))

@@ -27,6 +27,7 @@ use serde::Serialize;
 use super::AuditError;
 use super::report::csv_cell;
 use reglament_model::compile::Process;
+use reglament_model::markup::xml;
 use reglament_model::text::Lang;
 use reglament_runtime::{DeadlineTarget, Event, EventKind};
 use reglament_store::Store;
@@ -210,26 +211,6 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 out.push(task_event(task.0, "ate_abort", &role, None));
             }
             _ => {}
-        }
-    }
-    out
-}
-
-/// Text for an XML attribute value: markup escaped, line breaks kept as references,
-/// characters XML cannot hold replaced.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
-            _ => out.push(c),
         }
     }
     out

@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::{AuditError, late, pinned_clock, rfc3339};
 use reglament_calendar::OfficeClock;
 use reglament_model::compile::Process;
+use reglament_model::markup::xml as esc;
 use reglament_model::paths::DEFAULT_DAY_MINUTES;
 use reglament_model::text::{Lang, Text};
 use reglament_runtime::Clocks;
@@ -566,22 +567,6 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
 
 // ----------------------------------------------------------------------------------- HTML
 
-/// HTML text: `&`, `<`, `>`, `"` and `'` escaped.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 fn hours(m: Option<i64>) -> String {
     m.map(|m| reglament_model::paths::format_minutes(m.max(0) as u64, DEFAULT_DAY_MINUTES))
         .unwrap_or_else(|| "—".into())
@@ -931,7 +916,7 @@ mod tests {
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(
             esc("<a href='x'>&</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
+            "&lt;a href=&apos;x&apos;&gt;&amp;&lt;/a&gt;"
         );
     }
 }

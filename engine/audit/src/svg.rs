@@ -2,7 +2,9 @@
 //! browser and nothing fetched, so the report reads the same saved to a file, printed, or
 //! embedded in the web interface.
 
-use super::report::{ComplianceReport, StepRow, esc};
+use reglament_model::markup::xml as esc;
+
+use super::report::{ComplianceReport, StepRow};
 use reglament_model::paths::DEFAULT_DAY_MINUTES;
 use reglament_model::text::Lang;
 

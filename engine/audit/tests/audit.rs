@@ -549,7 +549,7 @@ async fn the_report_matches_figures_worked_out_by_hand(db: &TestDb) {
     let g = &r.regulations[0];
     assert_eq!(
         (g.regulation.as_str(), g.office.as_str()),
-        ("store-fixture", OFFICE)
+        ("register-review-escalated", OFFICE)
     );
     assert_eq!((g.cases, g.open, g.ended, g.cancelled), (5, 1, 4, 0));
     // R-4 is open past its ten working days (due Monday 20 April), R-5 ended after them.
@@ -628,11 +628,9 @@ async fn the_report_matches_figures_worked_out_by_hand(db: &TestDb) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 1 + 2 + 5);
     assert!(lines[0].starts_with("section,regulation,office,step"));
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("step,store-fixture,atyrau-city-ozsp,review,Рассмотрение,"))
-    );
+    assert!(lines.iter().any(|l| {
+        l.starts_with("step,register-review-escalated,atyrau-city-ozsp,review,Рассмотрение,")
+    }));
     let html = report::to_html_document(&r, Lang::Ru);
     // Drawn here: no script, nothing fetched.
     assert!(html.contains("<svg") && !html.contains("<script"));

@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod duration;
 pub mod lint;
 pub mod load;
+pub mod markup;
 pub mod model;
 pub mod paths;
 pub mod render;

@@ -32,47 +32,9 @@ use reglament_runtime::{Actor, CaseId, Command, NewCase, TaskId};
 use reglament_store::{InboxQuery, Service, Store, StoreOptions};
 use serde_json::json;
 
-const REGULATION: &str = r#"
-id: store-bench
-version: 1
-valid_from: 2012-11-16
-title: {kk: Сынақ, ru: Проверка}
-source: {act: Тест}
-region: atyrau
-roles:
-  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель}}
-  - {id: head, kind: person, name: {kk: Басшы, ru: Руководитель}}
-channels:
-  - id: provider
-    kind: provider_office
-    start: register
-    term: {text: в течение десяти рабочих дней, duration: 10 working days}
-application_form:
-  type: object
-  required: [full_name]
-  properties:
-    full_name: {type: string, minLength: 1}
-steps:
-  - id: register
-    kind: task
-    name: {kk: Тіркеу, ru: Регистрация}
-    role: executor
-    duration: 15 minutes
-    source: {paragraph: "9"}
-    next: review
-  - id: review
-    kind: task
-    name: {kk: Қарау, ru: Рассмотрение}
-    role: executor
-    duration: 1 working day
-    source: {paragraph: "9"}
-    outcomes:
-      - {id: again, next: review}
-      - {id: grant, next: granted}
-  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано}, result: granted}
-"#;
+use reglament_testkit::fixtures::REGISTER_REVIEW as REGULATION;
 
-const OFFICE: &str = "atyrau-city-ozsp";
+use reglament_testkit::fixtures::OFFICE;
 
 struct Args {
     what: String,
@@ -379,7 +341,7 @@ async fn seed(store: &Store, rows: u64) {
             "INSERT INTO cases (case_id, regulation_id, regulation_version, digest, channel, office, \
              calendar_version, status, result, applicant, started_at, registered_at, due, breached, \
              documents_missing, ended_at, last_seq, last_hash, last_event_at) \
-             SELECT {case}, 'store-bench', 1, 'd', 'provider', {office}, 'c', 'open', NULL, 'Applicant ' || n, \
+             SELECT {case}, 'register-review', 1, 'd', 'provider', {office}, 'c', 'open', NULL, 'Applicant ' || n, \
              {base}, {base}, {due}, false, false, NULL, 1, 'h', {base} FROM {from}"
         ),
         format!(

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::canonical;
@@ -31,11 +31,12 @@ pub fn instant(micros: i64) -> DateTime<Utc> {
 }
 
 /// One row of the `events` table, as read back.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct EventRow {
     pub case_id: String,
     pub seq: i64,
     #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
     pub kind: String,
     pub at: i64,
     pub actor_user: String,
@@ -48,7 +49,7 @@ pub struct EventRow {
 }
 
 /// One row of the `cases` projection.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct CaseRow {
     pub case_id: String,
     pub regulation_id: String,
@@ -75,7 +76,7 @@ pub struct CaseRow {
 }
 
 /// One row of the `tasks` projection.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct TaskRow {
     pub case_id: String,
     pub task: i64,

@@ -64,7 +64,7 @@ pub enum ScanPage {
 }
 
 /// One case's projection rows: what `rebuild` would write for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CaseProjection {
     pub case: CaseRow,
     pub tasks: Vec<TaskRow>,

@@ -42,7 +42,10 @@ fn crash_child() {
         .expect("runtime");
     rt.block_on(async move {
         let store = Store::open(&db).await.expect("child opens the store");
-        let process = store.latest("store-fixture").await.expect("deployed");
+        let process = store
+            .latest("register-review-escalated")
+            .await
+            .expect("deployed");
         let service = Arc::new(Service::new(store, calendars()));
         let mut clients = Vec::new();
         for c in 0..24u64 {

@@ -48,7 +48,11 @@ async fn deploy_is_idempotent_and_versions_only_grow(db: &TestDb) {
     let (d2, _) = store.deploy(&v2, "admin", t0()).await.expect("v2");
     assert!(d2.new);
     assert_eq!(
-        store.latest("store-fixture").await.expect("latest").digest,
+        store
+            .latest("register-review-escalated")
+            .await
+            .expect("latest")
+            .digest,
         d2.digest
     );
     // Version 1 can no longer come in with new content.
@@ -289,7 +293,7 @@ async fn the_inbox_pages_by_due_instant(db: &TestDb) {
         .await
         .expect("first");
     assert_eq!(first.items[0].applicant.as_deref(), Some("Айгүл Серікова"));
-    assert_eq!(first.items[0].regulation, "store-fixture");
+    assert_eq!(first.items[0].regulation, "register-review-escalated");
     assert_eq!(first.items[0].due, Some(t0() + TimeDelta::minutes(15)));
     // Claimed by me.
     let mine = store

@@ -5,6 +5,73 @@
 /// The office of the Atyrau region that fixture cases run in.
 pub const OFFICE: &str = "atyrau-city-ozsp";
 
+/// The text of `register-review` with its id and the lines that go between the review's
+/// source and its outcomes (an escalation, or nothing).
+macro_rules! register_review {
+    ($id:literal, $review_extra:literal) => {
+        concat!(
+            "
+id: ",
+            $id,
+            r#"
+version: 1
+valid_from: 2012-11-16
+title: {kk: Сынақ, ru: Проверка, en: Check}
+source: {act: Тест}
+region: atyrau
+roles:
+  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель, en: Executor}}
+  - {id: head, kind: person, name: {kk: Басшы, ru: Руководитель, en: Head}}
+channels:
+  - id: provider
+    kind: provider_office
+    start: register
+    term: {text: в течение десяти рабочих дней, duration: 10 working days}
+application_form:
+  type: object
+  required: [full_name]
+  properties:
+    full_name: {type: string, minLength: 1}
+steps:
+  - id: register
+    kind: task
+    name: {kk: Тіркеу, ru: Регистрация, en: Registration}
+    role: executor
+    duration: 15 minutes
+    source: {paragraph: "9"}
+    next: review
+  - id: review
+    kind: task
+    name: {kk: Қарау, ru: Рассмотрение, en: Review}
+    role: executor
+    duration: 1 working day
+    source: {paragraph: "9"}
+"#,
+            $review_extra,
+            r#"    outcomes:
+      - {id: again, next: review}
+      - {id: grant, next: granted}
+      - {id: refuse, next: refused, requires_reason: true}
+  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано, en: Granted}, result: granted}
+  - {id: refused, kind: end, name: {kk: Бас тарту, ru: Отказ, en: Refused}, result: refused}
+"#
+        )
+    };
+}
+
+/// `register-review`: the smallest regulation with a loop and a refusal. The executor
+/// registers (15 minutes), then reviews (1 working day) and either reviews again, grants or
+/// refuses (with a reason); 10 working days on the provider channel; the application form
+/// asks for `full_name`. A `head` role exists but does nothing.
+pub const REGISTER_REVIEW: &str = register_review!("register-review", "");
+
+/// `register-review-escalated`: [`REGISTER_REVIEW`] whose review, when breached, notifies
+/// the head (an `escalated` event beside the breach).
+pub const REGISTER_REVIEW_ESCALATED: &str = register_review!(
+    "register-review-escalated",
+    "    escalation:\n      - {action: notify, role: head}\n"
+);
+
 /// `bench-chain`: nine tasks in a chain, each with a deadline, two roles (executor and
 /// head), an escalation on `s3`, a 30-calendar-day statutory term on the provider channel.
 /// Durations mix minutes, hours, working days and calendar days, so a case touches every
@@ -36,3 +103,35 @@ steps:
   - {id: s9, kind: task, name: {kk: a, ru: a}, role: executor, duration: 15 minutes, source: {action: "9"}, next: done}
   - {id: done, kind: end, name: {kk: a, ru: a}, result: granted}
 "#;
+
+#[cfg(test)]
+mod tests {
+    use reglament_model::validate;
+
+    #[test]
+    fn every_fixture_is_a_valid_regulation_with_the_id_its_name_says() {
+        for (yaml, id) in [
+            (super::REGISTER_REVIEW, "register-review"),
+            (
+                super::REGISTER_REVIEW_ESCALATED,
+                "register-review-escalated",
+            ),
+            (super::NINE_STEP_CHAIN, "bench-chain"),
+        ] {
+            let report = validate::check_str(yaml, &format!("{id}.yaml"), None);
+            let process = report
+                .process
+                .unwrap_or_else(|| panic!("{id}: {:#?}", report.diagnostics));
+            assert_eq!(process.regulation.id, id);
+        }
+    }
+
+    #[test]
+    fn the_escalated_review_notifies_the_head_and_the_plain_one_does_not() {
+        assert!(
+            super::REGISTER_REVIEW_ESCALATED
+                .contains("escalation:\n      - {action: notify, role: head}\n    outcomes:")
+        );
+        assert!(!super::REGISTER_REVIEW.contains("escalation"));
+    }
+}

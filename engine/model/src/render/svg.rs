@@ -17,6 +17,7 @@ use super::layout::{
     EdgeLine, HEADER_FONT, HEADER_LINE, Lane, Layout, MARGIN, NAME_FONT, NAME_LINE, Node, Shape,
 };
 use super::route::LABEL_FONT;
+use crate::markup::xml as esc;
 
 const FONT: &str = "'Segoe UI', 'Noto Sans', 'DejaVu Sans', Arial, sans-serif";
 const TITLE_FONT: f64 = 15.0;
@@ -345,24 +346,6 @@ fn write_box_text(out: &mut String, node: &Node) {
             esc(line)
         );
     }
-}
-
-/// Escapes text for element content and for attribute values in double or single quotes.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 does not allow at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A coordinate with at most one decimal, without a trailing `.0`.

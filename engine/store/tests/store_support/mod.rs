@@ -15,53 +15,9 @@ use reglament_runtime::{Actor, CaseId, Command, NewCase, TaskId};
 use reglament_store::{Service, Store};
 use serde_json::{Value, json};
 
-/// A small regulation: registration (15 minutes), then a review that can loop (`again`),
-/// with an escalation to the head when it is late.
-pub const REGULATION: &str = r#"
-id: store-fixture
-version: 1
-valid_from: 2012-11-16
-title: {kk: Сынақ, ru: Проверка}
-source: {act: Тест}
-region: atyrau
-roles:
-  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель}}
-  - {id: head, kind: person, name: {kk: Басшы, ru: Руководитель}}
-channels:
-  - id: provider
-    kind: provider_office
-    start: register
-    term: {text: в течение десяти рабочих дней, duration: 10 working days}
-application_form:
-  type: object
-  required: [full_name]
-  properties:
-    full_name: {type: string, minLength: 1}
-steps:
-  - id: register
-    kind: task
-    name: {kk: Тіркеу, ru: Регистрация}
-    role: executor
-    duration: 15 minutes
-    source: {paragraph: "9"}
-    next: review
-  - id: review
-    kind: task
-    name: {kk: Қарау, ru: Рассмотрение}
-    role: executor
-    duration: 1 working day
-    source: {paragraph: "9"}
-    escalation:
-      - {action: notify, role: head}
-    outcomes:
-      - {id: again, next: review}
-      - {id: grant, next: granted}
-      - {id: refuse, next: refused, requires_reason: true}
-  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано}, result: granted}
-  - {id: refused, kind: end, name: {kk: Бас тарту, ru: Отказ}, result: refused}
-"#;
+pub use reglament_testkit::fixtures::REGISTER_REVIEW_ESCALATED as REGULATION;
 
-pub const OFFICE: &str = "atyrau-city-ozsp";
+pub use reglament_testkit::fixtures::OFFICE;
 
 pub fn calendars() -> Arc<Calendars> {
     static CALENDARS: OnceLock<Arc<Calendars>> = OnceLock::new();
