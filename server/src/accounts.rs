@@ -1,7 +1,7 @@
-//! What the server keeps besides cases (migration `0010_accounts`, in `server/migrations/`):
-//! users and the roles they hold in offices, API tokens and browser sessions (only hashes of
-//! their secrets), login attempts for rate limiting, and idempotency keys with the first
-//! response they got.
+//! What the server keeps besides cases (migrations `0010_accounts` and `0011_known_devices`,
+//! in `server/migrations/`): users and the roles they hold in offices, API tokens and browser
+//! sessions (only hashes of their secrets), sign-in attempts and known devices for
+//! throttling, and idempotency keys with the first response they got.
 //!
 //! None of this is in the hash chain: the log records who acted on every event; these tables
 //! only decide who may act. The policy itself (who may see or do what) is `auth::policy`;
@@ -17,12 +17,21 @@ use reglament_store::side::{SqlArg as Arg, Statement};
 use reglament_store::{Store, StoreError, StoreOptions};
 
 /// The server's tables, applied with the store's own migrations.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 10,
-    description: "accounts",
-    sqlite: include_str!("../migrations/sqlite/0010_accounts.sql"),
-    postgres: include_str!("../migrations/postgres/0010_accounts.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 10,
+        description: "accounts",
+        sqlite: include_str!("../migrations/sqlite/0010_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0010_accounts.sql"),
+    },
+    // Sign-in throttling: known devices, and the device of each attempt.
+    Migration {
+        version: 11,
+        description: "known devices",
+        sqlite: include_str!("../migrations/sqlite/0011_known_devices.sql"),
+        postgres: include_str!("../migrations/postgres/0011_known_devices.sql"),
+    },
+];
 
 /// Opens (and migrates) the store with the server's tables too: every opening of a server's
 /// database goes through here, since a migrator that does not know a version the database
@@ -108,6 +117,26 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
+/// One sign-in attempt, as throttling reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttemptRecord {
+    pub login: String,
+    pub ip: String,
+    /// The hash of the device cookie, when the attempt came from a device known for the login.
+    pub device: Option<String>,
+    pub ok: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// What [`Store::set_password`] ended besides setting the password.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PasswordSet {
+    /// Sessions of the account that were ended.
+    pub sessions_ended: u64,
+    /// The prefixes of the tokens that were revoked.
+    pub tokens_revoked: Vec<String>,
+}
+
 /// The response kept for an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -175,6 +204,15 @@ struct IdempotencyRow {
     content_type: Option<String>,
     location: Option<String>,
     body: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    login: String,
+    ip: String,
+    device: Option<String>,
+    ok: bool,
+    at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -309,27 +347,58 @@ impl Accounts {
         Ok(())
     }
 
-    /// Sets a new password hash.
+    /// Sets a new password hash and, in the same transaction, ends the account's sessions
+    /// (all but `keep_session`, the hash of the one that asked, if any) and revokes the
+    /// account's tokens whose prefixes are listed (other accounts' tokens are left alone).
     pub async fn set_password(
         &self,
         login: &str,
         password_hash: &str,
         must_change: bool,
-    ) -> Result<(), AccountError> {
-        let n = self
-            .write_one(
+        keep_session: Option<&str>,
+        revoke_tokens: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<PasswordSet, AccountError> {
+        let mut statements: Vec<Statement> = vec![
+            (
                 "UPDATE users SET password_hash = $2, must_change_password = $3 WHERE login = $1",
                 vec![
                     Arg::Text(login.to_string()),
                     Arg::Text(password_hash.to_string()),
                     Arg::Bool(must_change),
                 ],
-            )
-            .await?;
-        if n == 0 {
+            ),
+            (
+                "DELETE FROM sessions WHERE login = $1 AND session_hash <> $2",
+                vec![
+                    Arg::Text(login.to_string()),
+                    Arg::Text(keep_session.unwrap_or_default().to_string()),
+                ],
+            ),
+        ];
+        for prefix in revoke_tokens {
+            statements.push((
+                "UPDATE api_tokens SET revoked_at = $3 WHERE login = $1 AND prefix = $2 AND revoked_at IS NULL",
+                vec![
+                    Arg::Text(login.to_string()),
+                    Arg::Text(prefix.clone()),
+                    Arg::Int(micros(now)),
+                ],
+            ));
+        }
+        let changed = self.write_all(statements).await?;
+        if changed.first().copied().unwrap_or(0) == 0 {
             return Err(AccountError::NoSuchUser(login.to_string()));
         }
-        Ok(())
+        Ok(PasswordSet {
+            sessions_ended: changed.get(1).copied().unwrap_or(0),
+            tokens_revoked: revoke_tokens
+                .iter()
+                .zip(changed.iter().skip(2))
+                .filter(|(_, n)| **n > 0)
+                .map(|(p, _)| p.clone())
+                .collect(),
+        })
     }
 
     /// Replaces an account's grants.
@@ -466,46 +535,104 @@ impl Accounts {
 
     // ---------------------------------------------------------------- login attempts
 
+    /// Records a sign-in attempt that checked a password. `device` is the hash of the device
+    /// cookie when it is known for this login.
     pub async fn record_login_attempt(
         &self,
         login: &str,
         ip: &str,
+        device: Option<&str>,
         ok: bool,
         now: DateTime<Utc>,
     ) -> Result<(), AccountError> {
         self.write_one(
-            "INSERT INTO login_attempts (login, ip, at, ok) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO login_attempts (login, ip, at, ok, device) VALUES ($1, $2, $3, $4, $5)",
             vec![
                 Arg::Text(login.to_string()),
                 Arg::Text(ip.to_string()),
                 Arg::Int(micros(now)),
                 Arg::Bool(ok),
+                Arg::OptText(device.map(str::to_string)),
             ],
         )
         .await?;
         Ok(())
     }
 
-    /// Failed sign-ins since `since`: (for this login, from this address).
-    pub async fn login_failures(
+    /// The attempts since `since` of this login (from anywhere) or from this address (for
+    /// any login), newest first, at most `limit`: what throttling decides on.
+    pub async fn login_attempts_since(
         &self,
         login: &str,
         ip: &str,
         since: DateTime<Utc>,
-    ) -> Result<(i64, i64), AccountError> {
-        let by_login = self
-            .count(
-                "SELECT COUNT(*) AS n FROM login_attempts WHERE login = $1 AND at >= $2 AND NOT ok",
-                vec![Arg::Text(login.to_string()), Arg::Int(micros(since))],
+        limit: i64,
+    ) -> Result<Vec<LoginAttemptRecord>, AccountError> {
+        let rows: Vec<AttemptRow> = self
+            .store
+            .read_side::<AttemptRow>(
+                "SELECT login, ip, device, ok, at FROM login_attempts \
+                 WHERE (login = $1 OR ip = $2) AND at >= $3 ORDER BY at DESC LIMIT $4",
+                vec![
+                    Arg::Text(login.to_string()),
+                    Arg::Text(ip.to_string()),
+                    Arg::Int(micros(since)),
+                    Arg::Int(limit),
+                ],
             )
             .await?;
-        let by_ip = self
+        Ok(rows
+            .into_iter()
+            .map(|r| LoginAttemptRecord {
+                login: r.login,
+                ip: r.ip,
+                device: r.device,
+                ok: r.ok,
+                at: instant(r.at),
+            })
+            .collect())
+    }
+
+    // ------------------------------------------------------------------ known devices
+
+    /// Remembers that `login` signed in on the device whose cookie has this hash.
+    pub async fn remember_device(
+        &self,
+        device_hash: &str,
+        login: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        self.write_one(
+            "INSERT INTO known_devices (device_hash, login, created_at, last_seen) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (device_hash, login) DO UPDATE SET last_seen = excluded.last_seen",
+            vec![
+                Arg::Text(device_hash.to_string()),
+                Arg::Text(login.to_string()),
+                Arg::Int(micros(now)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `login` signed in on this device since `seen_after`.
+    pub async fn known_device(
+        &self,
+        device_hash: &str,
+        login: &str,
+        seen_after: DateTime<Utc>,
+    ) -> Result<bool, AccountError> {
+        let n = self
             .count(
-                "SELECT COUNT(*) AS n FROM login_attempts WHERE ip = $1 AND at >= $2 AND NOT ok",
-                vec![Arg::Text(ip.to_string()), Arg::Int(micros(since))],
+                "SELECT COUNT(*) AS n FROM known_devices WHERE device_hash = $1 AND login = $2 AND last_seen > $3",
+                vec![
+                    Arg::Text(device_hash.to_string()),
+                    Arg::Text(login.to_string()),
+                    Arg::Int(micros(seen_after)),
+                ],
             )
             .await?;
-        Ok((by_login, by_ip))
+        Ok(n > 0)
     }
 
     // ------------------------------------------------------------- idempotency keys
@@ -608,10 +735,12 @@ impl Accounts {
     }
 
     /// Deletes what is no longer needed: idempotency keys and login attempts older than
-    /// `before`, expired sessions. Returns the rows deleted.
+    /// `before`, devices not seen since `devices_before`, expired sessions. Returns the rows
+    /// deleted.
     pub async fn purge_accounts(
         &self,
         before: DateTime<Utc>,
+        devices_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, AccountError> {
         let changed = self
@@ -627,6 +756,10 @@ impl Accounts {
                 (
                     "DELETE FROM sessions WHERE expires_at <= $1",
                     vec![Arg::Int(micros(now))],
+                ),
+                (
+                    "DELETE FROM known_devices WHERE last_seen < $1",
+                    vec![Arg::Int(micros(devices_before))],
                 ),
             ])
             .await?;

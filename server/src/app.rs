@@ -261,6 +261,23 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(problem::panic_response))
+        // Outermost: even a panic's answer carries them.
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
+        .with_state(state)
+}
+
+/// The router of the metrics address (`--metrics-listen`): `/metrics` without a token, and
+/// `/healthz`. Whoever reaches this address may read them; bind it where only monitoring does.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(crate::api::system::exposition),
+        )
+        .route("/healthz", axum::routing::get(crate::api::system::healthz))
+        .fallback(problem::not_found)
+        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
         .with_state(state)
 }
 
@@ -273,16 +290,39 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_all(state, listener, None, shutdown).await
+}
+
+/// [`serve`], plus the metrics address (`--metrics-listen`) on `metrics` when given.
+pub async fn serve_all(
+    state: AppState,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let timer = state
         .config
         .tick_interval
         .map(|every| Timer::spawn(state.clone(), every));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let metrics_server = metrics.map(|l| {
+        let mut stopping = stopping_rx.clone();
+        let app = metrics_router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(l, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopping.wait_for(|s| *s).await;
+                })
+                .await
+        })
+    });
     let grace = state.config.shutdown_grace;
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: no new connections; finishing requests in flight");
+        let _ = stopping_tx.send(true);
         let _ = drained_tx.send(());
     });
     let result = tokio::select! {
@@ -295,6 +335,12 @@ pub async fn serve(
             Ok(())
         }
     };
+    if let Some(m) = metrics_server {
+        // It stops with the main server (its sender is gone once that one is).
+        if tokio::time::timeout(grace, m).await.is_err() {
+            tracing::warn!("the metrics address did not stop in time");
+        }
+    }
     if let Some(t) = timer {
         t.stop().await;
     }

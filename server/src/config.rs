@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::auth::login::LoginLimits;
 use crate::auth::password::Cost;
+use crate::auth::throttle::Throttle;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -35,7 +35,14 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
-    pub login_limits: LoginLimits,
+    /// How failed sign-ins slow down further attempts.
+    pub throttle: Throttle,
+    /// `/metrics` on the main address answers only `Authorization: Bearer <this>`; without
+    /// it, `/metrics` is not served there.
+    pub metrics_token: Option<String>,
+    /// A second address serving `/metrics` (and `/healthz`) without a token, for a
+    /// monitoring network.
+    pub metrics_listen: Option<SocketAddr>,
     /// How long an idempotency key keeps its response.
     pub idempotency_ttl: Duration,
     /// argon2 cost of new password hashes.
@@ -61,7 +68,9 @@ impl Default for Config {
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,
             trust_forwarded_for: false,
-            login_limits: LoginLimits::default(),
+            throttle: Throttle::default(),
+            metrics_token: None,
+            metrics_listen: None,
             idempotency_ttl: Duration::from_secs(24 * 3600),
             password_cost: Cost::Standard,
             db_pool: 8,

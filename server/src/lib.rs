@@ -8,6 +8,8 @@
 //!   the web interface;
 //! - [`api`] — the JSON API under `/api/v1` and its OpenAPI document;
 //! - [`problem`] — every error as `application/problem+json`;
+//! - [`headers`] — the security headers of every answer (CSP, nosniff, referrer policy);
+//! - [`limits`] — the length of free text in forms and requests;
 //! - [`idempotency`] — `Idempotency-Key` on state-changing requests;
 //! - [`metrics`] — Prometheus metrics;
 //! - [`timer`] — the clock and the worker that fires deadlines;
@@ -22,7 +24,9 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod headers;
 pub mod idempotency;
+pub mod limits;
 pub mod metrics;
 pub mod problem;
 pub mod timer;

@@ -16,6 +16,18 @@ use axum::response::Response;
 use reglament_store::TaskCounts;
 
 use crate::app::AppState;
+use crate::auth::throttle::Reason;
+
+const REASONS: [Reason; 4] = [Reason::Pair, Reason::Login, Reason::Address, Reason::Device];
+
+fn reason_index(r: Reason) -> usize {
+    match r {
+        Reason::Pair => 0,
+        Reason::Login => 1,
+        Reason::Address => 2,
+        Reason::Device => 3,
+    }
+}
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 14] = [
@@ -42,7 +54,8 @@ pub struct Metrics {
     tick_failures: AtomicU64,
     logins_ok: AtomicU64,
     logins_failed: AtomicU64,
-    logins_limited: AtomicU64,
+    /// Sign-ins refused by throttling, by [`Reason`] (in its order).
+    logins_throttled: [AtomicU64; 4],
 }
 
 impl Metrics {
@@ -91,13 +104,19 @@ impl Metrics {
         }
     }
 
-    pub fn count_login(&self, ok: bool, limited: bool) {
-        let c = match (ok, limited) {
-            (_, true) => &self.logins_limited,
-            (true, _) => &self.logins_ok,
-            (false, _) => &self.logins_failed,
+    /// A sign-in whose password was checked.
+    pub fn count_login(&self, ok: bool) {
+        let c = if ok {
+            &self.logins_ok
+        } else {
+            &self.logins_failed
         };
         c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sign-in refused by throttling, before any password was checked.
+    pub fn count_throttled(&self, reason: Reason) {
+        self.logins_throttled[reason_index(reason)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The exposition text, with the task gauges read by the caller.
@@ -186,15 +205,36 @@ impl Metrics {
             "Timer rounds in which some case failed.",
             &[("", load(&self.tick_failures))],
         );
+        let throttled: Vec<(String, u64)> = REASONS
+            .iter()
+            .map(|r| {
+                (
+                    format!("reason=\"{}\"", r.as_str()),
+                    load(&self.logins_throttled[reason_index(*r)]),
+                )
+            })
+            .collect();
         counter(
             &mut out,
             "reglament_logins_total",
-            "Sign-ins with a password, by result.",
+            "Sign-ins with a password, by result (throttled: refused before the password was checked).",
             &[
                 ("result=\"ok\"", load(&self.logins_ok)),
                 ("result=\"failed\"", load(&self.logins_failed)),
-                ("result=\"rate_limited\"", load(&self.logins_limited)),
+                (
+                    "result=\"throttled\"",
+                    self.logins_throttled.iter().map(load).sum(),
+                ),
             ],
+        );
+        counter(
+            &mut out,
+            "reglament_logins_throttled_total",
+            "Sign-ins refused by throttling, by the count that refused them.",
+            &throttled
+                .iter()
+                .map(|(l, v)| (l.as_str(), *v))
+                .collect::<Vec<_>>(),
         );
         if let Some(t) = tasks {
             out.push_str("# HELP reglament_open_tasks Open tasks in the database, by status.\n");

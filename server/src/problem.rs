@@ -193,6 +193,10 @@ fn title_of(status: StatusCode, code: &str) -> &'static str {
         "invalid-data" => "The data does not fit the form",
         "invalid-regulation" => "The regulation does not validate",
         "rate-limited" => "Too many failed sign-ins",
+        "password-change-required" => "The password must be changed first",
+        "weak-password" => "The password is too weak",
+        "id-not-allowed" => "Choosing a case id is not allowed",
+        "not-a-system-step" => "Not a system step",
         "contention" => "The case kept changing",
         _ => "",
     };
@@ -508,7 +512,10 @@ fn problem_responses(
 
 const E400: (u16, &str) = (400, "Malformed request: bad JSON, path or query");
 const E401: (u16, &str) = (401, "Not signed in: no valid bearer token or session");
-const E403: (u16, &str) = (403, "Signed in, but not allowed to do this");
+const E403: (u16, &str) = (
+    403,
+    "Signed in, but not allowed to do this (or, for a session, the password must be changed first: `password-change-required`)",
+);
 const E404: (u16, &str) = (404, "No such resource, or not visible to this user");
 const E409: (u16, &str) = (
     409,
@@ -520,7 +527,10 @@ const E422: (u16, &str) = (
     422,
     "The request is well-formed but its data fails: see `errors`",
 );
-const E429: (u16, &str) = (429, "Too many failed sign-ins; see Retry-After");
+const E429: (u16, &str) = (
+    429,
+    "Too many failed sign-ins for this login or from this address; see Retry-After",
+);
 
 macro_rules! responses {
     ($(#[$doc:meta])* $name:ident: $($e:ident),+) => {
@@ -536,7 +546,7 @@ macro_rules! responses {
 
 responses!(
     /// Errors of a read of a resource by id.
-    ReadErrors: E400, E401, E404
+    ReadErrors: E400, E401, E403, E404
 );
 responses!(
     /// Errors of a read of a list.
@@ -552,7 +562,7 @@ responses!(
 );
 responses!(
     /// Errors of signing in.
-    LoginErrors: E400, E401, E413, E415, E422, E429
+    LoginErrors: E400, E401, E403, E413, E415, E422, E429
 );
 responses!(
     /// Errors of a call that only needs a signed-in user.

@@ -144,8 +144,17 @@ impl Timer {
 pub async fn purge(state: &AppState) {
     let now = state.now();
     let before = now - chrono::Duration::from_std(state.config.idempotency_ttl).unwrap_or_default();
-    match state.accounts.purge_accounts(before, now).await {
-        Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired keys, attempts and sessions"),
+    let devices_before =
+        now - chrono::Duration::from_std(crate::auth::login::DEVICE_TTL).unwrap_or_default();
+    match state
+        .accounts
+        .purge_accounts(before, devices_before, now)
+        .await
+    {
+        Ok(n) if n > 0 => tracing::debug!(
+            rows = n,
+            "purged expired keys, attempts, sessions and devices"
+        ),
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "purging expired keys failed"),
     }

@@ -168,8 +168,12 @@ impl Endpoint {
 
     /// The answer the policy promises.
     fn expected(self, s: &Subject) -> u16 {
-        if matches!(self, E::Healthz | E::Metrics | E::OpenApi) {
+        if matches!(self, E::Healthz | E::OpenApi) {
             return 200;
+        }
+        if self == E::Metrics {
+            // Not served on the main address without a metrics token, whoever asks.
+            return 404;
         }
         if s.rel == Rel::Anonymous {
             return 401;
@@ -224,7 +228,8 @@ impl Endpoint {
                     403
                 }
             }
-            E::Healthz | E::Metrics | E::OpenApi => 200,
+            E::Healthz | E::OpenApi => 200,
+            E::Metrics => 404,
         }
     }
 }

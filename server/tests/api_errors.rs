@@ -1,6 +1,6 @@
 //! Every class of error comes back as `application/problem+json` with type, title, status,
 //! detail and code — 400, 401, 403, 404, 405, 409, 413, 415, 422, 429 — and bad input never
-//! gives a 5xx. Sign-in is rate limited per login and per client address.
+//! gives a 5xx. A throttled sign-in is a 429 problem with Retry-After.
 
 mod support;
 
@@ -236,7 +236,7 @@ async fn every_error_class_is_problem_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_is_rate_limited_per_login_and_per_address() {
+async fn a_throttled_sign_in_is_a_429_problem_with_retry_after() {
     let s = Server::start().await;
     s.user_with(
         "olga",
@@ -252,43 +252,19 @@ async fn sign_in_is_rate_limited_per_login_and_per_address() {
             .post(format!("{}/api/v1/session", s.base))
             .json(&json!({"login": login, "password": password}))
     };
-    for _ in 0..5 {
+    // Three failures cost nothing; then each further attempt waits (growing delays; the
+    // whole policy is tested in api_security.rs).
+    for _ in 0..3 {
         send(sign_in("olga", "wrong"))
             .await
             .assert_problem(401, "unauthorized");
     }
-    let limited = send(sign_in("olga", "wrong")).await;
+    let limited = send(sign_in("olga", "correct horse battery")).await;
     limited.assert_problem(429, "rate-limited");
-    assert!(
-        limited
-            .header("retry-after")
-            .is_some_and(|v| v.parse::<u64>().is_ok())
-    );
-    // While limited, even the right password is refused: a guesser learns nothing.
-    send(sign_in("olga", "correct horse battery"))
-        .await
-        .assert_problem(429, "rate-limited");
-    // The window passes (the limit counts failures in the database, by the server's clock).
-    s.clock().advance(chrono::Duration::minutes(16));
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    s.clock().advance(chrono::Duration::seconds(1));
     let ok = send(sign_in("olga", "correct horse battery")).await;
     assert_eq!(ok.status, 201, "{}", ok.text);
-
-    // Per address: failures spread over many logins.
-    for i in 0..20 {
-        send(sign_in(&format!("nobody-{i}"), "x"))
-            .await
-            .assert_problem(401, "unauthorized");
-    }
-    let r = send(sign_in("someone-else", "x")).await;
-    r.assert_problem(429, "rate-limited");
-    let metrics = s.call("GET", "/metrics", None, None).await;
-    assert!(
-        metrics
-            .text
-            .contains("reglament_logins_total{result=\"rate_limited\"} 3"),
-        "{}",
-        metrics.text
-    );
     s.stop().await;
 }
 

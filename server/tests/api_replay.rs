@@ -26,10 +26,12 @@ async fn an_auditor_replays_a_case_with_its_timeline_and_breaches() {
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
     let data =
         reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+    // Chosen ids are for accounts that see every office (an intake system, here).
+    let intake = s.user("intake", &["executor"]).await;
     let r = s
         .post(
             "/api/v1/cases",
-            &exec,
+            &intake,
             &json!({"regulation": REGULATION, "channel": "provider", "office": OFFICE,
                     "data": data, "id": "AUD-1"}),
         )
@@ -156,15 +158,15 @@ async fn an_auditor_replays_a_case_with_its_timeline_and_breaches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_replay_is_described_in_the_openapi_document() {
     let s = Server::start().await;
-    let exec = s.user("exec", &[&format!("executor@{OFFICE}")]).await;
     let auditor = s.user("auditor", &["auditor"]).await;
     let p = s.state.store.latest(REGULATION).await.expect("deployed");
     let data =
         reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
+    let intake = s.user("intake", &["executor"]).await;
     let r = s
         .post(
             "/api/v1/cases",
-            &exec,
+            &intake,
             &json!({"regulation": REGULATION, "channel": "provider", "office": OFFICE,
                     "data": data, "id": "AUD-2"}),
         )

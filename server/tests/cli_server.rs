@@ -244,6 +244,25 @@ fn accounts_and_tokens_from_the_command_line() {
         &data,
         Some("alice-password-123\n"),
     );
+    // A password with the login in it is refused (as any weak one).
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("login"), "{}", text(&out));
+    let out = reglament(
+        &[
+            "user",
+            "add",
+            "alice",
+            "--role",
+            "executor@atyrau-city-ozsp",
+            "--role",
+            "auditor",
+            "--name",
+            "Alice",
+            "--password-stdin",
+        ],
+        &data,
+        Some("orchard by the river 7\n"),
+    );
     assert!(out.status.success(), "{}", text(&out));
     let out = reglament(
         &["user", "add", "bob", "--role", "auditor@atyrau-city-ozsp"],
@@ -306,9 +325,11 @@ fn accounts_and_tokens_from_the_command_line() {
         "POST",
         &format!("{}/api/v1/session", s.base),
         None,
-        Some(json!({"login": "alice", "password": "alice-password-123"})),
+        Some(json!({"login": "alice", "password": "orchard by the river 7"})),
     );
     assert_eq!(status, 201, "{session}");
+    // An administrator chose it: Alice changes it before anything else.
+    assert_eq!(session["must_change_password"], true);
     let (exit, _) = s.terminate();
     assert!(exit.success());
 

@@ -70,6 +70,7 @@ async fn inbox_with_a_thousand_open_tasks_renders_fast() {
         path: "/inbox".to_string(),
         principal: Some(principal.clone()),
         notice: None,
+        reading: true,
     };
     let filters = Filters::default();
     let html = render_inbox(&s.state, &ctx, &principal, &filters)

@@ -33,11 +33,14 @@ pub struct StartCase {
     pub channel: String,
     /// The office whose case it is (its deadlines run on that office's calendar).
     pub office: String,
-    /// The application form's data.
+    /// The application form's data (text without a `maxLength` of its own takes at most
+    /// 1,000 characters).
     #[serde(default)]
     #[schema(value_type = Object)]
     pub data: Option<Value>,
-    /// The case's id (a registration number); one is made up when missing.
+    /// The case's id (a registration number); one is made up when missing. Only accounts
+    /// that see every office (integrations such as the e-gov portal) may choose it; others
+    /// get 403 `id-not-allowed`, whatever the id.
     #[serde(default)]
     pub id: Option<String>,
 }
@@ -116,6 +119,12 @@ fn prefix_of(region: &str) -> String {
         1 => region.chars().take(3).collect::<String>().to_uppercase(),
         _ => p,
     }
+}
+
+/// Whether the caller sees the cases of every office (then a taken id tells them nothing).
+fn sees_every_office(state: &AppState, principal: &Principal) -> bool {
+    let g = principal.grants();
+    state.offices.iter().all(|o| g.sees_office(o))
 }
 
 /// Reads a case for the response, with the data it was registered with.
@@ -197,18 +206,32 @@ pub async fn start(
     }
     let roles = start_roles(&process, &body.channel);
     let actor = principal.grants().start(&body.office, &roles)?;
-    if let Some(id) = &body.id
-        && !valid_case_id(id)
-    {
-        return Err(field_error(
-            "bad-case-id",
-            "/id",
-            "a case id is 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
-        ));
+    if let Some(id) = &body.id {
+        if !valid_case_id(id) {
+            return Err(field_error(
+                "bad-case-id",
+                "/id",
+                "a case id is 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
+            ));
+        }
+        // Case ids are one namespace over all offices: the answer to a chosen id that is
+        // taken (409) would tell an office's clerk that another office has a case with it.
+        // So only accounts that see every office choose ids; the rest are refused whatever
+        // the id, before it is looked up.
+        if !sees_every_office(&state, &principal) {
+            return Err(Problem::forbidden(
+                "id-not-allowed",
+                "only an account that sees every office (an integration such as the e-gov portal) may choose a case's id; leave `id` out and one is made up",
+            ));
+        }
     }
     let data = body
         .data
         .unwrap_or_else(|| Value::Object(Default::default()));
+    crate::limits::check_data(
+        process.regulation.application_form.as_ref().map(|f| &f.0),
+        &data,
+    )?;
     let prefix = prefix_of(&process.regulation.region);
     // A made-up id may collide with an existing one (about one in a trillion); try again.
     for _ in 0..3 {
@@ -346,13 +369,15 @@ pub struct SystemResult {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub data: Option<Value>,
-    /// Why, when the outcome needs a reason.
+    /// Why, when the outcome needs a reason; at most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
 /// Records the result of a system step (portal authorisation, signature check), by an
-/// account holding the step's system role.
+/// account holding the step's system role. Only steps whose role is of kind `system` take a
+/// result this way (422 `not-a-system-step` for a person's step: complete its task).
 #[utoipa::path(
     post,
     path = "/api/v1/cases/{id}/system-results",
@@ -379,13 +404,35 @@ pub async fn system_result(
         .find(|t| &*t.step_id == body.step.as_str())
         .map(|t| t.role.to_string())
         .ok_or_else(|| Problem::from(CommandError::NoTaskAtStep(body.step.clone())))?;
+    // A person's step is claimed and completed as a task, by its role, with its checks;
+    // this call is only for what a system reports.
+    let kind = st
+        .process
+        .regulation
+        .roles
+        .iter()
+        .find(|r| r.id == role)
+        .map(|r| r.kind);
+    if kind != Some(RoleKind::System) {
+        return Err(field_error(
+            "not-a-system-step",
+            "/step",
+            format!(
+                "step `{}` is done by a person (role `{role}`), not by a system: complete its task instead",
+                body.step
+            ),
+        ));
+    }
     let actor = principal.grants().system_result(&office, &role)?;
+    crate::limits::check_reason("/reason", body.reason.as_deref())?;
+    let data = body
+        .data
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    crate::limits::check_data(crate::limits::step_form(&st.process, &body.step), &data)?;
     let command = Command::SystemResult {
         step: body.step,
         outcome: body.outcome,
-        data: body
-            .data
-            .unwrap_or_else(|| Value::Object(Default::default())),
+        data,
         reason: body.reason,
     };
     let events = state
@@ -399,7 +446,8 @@ pub async fn system_result(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelCase {
-    /// Why the case is stopped (a registration made in error).
+    /// Why the case is stopped (a registration made in error); at most 2,000 characters.
+    #[schema(max_length = 2000)]
     pub reason: String,
 }
 
@@ -425,6 +473,7 @@ pub async fn cancel(
     let case = CaseId::new(&id);
     let office = visible_office(&state, &principal, &case).await?;
     let actor = principal.grants().cancel(&office)?;
+    crate::limits::check_reason("/reason", Some(&body.reason))?;
     if body.reason.trim().is_empty() {
         return Err(field_error(
             "reason-required",

@@ -96,6 +96,17 @@ pub fn document(mut doc: OpenApi) -> OpenApi {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "metrics",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "The metrics token the server was started with (`--metrics-token`)",
+                ))
+                .build(),
+        ),
+    );
     use utoipa::PartialSchema as _;
     components
         .schemas

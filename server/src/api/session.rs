@@ -3,8 +3,8 @@
 //! token with every change).
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use super::dto::GrantDto;
 use super::{ApiResult, field_error};
 use crate::app::AppState;
 use crate::auth::login::{self, ClientIp};
-use crate::auth::{Principal, Via, password};
+use crate::auth::{SignedIn, Via, password, strength};
 use crate::problem::{AuthErrors, Json, LoginErrors, Problem};
 
 /// `POST /api/v1/session`.
@@ -39,15 +39,18 @@ pub struct SessionDto {
     pub must_change_password: bool,
 }
 
-/// Signs in with a password. Failed attempts are limited per login and per address (429).
+/// Signs in with a password. Failed attempts slow down further ones (429 with Retry-After):
+/// per login and address, per login, and (far higher) per address; a client that signed in
+/// to the login before and sends back its `reglament_device` cookie is counted on its own.
 #[utoipa::path(
     post,
     path = "/api/v1/session",
     tag = "session",
     request_body = SignIn,
+    params(("reglament_device" = Option<String>, Cookie, description = "The device cookie an earlier sign-in set: marks a known device, which throttling counts on its own")),
     responses(
-        (status = 201, description = "Signed in; the session cookie is set", body = SessionDto,
-         headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 201, description = "Signed in; the session cookie and the device cookie are set", body = SessionDto,
+         headers(("Set-Cookie" = String, description = "The session cookie, and the device cookie"))),
         LoginErrors,
     ),
     security(())
@@ -55,6 +58,7 @@ pub struct SessionDto {
 pub async fn sign_in(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Json(body): Json<SignIn>,
 ) -> ApiResult {
     if body.login.is_empty() || body.login.len() > 128 || body.password.len() > 1024 {
@@ -64,12 +68,15 @@ pub async fn sign_in(
             "a login is 1 to 128 characters, a password at most 1,024",
         ));
     }
-    let session = login::sign_in(&state, &body.login, &body.password, ip).await?;
+    let device = login::device_cookie(&headers);
+    let session =
+        login::sign_in(&state, &body.login, &body.password, ip, device.as_deref()).await?;
     let cookie = login::session_cookie(
         &session.secret,
         state.config.session_ttl,
         state.config.secure_cookies,
     );
+    let device_cookie = login::device_set_cookie(&session.device, state.config.secure_cookies);
     let p = &session.principal;
     let dto = SessionDto {
         login: p.login.to_string(),
@@ -82,7 +89,10 @@ pub async fn sign_in(
     };
     Ok((
         StatusCode::CREATED,
-        [(header::SET_COOKIE, cookie)],
+        AppendHeaders([
+            (header::SET_COOKIE, cookie),
+            (header::SET_COOKIE, device_cookie),
+        ]),
         axum::Json(dto),
     )
         .into_response())
@@ -96,7 +106,7 @@ pub async fn sign_in(
     responses((status = 204, description = "Signed out"), AuthErrors),
     security(("bearer" = []))
 )]
-pub async fn sign_out(State(state): State<AppState>, principal: Principal) -> ApiResult {
+pub async fn sign_out(State(state): State<AppState>, SignedIn(principal): SignedIn) -> ApiResult {
     login::sign_out(&state, &principal).await?;
     Ok((
         StatusCode::NO_CONTENT,
@@ -115,6 +125,8 @@ pub struct MeDto {
     pub auth: String,
     /// For a session: the token to send as `X-CSRF-Token`.
     pub csrf_token: Option<String>,
+    /// The password was set by someone else: a session may do nothing but change it
+    /// (everything else answers 403 `password-change-required`).
     pub must_change_password: bool,
 }
 
@@ -126,7 +138,7 @@ pub struct MeDto {
     responses((status = 200, description = "The caller", body = MeDto), AuthErrors),
     security(("bearer" = []))
 )]
-pub async fn me(principal: Principal) -> axum::Json<MeDto> {
+pub async fn me(SignedIn(principal): SignedIn) -> axum::Json<MeDto> {
     axum::Json(MeDto {
         login: principal.login.to_string(),
         display_name: principal.display_name.to_string(),
@@ -146,31 +158,52 @@ pub async fn me(principal: Principal) -> axum::Json<MeDto> {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current: String,
-    /// At least 10 characters.
+    /// At least 10 characters and 4 different ones, at most 1,024 bytes; not containing the
+    /// login; not on the list of common passwords.
     pub new: String,
+    /// Prefixes of this account's API tokens to revoke as well (as `reglament token list`
+    /// shows them, e.g. `rgt_1a2b3c4d`), or `["*"]` for all of them. Tokens are kept by
+    /// default: integrations do not use the password.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub revoke_tokens: Vec<String>,
 }
 
-/// Changes the caller's own password.
+/// What changing the password ended.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PasswordChangedDto {
+    /// The account's other sessions, ended (the one that asked stays signed in).
+    pub sessions_ended: u64,
+    /// The prefixes of the tokens revoked.
+    pub tokens_revoked: Vec<String>,
+}
+
+/// Why a new password is refused, as a problem on `/new`.
+pub fn weak(w: strength::Weakness) -> Problem {
+    field_error("weak-password", "/new", w.to_string())
+}
+
+/// Changes the caller's own password. Every other session of the account ends; the
+/// account's tokens named in `revoke_tokens` are revoked. A session whose password had to
+/// be changed may do everything again.
 #[utoipa::path(
     put,
     path = "/api/v1/me/password",
     tag = "session",
     request_body = ChangePassword,
-    responses((status = 204, description = "Changed"), LoginErrors),
+    responses(
+        (status = 200, description = "Changed", body = PasswordChangedDto),
+        LoginErrors,
+    ),
     security(("bearer" = []))
 )]
 pub async fn change_password(
     State(state): State<AppState>,
-    principal: Principal,
+    SignedIn(principal): SignedIn,
     Json(body): Json<ChangePassword>,
-) -> ApiResult<Response> {
-    if body.new.chars().count() < 10 || body.new.len() > 1024 {
-        return Err(field_error(
-            "weak-password",
-            "/new",
-            "a password is 10 to 1,024 characters",
-        ));
-    }
+) -> ApiResult<axum::Json<PasswordChangedDto>> {
+    strength::check(&body.new, &principal.login).map_err(weak)?;
+    let revoke = tokens_to_revoke(&state, &principal.login, &body.revoke_tokens).await?;
     let user = state
         .accounts
         .user(&principal.login)
@@ -186,10 +219,74 @@ pub async fn change_password(
     let hash = password::hash(body.new, state.config.password_cost)
         .await
         .map_err(|e| Problem::internal(&e))?;
-    state
+    let keep = match &principal.via {
+        Via::Session { secret_hash, .. } => Some(secret_hash.to_string()),
+        Via::Token => None,
+    };
+    let done = state
         .accounts
-        .set_password(&principal.login, &hash, false)
+        .set_password(
+            &principal.login,
+            &hash,
+            false,
+            keep.as_deref(),
+            &revoke,
+            state.now(),
+        )
         .await?;
     state.auth.forget_all();
-    Ok(StatusCode::NO_CONTENT.into_response())
+    tracing::info!(
+        login = %principal.login,
+        sessions_ended = done.sessions_ended,
+        tokens_revoked = done.tokens_revoked.len(),
+        "password changed"
+    );
+    Ok(axum::Json(PasswordChangedDto {
+        sessions_ended: done.sessions_ended,
+        tokens_revoked: done.tokens_revoked,
+    }))
+}
+
+/// The live token prefixes of `login` that `asked` names (`*`: all); a prefix that is not one
+/// of them is refused before anything changes.
+pub async fn tokens_to_revoke(
+    state: &AppState,
+    login: &str,
+    asked: &[String],
+) -> Result<Vec<String>, Problem> {
+    if asked.is_empty() {
+        return Ok(Vec::new());
+    }
+    if asked.len() > 100 {
+        return Err(field_error(
+            "too-many-tokens",
+            "/revoke_tokens",
+            "name at most 100 tokens, or `*` for all",
+        ));
+    }
+    let mine: Vec<String> = state
+        .accounts
+        .tokens(Some(login))
+        .await?
+        .into_iter()
+        .filter(|t| t.revoked_at.is_none())
+        .map(|t| t.prefix)
+        .collect();
+    if asked.iter().any(|p| p == "*") {
+        return Ok(mine);
+    }
+    let mut out = Vec::new();
+    for (i, p) in asked.iter().enumerate() {
+        if !mine.contains(p) {
+            return Err(field_error(
+                "unknown-token",
+                &format!("/revoke_tokens/{i}"),
+                "no live token of this account has this prefix (see `reglament token list`)",
+            ));
+        }
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }

@@ -1,12 +1,17 @@
-//! Operations: health and metrics (no sign-in; expose them to the network you monitor from).
+//! Operations: health (no sign-in) and metrics. `/metrics` tells how busy the server is and
+//! how many sign-ins fail, which is no one else's business: on the main address it answers
+//! only the configured `--metrics-token` (and is absent without one); `--metrics-listen`
+//! serves it without a token on an address of its own, for a monitoring network.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::auth::secret;
+use crate::problem::Problem;
 
 /// Health.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -44,15 +49,44 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (status, axum::Json(dto))
 }
 
-/// Prometheus metrics (text exposition format 0.0.4).
+/// Prometheus metrics (text exposition format 0.0.4), for the bearer of the metrics token
+/// (`--metrics-token`). Without a configured token they are not served on this address (404);
+/// see `--metrics-listen`.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "operations",
-    responses((status = 200, description = "The metrics", content_type = "text/plain; version=0.0.4", body = String)),
-    security(())
+    responses(
+        (status = 200, description = "The metrics", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "The metrics token is missing or wrong", content_type = "application/problem+json", body = crate::problem::ProblemDoc),
+        (status = 404, description = "Metrics are not served on this address", content_type = "application/problem+json", body = crate::problem::ProblemDoc),
+    ),
+    security(("metrics" = []))
 )]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = &state.config.metrics_token else {
+        return Problem::not_found(
+            "metrics are not served on this address (see --metrics-token and --metrics-listen)",
+        )
+        .into_response();
+    };
+    let supplied = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    // Compared as hashes: the same length whatever was sent.
+    if !secret::constant_time_eq(&secret::sha256_hex(supplied), &secret::sha256_hex(token)) {
+        return Problem::unauthorized("send the metrics token as `Authorization: Bearer <token>`")
+            .into_response();
+    }
+    exposition(State(state)).await
+}
+
+/// The metrics text itself: the token-checked route above, and `/metrics` on the metrics
+/// address (`--metrics-listen`), which needs no token.
+pub async fn exposition(State(state): State<AppState>) -> Response {
     let tasks = match state.store.task_counts().await {
         Ok(t) => Some(t),
         Err(e) => {
@@ -67,4 +101,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(tasks),
     )
+        .into_response()
 }

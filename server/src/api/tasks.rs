@@ -163,12 +163,14 @@ pub struct CompleteTask {
     /// One of the step's outcomes; none for a step with a single way on.
     #[serde(default)]
     pub outcome: Option<String>,
-    /// The step's form data (checked against its JSON Schema).
+    /// The step's form data (checked against its JSON Schema; text without a `maxLength` of
+    /// its own takes at most 1,000 characters).
     #[serde(default)]
     #[schema(value_type = Object)]
     pub data: Option<Value>,
-    /// Why, when the outcome needs a written reason (a refusal).
+    /// Why, when the outcome needs a written reason (a refusal); at most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -196,12 +198,22 @@ pub async fn complete(
     let actor = principal
         .grants()
         .task(&office, &role, TaskAction::Complete)?;
+    crate::limits::check_reason("/reason", body.reason.as_deref())?;
+    let data = body
+        .data
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    if crate::limits::has_long_text(&data) {
+        let st = state.service.case_state(&case).await?;
+        let schema = st.task(task).and_then(|t| match st.step_of(t) {
+            reglament_model::model::Step::Task(ts) => ts.form.as_ref().map(|f| &f.0),
+            _ => None,
+        });
+        crate::limits::check_data(schema, &data)?;
+    }
     let command = Command::Complete {
         task,
         outcome: body.outcome,
-        data: body
-            .data
-            .unwrap_or_else(|| Value::Object(Default::default())),
+        data,
         reason: body.reason,
     };
     run(&state, &case, &office, command, &actor).await

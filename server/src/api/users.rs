@@ -71,9 +71,13 @@ pub async fn list(
 pub struct NewUserDto {
     /// Letters, digits, `.`, `_`, `-`, `@`; 1 to 64 characters.
     pub login: String,
+    /// The name shown in the interface (at most 200 characters; the login when missing).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub display_name: Option<String>,
-    /// At least 10 characters; a random one is made (and returned once) when missing.
+    /// A first password (at least 10 characters and 4 different ones, not containing the
+    /// login, not a common password); a random one is made (and returned once) when missing.
+    /// Either way the user must change it at their first sign-in.
     #[serde(default)]
     pub password: Option<String>,
     /// Roles in offices; `office` is `*` for every office.
@@ -84,7 +88,8 @@ pub struct NewUserDto {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CreatedUserDto {
     pub user: UserDto,
-    /// Shown once; the user must change it.
+    /// Shown once. The user must change their password (generated or given) at their first
+    /// sign-in.
     pub generated_password: Option<String>,
 }
 
@@ -151,15 +156,22 @@ pub async fn create(
         let (pointer, detail) = e.split_once(": ").unwrap_or(("/roles", e.as_str()));
         field_error("bad-role", pointer, detail)
     })?;
+    if body
+        .display_name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control))
+    {
+        return Err(field_error(
+            "bad-display-name",
+            "/display_name",
+            "a display name is at most 200 characters, with no control characters",
+        ));
+    }
     let (password_text, generated) = match body.password {
-        Some(p) if p.chars().count() >= 10 && p.len() <= 1024 => (p, false),
-        Some(_) => {
-            return Err(field_error(
-                "weak-password",
-                "/password",
-                "a password is 10 to 1,024 characters",
-            ));
-        }
+        Some(p) => match crate::auth::strength::check(&p, &body.login) {
+            Ok(()) => (p, false),
+            Err(w) => return Err(field_error("weak-password", "/password", w.to_string())),
+        },
         None => (
             secret::new_password().map_err(|e| Problem::internal(&e))?,
             true,
@@ -172,7 +184,8 @@ pub async fn create(
         login: body.login.clone(),
         display_name: body.display_name.unwrap_or_else(|| body.login.clone()),
         password_hash: Some(hash),
-        must_change_password: generated,
+        // Someone else chose it: the user changes it before anything else.
+        must_change_password: true,
         grants,
         created_by: principal.login.to_string(),
     };

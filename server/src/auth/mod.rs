@@ -11,6 +11,13 @@
 //! field with [`Principal::check_csrf`]. Bearer tokens need no CSRF token: a browser never
 //! sends one on its own.
 //!
+//! An account whose password was set by someone else (an administrator, or the one-time
+//! password of the first start) must change it before anything else: a session of such an
+//! account is refused everywhere with 403 `password-change-required` except by the calls
+//! that take [`SignedIn`] (who am I, change my password, sign out), and the web pages send
+//! it to the change-password page. API tokens are not held back: an administrator hands
+//! them out deliberately and they never use the password.
+//!
 //! The user behind a credential is cached for a few seconds ([`Authenticator`]), so a burst of
 //! requests costs one hash and one map lookup each; disabling a user or revoking a token takes
 //! effect within that time on every server process.
@@ -19,6 +26,8 @@ pub mod login;
 pub mod password;
 pub mod policy;
 pub mod secret;
+pub mod strength;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -83,6 +92,12 @@ impl Principal {
 
     /// Whether a change may be made on behalf of this caller with this CSRF token: always
     /// for bearer credentials, for a cookie session only with the session's token.
+    /// Whether this caller must change their password before anything else: a session of
+    /// an account whose password someone else set.
+    pub fn held_for_password_change(&self) -> bool {
+        self.must_change_password && matches!(self.via, Via::Session { .. })
+    }
+
     pub fn check_csrf(&self, supplied: Option<&str>) -> bool {
         match &self.via {
             Via::Session {
@@ -262,27 +277,56 @@ fn changes_something(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The caller, authenticated and (for a cookie session changing something through the API)
+/// CSRF-checked, whether or not their password must be changed first.
+async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Principal, Problem> {
+    if let Some(p) = parts.extensions.get::<Principal>() {
+        return Ok(p.clone());
+    }
+    let principal = state.auth.authenticate(&parts.headers, state.now()).await?;
+    if parts.extensions.get::<CsrfHeaderRequired>().is_some() && changes_something(&parts.method) {
+        let supplied = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if !principal.check_csrf(supplied) {
+            return Err(Problem::forbidden(
+                "csrf",
+                "a change under a browser session needs the session's X-CSRF-Token header",
+            ));
+        }
+    }
+    parts.extensions.insert(principal.clone());
+    Ok(principal)
+}
+
+/// The answer to a session that must change its password first.
+pub fn password_change_required() -> Problem {
+    Problem::forbidden(
+        "password-change-required",
+        "the password of this account was set by someone else: change it first (PUT /api/v1/me/password)",
+    )
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        if let Some(p) = parts.extensions.get::<Principal>() {
-            return Ok(p.clone());
+        let principal = resolve(parts, state).await?;
+        if principal.held_for_password_change() {
+            return Err(password_change_required());
         }
-        let principal = state.auth.authenticate(&parts.headers, state.now()).await?;
-        if parts.extensions.get::<CsrfHeaderRequired>().is_some()
-            && changes_something(&parts.method)
-        {
-            let supplied = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if !principal.check_csrf(supplied) {
-                return Err(Problem::forbidden(
-                    "csrf",
-                    "a change under a browser session needs the session's X-CSRF-Token header",
-                ));
-            }
-        }
-        parts.extensions.insert(principal.clone());
         Ok(principal)
+    }
+}
+
+/// The caller even while their password must be changed: for the few calls that stay open
+/// then (who am I, change my password, sign out).
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Principal);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        resolve(parts, state).await.map(SignedIn)
     }
 }
 

@@ -53,12 +53,32 @@ pub struct ServeArgs {
     /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
     #[arg(long, env = "REGLAMENT_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
-    /// Failed sign-ins allowed per login within 15 minutes.
-    #[arg(long, env = "REGLAMENT_LOGIN_LIMIT", default_value_t = 5)]
-    pub login_limit: i64,
-    /// Failed sign-ins allowed per client address within 15 minutes.
-    #[arg(long, env = "REGLAMENT_LOGIN_LIMIT_IP", default_value_t = 20)]
-    pub login_limit_ip: i64,
+    /// Failed sign-ins of one login from one address before each further attempt from there
+    /// waits (1 s, doubling up to --login-delay-max).
+    #[arg(long, env = "REGLAMENT_LOGIN_FREE", default_value_t = 3)]
+    pub login_free: u32,
+    /// Failed sign-ins of one login from anywhere (devices it never signed in on) before each
+    /// further attempt waits.
+    #[arg(long, env = "REGLAMENT_LOGIN_FREE_ANY", default_value_t = 10)]
+    pub login_free_any: u32,
+    /// The longest wait between sign-in attempts, e.g. `15m`.
+    #[arg(long, env = "REGLAMENT_LOGIN_DELAY_MAX", default_value = "15m", value_parser = parse_duration)]
+    pub login_delay_max: Duration,
+    /// Failed sign-ins from one client address (any login, devices unknown to it) within
+    /// --login-window after which the address must wait.
+    #[arg(long, env = "REGLAMENT_LOGIN_LIMIT_IP", default_value_t = 200)]
+    pub login_limit_ip: u32,
+    /// How far back failed sign-ins count, e.g. `1h`.
+    #[arg(long, env = "REGLAMENT_LOGIN_WINDOW", default_value = "1h", value_parser = parse_duration)]
+    pub login_window: Duration,
+    /// Serve /metrics on the main address to `Authorization: Bearer <TOKEN>` only (at least
+    /// 16 characters; prefer the environment variable, which `ps` does not show).
+    #[arg(long, env = "REGLAMENT_METRICS_TOKEN", value_parser = parse_metrics_token, hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics (and /healthz) without a token on this address too, e.g.
+    /// `127.0.0.1:9090`: bind it where only monitoring reaches.
+    #[arg(long, env = "REGLAMENT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// How long shutdown waits for requests in flight, e.g. `30s`.
     #[arg(long, env = "REGLAMENT_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
@@ -87,6 +107,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("`{s}`: the unit is one of ms, s, m, h, d")),
     };
     Ok(Duration::from_secs(secs))
+}
+
+/// A metrics token: 16 to 256 visible ASCII characters.
+fn parse_metrics_token(s: &str) -> Result<String, String> {
+    let ok = (16..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("a metrics token is 16 to 256 visible ASCII characters".to_string())
+    }
 }
 
 /// The default SQLite URL in a data folder.
@@ -124,8 +154,14 @@ impl ServeArgs {
             shutdown_grace: self.shutdown_grace,
             ..Config::default()
         };
-        c.login_limits.per_login = self.login_limit.max(1);
-        c.login_limits.per_ip = self.login_limit_ip.max(1);
+        c.throttle.pair_free = self.login_free;
+        c.throttle.login_free = self.login_free_any;
+        c.throttle.max_delay = self.login_delay_max.max(c.throttle.first_delay);
+        // Floor: a ceiling of 0 would shut every address out.
+        c.throttle.per_address = self.login_limit_ip.max(1);
+        c.throttle.window = self.login_window.max(Duration::from_secs(60));
+        c.metrics_token = self.metrics_token.clone();
+        c.metrics_listen = self.metrics_listen;
         c
     }
 }
@@ -188,11 +224,26 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr().unwrap_or(listen);
+    let metrics = match state.config.metrics_listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+            let at = l.local_addr().unwrap_or(addr);
+            tracing::info!(address = %format!("http://{at}/metrics"), "metrics (no token)");
+            println!("Metrics at http://{at}/metrics");
+            Some(l)
+        }
+        None => None,
+    };
+    if state.config.metrics_token.is_none() && metrics.is_none() {
+        tracing::info!("/metrics is not served: set --metrics-listen or --metrics-token");
+    }
     tracing::info!(address = %format!("http://{local}"), "listening");
     println!(
         "Reglament is listening on http://{local} (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
-    app::serve(state, listener, shutdown)
+    app::serve_all(state, listener, metrics, shutdown)
         .await
         .context("serving failed")?;
     Ok(ExitCode::SUCCESS)
@@ -246,6 +297,13 @@ mod tests {
             "REGLAMENT_NO_DEPLOY",
             "REGLAMENT_TICK_INTERVAL",
             "REGLAMENT_BODY_LIMIT",
+            "REGLAMENT_METRICS_TOKEN",
+            "REGLAMENT_METRICS_LISTEN",
+            "REGLAMENT_LOGIN_FREE",
+            "REGLAMENT_LOGIN_FREE_ANY",
+            "REGLAMENT_LOGIN_DELAY_MAX",
+            "REGLAMENT_LOGIN_LIMIT_IP",
+            "REGLAMENT_LOGIN_WINDOW",
         ];
         if overridden.iter().any(|v| std::env::var_os(v).is_some()) {
             return; // the environment configures the server; the defaults are not in play
@@ -266,6 +324,15 @@ mod tests {
         assert!(config.deploy_bundled && !config.demo);
         assert_eq!(config.tick_interval, Some(Duration::from_secs(5)));
         assert_eq!(config.body_limit, 1024 * 1024);
+        // Metrics are not public unless asked for.
+        assert_eq!(
+            (config.metrics_token.as_deref(), config.metrics_listen),
+            (None, None)
+        );
+        assert_eq!(
+            config.throttle,
+            reglament_server::auth::throttle::Throttle::default()
+        );
 
         let config = Cli::try_parse_from([
             "serve",
@@ -274,18 +341,30 @@ mod tests {
             "postgres://u@127.0.0.1:5432/r",
             "--tick-interval",
             "10ms",
-            "--login-limit",
+            "--login-limit-ip",
             "0",
+            "--login-free",
+            "5",
+            "--metrics-listen",
+            "127.0.0.1:9090",
         ])
         .expect("flags")
         .serve
         .config();
         assert!(config.demo);
         assert_eq!(config.db, "postgres://u@127.0.0.1:5432/r");
-        // Floors: the timer never spins, a limit of 0 would lock everyone out.
+        // Floors: the timer never spins, a ceiling of 0 would shut every address out.
         assert_eq!(config.tick_interval, Some(Duration::from_millis(100)));
-        assert_eq!(config.login_limits.per_login, 1);
+        assert_eq!(config.throttle.per_address, 1);
+        assert_eq!(config.throttle.pair_free, 5);
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9090".parse().expect("addr"))
+        );
         assert!(Cli::try_parse_from(["serve", "--tick-interval", "soon"]).is_err());
+        assert!(Cli::try_parse_from(["serve", "--metrics-token", "short"]).is_err());
+        // The old lock-out flag is gone rather than silently meaning something else.
+        assert!(Cli::try_parse_from(["serve", "--login-limit", "5"]).is_err());
     }
 
     #[test]

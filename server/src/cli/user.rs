@@ -2,6 +2,9 @@
 //!
 //! The commands open the database directly (migrating it if needed). With SQLite they may run
 //! while the server runs; the server notices a change within its credential cache time (10 s).
+//!
+//! A password set here was chosen by someone other than the account's owner, so the owner
+//! must change it at their next sign-in; `user password` also ends the account's sessions.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
@@ -12,7 +15,7 @@ use reglament_calendar::Calendars;
 use reglament_server::accounts::{self, Accounts};
 use reglament_server::accounts::{GrantRecord, NewUser};
 use reglament_server::auth::policy::{GLOBAL_ROLES, Grant};
-use reglament_server::auth::{password, secret};
+use reglament_server::auth::{password, secret, strength};
 use reglament_store::StoreOptions;
 
 /// Which database.
@@ -111,7 +114,7 @@ pub enum Format {
     Json,
 }
 
-fn read_password() -> anyhow::Result<String> {
+fn read_password(login: &str) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         eprint!("password: ");
     }
@@ -121,16 +124,16 @@ fn read_password() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     let p = line.trim_end_matches(['\r', '\n']).to_string();
-    if p.chars().count() < 10 {
-        bail!("a password is at least 10 characters");
+    if let Err(w) = strength::check(&p, login) {
+        bail!("{w}");
     }
     Ok(p)
 }
 
 /// The password to set and whether it was generated.
-fn password_from(stdin: bool) -> anyhow::Result<(String, bool)> {
+fn password_from(stdin: bool, login: &str) -> anyhow::Result<(String, bool)> {
     if stdin {
-        Ok((read_password()?, false))
+        Ok((read_password(login)?, false))
     } else {
         Ok((secret::new_password()?, true))
     }
@@ -184,13 +187,13 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 bail!("`{login}`: a login is 1 to 64 letters, digits, `.`, `_`, `-` or `@`");
             }
             let grants = grants(&roles, &regulations)?;
-            let (password_text, generated) = password_from(password_stdin)?;
+            let (password_text, generated) = password_from(password_stdin, &login)?;
             let hash = password::hash_blocking(&password_text, password::Cost::Standard)?;
             let user = NewUser {
                 login: login.clone(),
                 display_name: name.unwrap_or_else(|| login.clone()),
                 password_hash: Some(hash),
-                must_change_password: generated,
+                must_change_password: true,
                 grants,
                 created_by: "reglament user add".to_string(),
             };
@@ -198,9 +201,12 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 store.create_user(&user, chrono::Utc::now()).await?;
                 Ok(())
             })?;
-            println!("created `{login}` ({})", roles.join(", "));
+            println!(
+                "created `{login}` ({}); the password is to be changed at the first sign-in",
+                roles.join(", ")
+            );
             if generated {
-                println!("password (shown once; to be changed at first sign-in): {password_text}");
+                println!("password (shown once): {password_text}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -242,14 +248,19 @@ pub fn run(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             password_stdin,
             db,
         } => {
-            let (password_text, generated) = password_from(password_stdin)?;
+            let (password_text, generated) = password_from(password_stdin, &login)?;
             let hash = password::hash_blocking(&password_text, password::Cost::Standard)?;
-            db.with_accounts(async |store| {
-                Ok(store.set_password(&login, &hash, generated).await?)
+            let done = db.with_accounts(async |store| {
+                Ok(store
+                    .set_password(&login, &hash, true, None, &[], chrono::Utc::now())
+                    .await?)
             })?;
-            println!("password of `{login}` set");
+            println!(
+                "password of `{login}` set; {} session(s) ended; to be changed at the next sign-in",
+                done.sessions_ended
+            );
             if generated {
-                println!("password (shown once; to be changed at first sign-in): {password_text}");
+                println!("password (shown once): {password_text}");
             }
             Ok(ExitCode::SUCCESS)
         }

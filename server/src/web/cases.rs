@@ -556,9 +556,15 @@ pub async fn report(
         label: office_name(&state, lang, o),
         value: o.clone(),
     }));
-    Ok(render(&ReportPage {
+    // The report keeps its own `<style>` (it is also a standalone document): allowed by hash.
+    let policy = crate::headers::policy_allowing_styles(&html);
+    let mut response = render(&ReportPage {
         page: ctx.page(ctx.t("report")),
         offices: choices,
         report: html,
-    }))
+    });
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+    Ok(response)
 }

@@ -9,15 +9,33 @@ use reglament_model::text::Lang;
 use serde_json::{Map, Value};
 
 /// Posted `application/x-www-form-urlencoded` fields, in order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormData(pub Vec<(String, String)>);
 
+/// A posted body that is not a form of UTF-8 text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8;
+
 impl FormData {
-    /// `None` when the body is not a form.
-    pub fn parse(body: &[u8]) -> Option<FormData> {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-            .ok()
-            .map(FormData)
+    /// The fields of an `application/x-www-form-urlencoded` body. Text that is not UTF-8,
+    /// as sent or once percent-decoded, is refused rather than patched with U+FFFD (which
+    /// `form_urlencoded` would do): the API refuses such JSON too, and a registration must
+    /// not keep an applicant's name mangled.
+    pub fn parse(body: &[u8]) -> Result<FormData, NotUtf8> {
+        let text = std::str::from_utf8(body).map_err(|_| NotUtf8)?;
+        let decode = |s: &str| -> Result<String, NotUtf8> {
+            let spaced = s.replace('+', " ");
+            percent_encoding::percent_decode_str(&spaced)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| NotUtf8)
+        };
+        let mut out = Vec::new();
+        for pair in text.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            out.push((decode(k)?, decode(v)?));
+        }
+        Ok(FormData(out))
     }
 
     /// The first value of `name`.
@@ -45,6 +63,8 @@ pub struct Field {
     pub kind: &'static str,
     /// `1` for integers, `any` for numbers.
     pub step: &'static str,
+    /// The most characters a text field takes (its `maxLength`, or the default).
+    pub max_length: Option<u64>,
     pub value: String,
     pub checked: bool,
     pub required: bool,
@@ -308,6 +328,7 @@ fn field(
                 }
                 _ => "text",
             };
+            f.max_length = Some(crate::limits::max_length(schema));
             f.value = scalar(value);
             out.push(f);
         }
@@ -501,6 +522,18 @@ mod tests {
     }
 
     #[test]
+    fn a_form_is_utf8_text_or_refused() {
+        let f = FormData::parse(b"a=%D0%90%D0%B9+%D0%B3%D2%AF%D0%BB&b=1%2B1&c&=x").expect("form");
+        assert_eq!(f.get("a"), Some("Ай гүл"));
+        assert_eq!(f.get("b"), Some("1+1"));
+        assert_eq!(f.get("c"), Some(""));
+        assert_eq!(FormData::parse(b"a=%FF%FE"), Err(NotUtf8));
+        assert_eq!(FormData::parse(b"a=%D0"), Err(NotUtf8));
+        assert_eq!(FormData::parse(b"a=\xff"), Err(NotUtf8));
+        assert_eq!(FormData::parse(b"").map(|f| f.0.len()), Ok(0));
+    }
+
+    #[test]
     fn posted_fields_become_the_json_the_schema_describes() {
         let form = FormData(
             [
@@ -563,6 +596,10 @@ mod tests {
         assert_eq!(by("d.full_name").label, "Name");
         assert!(by("d.full_name").required && by("d.full_name").error.is_some());
         assert_eq!(by("d.iin").value, "1");
+        assert_eq!(
+            by("d.iin").max_length,
+            Some(crate::limits::DEFAULT_MAX_LENGTH)
+        );
         assert!(by("d.iin").error.is_some());
         assert_eq!(by("d.size").kind, "number");
         assert_eq!(by("d.born").kind, "date");

@@ -17,6 +17,7 @@ pub mod cases;
 pub mod forms;
 pub mod i18n;
 pub mod inbox;
+pub mod password;
 pub mod register;
 pub mod regulations;
 pub mod session;
@@ -27,7 +28,7 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use reglament_model::text::{Lang, Text};
 
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/lang/{code}", get(session::set_lang))
         .route("/signin", get(session::form).post(session::submit))
         .route("/signout", post(session::sign_out))
+        .route("/password", get(password::form).post(password::submit))
         .route("/inbox", get(inbox::page))
         .route("/tasks/{id}", get(tasks::page))
         .route("/tasks/{id}/claim", post(tasks::claim))
@@ -100,8 +102,8 @@ async fn script() -> Response {
 
 async fn home(ctx: Ctx) -> Response {
     match &ctx.principal {
-        Some(_) => Redirect::to("/inbox").into_response(),
-        None => Redirect::to("/signin").into_response(),
+        Some(_) => redirect("/inbox"),
+        None => redirect("/signin"),
     }
 }
 
@@ -158,6 +160,8 @@ pub struct Ctx {
     pub path: String,
     pub principal: Option<Principal>,
     pub notice: Option<String>,
+    /// A GET (or HEAD): a page that can be come back to after signing in.
+    pub reading: bool,
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -218,6 +222,10 @@ impl FromRequestParts<AppState> for Ctx {
             path,
             principal,
             notice,
+            reading: matches!(
+                parts.method,
+                axum::http::Method::GET | axum::http::Method::HEAD
+            ),
         })
     }
 }
@@ -226,6 +234,8 @@ impl FromRequestParts<AppState> for Ctx {
 /// error page with its status.
 pub enum WebError {
     SignIn(String),
+    /// The password must be changed first: to the change-password page, then back here.
+    ChangePassword(String),
     Page {
         status: StatusCode,
         page: Box<Page>,
@@ -246,7 +256,11 @@ impl IntoResponse for WebError {
         match self {
             WebError::SignIn(next) => {
                 let q = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
-                Redirect::to(&format!("/signin?{q}")).into_response()
+                redirect(&format!("/signin?{q}"))
+            }
+            WebError::ChangePassword(next) => {
+                let q = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+                redirect(&format!("/password?{q}"))
             }
             WebError::Page {
                 status,
@@ -299,11 +313,32 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> Response {
 pub type WebResult<T = Response> = Result<T, WebError>;
 
 impl Ctx {
-    /// The signed-in caller, or a redirect to the sign-in page.
+    /// The signed-in caller, or a redirect to the sign-in page; a caller whose password
+    /// must be changed first goes to the change-password page instead (signing out stays
+    /// open to them).
     pub fn user(&self) -> Result<&Principal, WebError> {
-        self.principal
+        let p = self
+            .principal
             .as_ref()
-            .ok_or_else(|| WebError::SignIn(self.path.clone()))
+            .ok_or_else(|| WebError::SignIn(self.path.clone()))?;
+        let route = self.path.split('?').next().unwrap_or_default();
+        if p.held_for_password_change() && !matches!(route, "/password" | "/signout") {
+            // Back to the page afterwards; a form posted meanwhile is not posted again.
+            let next = if self.reading {
+                self.path.clone()
+            } else {
+                FALLBACK_TARGET.to_string()
+            };
+            return Err(WebError::ChangePassword(next));
+        }
+        Ok(p)
+    }
+
+    /// A posted form, refused with a 400 page when it is not `application/x-www-form-urlencoded`
+    /// text in UTF-8 (as the API refuses JSON that is not).
+    pub fn form(&self, body: &[u8]) -> Result<forms::FormData, WebError> {
+        forms::FormData::parse(body)
+            .map_err(|_| self.error(StatusCode::BAD_REQUEST, self.t("bad_form")))
     }
 
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
@@ -451,13 +486,62 @@ impl Ctx {
     }
 }
 
-/// Where a `next`/`back` parameter may send the browser: only paths of this site.
-pub fn safe_local(path: &str) -> &str {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
-        path
-    } else {
-        "/"
+/// Where a redirect goes when the target asked for is not a path of this server.
+pub const FALLBACK_TARGET: &str = "/inbox";
+
+/// The one gate for redirect targets that come from a request (`next`, `back`): a path of
+/// this server, normalised the way a browser would read it, or [`FALLBACK_TARGET`].
+///
+/// Browsers strip tab, CR and LF from a URL and read `\` as `/`, so `/\t/evil.example`
+/// and `/\evil.example` are `//evil.example` to them: another site. Rather than list such
+/// tricks, the target is refused when it has a control character anywhere (as sent, or once
+/// percent-decoded), when it does not start with exactly one `/`, and when the WHATWG URL
+/// parser (the `url` crate, the parser browsers implement) resolves it to another origin.
+/// What comes back is the parser's serialisation (path and query), so it is always a valid
+/// `Location` header.
+pub fn local_target(input: &str) -> String {
+    local_path(input).unwrap_or_else(|| FALLBACK_TARGET.to_string())
+}
+
+fn local_path(input: &str) -> Option<String> {
+    const BASE: &str = "http://reglament.invalid/";
+    if input.len() > 2048 {
+        return None;
     }
+    let rest = input.strip_prefix('/')?;
+    if rest.starts_with(['/', '\\']) || input.chars().any(char::is_control) {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(input).decode_utf8_lossy();
+    if decoded.chars().any(char::is_control)
+        || decoded.starts_with("//")
+        || decoded.starts_with("/\\")
+    {
+        return None;
+    }
+    let base = url::Url::parse(BASE).ok()?;
+    let url = base.join(input).ok()?;
+    if url.origin() != base.origin() || !url.username().is_empty() || url.password().is_some() {
+        return None;
+    }
+    let mut out = url.path().to_string();
+    if !out.starts_with('/') || out.starts_with("//") {
+        return None;
+    }
+    if let Some(q) = url.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    Some(out)
+}
+
+/// A 303 to `target`, which the server made up itself (not taken from the request; those go
+/// through [`local_target`] first). A target that cannot be a `Location` header never
+/// panics nor answers 500: it goes to [`FALLBACK_TARGET`].
+pub fn redirect(target: &str) -> Response {
+    let location =
+        HeaderValue::from_str(target).unwrap_or_else(|_| HeaderValue::from_static(FALLBACK_TARGET));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 /// The office's name in the page's language, or its id.
@@ -493,9 +577,32 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(safe_local("/inbox?x=1"), "/inbox?x=1");
-        assert_eq!(safe_local("//evil.example"), "/");
-        assert_eq!(safe_local("https://evil.example"), "/");
+        assert_eq!(local_target("/inbox?x=1"), "/inbox?x=1");
+        assert_eq!(local_target("/tasks/A-1:2?lang=kk"), "/tasks/A-1:2?lang=kk");
+        assert_eq!(local_target("/a/../cases/x"), "/cases/x");
+        assert_eq!(local_target("/a b"), "/a%20b");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "/\\evil.example",
+            "/\tevil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie:x=1",
+            "/%09/evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/\u{85}x",
+            "\t//evil.example",
+            "inbox",
+            "",
+        ] {
+            assert_eq!(local_target(bad), FALLBACK_TARGET, "{bad:?}");
+        }
+        assert!(HeaderValue::from_str(&local_target("/é?q=ü")).is_ok());
         assert_eq!(query_lang(Some("a=1&lang=kk")), Some(Lang::Kk));
         assert_eq!(query_lang(Some("lang=xx")), None);
     }

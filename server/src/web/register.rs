@@ -7,14 +7,14 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use reglament_model::compile::Process;
 use reglament_model::model::RoleKind;
 use reglament_runtime::{CaseId, CommandError, EventKind, NewCase};
 use reglament_store::{ServiceError, StoreError};
 use serde_json::Value;
 
-use super::forms::{self, Choice, Field, FormData};
+use super::forms::{self, Choice, Field};
 use super::{Ctx, Page, WebResult, local_time, office_name, render, render_status};
 use crate::app::AppState;
 use crate::auth::{Principal, secret};
@@ -247,7 +247,7 @@ pub async fn submit(
     ctx: Ctx,
     body: axum::body::Bytes,
 ) -> WebResult<Response> {
-    let form = FormData::parse(&body).unwrap_or_default();
+    let form = ctx.form(&body)?;
     let principal = ctx.check_csrf(&form)?;
     let regulation = form.text("regulation").unwrap_or_default().to_string();
     let process = process_for(&state, &ctx, &regulation).await?;
@@ -290,6 +290,12 @@ pub async fn submit(
         .grants()
         .start(&office, &roles)
         .map_err(|d| ctx.problem(d.into()))?;
+    if let Err(p) = crate::limits::check_data(
+        process.regulation.application_form.as_ref().map(|f| &f.0),
+        &data,
+    ) {
+        return Ok(refuse(p.errors, vec![ctx.t("fix_errors").to_string()]));
+    }
     let date = state.now().format("%Y%m%d");
     let prefix = prefix_of(&process.regulation.region);
     for _ in 0..3 {
@@ -308,7 +314,7 @@ pub async fn submit(
             .await
         {
             Ok(_) => {
-                return Ok(Redirect::to(&format!("/cases/{}/receipt", id.as_str())).into_response());
+                return Ok(super::redirect(&format!("/cases/{}/receipt", id.as_str())));
             }
             Err(ServiceError::Command(CommandError::CaseExists(_))) => continue,
             Err(e) => {

@@ -18,7 +18,6 @@ use reglament_store::RegulationInfo;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::forms::FormData;
 use super::inbox::{role_name, step_name};
 use super::{Ctx, Page, WebResult, render, render_status};
 use crate::app::AppState;
@@ -382,7 +381,7 @@ pub async fn analyst_submit(
     ctx: Ctx,
     body: axum::body::Bytes,
 ) -> WebResult<Response> {
-    let form = FormData::parse(&body).unwrap_or_default();
+    let form = ctx.form(&body)?;
     let principal = ctx.check_csrf(&form)?;
     let actor = principal
         .grants()

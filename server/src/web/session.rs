@@ -3,12 +3,11 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::forms::FormData;
 use super::{
-    Ctx, LANG_COOKIE, LOGIN_CSRF_COOKIE, Page, WebResult, cookie, render_status, safe_local,
+    Ctx, LANG_COOKIE, LOGIN_CSRF_COOKIE, Page, WebResult, cookie, local_target, render_status,
 };
 use crate::app::AppState;
 use crate::auth::login::{self, ClientIp};
@@ -63,9 +62,9 @@ fn signin_page(
 
 /// `GET /signin`: the form (or on to the inbox when signed in already).
 pub async fn form(ctx: Ctx, Query(q): Query<NextParam>) -> Response {
-    let next = safe_local(q.next.as_deref().unwrap_or("/inbox")).to_string();
+    let next = local_target(q.next.as_deref().unwrap_or("/inbox"));
     if ctx.principal.is_some() {
-        return Redirect::to(&next).into_response();
+        return super::redirect(&next);
     }
     signin_page(&ctx, StatusCode::OK, &next, "", None)
 }
@@ -78,8 +77,8 @@ pub async fn submit(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> WebResult {
-    let form = FormData::parse(&body).unwrap_or_default();
-    let next = safe_local(form.get("next").unwrap_or("/inbox")).to_string();
+    let form = ctx.form(&body)?;
+    let next = local_target(form.get("next").unwrap_or("/inbox"));
     let login_text = form.get("login").unwrap_or_default().trim().to_string();
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let supplied = form.get("_csrf").unwrap_or_default();
@@ -97,16 +96,27 @@ pub async fn submit(
             Some(msg),
         ));
     }
-    match login::sign_in(&state, &login_text, password_text, ip).await {
+    let device = login::device_cookie(&headers);
+    match login::sign_in(&state, &login_text, password_text, ip, device.as_deref()).await {
         Ok(session) => {
             let cookie = login::session_cookie(
                 &session.secret,
                 state.config.session_ttl,
                 state.config.secure_cookies,
             );
-            let mut r = Redirect::to(&next).into_response();
-            if let Ok(v) = cookie.parse() {
-                r.headers_mut().append(header::SET_COOKIE, v);
+            // A password someone else set is changed first; then on to `next`.
+            let mut r = if session.principal.held_for_password_change() {
+                let q = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+                super::redirect(&format!("/password?{q}"))
+            } else {
+                super::redirect(&next)
+            };
+            let device_cookie =
+                login::device_set_cookie(&session.device, state.config.secure_cookies);
+            for c in [cookie, device_cookie] {
+                if let Ok(v) = c.parse() {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
             }
             if let Ok(v) = format!("{LOGIN_CSRF_COOKIE}=; Path=/signin; Max-Age=0").parse() {
                 r.headers_mut().append(header::SET_COOKIE, v);
@@ -134,12 +144,12 @@ pub async fn sign_out(
     ctx: Ctx,
     body: axum::body::Bytes,
 ) -> WebResult {
-    let form = FormData::parse(&body).unwrap_or_default();
+    let form = ctx.form(&body)?;
     let p = ctx.check_csrf(&form)?;
     login::sign_out(&state, p)
         .await
         .map_err(|e| ctx.problem(e))?;
-    let mut r = Redirect::to("/signin").into_response();
+    let mut r = super::redirect("/signin");
     if let Ok(v) = login::clear_cookie().parse() {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -153,8 +163,8 @@ pub struct BackParam {
 
 /// `GET /lang/{code}?back=/path`: remembers the language in a cookie and goes back.
 pub async fn set_lang(Path(code): Path<String>, Query(q): Query<BackParam>) -> Response {
-    let back = safe_local(q.back.as_deref().unwrap_or("/")).to_string();
-    let mut r = Redirect::to(&back).into_response();
+    let back = local_target(q.back.as_deref().unwrap_or("/inbox"));
+    let mut r = super::redirect(&back);
     if reglament_model::text::Lang::parse(&code).is_some()
         && let Ok(v) =
             format!("{LANG_COOKIE}={code}; Path=/; SameSite=Lax; Max-Age=31536000").parse()

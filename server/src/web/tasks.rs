@@ -10,7 +10,6 @@ use crate::accounts::UserRecord;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
 use reglament_model::model::Step;
 use reglament_runtime::{CaseId, CaseState, Command, CommandError, Task, TaskId, TaskStatus};
 use reglament_store::ServiceError;
@@ -262,7 +261,7 @@ pub async fn claim(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> WebResult {
-    let form = FormData::parse(&body).unwrap_or_default();
+    let form = ctx.form(&body)?;
     let principal = ctx.check_csrf(&form)?;
     let (st, task) = locate(&state, &ctx, principal, &id).await?;
     let role = st
@@ -278,7 +277,7 @@ pub async fn claim(
         .execute(&st.id, &Command::Claim { task }, &actor, state.now())
         .await
         .map_err(|e| ctx.problem(e.into()))?;
-    Ok(Redirect::to(&format!("/tasks/{id}?notice=claimed_ok")).into_response())
+    Ok(super::redirect(&format!("/tasks/{id}?notice=claimed_ok")))
 }
 
 /// A form posted on a task: its fields, the sender (CSRF checked), the case and the task.
@@ -296,7 +295,7 @@ async fn posted<'c>(
     id: &str,
     body: &[u8],
 ) -> Result<Posted<'c>, WebError> {
-    let form = FormData::parse(body).unwrap_or_default();
+    let form = ctx.form(body)?;
     let principal = ctx.check_csrf(&form)?;
     let (st, task) = locate(state, ctx, principal, id).await?;
     let t = st.task(task).cloned().ok_or_else(|| ctx.not_found())?;
@@ -335,7 +334,7 @@ pub async fn release(
     } = posted(&state, &ctx, &id, &body).await?;
     // Released already (a double click): the page shows how it stands.
     if t.status == TaskStatus::Open && t.claimed_by.is_none() {
-        return Ok(Redirect::to(&format!("/tasks/{id}?notice=released_ok")).into_response());
+        return Ok(super::redirect(&format!("/tasks/{id}?notice=released_ok")));
     }
     let actor = principal
         .grants()
@@ -346,7 +345,7 @@ pub async fn release(
         .execute(&st.id, &Command::Release { task }, &actor, state.now())
         .await
         .map_err(|e| ctx.problem(e.into()))?;
-    Ok(Redirect::to(&format!("/tasks/{id}?notice=released_ok")).into_response())
+    Ok(super::redirect(&format!("/tasks/{id}?notice=released_ok")))
 }
 
 /// `POST /tasks/{id}/reassign`: `user` (a login; empty hands the task back to the whole
@@ -388,7 +387,9 @@ pub async fn reassign(
         && t.claimed_by.is_none()
         && t.assigned_to.as_deref() == user.as_deref()
     {
-        return Ok(Redirect::to(&format!("/tasks/{id}?notice=reassigned_ok")).into_response());
+        return Ok(super::redirect(&format!(
+            "/tasks/{id}?notice=reassigned_ok"
+        )));
     }
     state
         .service
@@ -400,7 +401,9 @@ pub async fn reassign(
         )
         .await
         .map_err(|e| ctx.problem(e.into()))?;
-    Ok(Redirect::to(&format!("/tasks/{id}?notice=reassigned_ok")).into_response())
+    Ok(super::redirect(&format!(
+        "/tasks/{id}?notice=reassigned_ok"
+    )))
 }
 
 /// `POST /tasks/{id}/complete`: `_outcome` (the button pressed), `_reason`, and the form's
@@ -422,7 +425,7 @@ pub async fn complete(
     // back button): nothing more to do.
     if t.status != TaskStatus::Open {
         if t.closed_by.as_deref() == Some(&*principal.login) {
-            return Ok(Redirect::to("/inbox?notice=already_done").into_response());
+            return Ok(super::redirect("/inbox?notice=already_done"));
         }
         return Err(ctx.error(StatusCode::CONFLICT, ctx.t("task_closed")));
     }
@@ -445,14 +448,19 @@ pub async fn complete(
         data: data.clone(),
         reason: reason.clone(),
     };
-    match state
-        .service
-        .execute(&st.id, &command, &actor, state.now())
-        .await
-    {
-        Ok(_) => Ok(Redirect::to("/inbox?notice=done").into_response()),
-        Err(e) => {
-            let p: Problem = e.into();
+    let checked = crate::limits::check_reason("/reason", reason.as_deref())
+        .and_then(|()| crate::limits::check_data(schema.as_ref(), &data));
+    let result = match checked {
+        Ok(()) => state
+            .service
+            .execute(&st.id, &command, &actor, state.now())
+            .await
+            .map_err(Problem::from),
+        Err(p) => Err(p),
+    };
+    match result {
+        Ok(_) => Ok(super::redirect("/inbox?notice=done")),
+        Err(p) => {
             if p.status() == StatusCode::CONFLICT {
                 // Completed in the meantime (a double click that raced): by us, say so.
                 if let Ok(now_st) = state.service.case_state(&st.id).await
@@ -460,7 +468,7 @@ pub async fn complete(
                     && now_t.status != TaskStatus::Open
                     && now_t.closed_by.as_deref() == Some(&*principal.login)
                 {
-                    return Ok(Redirect::to("/inbox?notice=already_done").into_response());
+                    return Ok(super::redirect("/inbox?notice=already_done"));
                 }
                 return Err(ctx.problem(p));
             }
