@@ -45,7 +45,7 @@ pub fn policy_allowing_styles(html: &str) -> HeaderValue {
         let Some(end) = after.find("</style>") else {
             break;
         };
-        let digest = Sha256::digest(after[..end].as_bytes());
+        let digest = Sha256::digest(&after.as_bytes()[..end]);
         hashes.push_str(&format!(
             " 'sha256-{}'",
             base64::engine::general_purpose::STANDARD.encode(digest)

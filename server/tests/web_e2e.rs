@@ -3,8 +3,10 @@
 //! database and the demo accounts. A clerk registers an application, the head assigns it,
 //! the executor grants it, the head signs, the result is issued (the steps of the bundled
 //! `nko-social-assistance`); the same with a refusal (`atyrau-child-benefit`, where the
-//! executor registers and issues); a user of another office sees none of it. Screens are
-//! saved as PNG files under `target/test-output/web/`.
+//! executor registers and issues); a user of another office sees none of it. Under the
+//! server's Content-Security-Policy the page script still works (an inbox filter applies on
+//! change) and the browser reports no violation on any page. Screens are saved as PNG files
+//! under `target/test-output/web/`.
 //!
 //! Without chromium and chromedriver the test says SKIPPED loudly; with `REGLAMENT_CI=1` it
 //! fails instead.
@@ -83,6 +85,7 @@ impl Browser {
     async fn open(http: reqwest::Client, driver: &Driver, base: &str, shots: &Path) -> Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -267,6 +270,23 @@ impl Browser {
         self.wait_url("/inbox?notice=done").await;
     }
 
+    /// What the browser's console said since the last call that mentions the page's
+    /// Content-Security-Policy (a refused script, style, frame or form target).
+    async fn csp_violations(&self) -> Vec<String> {
+        let log = self
+            .call("POST", "/se/log", Some(json!({"type": "browser"})))
+            .await;
+        let entries = log
+            .as_array()
+            .unwrap_or_else(|| panic!("chromedriver gives no browser log: {log}"));
+        entries
+            .iter()
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| m.contains("Content Security Policy") || m.contains("Refused to"))
+            .map(str::to_string)
+            .collect()
+    }
+
     async fn close(&self) {
         self.call("DELETE", "", None).await;
     }
@@ -443,6 +463,28 @@ async fn staff_work_cases_in_a_real_browser() {
         assert!(!page.contains("Ержанова") && !page.contains("Сериков"));
     }
     b.shot("20-other-office-404").await;
+
+    // --- The page script runs under the CSP: a filter applies as soon as it changes.
+    b.sign_in("nko-petropavl.executor").await;
+    b.go("/inbox").await;
+    b.set("status", "claimed").await;
+    b.call(
+        "POST",
+        "/execute/sync",
+        Some(json!({
+            "script": "document.getElementById('status').dispatchEvent(new Event('change'));",
+            "args": []
+        })),
+    )
+    .await;
+    b.wait_url("status=claimed").await;
+    // The report's own style block is allowed by its hash.
+    b.sign_in("nko-petropavl.head").await;
+    b.go("/report").await;
+    b.find(".reglament-compliance").await;
+    b.shot("21-report-head").await;
+    let violations = b.csp_violations().await;
+    assert!(violations.is_empty(), "CSP violations: {violations:#?}");
 
     b.close().await;
     drop(driver);
