@@ -1,4 +1,4 @@
-//! What the server keeps besides cases (migrations `0010_accounts` and `0011_known_devices`,
+//! What the server keeps besides cases (migrations `0010_accounts` and `1001_known_devices`,
 //! in `server/migrations/`): users and the roles they hold in offices, API tokens and browser
 //! sessions (only hashes of their secrets), sign-in attempts and known devices for
 //! throttling, and idempotency keys with the first response they got.
@@ -26,10 +26,10 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     // Sign-in throttling: known devices, and the device of each attempt.
     Migration {
-        version: 11,
+        version: 1001,
         description: "known devices",
-        sqlite: include_str!("../migrations/sqlite/0011_known_devices.sql"),
-        postgres: include_str!("../migrations/postgres/0011_known_devices.sql"),
+        sqlite: include_str!("../migrations/sqlite/1001_known_devices.sql"),
+        postgres: include_str!("../migrations/postgres/1001_known_devices.sql"),
     },
 ];
 

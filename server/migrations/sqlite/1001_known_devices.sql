@@ -2,7 +2,8 @@
 -- login once gets a random device cookie, of which only the SHA-256 is kept here with the
 -- login. Attempts from such a device are counted on their own (`login_attempts.device`), so
 -- that someone guessing a login's password elsewhere, or from the same NAT address, does not
--- keep its owner out. Not part of the hash chain, like the rest of 0010.
+-- keep its owner out. Not part of the hash chain, like the rest of 0010. Numbered 1001: the
+-- store gives its users versions 10 and from 1000 on.
 
 ALTER TABLE login_attempts ADD COLUMN device TEXT;  -- the device cookie's hash, when known for the login
 

@@ -1,5 +1,5 @@
 -- Sign-in throttling with device cookies: the same as
--- engine/migrations/sqlite/0011_known_devices.sql (see there).
+-- server/migrations/sqlite/1001_known_devices.sql (see there).
 
 ALTER TABLE login_attempts ADD COLUMN device TEXT;
 
