@@ -120,6 +120,8 @@ pub struct SessionRecord {
 /// One sign-in attempt, as throttling reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginAttemptRecord {
+    /// The order attempts were recorded in (several may share an instant).
+    pub id: i64,
     pub login: String,
     pub ip: String,
     /// The hash of the device cookie, when the attempt came from a device known for the login.
@@ -208,6 +210,7 @@ struct IdempotencyRow {
 
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
+    id: i64,
     login: String,
     ip: String,
     device: Option<String>,
@@ -571,8 +574,8 @@ impl Accounts {
         let rows: Vec<AttemptRow> = self
             .store
             .read_side::<AttemptRow>(
-                "SELECT login, ip, device, ok, at FROM login_attempts \
-                 WHERE (login = $1 OR ip = $2) AND at >= $3 ORDER BY at DESC LIMIT $4",
+                "SELECT id, login, ip, device, ok, at FROM login_attempts \
+                 WHERE (login = $1 OR ip = $2) AND at >= $3 ORDER BY at DESC, id DESC LIMIT $4",
                 vec![
                     Arg::Text(login.to_string()),
                     Arg::Text(ip.to_string()),
@@ -584,6 +587,7 @@ impl Accounts {
         Ok(rows
             .into_iter()
             .map(|r| LoginAttemptRecord {
+                id: r.id,
                 login: r.login,
                 ip: r.ip,
                 device: r.device,

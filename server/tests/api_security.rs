@@ -84,6 +84,35 @@ async fn server_with_metrics_token() -> Server {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_slows_a_guesser_but_not_the_owner_nor_the_office_behind_one_address() {
     let s = server_with_metrics_token().await;
+    throttling(&s).await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_password_changes_on_postgres_too() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let mut config = test_config(&db.url);
+    config.metrics_token = Some(METRICS_TOKEN.into());
+    let s = Server::start_with(db, config).await;
+    throttling(&s).await;
+    password_change(&s).await;
+    // The purge keeps what throttling still needs and the devices still in use.
+    let now = s.state.now();
+    s.state
+        .accounts
+        .purge_accounts(
+            now - chrono::Duration::days(1),
+            now - chrono::Duration::days(180),
+            now,
+        )
+        .await
+        .expect("purge");
+    s.stop().await;
+}
+
+async fn throttling(s: &Server) {
     let olga = "olga horse battery";
     let timur = "timur steppe wind";
     s.user_with("olga", grant("executor", NKO), Some(olga))
@@ -158,7 +187,6 @@ async fn throttling_slows_a_guesser_but_not_the_owner_nor_the_office_behind_one_
         counter(&text, "reglament_logins_throttled_total{reason=\"device\"}"),
         1
     );
-    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,6 +236,11 @@ async fn an_address_has_a_far_higher_ceiling_that_known_devices_pass() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_change_ends_the_other_sessions_and_the_tokens_it_names() {
     let s = Server::start().await;
+    password_change(&s).await;
+    s.stop().await;
+}
+
+async fn password_change(s: &Server) {
     let old = "aigul horse battery";
     let t0 = s
         .user_with("aigul", grant("executor", NKO), Some(old))
@@ -309,7 +342,6 @@ async fn a_password_change_ends_the_other_sessions_and_the_tokens_it_names() {
             .await
             .assert_problem(401, "unauthorized");
     }
-    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -189,7 +189,8 @@ impl Throttle {
         now: DateTime<Utc>,
     ) -> Result<(), Refused> {
         let mut sorted: Vec<&LoginAttemptRecord> = attempts.collect();
-        sorted.sort_by_key(|a| a.at);
+        // Attempts within one instant keep the order they were recorded in.
+        sorted.sort_by_key(|a| (a.at, a.id));
         let start = sorted.iter().rposition(|a| a.ok).map_or(0, |i| i + 1);
         let failures = &sorted[start..];
         let Some(last) = failures.last() else {
@@ -224,6 +225,7 @@ mod tests {
 
     fn rec(login: &str, ip: &str, device: Option<&str>, ok: bool, s: i64) -> LoginAttemptRecord {
         LoginAttemptRecord {
+            id: s,
             login: login.into(),
             ip: ip.into(),
             device: device.map(str::to_string),
@@ -269,6 +271,22 @@ mod tests {
         log.push(rec("olga", "10.0.0.1", None, true, 6));
         log.push(rec("olga", "10.0.0.1", None, false, 7));
         assert_eq!(t.check(who("olga", "10.0.0.1", None), &log, at(7)), Ok(()));
+    }
+
+    #[test]
+    fn within_one_instant_the_order_of_recording_decides_and_not_the_order_read() {
+        let t = Throttle::default();
+        // A success, then four failures, all in the same second, read newest first.
+        let mut log = vec![rec("olga", "10.0.0.1", None, true, 0)];
+        for id in 1..5 {
+            log.push(LoginAttemptRecord {
+                id,
+                ..rec("olga", "10.0.0.1", None, false, 0)
+            });
+        }
+        log.reverse();
+        let r = t.check(who("olga", "10.0.0.1", None), &log, at(0));
+        assert_eq!(r.map_err(|r| r.reason), Err(Reason::Pair));
     }
 
     #[test]
