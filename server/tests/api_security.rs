@@ -120,7 +120,7 @@ async fn throttling(s: &Server) {
     s.user_with("timur", grant("registrar", NKO), Some(timur))
         .await;
     // Olga signed in from her browser before: it holds a device cookie.
-    let first = sign_in(&s, "olga", olga, None).await;
+    let first = sign_in(s, "olga", olga, None).await;
     assert_eq!(first.status, 201, "{}", first.text);
     let device = set_cookie(&first, "reglament_device").expect("a device cookie");
     assert!(device.starts_with("rgd_"));
@@ -130,7 +130,7 @@ async fn throttling(s: &Server) {
     let mut failures = 0;
     let mut waits = Vec::new();
     while failures < 12 {
-        let r = sign_in(&s, "olga", "guess", None).await;
+        let r = sign_in(s, "olga", "guess", None).await;
         match r.status {
             401 => failures += 1,
             429 => {
@@ -147,35 +147,35 @@ async fn throttling(s: &Server) {
     assert!(waits.last().is_some_and(|w| *w >= 256), "{waits:?}");
     // … and sprays guesses over other logins from the same address.
     for i in 0..25 {
-        sign_in(&s, &format!("nobody-{i}"), "guess", None)
+        sign_in(s, &format!("nobody-{i}"), "guess", None)
             .await
             .assert_problem(401, "unauthorized");
     }
 
     // The right password from a browser that never signed in to `olga` waits too: a
     // guesser learns nothing from the answer.
-    let r = sign_in(&s, "olga", olga, None).await;
+    let r = sign_in(s, "olga", olga, None).await;
     r.assert_problem(429, "rate-limited");
     assert!(retry_after(&r) >= 1);
     // Olga from her own browser gets in, at once, from the very same address.
-    let r = sign_in(&s, "olga", olga, Some(&device)).await;
+    let r = sign_in(s, "olga", olga, Some(&device)).await;
     assert_eq!(r.status, 201, "{}", r.text);
     // So does Timur, another person of the office behind that address.
-    let r = sign_in(&s, "timur", timur, None).await;
+    let r = sign_in(s, "timur", timur, None).await;
     assert_eq!(r.status, 201, "{}", r.text);
 
     // A stolen or guessed device cookie gets its own few tries, then waits as well.
     for _ in 0..5 {
-        sign_in(&s, "olga", "guess", Some(&device))
+        sign_in(s, "olga", "guess", Some(&device))
             .await
             .assert_problem(401, "unauthorized");
     }
-    sign_in(&s, "olga", olga, Some(&device))
+    sign_in(s, "olga", olga, Some(&device))
         .await
         .assert_problem(429, "rate-limited");
 
     // What was refused is counted, by what refused it.
-    let text = metrics(&s).await;
+    let text = metrics(s).await;
     assert!(counter(&text, "reglament_logins_total{result=\"throttled\"}") >= 10);
     assert!(
         counter(
@@ -249,11 +249,11 @@ async fn password_change(s: &Server) {
     let t2 = s.token("aigul").await;
     let other = s.user("someone", &[&format!("executor@{NKO}")]).await;
     let prefix = |t: &str| t.chars().take(12).collect::<String>();
-    let here = sign_in(&s, "aigul", old, None).await.json["token"]
+    let here = sign_in(s, "aigul", old, None).await.json["token"]
         .as_str()
         .expect("session")
         .to_string();
-    let elsewhere = sign_in(&s, "aigul", old, None).await.json["token"]
+    let elsewhere = sign_in(s, "aigul", old, None).await.json["token"]
         .as_str()
         .expect("session")
         .to_string();
@@ -307,11 +307,11 @@ async fn password_change(s: &Server) {
         .assert_problem(401, "unauthorized");
     assert_eq!(s.get("/api/v1/me", &t2).await.status, 200);
     assert_eq!(s.get("/api/v1/me", &other).await.status, 200);
-    sign_in(&s, "aigul", old, None)
+    sign_in(s, "aigul", old, None)
         .await
         .assert_problem(401, "unauthorized");
     assert_eq!(
-        sign_in(&s, "aigul", "steppe wind at dawn", None)
+        sign_in(s, "aigul", "steppe wind at dawn", None)
             .await
             .status,
         201
