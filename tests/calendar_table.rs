@@ -703,38 +703,49 @@ fn registration_instants() {
 }
 
 #[test]
-fn outside_the_covered_years_is_an_error() {
+fn outside_the_calendar_is_an_error() {
     let clock = calendars().standard_clock().unwrap();
     let none = Counting::default();
-    let err = clock
+    // Past the decreed years the provisional ones count (and say so)…
+    let due = clock
         .due(
             t("2027-12-20T10:00:00+05:00"),
             Term::working_days(10),
             &none,
         )
+        .unwrap();
+    assert!(due.provisional);
+    // …to the end of the last one.
+    let err = clock
+        .due(
+            t("2057-12-20T10:00:00+05:00"),
+            Term::working_days(10),
+            &none,
+        )
         .unwrap_err();
-    assert!(matches!(err, CalendarError::OutOfRange { .. }), "{err}");
+    assert!(matches!(err, CalendarError::BeyondHorizon { .. }), "{err}");
     let err = clock
         .due(t("2011-12-30T10:00:00+06:00"), Term::minutes(15), &none)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "2011-12-30 is outside the years the calendar `kz` covers (2012–2027); add the year's holidays and transfers to the calendar data"
+        "2011-12-30 is outside the years the calendar `kz` covers (2012–2057); add the year's holidays and transfers to the calendar data"
     );
     assert!(
         clock
             .due(
-                t("2027-12-31T10:00:00+05:00"),
+                t("2057-12-31T10:00:00+05:00"),
                 Term::calendar_days(1),
                 &none
             )
-            .is_err()
+            .unwrap_err()
+            .is_beyond_horizon()
     );
     assert!(
         clock
             .elapsed_minutes(
                 t("2026-01-05T10:00:00+05:00"),
-                t("2028-01-05T10:00:00+05:00")
+                t("2058-01-05T10:00:00+05:00")
             )
             .is_err()
     );

@@ -148,6 +148,7 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         known,
         task_facts: Default::default(),
     }));
+    crate::calendar_horizon::log_warnings(&state.calendars, state.now());
     let deployed = if state.config.deploy_bundled {
         deploy_bundled(&state).await
     } else {

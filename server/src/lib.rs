@@ -13,6 +13,8 @@
 //! - [`idempotency`] — `Idempotency-Key` on state-changing requests;
 //! - [`metrics`] — Prometheus metrics;
 //! - [`timer`] — the clock and the worker that fires deadlines;
+//! - [`calendar_horizon`] — how far the working calendars reach (start-up log, `/healthz`,
+//!   `/metrics`);
 //! - [`demo`] — demo accounts and cases;
 //! - [`web`] — the web interface (server-rendered pages in kk/ru/en).
 
@@ -22,6 +24,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod calendar_horizon;
 pub mod config;
 pub mod demo;
 pub mod headers;

@@ -14,6 +14,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, Que
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use reglament_calendar::CalendarError;
 use reglament_runtime::{CommandError, EngineError, FieldRule};
 use reglament_store::{ServiceError, StoreError};
 use serde::Serialize;
@@ -198,6 +199,7 @@ fn title_of(status: StatusCode, code: &str) -> &'static str {
         "id-not-allowed" => "Choosing a case id is not allowed",
         "not-a-system-step" => "Not a system step",
         "contention" => "The case kept changing",
+        "beyond-calendar" => "Beyond the working calendar",
         _ => "",
     };
     if !specific.is_empty() {
@@ -226,6 +228,15 @@ impl IntoResponse for Problem {
     }
 }
 
+/// A computation that needs days the calendar does not have (after its horizon, or before
+/// its first year): a 409, never a 500.
+fn calendar_conflict(e: &CalendarError) -> bool {
+    matches!(
+        e,
+        CalendarError::BeyondHorizon { .. } | CalendarError::OutOfRange { .. }
+    )
+}
+
 /// The HTTP status of an engine refusal.
 pub fn command_status(e: &CommandError) -> StatusCode {
     use CommandError as C;
@@ -251,7 +262,10 @@ pub fn command_status(e: &CommandError) -> StatusCode {
         | C::InvalidData { .. }
         | C::NoBranch { .. }
         | C::Condition { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        // A regulation that loops or a calendar that does not cover today: the server's.
+        // A deadline the calendar cannot reach: the command conflicts with the calendar as
+        // it stands (it goes through once the calendar is extended), and nothing changed.
+        C::Calendar(c) if calendar_conflict(c) => StatusCode::CONFLICT,
+        // A regulation that loops or calendar data that cannot be used: the server's.
         C::Runaway(_) | C::Calendar(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -261,6 +275,9 @@ impl From<CommandError> for Problem {
         let status = command_status(&e);
         if status.is_server_error() {
             tracing::error!(error = %e, "the engine could not run a command");
+        } else if let CommandError::Calendar(c) = &e {
+            // Not the caller's mistake: the operator must extend the calendar.
+            tracing::warn!(error = %c, "a command needs days the calendar does not have");
         }
         let mut p = Problem::new(status, e.kind(), e.to_string());
         match &e {
@@ -328,6 +345,10 @@ impl From<ServiceError> for Problem {
                 Problem::conflict("contention", e.to_string()).with_header(header::RETRY_AFTER, "1")
             }
             ServiceError::Engine(EngineError::Command(c)) => c.into(),
+            ServiceError::Engine(EngineError::Calendar(c)) if calendar_conflict(&c) => {
+                tracing::warn!(error = %c, "a command needs days the calendar does not have");
+                Problem::conflict(c.kind(), c.to_string())
+            }
             ServiceError::Engine(other) => Problem::internal(&other),
         }
     }

@@ -24,6 +24,9 @@ pub enum Clock {
     System,
     /// A clock moved by hand (tests, demonstrations).
     Manual(Arc<Mutex<DateTime<Utc>>>),
+    /// The system clock shifted by a fixed amount: time passes, from another date
+    /// (`reglament serve --fake-now`, for tests of a running binary only).
+    Shifted(chrono::Duration),
 }
 
 impl Clock {
@@ -31,14 +34,17 @@ impl Clock {
         Clock::Manual(Arc::new(Mutex::new(at)))
     }
 
+    /// The system clock, shifted so that it reads `at` now.
+    pub fn shifted_to(at: DateTime<Utc>) -> Clock {
+        Clock::Shifted(at - Utc::now())
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         match self {
             // To the microsecond, as the store keeps instants: an event's `at` in its body
             // and in its row are then the same instant.
-            Clock::System => {
-                let now = Utc::now();
-                DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
-            }
+            Clock::System => micros(Utc::now()),
+            Clock::Shifted(by) => micros(Utc::now() + *by),
             Clock::Manual(t) => t.lock().map(|t| *t).unwrap_or_else(|e| *e.into_inner()),
         }
     }
@@ -55,6 +61,10 @@ impl Clock {
     pub fn advance(&self, by: chrono::Duration) {
         self.set(self.now() + by);
     }
+}
+
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
 /// What one round of the timer did.

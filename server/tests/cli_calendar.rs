@@ -87,6 +87,39 @@ fn due_as_json() {
     assert_eq!(v["registered"], "2026-03-10T09:00:00+05:00");
     assert_eq!(v["time_zone"], "Asia/Atyrau");
     assert_eq!(v["calendar_version"].as_str().unwrap().len(), 16);
+    assert_eq!(v["provisional"], false);
+}
+
+#[test]
+fn a_due_date_in_a_provisional_year_says_so() {
+    // Five working days from 28 December 2027: 29–31 December, then 1–4 January 2028 are off
+    // (New Year on the weekend, moved to Monday and Tuesday), so Wednesday 5 and Thursday 6.
+    let out = run(&[
+        "due",
+        "--from",
+        "2027-12-28T10:00:00+05:00",
+        "--term",
+        "5 working days",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["due"], "2028-01-06T18:00:00+05:00");
+    assert_eq!(v["provisional"], true);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: counted into a provisional year"),
+        "{err}"
+    );
+    let out = ok(&["list", "--from", "2027-12-31", "--to", "2028-01-04"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(!lines[0].contains("(provisional)"), "{out}");
+    assert!(
+        lines[3].starts_with("2028-01-03  Mon  day off") && lines[3].ends_with("(provisional)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -184,16 +217,27 @@ fn analyst_mistakes_are_one_line_and_exit_2() {
     let err = fails(&[
         "due",
         "--from",
-        "2030-01-10T10:00:00+05:00",
+        "2060-01-10T10:00:00+05:00",
         "--term",
         "1 hour",
     ]);
     assert!(
-        err.contains("2030-01-10 is outside the years the calendar `kz` covers (2012–2027)"),
+        err.contains("2060-01-10 is beyond the calendar `kz`, which counts working time to the end of 2057 (decreed to the end of 2027)"),
         "{err}"
     );
-    let err = fails(&["list", "--from", "2027-12-30", "--to", "2028-01-02"]);
-    assert!(err.contains("2028-01-01 is outside"), "{err}");
+    let err = fails(&[
+        "due",
+        "--from",
+        "2011-06-01T10:00:00+05:00",
+        "--term",
+        "1 hour",
+    ]);
+    assert!(
+        err.contains("2011-06-01 is outside the years the calendar `kz` covers (2012–2057)"),
+        "{err}"
+    );
+    let err = fails(&["list", "--from", "2057-12-30", "--to", "2058-01-02"]);
+    assert!(err.contains("2058-01-01 is beyond the calendar"), "{err}");
     let err = fails(&["due", "--from", "tomorrow", "--term", "1 hour"]);
     assert!(err.contains("--from `tomorrow` is not an instant"), "{err}");
     // clap's own errors also exit 2.
@@ -205,6 +249,12 @@ fn check_reports_the_data() {
     let out = ok(&["check"]);
     assert!(
         out.starts_with("ok: 1 calendar(s), 2 region(s), 36 office(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "kz: decreed 2012–2027; provisional 2028–2057 (generated from the rules of the law)"
+        ),
         "{out}"
     );
     let dir = std::env::temp_dir().join(format!("reglament-cli-calendar-{}", std::process::id()));

@@ -225,6 +225,39 @@ fn a_first_start_makes_an_administrator_and_sigterm_stops_cleanly() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// `--fake-now` (for tests only) runs the server as if it were another day: on 15 February
+/// 2027 ten months of decreed calendar are left, and the start-up log and `/healthz` warn.
+#[test]
+fn the_server_warns_when_less_than_a_year_of_decreed_calendar_is_left() {
+    let data = temp_data();
+    let mut s = Served::start(
+        &data,
+        &["--no-deploy", "--fake-now", "2027-02-15T10:00:00+05:00"],
+    );
+    let line = s.wait_for("month(s) of decreed calendar left");
+    assert!(line.contains("WARN"), "{line}");
+    assert!(
+        line.contains("calendar `kz` is decreed to the end of 2027: 10 month(s)"),
+        "{line}"
+    );
+    let (status, health) = call("GET", &format!("{}/healthz", s.base), None, None);
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["calendars"][0]["decreed_months_left"], 10);
+    assert!(
+        health["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("10 month(s) of decreed calendar left")),
+        "{health}"
+    );
+    let (exit, lines) = s.terminate();
+    assert!(exit.success(), "{exit}: {}", lines.join("\n"));
+    // The flag is for tests: `--help` does not offer it.
+    let help = reglament(&["serve", "--help"], &data, None);
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("fake-now"));
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 #[test]
 fn accounts_and_tokens_from_the_command_line() {
     let data = temp_data();

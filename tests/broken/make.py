@@ -140,6 +140,7 @@ CASES = [
     ("closed-loop", "E032", "semantic", [("    next: route\n", "    next: recheck\n  - id: recheck\n    kind: task\n    name: {kk: Қайта, ru: Повтор}\n    role: executor\n    duration: 1 working day\n    source: {paragraph: \"9\"}\n    next: sign\n")], "sign\n    kind: task", 1, 0),
     ("join-without-split", "E029", "semantic", [("    next: route\n", "    next: meet\n  - id: meet\n    kind: join\n    next: route\n")], "meet\n    kind: join", 1, 0),
     ("split-never-joins", "E029", "semantic", [("    next: route\n", "    next: split\n  - id: split\n    kind: parallel\n    branches: [route, granted]\n")], "split\n    kind: parallel", 1, 0),
+    ("duration-beyond-calendar", "E017", "semantic", [("duration: 5 working days", "duration: 4000000 working days")], "4000000", 1, 0),
 ]
 
 def locate(text, marker, occurrence, offset):

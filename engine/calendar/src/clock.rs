@@ -34,6 +34,9 @@ pub struct Due {
     /// Content hash of the calendar and schedule (see [`OfficeClock::version`]). Store it
     /// with the deadline: the same version always gives the same answer.
     pub calendar_version: String,
+    /// The term was counted into a provisional year (generated from the rules of the law,
+    /// not yet decreed): the decreed calendar of that year may move the due instant.
+    pub provisional: bool,
 }
 
 #[derive(Debug)]
@@ -233,6 +236,15 @@ impl OfficeClock {
         self.inner.zone
     }
 
+    /// Whether the instant falls in a provisional year of the national calendar (in the
+    /// office's local time). Counting is monotone, so a due instant in a decreed year was
+    /// counted on decreed days only, and one in a provisional year was not.
+    pub fn is_provisional(&self, t: DateTime<Utc>) -> bool {
+        self.inner
+            .national
+            .is_provisional(t.with_timezone(&self.inner.zone).date_naive())
+    }
+
     /// The instant in the office's local time, with its offset.
     pub fn to_local(&self, t: DateTime<Utc>) -> DateTime<FixedOffset> {
         t.with_timezone(&self.inner.zone).fixed_offset()
@@ -374,6 +386,7 @@ impl OfficeClock {
             at,
             registered_at,
             calendar_version: self.inner.version.clone(),
+            provisional: self.is_provisional(at),
         })
     }
 

@@ -22,9 +22,14 @@ pub struct NationalCalendarData {
     #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*$"))]
     pub id: String,
     pub name: Text,
-    /// The years the data is complete for. A computation that needs any other year is an
-    /// error, never a guess.
+    /// The decreed years: those the data is complete for, by law and by act.
     pub covers: Covers,
+    /// Years after `covers.last_year` generated from the rules of the law alone (fixed-date
+    /// holidays, the art. 5 moves, computed dates of lunar holidays), marked provisional
+    /// until the decreed calendar replaces them. Without it a computation that needs a year
+    /// after `covers.last_year` is an error, never a guess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisional: Option<ProvisionalYears>,
     /// The days of the week that are days off (a five-day week: `[sat, sun]`).
     #[schemars(length(min = 1))]
     pub weekend: Vec<Weekday>,
@@ -53,6 +58,15 @@ pub struct Covers {
     pub last_year: i32,
 }
 
+/// How many years after the decreed ones are generated from the rules of the law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionalYears {
+    /// The number of years generated after `covers.last_year`, e.g. 30.
+    #[schemars(range(min = 1, max = 100))]
+    pub years: i32,
+}
+
 /// A holiday or a religious day off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -69,9 +83,14 @@ pub struct Holiday {
     /// several days (`[03-21, 03-22, 03-23]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dates: Vec<MonthDay>,
-    /// Exact dates of a holiday whose date is set each year (Kurban Ait): one per covered year.
+    /// Exact dates of a holiday whose date is set each year (Kurban Ait): one per decreed
+    /// year (two in a year when a lunar holiday comes round twice, about 354 days apart).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_year: Vec<Observance>,
+    /// How the date of a `by_year` holiday is computed in provisional years that have no
+    /// date of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed: Option<Computation>,
     /// The years the holiday is a day off. Leave out when it applies in every covered year.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub years: Vec<YearSpan>,
@@ -88,6 +107,24 @@ pub enum HolidayKind {
     Public,
     /// A religious day off: never moved.
     Religious,
+}
+
+/// A rule that computes a holiday's date for a provisional year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Computation {
+    /// 10 Dhu al-Hijjah (the first day of Kurban Ait, Eid al-Adha) by the Umm al-Qura calendar
+    /// (the KACST tables, as the ICU4X `icu_calendar` crate has them). ДУМК may publish a date
+    /// one day off: a computed date is an estimate until the year is decreed.
+    EidAlAdha,
+}
+
+impl Computation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Computation::EidAlAdha => "eid_al_adha",
+        }
+    }
 }
 
 /// One year's date of a holiday whose date is set each year.

@@ -64,7 +64,7 @@ impl fmt::Display for CalendarDiagnostic {
 /// answer, the caller is told.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CalendarError {
-    /// The date lies outside the years the calendar data covers.
+    /// The date lies before the years the calendar data covers.
     #[error(
         "{date} is outside the years the calendar `{calendar}` covers ({first}–{last}); add the year's holidays and transfers to the calendar data"
     )]
@@ -73,6 +73,21 @@ pub enum CalendarError {
         calendar: String,
         first: i32,
         last: i32,
+    },
+    /// The date lies after the last year the calendar can count in (its horizon: the last
+    /// provisional year, or the last decreed one). A deadline that far cannot be computed
+    /// until the calendar is extended; the engine refuses the command rather than guess, and
+    /// the caller turns it into a 409 (the API) or an incident on the case.
+    #[error(
+        "{date} is beyond the calendar `{calendar}`, which counts working time to the end of {horizon} (decreed to the end of {decreed_until}); a deadline that far cannot be computed until the calendar is extended"
+    )]
+    BeyondHorizon {
+        date: NaiveDate,
+        calendar: String,
+        /// The last decreed year.
+        decreed_until: i32,
+        /// The last year of the calendar.
+        horizon: i32,
     },
     /// An instant cannot be placed on a calendar day (beyond chrono's range).
     #[error("the instant is too far from the covered years to be placed on the calendar")]
@@ -107,4 +122,21 @@ pub enum CalendarError {
     /// An unknown IANA zone name.
     #[error("unknown time zone `{0}`: use an IANA name such as Asia/Almaty or Asia/Atyrau")]
     UnknownZone(String),
+}
+
+impl CalendarError {
+    /// A computation ran past the calendar's last year: the data must be extended (or the
+    /// case moved to a calendar that reaches further) before it can go on.
+    pub fn is_beyond_horizon(&self) -> bool {
+        matches!(self, CalendarError::BeyondHorizon { .. })
+    }
+
+    /// A stable, machine-readable name (for HTTP problem codes and metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CalendarError::BeyondHorizon { .. } => "beyond-calendar",
+            CalendarError::OutOfRange { .. } => "before-calendar",
+            _ => "calendar",
+        }
+    }
 }

@@ -25,7 +25,17 @@
 //!
 //! Instants are `DateTime<Utc>`, taken to the second. Every operation is a handful of
 //! binary searches over per-day arrays, so a 250-working-day term costs what a 1-day term
-//! costs. A date outside the covered years is a [`CalendarError::OutOfRange`], never a guess.
+//! costs. A date outside the table is an error, never a guess: [`CalendarError::OutOfRange`]
+//! before it, [`CalendarError::BeyondHorizon`] after it.
+//!
+//! # Decreed and provisional years
+//! `covers` are the decreed years. With `provisional: {years: N}` the N years after them are
+//! generated from the rules of the law alone: the fixed-date holidays by their `years`, the
+//! art. 5 moves, and lunar dates by their `computed` rule (Kurban Ait: Umm al-Qura, in
+//! `lunar.rs`), with no transfer acts. Each year is [`YearStatus::Decreed`] or
+//! [`YearStatus::Provisional`]; [`DayInfo::provisional`] and [`Due::provisional`] say when an
+//! answer rests on a provisional year. The computed dates are written into the data the
+//! calendar keeps, so a recorded calendar version compiles to the same days again.
 //!
 //! The rules (kz-calendar.md §6.2; the interpretations marked there as inferred are ours):
 //! - minutes and hours count only inside open hours; a due instant may be a closing time;
@@ -43,6 +53,7 @@
 mod clock;
 mod data;
 mod error;
+mod lunar;
 mod national;
 mod registry;
 mod schedule;
@@ -51,12 +62,13 @@ mod yaml;
 
 pub use clock::{Due, OfficeClock};
 pub use data::{
-    Act, ClockTime, Covers, DayStatus, Holiday, HolidayKind, HoursRule, MonthDay,
+    Act, ClockTime, Computation, Covers, DayStatus, Holiday, HolidayKind, HoursRule, MonthDay,
     NationalCalendarData, Observance, OfficeData, OfficeKind, OfficesData, OracleDifference,
-    PortalData, PortalRegistration, ScheduleData, TimeRange, Transfer, Weekday, YearSpan,
+    PortalData, PortalRegistration, ProvisionalYears, ScheduleData, TimeRange, Transfer, Weekday,
+    YearSpan,
 };
 pub use error::{CalendarDiagnostic, CalendarError, Severity};
-pub use national::{DayInfo, DayKind, WorkCalendar};
+pub use national::{DayInfo, DayKind, WorkCalendar, YearStatus};
 pub use registry::{
     Calendars, Office, Region, load_national, load_offices, national_from_str, offices_from_str,
 };

@@ -16,8 +16,9 @@ use std::sync::Arc;
 use chrono::{Datelike, Days, NaiveDate};
 use sha2::{Digest, Sha256};
 
-use super::data::{Act, HolidayKind, NationalCalendarData, Weekday};
+use super::data::{Act, HolidayKind, NationalCalendarData, Observance, Weekday};
 use super::error::{CalendarDiagnostic, CalendarError};
+use super::lunar;
 use super::yaml::Located;
 use reglament_model::text::Text;
 
@@ -81,8 +82,24 @@ pub(crate) struct NationalInner {
     pub data: NationalCalendarData,
     pub first: NaiveDate,
     pub days: Vec<DayEntry>,
+    /// The last decreed year; the years after it, to `last_year`, are provisional.
+    pub decreed_last: i32,
+    /// The last year of the table (the horizon).
+    pub last_year: i32,
     pub version: String,
     pub warnings: Vec<CalendarDiagnostic>,
+}
+
+/// Where a year of the table comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum YearStatus {
+    /// In `covers`: holidays, transfers and Kurban Ait's date as the law and the acts set them.
+    Decreed,
+    /// After `covers.last_year`: generated from the rules of the law (fixed-date holidays, the
+    /// art. 5 moves, Kurban Ait computed), with no transfer acts. The decreed calendar of the
+    /// year replaces it; deadlines counted on it may then differ.
+    Provisional,
 }
 
 /// The national calendar compiled into a day table: `Send + Sync`, cheap to clone.
@@ -107,6 +124,8 @@ pub struct DayInfo {
     pub source: Option<Act>,
     /// Open hours of the office that day (empty on a day off, and for the bare national calendar).
     pub hours: Vec<super::data::TimeRange>,
+    /// The day is in a provisional year: generated from the rules of the law, not decreed.
+    pub provisional: bool,
 }
 
 fn weekday_names(w: Weekday) -> (&'static str, &'static str, &'static str) {
@@ -124,20 +143,32 @@ fn weekday_names(w: Weekday) -> (&'static str, &'static str, &'static str) {
 impl WorkCalendar {
     /// Checks the data and compiles it. `located` places the diagnostics.
     pub(crate) fn compile(
-        data: NationalCalendarData,
+        mut data: NationalCalendarData,
         located: &Located,
     ) -> Result<WorkCalendar, Vec<CalendarDiagnostic>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let first_year = data.covers.first_year;
-        let last_year = data.covers.last_year;
-        if first_year > last_year {
+        let decreed_last = data.covers.last_year;
+        if first_year > decreed_last {
             errors.push(located.error(
                 "/covers/last_year",
-                format!("the last year ({last_year}) is before the first ({first_year})"),
+                format!("the last year ({decreed_last}) is before the first ({first_year})"),
             ));
             return Err(errors);
         }
+        // The table runs to the end of the provisional years, if any are generated.
+        let last_year = match data.provisional {
+            Some(p) if p.years < 1 => {
+                errors.push(located.error(
+                    "/provisional/years",
+                    "generate at least one provisional year, or leave `provisional` out",
+                ));
+                return Err(errors);
+            }
+            Some(p) => decreed_last.saturating_add(p.years),
+            None => decreed_last,
+        };
         let (Some(first), Some(last)) = (
             NaiveDate::from_ymd_opt(first_year, 1, 1),
             NaiveDate::from_ymd_opt(last_year, 12, 31),
@@ -145,6 +176,8 @@ impl WorkCalendar {
             errors.push(located.error("/covers", "the years are out of range"));
             return Err(errors);
         };
+        let provisional = |y: i32| y > decreed_last;
+        materialise_computed(&mut data, decreed_last, last_year, located, &mut errors);
         let n = usize::try_from((last - first).num_days() + 1).unwrap_or(0);
         let index = |d: NaiveDate| -> Option<usize> {
             (d >= first && d <= last).then(|| (d - first).num_days() as usize)
@@ -222,11 +255,16 @@ impl WorkCalendar {
                     }
                 }
                 (true, false) => {
-                    let mut per_year: BTreeMap<i32, usize> = BTreeMap::new();
+                    let mut per_year: BTreeMap<i32, (usize, NaiveDate)> = BTreeMap::new();
                     for (k, obs) in hol.by_year.iter().enumerate() {
                         let op = format!("{hp}/by_year/{k}");
                         let y = obs.date.year();
-                        if let Some(prev) = per_year.insert(y, k) {
+                        // A lunar holiday comes round every 354 or 355 days, so twice in some
+                        // years (Kurban Ait in 2039): a second date is a mistake only when
+                        // it is too close to the first.
+                        if let Some((prev, prev_date)) = per_year.insert(y, (k, obs.date))
+                            && (obs.date - prev_date).num_days().abs() < LUNAR_YEAR_DAYS
+                        {
                             errors.push(located.error(
                                 &format!("{op}/date"),
                                 format!("a second date for {y} (the first is by_year[{prev}])"),
@@ -246,7 +284,9 @@ impl WorkCalendar {
                             ));
                             continue;
                         }
-                        if !obs.confirmed {
+                        // A provisional year is an estimate as a whole; it is said once for
+                        // the calendar, not once per date.
+                        if !obs.confirmed && !provisional(y) {
                             warnings.push(located.warning(
                                 &format!("{op}/date"),
                                 format!(
@@ -259,12 +299,14 @@ impl WorkCalendar {
                     }
                     for y in first_year..=last_year {
                         if applies(y) && !per_year.contains_key(&y) {
+                            let how = if provisional(y) {
+                                "a provisional year: give the holiday a `computed:` rule, or a date"
+                            } else {
+                                "a covered year: add one (with `confirmed: false` if it is an estimate)"
+                            };
                             errors.push(located.error(
                                 &format!("{hp}/by_year"),
-                                format!(
-                                    "`{}` has no date for {y}, a covered year: add one (with `confirmed: false` if it is an estimate)",
-                                    hol.id
-                                ),
+                                format!("`{}` has no date for {y}, {how}", hol.id),
                             ));
                         }
                     }
@@ -272,6 +314,12 @@ impl WorkCalendar {
             }
             for (d, pointer) in dates {
                 let Some(i) = index(d) else { continue };
+                if days[i].holiday != NONE && provisional(d.year()) {
+                    // A computed lunar date on a fixed holiday (Kurban Ait on Nauryz, Monday
+                    // 2032-03-22): the day is off either way, and the law moves only a
+                    // holiday that falls on a weekly day of rest, so no day is added.
+                    continue;
+                }
                 if days[i].holiday != NONE {
                     let other = &data.holidays[days[i].holiday as usize].id;
                     errors.push(
@@ -411,12 +459,14 @@ impl WorkCalendar {
             errors.extend(warnings);
             return Err(errors);
         }
-        let version = national_version(&data, &days);
+        let version = national_version(&data, last_year, &days);
         Ok(WorkCalendar {
             inner: Arc::new(NationalInner {
                 data,
                 first,
                 days,
+                decreed_last,
+                last_year,
                 version,
                 warnings,
             }),
@@ -458,13 +508,56 @@ impl WorkCalendar {
         Ok((date - first).num_days() as usize)
     }
 
+    /// The error for a date the table does not hold: before it, or beyond its horizon.
     pub(crate) fn out_of_range(&self, date: NaiveDate) -> CalendarError {
+        let inner = &self.inner;
+        if date > self.range().1 {
+            return CalendarError::BeyondHorizon {
+                date,
+                calendar: inner.data.id.clone(),
+                decreed_until: inner.decreed_last,
+                horizon: inner.last_year,
+            };
+        }
         CalendarError::OutOfRange {
             date,
-            calendar: self.inner.data.id.clone(),
-            first: self.inner.data.covers.first_year,
-            last: self.inner.data.covers.last_year,
+            calendar: inner.data.id.clone(),
+            first: inner.data.covers.first_year,
+            last: inner.last_year,
         }
+    }
+
+    /// The last decreed year: the data is complete for it by law and by act.
+    pub fn decreed_until(&self) -> i32 {
+        self.inner.decreed_last
+    }
+
+    /// The last day of the last decreed year.
+    pub fn last_decreed_day(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.inner.decreed_last, 12, 31).unwrap_or(self.range().1)
+    }
+
+    /// The last year the calendar can count in: the last provisional year, or the last
+    /// decreed one when none are generated.
+    pub fn horizon(&self) -> i32 {
+        self.inner.last_year
+    }
+
+    /// Whether `year` is decreed or generated from the rules of the law; `None` outside the table.
+    pub fn year_status(&self, year: i32) -> Option<YearStatus> {
+        let inner = &self.inner;
+        if year < inner.data.covers.first_year || year > inner.last_year {
+            None
+        } else if year > inner.decreed_last {
+            Some(YearStatus::Provisional)
+        } else {
+            Some(YearStatus::Decreed)
+        }
+    }
+
+    /// Whether `date` lies in a provisional year.
+    pub fn is_provisional(&self, date: NaiveDate) -> bool {
+        date.year() > self.inner.decreed_last
     }
 
     pub(crate) fn entry(&self, i: usize) -> &DayEntry {
@@ -599,6 +692,55 @@ impl WorkCalendar {
             holiday: holiday.map(|h| h.id.clone()),
             source,
             hours: Vec::new(),
+            provisional: date.year() > inner.decreed_last,
+        }
+    }
+}
+
+/// Days between two dates of a lunar holiday that can both fall in one year (354 or 355).
+const LUNAR_YEAR_DAYS: i64 = 300;
+
+/// Writes the computed dates of the provisional years into the data, as unconfirmed
+/// `by_year` entries, so that the data carries every date it decides: a calendar version
+/// recorded with a case then compiles again to the same days whatever a later release of
+/// the computation would say. A year that has a date of its own keeps it.
+fn materialise_computed(
+    data: &mut NationalCalendarData,
+    decreed_last: i32,
+    last_year: i32,
+    located: &Located,
+    errors: &mut Vec<CalendarDiagnostic>,
+) {
+    for (h, hol) in data.holidays.iter_mut().enumerate() {
+        let Some(rule) = hol.computed else { continue };
+        if !hol.dates.is_empty() {
+            errors.push(located.error(
+                &format!("/holidays/{h}/computed"),
+                format!(
+                    "holiday `{}` has fixed `dates`; `computed` goes with `by_year`",
+                    hol.id
+                ),
+            ));
+            continue;
+        }
+        let applies = |y: i32| hol.years.is_empty() || hol.years.iter().any(|s| s.contains(y));
+        let given: std::collections::HashSet<i32> =
+            hol.by_year.iter().map(|o| o.date.year()).collect();
+        for y in decreed_last.saturating_add(1)..=last_year {
+            if !applies(y) || given.contains(&y) {
+                continue;
+            }
+            for date in lunar::dates_in(rule, y) {
+                hol.by_year.push(Observance {
+                    date,
+                    confirmed: false,
+                    source: None,
+                    note: Some(format!(
+                        "computed ({}) for a provisional year",
+                        rule.as_str()
+                    )),
+                });
+            }
         }
     }
 }
@@ -607,12 +749,18 @@ fn data_is_weekend(data: &NationalCalendarData, d: NaiveDate) -> bool {
     data.weekend.contains(&Weekday::from_chrono(d.weekday()))
 }
 
-fn national_version(data: &NationalCalendarData, days: &[DayEntry]) -> String {
+fn national_version(data: &NationalCalendarData, last_year: i32, days: &[DayEntry]) -> String {
     let mut h = Sha256::new();
     h.update(b"reglament-national-calendar-v1\n");
     h.update(data.id.as_bytes());
     h.update(data.covers.first_year.to_le_bytes());
     h.update(data.covers.last_year.to_le_bytes());
+    // Only calendars with provisional years hash this, so that every version recorded before
+    // they existed compiles to the same hash again.
+    if data.provisional.is_some() {
+        h.update(b"provisional-to");
+        h.update(last_year.to_le_bytes());
+    }
     for d in days {
         h.update([u8::from(d.working), d.hours_as as u8]);
     }

@@ -31,9 +31,12 @@ fn t(s: &str) -> DateTime<Utc> {
 #[test]
 fn the_bundled_calendar_loads() {
     let cal = kz();
-    assert_eq!(cal.range(), (d("2012-01-01"), d("2027-12-31")));
+    // Decreed to 2027, then 30 provisional years.
+    assert_eq!(cal.range(), (d("2012-01-01"), d("2057-12-31")));
+    assert_eq!((cal.decreed_until(), cal.horizon()), (2027, 2057));
     assert_eq!(cal.version().len(), 16);
-    // Only the 2027 Kurban Ait estimate is unconfirmed.
+    // Only the 2027 Kurban Ait estimate is unconfirmed; the provisional years are not
+    // warned about date by date.
     assert_eq!(cal.warnings().len(), 1, "{:?}", cal.warnings());
 }
 
@@ -53,9 +56,269 @@ fn classifies_days() {
         Some("Day off moved from Nauryz (2025-03-23)")
     );
     assert!(matches!(
-        cal.is_working_day(d("2028-01-03")),
+        cal.is_working_day(d("2011-12-30")),
         Err(CalendarError::OutOfRange { .. })
     ));
+    let beyond = cal.is_working_day(d("2058-01-03")).unwrap_err();
+    assert!(beyond.is_beyond_horizon(), "{beyond:?}");
+    assert_eq!(
+        beyond,
+        CalendarError::BeyondHorizon {
+            date: d("2058-01-03"),
+            calendar: "kz".into(),
+            decreed_until: 2027,
+            horizon: 2057
+        }
+    );
+}
+
+/// KZ without its provisional years: the calendar as it was before they existed.
+fn decreed_only() -> WorkCalendar {
+    let text = KZ.replacen("provisional: {years: 30}\n", "", 1);
+    assert_ne!(text, KZ);
+    national_from_str(&text, "kz.yaml").unwrap()
+}
+
+#[test]
+fn provisional_years_are_generated_from_the_rules_of_the_law() {
+    let cal = kz();
+    let off = |s: &str| !cal.is_working_day(d(s)).unwrap();
+    let kind = |s: &str| cal.day_info(d(s)).unwrap().kind;
+    // Fixed-date holidays on their dates, in the years they apply.
+    for s in [
+        "2028-03-08", // International Women's Day, a Wednesday
+        "2028-03-15", // Constitution Day (from 2027)
+        "2028-03-21",
+        "2028-03-22",
+        "2028-03-23", // Nauryz
+        "2028-05-01",
+        "2028-05-09",
+        "2028-07-06",
+        "2028-10-25",
+    ] {
+        assert_eq!(kind(s), DayKind::Holiday, "{s}");
+    }
+    // 30 August is no longer a holiday (since 2026).
+    assert!(!off("2028-08-30"));
+    // A holiday on a weekly day of rest gives the next working day off (art. 5), and two in
+    // a row stack: New Year 2028 is Sat 1 and Sun 2 January, so Mon 3 and Tue 4 are off.
+    assert_eq!(kind("2028-01-03"), DayKind::MovedDayOff);
+    assert_eq!(kind("2028-01-04"), DayKind::MovedDayOff);
+    assert!(!off("2028-01-05"));
+    // Defender of the Fatherland Day, Sun 2028-05-07 → Mon 05-08; Independence Day, Sat
+    // 2028-12-16 → Mon 12-18.
+    assert_eq!(kind("2028-05-08"), DayKind::MovedDayOff);
+    assert_eq!(kind("2028-12-18"), DayKind::MovedDayOff);
+    // Religious days off are never moved: Orthodox Christmas on Sun 2029-01-07, Kurban Ait
+    // on Sat 2030-04-13; the Mondays after them work.
+    assert_eq!(kind("2029-01-07"), DayKind::ReligiousDayOff);
+    assert!(!off("2029-01-08"));
+    assert_eq!(kind("2030-04-13"), DayKind::ReligiousDayOff);
+    assert!(!off("2030-04-15"));
+    // Kurban Ait on its computed dates, twice in 2039.
+    for s in ["2028-05-05", "2039-01-05", "2039-12-26", "2057-06-13"] {
+        assert_eq!(kind(s), DayKind::ReligiousDayOff, "{s}");
+        assert_eq!(
+            cal.day_info(d(s)).unwrap().holiday.as_deref(),
+            Some("kurban-ait")
+        );
+    }
+    // Kurban Ait on Nauryz (Mon 2032-03-22) adds no day; Nauryz's Sunday (03-21) moves past
+    // 22 and 23 to Wed 03-24, and Thursday works.
+    assert_eq!(kind("2032-03-22"), DayKind::Holiday);
+    assert_eq!(kind("2032-03-24"), DayKind::MovedDayOff);
+    assert!(!off("2032-03-25"));
+    // A holiday of the last decreed year moves into the first provisional one when it must:
+    // the table is one, so the rule does not stop at the boundary.
+    let count = |year: i32| {
+        let mut n = 0;
+        let mut day = d(&format!("{year}-01-01"));
+        while day.year() == year {
+            n += usize::from(cal.is_working_day(day).unwrap());
+            day = day.succ_opt().unwrap();
+        }
+        n
+    };
+    // 2028: 260 weekdays less 15 off: 3, 4 (moved) and 7 January, 8 and 15 March, Nauryz
+    // (3), 1 May, Kurban Ait (5 May), 8 May (moved), 9 May, 6 July, 25 October, 18 December
+    // (moved).
+    assert_eq!(count(2028), 245);
+    for y in 2028..=2057 {
+        assert!((240..=252).contains(&count(y)), "{y}: {}", count(y));
+    }
+}
+
+#[test]
+fn years_are_decreed_or_provisional_and_answers_say_which() {
+    let cal = kz();
+    assert_eq!(cal.year_status(2011), None);
+    assert_eq!(cal.year_status(2027), Some(YearStatus::Decreed));
+    assert_eq!(cal.year_status(2028), Some(YearStatus::Provisional));
+    assert_eq!(cal.year_status(2057), Some(YearStatus::Provisional));
+    assert_eq!(cal.year_status(2058), None);
+    assert_eq!(cal.last_decreed_day(), d("2027-12-31"));
+    assert!(!cal.day_info(d("2027-12-31")).unwrap().provisional);
+    assert!(cal.day_info(d("2028-01-03")).unwrap().provisional);
+    let clock = OfficeClock::standard(&cal).unwrap();
+    let counting = Counting::default();
+    // Within the decreed years: not provisional.
+    let due = clock
+        .due(
+            t("2027-12-01T10:00:00+05:00"),
+            Term::working_days(5),
+            &counting,
+        )
+        .unwrap();
+    assert!(!due.provisional, "{due:?}");
+    // From 28 December 2027 five working days reach into 2028: 29, 30, 31 December, then
+    // 1–4 January are off (New Year on the weekend, moved to Mon 3 and Tue 4), so 5 and 6.
+    let due = clock
+        .due(
+            t("2027-12-28T10:00:00+05:00"),
+            Term::working_days(5),
+            &counting,
+        )
+        .unwrap();
+    assert_eq!(due.at, t("2028-01-06T18:00:00+05:00"));
+    assert!(due.provisional, "{due:?}");
+    // Registered in a provisional year.
+    let due = clock
+        .due(
+            t("2028-03-01T10:00:00+05:00"),
+            Term::working_days(10),
+            &counting,
+        )
+        .unwrap();
+    assert!(due.provisional);
+    assert!(clock.is_provisional(due.at));
+}
+
+#[test]
+fn beyond_the_horizon_is_a_typed_error_never_a_guess() {
+    let clock = OfficeClock::standard(&kz()).unwrap();
+    let counting = Counting::default();
+    let from = t("2026-12-03T10:00:00+05:00");
+    for term in [
+        Term::working_days(4_000_000),
+        Term::calendar_days(4_000_000),
+        Term::hours(4_000_000),
+        Term::minutes(u32::MAX),
+    ] {
+        let err = clock.due(from, term, &counting).unwrap_err();
+        assert!(err.is_beyond_horizon(), "{term}: {err:?}");
+    }
+    // The longest term a regulation may state (E017) is reached, at every bundled office
+    // (at least 7 working hours a day), from anywhere up to 18 years after the last decreed
+    // year.
+    let late = t("2045-12-31T17:00:00+05:00");
+    for office in registry().offices() {
+        for term in Term::LONGEST {
+            let due = office.clock.due(late, term, &counting);
+            assert!(
+                due.as_ref().is_ok_and(|d| d.provisional),
+                "{} {term}: {due:?}",
+                office.data.id
+            );
+        }
+    }
+    // A calendar without provisional years ends where it is decreed, with the same error.
+    let clock = OfficeClock::standard(&decreed_only()).unwrap();
+    let err = clock
+        .due(
+            t("2027-12-28T10:00:00+05:00"),
+            Term::working_days(5),
+            &counting,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        CalendarError::BeyondHorizon {
+            date: d("2028-01-01"),
+            calendar: "kz".into(),
+            decreed_until: 2027,
+            horizon: 2027
+        }
+    );
+}
+
+#[test]
+fn a_calendar_without_provisional_years_keeps_its_version() {
+    // The standard clock's version on the bundled calendar before provisional years existed
+    // (`reglament calendar due --format json` at f8426ff): every case recorded on it must
+    // find its calendar again.
+    let clock = OfficeClock::standard(&decreed_only()).unwrap();
+    assert_eq!(clock.version(), "063306192d5f81e0");
+    assert_eq!(decreed_only().range().1, d("2027-12-31"));
+    // The provisional years make a different version.
+    assert_ne!(
+        OfficeClock::standard(&kz()).unwrap().version(),
+        clock.version()
+    );
+}
+
+#[test]
+fn computed_dates_are_written_into_the_data_so_a_recorded_version_compiles_again() {
+    let cal = kz();
+    let kurban = cal
+        .data()
+        .holidays
+        .iter()
+        .find(|h| h.id == "kurban-ait")
+        .unwrap();
+    let computed: Vec<&Observance> = kurban
+        .by_year
+        .iter()
+        .filter(|o| o.date.year() > 2027)
+        .collect();
+    // One per provisional year, and 2039's second.
+    assert_eq!(computed.len(), 31);
+    assert!(computed.iter().all(|o| !o.confirmed));
+    // The data as written back (JSON is YAML) compiles to the same calendar, now without
+    // computing anything: the dates are there.
+    let again = national_from_str(&serde_json::to_string(cal.data()).unwrap(), "again").unwrap();
+    assert_eq!(again.version(), cal.version());
+    assert_eq!(again.data(), cal.data());
+}
+
+#[test]
+fn mistakes_in_the_provisional_settings_are_placed() {
+    let text = KZ.replacen("provisional: {years: 30}", "provisional: {years: 0}", 1);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    assert!(errs[0].message.contains("years"), "{errs:?}");
+    // A yearly holiday with no rule has no date in a provisional year.
+    let text = KZ.replacen("    computed: eid_al_adha ", "   ", 1);
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    assert!(
+        errs[0]
+            .message
+            .contains("`kurban-ait` has no date for 2028, a provisional year"),
+        "{errs:?}"
+    );
+    // A date of its own in a provisional year wins over the computed one (ДУМК published
+    // early), and two dates too close together in one year are still a mistake.
+    let text = KZ.replacen(
+        "        note: Estimate (python-holidays, Umm al-Qura); a Sunday either way. Replace with ДУМК's date.\n",
+        "        note: Estimate (python-holidays, Umm al-Qura); a Sunday either way. Replace with ДУМК's date.\n      - {date: 2028-05-04}\n",
+        1,
+    );
+    assert_ne!(text, KZ);
+    let cal = national_from_str(&text, "kz.yaml").unwrap();
+    assert_eq!(
+        cal.day_info(d("2028-05-04")).unwrap().kind,
+        DayKind::ReligiousDayOff
+    );
+    assert!(!cal.is_working_day(d("2028-05-04")).unwrap());
+    assert!(cal.is_working_day(d("2028-05-05")).unwrap());
+    let text = text.replacen(
+        "      - {date: 2028-05-04}\n",
+        "      - {date: 2028-05-04}\n      - {date: 2028-05-06}\n",
+        1,
+    );
+    let errs = national_from_str(&text, "kz.yaml").unwrap_err();
+    assert!(
+        errs[0].message.contains("a second date for 2028"),
+        "{errs:?}"
+    );
 }
 
 #[test]

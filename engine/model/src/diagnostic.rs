@@ -50,6 +50,8 @@ pub enum Code {
     E015,
     /// A list too short, a number out of range, or another constraint.
     E016,
+    /// A duration longer than the working calendar can be relied on to count.
+    E017,
     // References and meaning.
     /// Two things of one kind share an id.
     E020,
@@ -116,6 +118,7 @@ impl Code {
         Code::E014,
         Code::E015,
         Code::E016,
+        Code::E017,
         Code::E020,
         Code::E021,
         Code::E022,
@@ -154,6 +157,7 @@ impl Code {
             Code::E014 => "E014",
             Code::E015 => "E015",
             Code::E016 => "E016",
+            Code::E017 => "E017",
             Code::E020 => "E020",
             Code::E021 => "E021",
             Code::E022 => "E022",

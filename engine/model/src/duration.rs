@@ -61,6 +61,35 @@ impl Term {
         Term::new(n, Unit::CalendarDays)
     }
 
+    /// The longest term of each unit a regulation may state: about ten years of an office's
+    /// working time. The national calendar generates 30 provisional years after its last
+    /// decreed year (regulations/calendars/README.md), so every term up to these is counted
+    /// from any instant in the 18 years after the last decreed year, at an office open at
+    /// least 7 hours a working day; a longer one is refused by validation (E017) rather than
+    /// left to fail when a case reaches it.
+    pub const LONGEST: [Term; 4] = [
+        Term::minutes(1_200_000),
+        Term::hours(20_000),
+        Term::working_days(2_500),
+        Term::calendar_days(3_650),
+    ];
+
+    /// The longest term of this term's unit (see [`Term::LONGEST`]).
+    pub fn longest_of_its_unit(self) -> Term {
+        let i = match self.unit {
+            Unit::Minutes => 0,
+            Unit::Hours => 1,
+            Unit::WorkingDays => 2,
+            Unit::CalendarDays => 3,
+        };
+        Term::LONGEST[i]
+    }
+
+    /// Whether the calendar can be relied on to count this term (see [`Term::LONGEST`]).
+    pub fn within_reach(self) -> bool {
+        self.amount <= self.longest_of_its_unit().amount
+    }
+
     /// The term in working minutes, given the length of a working day in minutes.
     /// Calendar days are converted at 5 working days per 7 calendar days (rounded up),
     /// which is only good for comparisons such as the linter's path sums.
@@ -356,6 +385,22 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_longest_terms_are_about_ten_years_in_every_unit() {
+        assert!(Term::working_days(2_500).within_reach());
+        assert!(!Term::working_days(2_501).within_reach());
+        assert!(!Term::working_days(4_000_000).within_reach());
+        assert!(Term::calendar_days(3_650).within_reach());
+        assert!(!Term::calendar_days(3_651).within_reach());
+        assert_eq!(Term::hours(7).longest_of_its_unit(), Term::hours(20_000));
+        assert!(!Term::minutes(1_200_001).within_reach());
+        // The same span, give or take, whatever the unit (8-hour days, 5 in 7).
+        for t in Term::LONGEST {
+            let days = t.approx_working_minutes(480) / 480;
+            assert!((2_400..=2_610).contains(&days), "{t}: {days}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use petgraph::visit::EdgeRef;
 use crate::compile::{CompileError, Process, successors};
 use crate::condition::Condition;
 use crate::diagnostic::{self, Code, Diagnostic};
-use crate::duration::suggest;
+use crate::duration::{Term, suggest};
 use crate::lint;
 use crate::load::{self, Loaded};
 use crate::model::{Outcome, Regulation, RoleKind, Step};
@@ -114,6 +114,7 @@ pub fn check_loaded(loaded: Loaded, known: Option<&Known>) -> Report {
         out: Vec::new(),
     };
     ctx.references(known);
+    ctx.reach();
     let mut process = None;
     if ctx.out.iter().all(|d| !d.is_error()) {
         match Process::compile(loaded.regulation.clone()) {
@@ -355,6 +356,60 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// Every duration the regulation states, with its place: none may be longer than the
+    /// calendar can be relied on to count ([`Term::LONGEST`]), or a case would fail when it
+    /// reached it.
+    fn reach(&mut self) {
+        let reg = self.reg();
+        let mut terms: Vec<(String, Term)> = Vec::new();
+        for (c, channel) in reg.channels.iter().enumerate() {
+            for (key, term) in [
+                ("term", &channel.term),
+                ("extended_term", &channel.extended_term),
+            ] {
+                if let Some(t) = term {
+                    terms.push((format!("/channels/{c}/{key}/duration"), t.duration));
+                }
+            }
+        }
+        for (i, step) in reg.steps.iter().enumerate() {
+            let base = format!("/steps/{i}");
+            let (duration, durations, escalation) = match step {
+                Step::Task(t) => (t.duration, Some(&t.durations), &t.escalation[..]),
+                Step::System(s) => (s.duration, Some(&s.durations), &s.escalation[..]),
+                Step::Dispatch(d) => (d.duration, None, &[][..]),
+                _ => (None, None, &[][..]),
+            };
+            if let Some(t) = duration {
+                terms.push((format!("{base}/duration"), t));
+            }
+            for (channel, t) in durations.into_iter().flatten() {
+                terms.push((format!("{base}/durations/{}", escape_token(channel)), *t));
+            }
+            for (e, esc) in escalation.iter().enumerate() {
+                if let Some(t) = esc.after {
+                    terms.push((format!("{base}/escalation/{e}/after"), t));
+                }
+            }
+        }
+        for (pointer, term) in terms {
+            if term.within_reach() {
+                continue;
+            }
+            let longest = term.longest_of_its_unit();
+            self.at_value(
+                Code::E017,
+                &pointer,
+                format!(
+                    "`{term}` is longer than the working calendar can count: at most {longest}"
+                ),
+            )
+            .help = Some(
+                "terms are limited to about ten years, so that the calendar (30 generated years after its last decreed one) can always count them; a statutory term is days or months: check the amount and the unit".to_string(),
+            );
         }
     }
 

@@ -272,7 +272,7 @@ impl CommandError {
             CommandError::NoBranch { .. } => "no-branch",
             CommandError::Condition { .. } => "condition-failed",
             CommandError::Runaway(_) => "runaway",
-            CommandError::Calendar(_) => "calendar",
+            CommandError::Calendar(e) => e.kind(),
         }
     }
 }

@@ -189,8 +189,13 @@ impl Service {
     }
 
     /// The clock a case is pinned to: from the loaded calendars if they still have its
-    /// version, else rebuilt from `calendar_versions`.
-    async fn clock(&self, office: &str, version: &str) -> Result<OfficeClock, ServiceError> {
+    /// version, else rebuilt from `calendar_versions`. Its answers are the ones the case's
+    /// deadlines were counted with (e.g. whether a due instant is in a provisional year).
+    pub async fn case_clock(
+        &self,
+        office: &str,
+        version: &str,
+    ) -> Result<OfficeClock, ServiceError> {
         match self.clocks.clock(office, Some(version)) {
             Ok(c) => Ok(c),
             Err(e @ EngineError::CalendarVersion { .. }) => {
@@ -330,7 +335,9 @@ impl Service {
         for _ in 0..=self.retries {
             let (state, from_cache) = self.state(case, fresh).await?;
             fresh = true;
-            let clock = self.clock(&state.office, &state.calendar_version).await?;
+            let clock = self
+                .case_clock(&state.office, &state.calendar_version)
+                .await?;
             let ctx = decide::Ctx {
                 now,
                 actor,
@@ -411,7 +418,9 @@ impl Service {
         for _ in 0..=self.retries {
             let (state, _) = self.state(case, fresh).await?;
             fresh = true;
-            let clock = self.clock(&state.office, &state.calendar_version).await?;
+            let clock = self
+                .case_clock(&state.office, &state.calendar_version)
+                .await?;
             let events = decide::tick(&state, now, &clock)?;
             if events.is_empty() {
                 if self

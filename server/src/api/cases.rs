@@ -140,11 +140,17 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
         Err(e) => return Err(e.into()),
     };
     let clock = state.calendars.clock(Some(&view.office)).ok();
+    let pinned = state
+        .service
+        .case_clock(&view.office, &view.calendar_version)
+        .await
+        .ok();
     Ok(Some(CaseDto::new(
         view,
         data,
         process.as_deref(),
         clock.as_ref(),
+        pinned.as_ref(),
         now,
     )))
 }

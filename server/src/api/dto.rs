@@ -116,6 +116,9 @@ pub struct TaskDto {
     pub assigned_to: Option<String>,
     pub opened_at: DateTime<Utc>,
     pub due: Option<DateTime<Utc>>,
+    /// The due instant was counted into a provisional calendar year (generated from the
+    /// rules of the law, not yet decreed): the decreed calendar may move it.
+    pub due_provisional: bool,
     pub breached: bool,
     /// For an open task: working time left until its due instant (negative: overdue).
     pub working_minutes_left: Option<i64>,
@@ -145,6 +148,9 @@ pub struct CaseDto {
     pub registered_at: DateTime<Utc>,
     /// The statutory due instant in force.
     pub due: Option<DateTime<Utc>>,
+    /// The due instant was counted into a provisional calendar year (generated from the
+    /// rules of the law, not yet decreed): the decreed calendar may move it.
+    pub due_provisional: bool,
     pub breached: bool,
     pub documents_missing: bool,
     pub ended_at: Option<DateTime<Utc>>,
@@ -160,11 +166,14 @@ pub struct CaseDto {
 }
 
 impl CaseDto {
+    /// `clock` is the office's loaded clock (for the working time left); `pinned` the one the
+    /// case's deadlines were counted on.
     pub fn new(
         view: CaseView,
         data: Value,
         process: Option<&Process>,
         clock: Option<&OfficeClock>,
+        pinned: Option<&OfficeClock>,
         now: DateTime<Utc>,
     ) -> CaseDto {
         let open = view.status == "open";
@@ -172,9 +181,10 @@ impl CaseDto {
         let tasks = view
             .tasks
             .into_iter()
-            .map(|t| task_dto(&case, t, process, clock, now))
+            .map(|t| task_dto(&case, t, process, clock, pinned, now))
             .collect();
         CaseDto {
+            due_provisional: due_provisional(pinned.or(clock), view.due),
             working_minutes_left: if open {
                 working_minutes_left(clock, now, view.due)
             } else {
@@ -204,11 +214,17 @@ impl CaseDto {
     }
 }
 
+/// Whether `due` lies in a provisional year of the clock's calendar.
+pub fn due_provisional(clock: Option<&OfficeClock>, due: Option<DateTime<Utc>>) -> bool {
+    clock.zip(due).is_some_and(|(c, d)| c.is_provisional(d))
+}
+
 fn task_dto(
     case: &str,
     t: TaskView,
     process: Option<&Process>,
     clock: Option<&OfficeClock>,
+    pinned: Option<&OfficeClock>,
     now: DateTime<Utc>,
 ) -> TaskDto {
     let open = matches!(t.status.as_str(), "open" | "claimed");
@@ -217,6 +233,7 @@ fn task_dto(
         .and_then(|s| s.name())
         .map(TextDto::from);
     TaskDto {
+        due_provisional: due_provisional(pinned.or(clock), t.due),
         id: task_id(case, t.task),
         task: t.task,
         working_minutes_left: if open {

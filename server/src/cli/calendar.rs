@@ -155,6 +155,12 @@ fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
     };
     let due = clock.due(from, term, &counting)?;
     let at = clock.to_local(due.at).to_rfc3339();
+    if due.provisional {
+        eprintln!(
+            "note: counted into a provisional year of the calendar (decreed to the end of {}): the decreed calendar may move it",
+            clock.national().decreed_until()
+        );
+    }
     match args.common.format {
         Format::Text => println!("{at}"),
         Format::Json => print_json(&json!({
@@ -165,6 +171,7 @@ fn due(args: DueArgs) -> anyhow::Result<ExitCode> {
             "office": args.common.office,
             "time_zone": clock.zone().name(),
             "calendar_version": due.calendar_version,
+            "provisional": due.provisional,
         }))?,
     }
     Ok(ExitCode::SUCCESS)
@@ -218,7 +225,7 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             for e in &entries {
                 let hours: Vec<String> = e.hours.iter().map(ToString::to_string).collect();
                 println!(
-                    "{}  {}  {:<8} {}{}",
+                    "{}  {}  {:<8} {}{}{}",
                     e.date,
                     e.date.format("%a"),
                     if e.working { "working" } else { "day off" },
@@ -227,7 +234,8 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
                         String::new()
                     } else {
                         format!("  [{}]", hours.join(", "))
-                    }
+                    },
+                    if e.provisional { "  (provisional)" } else { "" }
                 );
             }
         }
@@ -241,6 +249,7 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
                         "kind": e.kind.as_str(),
                         "reason": e.reason.get(lang),
                         "hours": e.hours.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "provisional": e.provisional,
                     })
                 })
                 .collect();
@@ -263,6 +272,25 @@ fn check(root: &Path) -> anyhow::Result<ExitCode> {
                 cals.offices().count(),
                 root.display()
             );
+            for cal in cals.nationals() {
+                let (first, _) = cal.range();
+                let decreed = cal.decreed_until();
+                if cal.horizon() > decreed {
+                    println!(
+                        "{}: decreed {}–{decreed}; provisional {}–{} (generated from the rules of the law)",
+                        cal.id(),
+                        chrono::Datelike::year(&first),
+                        decreed + 1,
+                        cal.horizon()
+                    );
+                } else {
+                    println!(
+                        "{}: decreed {}–{decreed}; no provisional years",
+                        cal.id(),
+                        chrono::Datelike::year(&first)
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(diags) => {

@@ -82,6 +82,18 @@ pub struct ServeArgs {
     /// How long shutdown waits for requests in flight, e.g. `30s`.
     #[arg(long, env = "REGLAMENT_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// For tests only: run as if the clock read this instant at start-up (RFC 3339); time
+    /// then passes as usual. Hidden from `--help`; never set it on a real server.
+    #[arg(long, env = "REGLAMENT_FAKE_NOW", hide = true, value_parser = parse_instant)]
+    pub fake_now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            format!("`{s}` is not an RFC 3339 instant such as 2028-03-01T10:00:00+05:00: {e}")
+        })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -169,16 +181,23 @@ impl ServeArgs {
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(args.log_format);
     let config = args.config();
+    let clock = match args.fake_now {
+        Some(at) => {
+            tracing::warn!(%at, "the clock is faked (--fake-now): for tests only");
+            Clock::shifted_to(at)
+        }
+        None => Clock::System,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config, clock))
 }
 
-async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+async fn serve(config: Config, clock: Clock) -> anyhow::Result<ExitCode> {
     let listen = config.listen;
-    let started = app::open(config, Clock::System)
+    let started = app::open(config, clock)
         .await
         .context("the server cannot start")?;
     let state = started.state.clone();

@@ -162,6 +162,8 @@ pub struct TaskLine {
     pub status: String,
     pub who: String,
     pub due: String,
+    /// The due date was counted into a provisional calendar year.
+    pub due_provisional: bool,
     pub breached: bool,
 }
 
@@ -177,6 +179,9 @@ struct CasePage {
     result: String,
     registered: String,
     due: String,
+    due_provisional: bool,
+    /// Some task's due date was counted into a provisional calendar year.
+    tasks_provisional: bool,
     breached: bool,
     data: Vec<(String, String)>,
     tasks: Vec<TaskLine>,
@@ -221,7 +226,15 @@ pub async fn page(
         .await
         .map_err(|e| ctx.problem(e.into()))?
         .ok_or_else(|| ctx.not_found())?;
-    let tasks = st
+    let pinned = state
+        .service
+        .case_clock(&st.office, &st.calendar_version)
+        .await
+        .ok();
+    let provisional = |due: Option<chrono::DateTime<chrono::Utc>>| {
+        crate::api::dto::due_provisional(pinned.as_ref(), due)
+    };
+    let tasks: Vec<TaskLine> = st
         .tasks
         .iter()
         .map(|t| TaskLine {
@@ -236,9 +249,11 @@ pub async fn page(
                 .unwrap_or_default()
                 .to_string(),
             due: local_time(&state, &st.office, t.deadline.as_ref().map(|d| d.due)),
+            due_provisional: provisional(t.deadline.as_ref().map(|d| d.due)),
             breached: t.breached,
         })
         .collect();
+    let tasks_provisional = tasks.iter().any(|t| t.due_provisional);
     // The audit: the chain verified, the timeline with working time against the statute.
     let opts = ReplayOptions {
         at: None,
@@ -301,6 +316,8 @@ pub async fn page(
             .unwrap_or_default(),
         registered: local_time(&state, &st.office, Some(st.registered_at)),
         due: local_time(&state, &st.office, st.deadline.as_ref().map(|d| d.due)),
+        due_provisional: provisional(st.deadline.as_ref().map(|d| d.due)),
+        tasks_provisional,
         breached: st.breached,
         data: super::forms::describe(
             p.regulation.application_form.as_ref().map(|f| &f.0),

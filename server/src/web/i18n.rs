@@ -298,6 +298,13 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Срок выдачи результата",
         "Result due",
     ),
+    ("provisional", "алдын ала", "предварительно", "provisional"),
+    (
+        "due_provisional_note",
+        "Мерзім алдын ала күнтізбе бойынша есептелді: сол жылдың мерекелері мен демалыс күндерін ауыстыру әлі бекітілмеген, олар бекітілгенде мерзім өзгеруі мүмкін.",
+        "Срок рассчитан по предварительному календарю: праздники и переносы выходных дней на этот год ещё не утверждены, после их утверждения срок может измениться.",
+        "The due date was counted on a provisional calendar: that year's holidays and transfers of days off are not decreed yet, and the date may change once they are.",
+    ),
     ("receipt", "Талон", "Талон", "Receipt (talon)"),
     (
         "receipt_for",

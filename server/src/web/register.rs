@@ -348,6 +348,8 @@ struct ReceiptPage {
     registered: String,
     registered_by: String,
     due: String,
+    /// The due date was counted into a provisional calendar year.
+    due_provisional: bool,
     term: String,
     act: String,
 }
@@ -379,6 +381,13 @@ pub async fn receipt(
         .unwrap_or_default()
         .to_string();
     let office = state.calendars.office(&st.office).ok();
+    let pinned = state
+        .service
+        .case_clock(&st.office, &st.calendar_version)
+        .await
+        .ok();
+    let due_provisional =
+        crate::api::dto::due_provisional(pinned.as_ref(), st.deadline.as_ref().map(|d| d.due));
     Ok(render(&ReceiptPage {
         page: ctx.page(ctx.t("receipt")),
         number: st.id.to_string(),
@@ -395,6 +404,7 @@ pub async fn receipt(
             Some(d) => local_time(&state, &st.office, Some(d.due)),
             None => ctx.t("no_term").to_string(),
         },
+        due_provisional,
         term: channel
             .and_then(|c| c.term.as_ref())
             .map(|t| format!("{} ({})", t.text, t.duration))

@@ -227,12 +227,23 @@ impl Server {
         s
     }
 
+    /// On a fresh SQLite database, with the clock reading `at` from start-up on.
+    pub async fn start_at(at: DateTime<Utc>) -> Server {
+        let db = TestDb::sqlite();
+        let config = test_config(&db.url);
+        let mut s = Server::start_clocked(&db.url, config, Clock::manual(at)).await;
+        s.db = Some(db);
+        s
+    }
+
     /// On a database someone else owns (a second node on a shared PostgreSQL database).
-    pub async fn start_on(url: &str, mut config: Config) -> Server {
+    pub async fn start_on(url: &str, config: Config) -> Server {
+        Server::start_clocked(url, config, Clock::manual(t0())).await
+    }
+
+    async fn start_clocked(url: &str, mut config: Config, clock: Clock) -> Server {
         config.db = url.to_string();
-        let started = app::open(config, Clock::manual(t0()))
-            .await
-            .expect("the server starts");
+        let started = app::open(config, clock).await.expect("the server starts");
         for d in &started.deployed {
             assert!(d.result.is_ok(), "{}: {:?}", d.file, d.result);
         }
