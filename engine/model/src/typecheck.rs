@@ -1548,19 +1548,21 @@ impl Checker<'_> {
             );
             return Ty::Any;
         }
-        let accepts = |t: &Ty| -> bool {
-            match (func, t) {
-                (_, Ty::Any) | ("dyn" | "type", _) => true,
-                ("size", Ty::Str(_) | Ty::Bytes | Ty::List(_) | Ty::Map(..) | Ty::Object(_)) => {
-                    true
-                }
-                ("contains" | "startsWith" | "endsWith", Ty::Str(_)) => true,
-                ("int" | "uint" | "double", Ty::Num(_) | Ty::Str(_)) => true,
-                ("string", Ty::Str(_) | Ty::Bool | Ty::Num(_) | Ty::Bytes) => true,
-                ("bool", Ty::Bool | Ty::Str(_)) => true,
-                ("bytes", Ty::Str(_) | Ty::Bytes) => true,
-                _ => false,
-            }
+        let accepts = |t: &Ty| {
+            matches!(
+                (func, t),
+                (_, Ty::Any)
+                    | ("dyn" | "type", _)
+                    | (
+                        "size",
+                        Ty::Str(_) | Ty::Bytes | Ty::List(_) | Ty::Map(..) | Ty::Object(_)
+                    )
+                    | ("contains" | "startsWith" | "endsWith", Ty::Str(_))
+                    | ("int" | "uint" | "double", Ty::Num(_) | Ty::Str(_))
+                    | ("string", Ty::Str(_) | Ty::Bool | Ty::Num(_) | Ty::Bytes)
+                    | ("bool", Ty::Bool | Ty::Str(_))
+                    | ("bytes", Ty::Str(_) | Ty::Bytes)
+            )
         };
         if !accepts(&subject_ty) {
             self.report(

@@ -84,9 +84,7 @@ pub fn char_place(source: &str, at: Location, value: &str, index: usize) -> Opti
     let mut wanted = value.chars();
     let mut i = 0;
     loop {
-        let Some(expected) = wanted.next() else {
-            return None;
-        };
+        let expected = wanted.next()?;
         let here = column;
         let c = raw.next()?;
         column += 1;
