@@ -19,112 +19,22 @@
 //! `c` being true and `b` on it being false; a later branch of a choice relies on every
 //! earlier branch's condition being false.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+mod schema;
+mod ty;
+
+use std::collections::BTreeSet;
 
 use cel::common::ast::{
     CallExpr, ComprehensionExpr, EntryExpr, Expr, IdedExpr, LiteralValue, SelectExpr, SourceInfo,
 };
-use serde_json::Value;
 
 use crate::condition::each_child;
 use crate::diagnostic::Code;
 use crate::duration::suggest;
-use crate::model::{Regulation, Step};
-use crate::scope::Recorded;
 
-/// The kinds of number a value may be at run time (a set: a JSON number may be any of them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Num(u8);
-
-impl Num {
-    pub const INT: Num = Num(1);
-    pub const UINT: Num = Num(2);
-    pub const DOUBLE: Num = Num(4);
-
-    fn single(self) -> bool {
-        self.0.count_ones() == 1
-    }
-    fn has(self, other: Num) -> bool {
-        self.0 & other.0 != 0
-    }
-    fn with(self, other: Num) -> Num {
-        Num(self.0 | other.0)
-    }
-}
-
-/// The type of a value in a condition.
-#[derive(Debug, Clone)]
-pub enum Ty {
-    /// Unknown (a schema that does not say): anything goes.
-    Any,
-    /// The element of an empty list: joins with anything.
-    Never,
-    Null,
-    Bool,
-    Bytes,
-    /// What `type()` gives.
-    Type,
-    Num(Num),
-    /// Text, with its closed set of values when it has one (a channel, an outcome, an enum).
-    Str(Option<Rc<Closed>>),
-    List(Box<Ty>),
-    /// A map written in the condition.
-    Map(Box<Ty>, Box<Ty>),
-    /// `data`, an object of a form, or `outcomes`: named fields, each present always,
-    /// sometimes or never.
-    Object(Rc<Object>),
-    /// The type, or `null`.
-    Nullable(Box<Ty>),
-}
-
-/// A closed set of text values.
-#[derive(Debug)]
-pub struct Closed {
-    pub values: Vec<String>,
-    pub of: ClosedKind,
-}
-
-#[derive(Debug, Clone)]
-pub enum ClosedKind {
-    Channel,
-    Outcome { step: String },
-    Field { path: String },
-}
-
-/// An object with known fields.
-#[derive(Debug)]
-pub struct Object {
-    pub fields: BTreeMap<String, Field>,
-    /// The type of any other field (`additionalProperties` with a schema); such a field is
-    /// never certain to be present.
-    pub rest: Option<Ty>,
-    pub kind: ObjectKind,
-}
-
-#[derive(Debug, Clone)]
-pub enum ObjectKind {
-    /// `data` or an object inside it; `form` is false when the regulation has no
-    /// application form at all.
-    Data { form: bool },
-    /// `outcomes` as an exclusive choice sees it; `steps` are those that record outcomes.
-    Outcomes { steps: Vec<String> },
-}
-
-#[derive(Debug)]
-pub struct Field {
-    pub ty: Ty,
-    pub presence: Presence,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Presence {
-    Always,
-    /// Present on some cases only; says why.
-    Sometimes(String),
-    /// Never present; says why.
-    Never(String),
-}
+pub use schema::{channel_type, data_type, outcomes_type, schema_type};
+pub use ty::{Closed, ClosedKind, Field, Num, Object, ObjectKind, Presence, Ty};
+use ty::{comparable, join, name};
 
 /// What a condition's names hold.
 #[derive(Debug, Clone)]
@@ -154,93 +64,6 @@ pub struct Checked {
     pub when_false: Facts,
 }
 
-/// The type of `data`: the application form, or an object with no fields without one.
-pub fn data_type(form: Option<&Value>) -> Ty {
-    match form {
-        Some(schema) => match schema_type(schema, "data") {
-            Ty::Object(o) => Ty::Object(o),
-            // A form that is not an object of named fields says nothing about `data.x`.
-            _ => Ty::Any,
-        },
-        None => Ty::Object(Rc::new(Object {
-            fields: BTreeMap::new(),
-            rest: None,
-            kind: ObjectKind::Data { form: false },
-        })),
-    }
-}
-
-/// The type of `channel`: one of the regulation's channel ids.
-pub fn channel_type(reg: &Regulation) -> Ty {
-    Ty::Str(Some(Rc::new(Closed {
-        values: reg.channels.iter().map(|c| c.id.clone()).collect(),
-        of: ClosedKind::Channel,
-    })))
-}
-
-/// The type of `outcomes` at the exclusive choice `choice`, with a field for each step in
-/// `named` (the steps its conditions name), present as `recorded` says.
-pub fn outcomes_type(
-    reg: &Regulation,
-    choice: usize,
-    named: &BTreeSet<String>,
-    mut recorded: impl FnMut(usize) -> Recorded,
-) -> Ty {
-    let here = reg.steps[choice].id();
-    let mut fields = BTreeMap::new();
-    let mut with_outcomes = Vec::new();
-    for (i, step) in reg.steps.iter().enumerate() {
-        let outcomes = match step {
-            Step::Task(t) => &t.outcomes[..],
-            Step::System(s) => &s.outcomes[..],
-            _ => &[][..],
-        };
-        let id = step.id();
-        if !outcomes.is_empty() {
-            with_outcomes.push(id.to_string());
-        }
-        if !named.contains(id) {
-            continue;
-        }
-        let presence = if outcomes.is_empty() {
-            Presence::Never(match step {
-                Step::Task(_) | Step::System(_) => format!(
-                    "{} `{id}` records no outcome: it goes on with `next`",
-                    step.kind_name()
-                ),
-                _ => format!(
-                    "`{id}` is a {} step, which records no outcome",
-                    step.kind_name()
-                ),
-            })
-        } else {
-            match recorded(i) {
-                Recorded::Always => Presence::Always,
-                Recorded::Sometimes => Presence::Sometimes(format!(
-                    "on some ways to `{here}` step `{id}` has not ended yet"
-                )),
-                Recorded::Never => Presence::Never(format!(
-                    "step `{id}` cannot have ended when a case reaches `{here}`"
-                )),
-            }
-        };
-        let ty = Ty::Str(Some(Rc::new(Closed {
-            values: outcomes.iter().map(|o| o.id.clone()).collect(),
-            of: ClosedKind::Outcome {
-                step: id.to_string(),
-            },
-        })));
-        fields.insert(id.to_string(), Field { ty, presence });
-    }
-    Ty::Object(Rc::new(Object {
-        fields,
-        rest: None,
-        kind: ObjectKind::Outcomes {
-            steps: with_outcomes,
-        },
-    }))
-}
-
 /// The steps a condition names in `outcomes` (`outcomes.review`, `outcomes["review"]`,
 /// `"review" in outcomes`).
 pub fn outcome_names(program: &cel::Program) -> BTreeSet<String> {
@@ -267,178 +90,6 @@ pub fn outcome_names(program: &cel::Program) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     walk(program.expression(), &mut out);
     out
-}
-
-/// The type a JSON Schema describes; `path` names the value in messages (`data.kind`).
-pub fn schema_type(schema: &Value, path: &str) -> Ty {
-    let Some(s) = schema.as_object() else {
-        return Ty::Any;
-    };
-    let closed = closed_values(s);
-    let mut types: Vec<&str> = match s.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ if s.contains_key("properties") => vec!["object"],
-        _ => match closed.as_deref() {
-            Some([first, rest @ ..]) => {
-                let kind = json_kind(first);
-                if rest.iter().all(|v| json_kind(v) == kind) {
-                    vec![kind]
-                } else {
-                    Vec::new()
-                }
-            }
-            _ => Vec::new(),
-        },
-    };
-    let nullable = types.contains(&"null");
-    types.retain(|t| *t != "null");
-    if types.len() == 2 && types.contains(&"integer") && types.contains(&"number") {
-        types = vec!["number"];
-    }
-    let base = match types[..] {
-        [] if nullable => return Ty::Null,
-        [t] => match t {
-            "string" => Ty::Str(closed.and_then(|values| {
-                let values: Option<Vec<String>> = values
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_string))
-                    .collect();
-                Some(Rc::new(Closed {
-                    values: values?,
-                    of: ClosedKind::Field {
-                        path: path.to_string(),
-                    },
-                }))
-            })),
-            "integer" => Ty::Num(number_kinds(s, closed.as_deref(), false)),
-            "number" => Ty::Num(number_kinds(s, closed.as_deref(), true)),
-            "boolean" => Ty::Bool,
-            "array" => {
-                Ty::List(Box::new(s.get("items").map_or(Ty::Any, |items| {
-                    schema_type(items, &format!("{path}[]"))
-                })))
-            }
-            "object" => object_type(s, path),
-            _ => Ty::Any,
-        },
-        _ => Ty::Any,
-    };
-    if nullable {
-        Ty::Nullable(Box::new(base))
-    } else {
-        base
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_f64() => "number",
-        Value::Number(_) => "integer",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// `enum`, `const`, or a `oneOf`/`anyOf` of `const`s (a list with titles).
-fn closed_values(s: &serde_json::Map<String, Value>) -> Option<Vec<Value>> {
-    if let Some(Value::Array(values)) = s.get("enum") {
-        return Some(values.clone());
-    }
-    if let Some(value) = s.get("const") {
-        return Some(vec![value.clone()]);
-    }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(Value::Array(options)) = s.get(key) {
-            return options
-                .iter()
-                .map(|o| o.get("const").cloned())
-                .collect::<Option<Vec<_>>>();
-        }
-    }
-    None
-}
-
-/// Which kinds of number a schema's values arrive as: the JSON reader gives a whole number of
-/// zero or more as `uint`, a negative one as `int`, one with a fraction as `double`.
-fn number_kinds(
-    s: &serde_json::Map<String, Value>,
-    closed: Option<&[Value]>,
-    fraction: bool,
-) -> Num {
-    if let Some(values) = closed {
-        let mut kinds = Num(0);
-        for v in values {
-            if let Some(n) = v.as_number() {
-                kinds = kinds.with(if n.is_u64() {
-                    Num::UINT
-                } else if n.is_i64() {
-                    Num::INT
-                } else {
-                    Num::DOUBLE
-                });
-            }
-        }
-        if kinds != Num(0) {
-            return kinds;
-        }
-    }
-    let bound = |key: &str| s.get(key).and_then(Value::as_f64);
-    let not_negative = bound("minimum").is_some_and(|m| m >= 0.0)
-        || bound("exclusiveMinimum").is_some_and(|m| if fraction { m >= 0.0 } else { m > -1.0 });
-    let negative = bound("maximum").is_some_and(|m| m < 0.0)
-        || bound("exclusiveMaximum").is_some_and(|m| m <= 0.0);
-    let whole = if not_negative {
-        Num::UINT
-    } else if negative {
-        Num::INT
-    } else {
-        Num::INT.with(Num::UINT)
-    };
-    if fraction {
-        whole.with(Num::DOUBLE)
-    } else {
-        whole
-    }
-}
-
-fn object_type(s: &serde_json::Map<String, Value>, path: &str) -> Ty {
-    let required: BTreeSet<&str> = s
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let fields = s
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|props| {
-            props
-                .iter()
-                .map(|(name, sub)| {
-                    let field_path = format!("{path}.{name}");
-                    let presence = if required.contains(name.as_str()) {
-                        Presence::Always
-                    } else {
-                        Presence::Sometimes(format!("the form does not require `{field_path}`"))
-                    };
-                    let ty = schema_type(sub, &field_path);
-                    (name.clone(), Field { ty, presence })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let rest = match s.get("additionalProperties") {
-        Some(sub @ Value::Object(_)) => Some(schema_type(sub, &format!("{path}.*"))),
-        _ => None,
-    };
-    Ty::Object(Rc::new(Object {
-        fields,
-        rest,
-        kind: ObjectKind::Data { form: true },
-    }))
 }
 
 /// Checks one condition; `known` holds what the earlier branches' being false proves.
@@ -477,91 +128,6 @@ pub fn check(program: &cel::Program, env: &Env, known: &Facts) -> Checked {
     Checked {
         findings: c.out,
         when_false,
-    }
-}
-
-impl Ty {
-    /// The type without its `null`.
-    fn strip(&self) -> &Ty {
-        match self {
-            Ty::Nullable(t) => t,
-            t => t,
-        }
-    }
-}
-
-/// Families of types that can be equal to each other (every kind of number is one family).
-fn families(t: &Ty) -> u16 {
-    const ALL: u16 = u16::MAX;
-    match t {
-        Ty::Any | Ty::Never => ALL,
-        Ty::Null => 1,
-        Ty::Bool => 2,
-        Ty::Num(_) => 4,
-        Ty::Str(_) => 8,
-        Ty::Bytes => 16,
-        Ty::Type => 32,
-        Ty::List(_) => 64,
-        Ty::Map(..) | Ty::Object(_) => 128,
-        Ty::Nullable(t) => families(t) | 1,
-    }
-}
-
-fn comparable(a: &Ty, b: &Ty) -> bool {
-    if families(a) & families(b) == 0 {
-        return false;
-    }
-    match (a.strip(), b.strip()) {
-        (Ty::List(x), Ty::List(y)) => comparable(x, y),
-        _ => true,
-    }
-}
-
-/// The type of a value that is either `a` or `b`, if they can be one type.
-fn join(a: &Ty, b: &Ty) -> Option<Ty> {
-    Some(match (a, b) {
-        (Ty::Any, _) | (_, Ty::Any) => Ty::Any,
-        (Ty::Never, t) | (t, Ty::Never) => t.clone(),
-        (Ty::Nullable(x), Ty::Nullable(y)) => Ty::Nullable(Box::new(join(x, y)?)),
-        (Ty::Nullable(x), Ty::Null) | (Ty::Null, Ty::Nullable(x)) => Ty::Nullable(x.clone()),
-        (Ty::Nullable(x), t) | (t, Ty::Nullable(x)) => Ty::Nullable(Box::new(join(x, t)?)),
-        (Ty::Null, Ty::Null) => Ty::Null,
-        (Ty::Null, t) | (t, Ty::Null) => Ty::Nullable(Box::new(t.clone())),
-        (Ty::Bool, Ty::Bool) => Ty::Bool,
-        (Ty::Bytes, Ty::Bytes) => Ty::Bytes,
-        (Ty::Type, Ty::Type) => Ty::Type,
-        (Ty::Num(x), Ty::Num(y)) => Ty::Num(x.with(*y)),
-        (Ty::Str(x), Ty::Str(y)) => match (x, y) {
-            (Some(x), Some(y)) if Rc::ptr_eq(x, y) => Ty::Str(Some(x.clone())),
-            _ => Ty::Str(None),
-        },
-        (Ty::List(x), Ty::List(y)) => Ty::List(Box::new(join(x, y).unwrap_or(Ty::Any))),
-        (Ty::Object(x), Ty::Object(y)) if Rc::ptr_eq(x, y) => Ty::Object(x.clone()),
-        (Ty::Map(..) | Ty::Object(_), Ty::Map(..) | Ty::Object(_)) => Ty::Any,
-        _ => return None,
-    })
-}
-
-/// How a type reads in a message.
-fn name(t: &Ty) -> String {
-    match t {
-        Ty::Any => "a value of any type".into(),
-        Ty::Never => "nothing".into(),
-        Ty::Null => "`null`".into(),
-        Ty::Bool => "true or false (`bool`)".into(),
-        Ty::Bytes => "`bytes`".into(),
-        Ty::Type => "a type".into(),
-        Ty::Num(n) => match n.0 {
-            1 => "a whole number (`int`)".into(),
-            2 => "a whole number of zero or more (`uint`)".into(),
-            4 => "a fractional number (`double`)".into(),
-            3 => "a whole number that arrives as `int` or `uint`".into(),
-            _ => "a number that arrives as `int`, `uint` or `double`".into(),
-        },
-        Ty::Str(_) => "text (`string`)".into(),
-        Ty::List(_) => "a list".into(),
-        Ty::Map(..) | Ty::Object(_) => "a map".into(),
-        Ty::Nullable(t) => format!("{} or `null`", name(t)),
     }
 }
 
@@ -968,6 +534,9 @@ impl Checker<'_> {
                 None,
             );
         }
+        // The element of an empty list is never seen; it can be taken for anything.
+        let known_or_any = |t: Ty| if matches!(t, Ty::Never) { Ty::Any } else { t };
+        let (first, second) = (known_or_any(first), known_or_any(second));
         let depth = self.vars.len();
         // With one variable it is the element (of a list) or the key (of a map).
         match &c.iter_var2 {
@@ -1632,9 +1201,12 @@ fn unknown_field(o: &Object, operand: &IdedExpr, field: &str) -> (String, Option
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
     use super::*;
     use crate::condition::Condition;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn form() -> Value {
         json!({
@@ -1766,6 +1338,7 @@ mod tests {
             "data[\"family_size\"] > 3",
             "[1, 2.5].exists(x, x > 2)",
             "documents_missing && !documents_missing",
+            "[].exists(x, x < 1) || [].all(x, x)",
             "string(data.family_size) == \"3\"",
         ] {
             assert_eq!(findings(ok), vec![], "{ok}");
@@ -2000,53 +1573,97 @@ mod tests {
     }
 
     #[test]
-    fn schemas_give_the_kinds_the_runtime_reads() {
-        let kinds = |schema: Value| match schema_type(&schema, "data.x") {
-            Ty::Num(n) => n,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(kinds(json!({"type": "integer", "minimum": 0})), Num::UINT);
-        assert_eq!(kinds(json!({"type": "integer", "maximum": -1})), Num::INT);
-        assert_eq!(kinds(json!({"type": "integer"})), Num::INT.with(Num::UINT));
-        assert_eq!(
-            kinds(json!({"type": "number", "exclusiveMinimum": 0})),
-            Num::UINT.with(Num::DOUBLE)
-        );
-        assert_eq!(kinds(json!({"enum": [1, 2, 3]})), Num::UINT);
-        let closed_values = |schema: Value| match schema_type(&schema, "data.x") {
-            Ty::Str(Some(c)) => c.values.clone(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(
-            closed_values(
-                json!({"type": "string", "oneOf": [{"const": "a", "title": "A"}, {"const": "b"}]})
-            ),
-            vec!["a", "b"]
-        );
-        assert_eq!(closed_values(json!({"const": "only"})), vec!["only"]);
-        assert!(matches!(
-            schema_type(&json!({"type": ["boolean", "null"]}), "data.x"),
-            Ty::Nullable(b) if matches!(*b, Ty::Bool)
-        ));
-        assert!(matches!(
-            schema_type(&json!({"$ref": "#/$defs/x"}), "data.x"),
-            Ty::Any
-        ));
-        // Fields typed by `additionalProperties` may be there or not.
-        let free =
-            json!({"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}});
-        let mut env = env();
-        env.data = data_type(Some(&free));
-        let condition = Condition::compile("data.anything > 1").expect("parses");
-        let found = check(condition.program(), &env, &Facts::new()).findings;
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].code, Code::E042);
-        let condition =
-            Condition::compile("has(data.anything) && data.anything > 1").expect("parses");
-        assert!(
-            check(condition.program(), &env, &Facts::new())
-                .findings
-                .is_empty()
-        );
+    fn the_steps_a_condition_names_in_outcomes_are_found() {
+        let condition = Condition::compile(
+            r#"outcomes.review == "grant" || outcomes["sign"] == "ok" || "check" in outcomes"#,
+        )
+        .expect("parses");
+        let names: Vec<String> = outcome_names(condition.program()).into_iter().collect();
+        assert_eq!(names, ["check", "review", "sign"]);
+    }
+
+    /// Condition text from CEL's grammar over the test's names, right and wrong alike.
+    fn expression() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let atom = proptest::sample::select(vec![
+            "data",
+            "data.family_size",
+            "data.by_proxy",
+            "data.children",
+            "data.address.city",
+            "data.address.flat",
+            "data.note",
+            "data.kind",
+            "data.balance",
+            "data.income",
+            "data.nope",
+            "outcomes",
+            "outcomes.review",
+            "outcomes.check",
+            "outcomes.sign",
+            "outcomes.nope",
+            "channel",
+            "documents_missing",
+            "c",
+            "c.age",
+            "1",
+            "0u",
+            "2.5",
+            "-3",
+            "\"family\"",
+            "\"аб\"",
+            "null",
+            "true",
+            "[]",
+            "[1, \"a\"]",
+            "{\"k\": 1}",
+        ])
+        .prop_map(str::to_string);
+        atom.prop_recursive(4, 48, 3, |inner| {
+            let op = proptest::sample::select(vec![
+                "&&", "||", "==", "!=", "<", ">=", "+", "-", "*", "/", "%", "in",
+            ]);
+            let call = proptest::sample::select(vec![
+                "size", "int", "uint", "double", "string", "matches", "has", "dyn",
+            ]);
+            let member = proptest::sample::select(vec![
+                "size()",
+                "contains(\"a\")",
+                "startsWith(1)",
+                "exists(c, c.age > 1)",
+                "all(c, has(c.disabled) && c.disabled)",
+                "map(c, c.age)",
+                "filter(c, c)",
+                "exist(c, c)",
+                "age",
+            ]);
+            prop_oneof![
+                (inner.clone(), op, inner.clone()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+                inner.clone().prop_map(|a| format!("!({a})")),
+                inner.clone().prop_map(|a| format!("-({a})")),
+                (inner.clone(), inner.clone(), inner.clone())
+                    .prop_map(|(c, a, b)| format!("({c}) ? ({a}) : ({b})")),
+                (call, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+                (inner.clone(), member).prop_map(|(a, m)| format!("({a}).{m}")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("[{a}, {b}]")),
+                (inner.clone(), inner).prop_map(|(a, i)| format!("({a})[{i}]")),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+        /// Whatever an analyst writes, checking it never panics (the validator must answer),
+        /// and every finding is placed on a character of the condition.
+        #[test]
+        fn any_condition_that_parses_is_checked_without_a_panic(source in expression()) {
+            if let Ok(condition) = Condition::compile(&source) {
+                let checked = check(condition.program(), &env(), &Facts::new());
+                for f in &checked.findings {
+                    proptest::prop_assert!(f.offset < source.len(), "{source}: {f:?}");
+                    proptest::prop_assert!(source.is_char_boundary(f.offset), "{source}: {f:?}");
+                }
+            }
+        }
     }
 }
