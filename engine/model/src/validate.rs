@@ -436,6 +436,7 @@ impl<'a> Ctx<'a> {
         let data = typecheck::data_type(reg.application_form.as_ref().map(|f| &f.0));
         let channel = typecheck::channel_type(reg);
         let mut scope = OutcomeScope::new(p);
+        let outcomes_type = typecheck::OutcomesType::new(p);
         for (i, step) in reg.steps.iter().enumerate() {
             let Step::Exclusive(x) = step else {
                 continue;
@@ -446,7 +447,7 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .flat_map(|c| typecheck::outcome_names(c.program()))
                     .collect();
-                typecheck::outcomes_type(reg, i, &named, |s| scope.at(i, s))
+                outcomes_type.at(i, &named, |s| scope.at(i, s))
             } else {
                 typecheck::Ty::Any
             };

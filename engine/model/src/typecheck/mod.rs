@@ -32,7 +32,7 @@ use crate::condition::each_child;
 use crate::diagnostic::Code;
 use crate::duration::suggest;
 
-pub use schema::{channel_type, data_type, outcomes_type, schema_type};
+pub use schema::{OutcomesType, channel_type, data_type, schema_type};
 pub use ty::{Closed, ClosedKind, Field, Num, Object, ObjectKind, Presence, Ty};
 use ty::{comparable, join, name};
 
@@ -1274,7 +1274,7 @@ mod tests {
                 fields,
                 rest: None,
                 kind: ObjectKind::Outcomes {
-                    steps: vec!["check".into(), "review".into()],
+                    steps: Rc::new(vec!["check".into(), "review".into()]),
                 },
             })),
             channel: closed(&["office", "portal"], ClosedKind::Channel),

@@ -7,8 +7,9 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::ty::{Closed, ClosedKind, Field, Num, Object, ObjectKind, Presence, Ty};
+use crate::compile::Process;
 use crate::model::{Regulation, Step};
-use crate::scope::Recorded;
+use crate::scope::{Recorded, records_outcome};
 
 /// The type of `data`: the application form, or an object with no fields without one.
 pub fn data_type(form: Option<&Value>) -> Ty {
@@ -34,67 +35,84 @@ pub fn channel_type(reg: &Regulation) -> Ty {
     })))
 }
 
-/// The type of `outcomes` at the exclusive choice `choice`, with a field for each step in
-/// `named` (the steps its conditions name), present as `recorded` says.
-pub fn outcomes_type(
-    reg: &Regulation,
-    choice: usize,
-    named: &BTreeSet<String>,
-    mut recorded: impl FnMut(usize) -> Recorded,
-) -> Ty {
-    let here = reg.steps[choice].id();
-    let mut fields = BTreeMap::new();
-    let mut with_outcomes = Vec::new();
-    for (i, step) in reg.steps.iter().enumerate() {
-        let outcomes = match step {
-            Step::Task(t) => &t.outcomes[..],
-            Step::System(s) => &s.outcomes[..],
-            _ => &[][..],
-        };
-        let id = step.id();
-        if !outcomes.is_empty() {
-            with_outcomes.push(id.to_string());
+/// The types of `outcomes` at the exclusive choices of one process.
+pub struct OutcomesType<'p> {
+    p: &'p Process,
+    /// The steps that end with an outcome, for suggestions.
+    with_outcomes: Rc<Vec<String>>,
+}
+
+impl<'p> OutcomesType<'p> {
+    pub fn new(p: &'p Process) -> Self {
+        let with_outcomes = p
+            .regulation
+            .steps
+            .iter()
+            .filter(|s| records_outcome(s))
+            .map(|s| s.id().to_string())
+            .collect();
+        OutcomesType {
+            p,
+            with_outcomes: Rc::new(with_outcomes),
         }
-        if !named.contains(id) {
-            continue;
-        }
-        let presence = if outcomes.is_empty() {
-            Presence::Never(match step {
-                Step::Task(_) | Step::System(_) => format!(
-                    "{} `{id}` records no outcome: it goes on with `next`",
-                    step.kind_name()
-                ),
-                _ => format!(
-                    "`{id}` is a {} step, which records no outcome",
-                    step.kind_name()
-                ),
-            })
-        } else {
-            match recorded(i) {
-                Recorded::Always => Presence::Always,
-                Recorded::Sometimes => Presence::Sometimes(format!(
-                    "on some ways to `{here}` step `{id}` has not ended yet"
-                )),
-                Recorded::Never => Presence::Never(format!(
-                    "step `{id}` cannot have ended when a case reaches `{here}`"
-                )),
-            }
-        };
-        let ty = Ty::Str(Some(Rc::new(Closed {
-            values: outcomes.iter().map(|o| o.id.clone()).collect(),
-            of: ClosedKind::Outcome {
-                step: id.to_string(),
-            },
-        })));
-        fields.insert(id.to_string(), Field { ty, presence });
     }
-    Ty::Object(Rc::new(Object {
-        fields,
-        rest: None,
-        kind: ObjectKind::Outcomes {
-            steps: with_outcomes,
-        },
-    }))
+
+    /// The type of `outcomes` at the choice `choice`, with a field for each step in `named`
+    /// (the steps its conditions name), present as `recorded` says.
+    pub fn at(
+        &self,
+        choice: usize,
+        named: &BTreeSet<String>,
+        mut recorded: impl FnMut(usize) -> Recorded,
+    ) -> Ty {
+        let here = self.p.step(choice).id();
+        let mut fields = BTreeMap::new();
+        for (i, id) in named
+            .iter()
+            .filter_map(|n| Some((self.p.step_index(n)?, n)))
+        {
+            let step = self.p.step(i);
+            let outcomes = match step {
+                Step::Task(t) => &t.outcomes[..],
+                Step::System(s) => &s.outcomes[..],
+                _ => &[][..],
+            };
+            let presence = if outcomes.is_empty() {
+                Presence::Never(match step {
+                    Step::Task(_) | Step::System(_) => format!(
+                        "{} `{id}` records no outcome: it goes on with `next`",
+                        step.kind_name()
+                    ),
+                    _ => format!(
+                        "`{id}` is a {} step, which records no outcome",
+                        step.kind_name()
+                    ),
+                })
+            } else {
+                match recorded(i) {
+                    Recorded::Always => Presence::Always,
+                    Recorded::Sometimes => Presence::Sometimes(format!(
+                        "on some ways to `{here}` step `{id}` has not ended yet"
+                    )),
+                    Recorded::Never => Presence::Never(format!(
+                        "step `{id}` cannot have ended when a case reaches `{here}`"
+                    )),
+                }
+            };
+            let ty = Ty::Str(Some(Rc::new(Closed {
+                values: outcomes.iter().map(|o| o.id.clone()).collect(),
+                of: ClosedKind::Outcome { step: id.clone() },
+            })));
+            fields.insert(id.clone(), Field { ty, presence });
+        }
+        Ty::Object(Rc::new(Object {
+            fields,
+            rest: None,
+            kind: ObjectKind::Outcomes {
+                steps: Rc::clone(&self.with_outcomes),
+            },
+        }))
+    }
 }
 
 /// The type a JSON Schema describes; `path` names the value in messages (`data.kind`).

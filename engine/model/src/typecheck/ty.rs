@@ -79,7 +79,7 @@ pub enum ObjectKind {
     /// application form at all.
     Data { form: bool },
     /// `outcomes` as an exclusive choice sees it; `steps` are those that record outcomes.
-    Outcomes { steps: Vec<String> },
+    Outcomes { steps: Rc<Vec<String>> },
 }
 
 #[derive(Debug)]
