@@ -143,6 +143,59 @@ CASES = [
     ("duration-beyond-calendar", "E017", "semantic", [("duration: 5 working days", "duration: 4000000 working days")], "4000000", 1, 0),
 ]
 
+# Branch conditions, type-checked against the application form, the outcomes recorded before
+# the choice and the channels (E040-E044). Each is placed at the offending part of the
+# condition: the marker is the condition as written, the offset counts its characters.
+FORM = """application_form:
+  type: object
+  required: [full_name, family_size, income, kind, children]
+  properties:
+    full_name: {type: string}
+    family_size: {type: integer, minimum: 1}
+    income: {type: number, minimum: 0}
+    kind: {type: string, enum: [family, single]}
+    by_proxy: {type: boolean}
+    children:
+      type: array
+      items:
+        type: object
+        required: [age]
+        properties:
+          age: {type: integer, minimum: 0}
+"""
+WITH_FORM = ("steps:\n  - id: authorize", FORM + "steps:\n  - id: authorize")
+WHEN = "'channel == \"portal\"'"
+
+def condition(name, code, when, offset, form=True, marker=None):
+    edits = ([WITH_FORM] if form else []) + [(WHEN, when)]
+    return (name, code, "semantic", edits, marker or when, 1, offset)
+
+CASES += [
+    condition("condition-unknown-function", "E040", "'matches(data.full_name, \"^А\")'", 1),
+    condition("condition-misspelt-macro", "E040", "'data.children.exist(c, c.age < 3)'", 15),
+    condition("condition-unknown-method-plain-scalar", "E040", "data.full_name.lowerAscii() == \"x\"", 15),
+    condition("condition-undeclared-field", "E041", "'data.family_sise > 3'", 6),
+    condition("condition-field-without-form", "E041", "'data.family_size > 3'", 6, form=False),
+    condition("condition-undeclared-item-field", "E041", "'data.children.exists(c, c.agee < 3)'", 27),
+    condition("condition-outcome-of-unknown-step", "E041", "'outcomes.reveiw == \"grant\"'", 10),
+    condition("condition-outcome-never-recorded", "E041", "'outcomes.sign == \"done\"'", 10),
+    condition("condition-optional-field-unguarded", "E042", "'data.by_proxy'", 6),
+    condition("condition-guard-on-the-wrong-side", "E042", "'has(data.by_proxy) || data.by_proxy'", 28),
+    condition("condition-outcome-only-on-some-ways", "E042", "'outcomes.authorize == \"ok\"'", 10),
+    condition("condition-text-against-number", "E043", "'data.full_name == 3'", 1),
+    condition("condition-mixed-number-kinds-double-quoted", "E043", "\"data.kind == \\\"family\\\" && data.family_size + 1 > 3\"", 28),
+    condition("condition-number-of-any-kind-in-arithmetic", "E043", "'data.income * 2 > 100.0'", 1),
+    condition("condition-not-true-or-false", "E043", "'data.family_size'", 1),
+    condition("condition-bool-against-int", "E043", "'documents_missing == 0'", 1),
+    condition("condition-null-for-a-missing-field", "E043", "'data.full_name == null'", 1),
+    condition("condition-branches-of-two-types", "E043", "'(has(data.by_proxy) ? 1 : \"no\") == 1'", 2),
+    condition("condition-unknown-channel", "E044", "'channel == \"centre\"'", 12),
+    condition("condition-unknown-outcome", "E044", "'outcomes.review == \"refsue\"'", 20),
+    condition("condition-value-not-in-enum", "E044", "'data.kind in [\"family\", \"singel\"]'", 25),
+    condition("condition-block-scalar", "E041", ">-\n          data.family_sise > 3", 5, marker="data.family_sise"),
+    ("condition-later-branch-unguarded", "E042", "semantic", [WITH_FORM, (WHEN + "\n        next: granted\n", "'has(data.by_proxy) && data.by_proxy'\n        next: granted\n      - when: 'data.by_proxy'\n        next: granted\n")], "'data.by_proxy'", 1, 6),
+]
+
 def locate(text, marker, occurrence, offset):
     pos = -1
     for _ in range(occurrence):

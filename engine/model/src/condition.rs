@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use cel::IdedExpr;
+use cel::common::ast::{EntryExpr, Expr};
 use serde_json::Value;
 
 /// The names a condition may use.
@@ -61,12 +63,8 @@ impl Condition {
         let program = std::panic::catch_unwind(|| cel::Program::compile(source))
             .map_err(|_| ConditionError::Syntax("the expression could not be read".into()))?
             .map_err(|e| ConditionError::Syntax(e.to_string().trim().to_string()))?;
-        let mut variables: Vec<String> = program
-            .references()
-            .variables()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let mut variables = Vec::new();
+        free_variables(program.expression(), &mut Vec::new(), &mut variables);
         variables.sort();
         if let Some(unknown) = variables.iter().find(|v| !VARIABLES.contains(&v.as_str())) {
             return Err(ConditionError::UnknownVariable {
@@ -90,6 +88,17 @@ impl Condition {
     /// before any case exists (the linter and `inspect` prune paths this way).
     pub fn channel_only(&self) -> bool {
         self.variables.iter().all(|v| v == "channel")
+    }
+
+    /// Whether the condition uses the variable `name`.
+    pub fn uses(&self, name: &str) -> bool {
+        self.variables.iter().any(|v| v == name)
+    }
+
+    /// The parsed expression and where each of its nodes was written, for the static check
+    /// in [`crate::typecheck`].
+    pub fn program(&self) -> &cel::Program {
+        &self.program
     }
 
     /// Whether every name the condition uses is among `names`.
@@ -119,6 +128,92 @@ impl Condition {
             Ok(other) => Err(ConditionError::NotBoolean(format!("{other:?}"))),
             Err(e) => Err(ConditionError::Evaluation(e.to_string())),
         }
+    }
+}
+
+/// Calls `f` on each direct child of an expression.
+pub(crate) fn each_child<'e>(e: &'e IdedExpr, mut f: impl FnMut(&'e IdedExpr)) {
+    match &e.expr {
+        Expr::Call(c) => {
+            if let Some(t) = &c.target {
+                f(t);
+            }
+            c.args.iter().for_each(f);
+        }
+        Expr::Select(s) => f(&s.operand),
+        Expr::List(l) => l.elements.iter().for_each(f),
+        Expr::Map(m) => {
+            for entry in &m.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    f(&me.key);
+                    f(&me.value);
+                }
+            }
+        }
+        Expr::Struct(s) => {
+            for entry in &s.entries {
+                if let EntryExpr::StructField(sf) = &entry.expr {
+                    f(&sf.value);
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            f(&c.iter_range);
+            f(&c.accu_init);
+            f(&c.loop_cond);
+            f(&c.loop_step);
+            f(&c.result);
+        }
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+/// The variables an expression reads that it does not bind itself: the iteration variables
+/// of `all`, `exists`, `map`… (and their accumulator) are the macro's own, not the case's.
+fn free_variables<'e>(e: &'e IdedExpr, bound: &mut Vec<&'e str>, out: &mut Vec<String>) {
+    match &e.expr {
+        Expr::Ident(name) => {
+            if !bound.contains(&name.as_str()) && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        Expr::Comprehension(c) => {
+            free_variables(&c.iter_range, bound, out);
+            free_variables(&c.accu_init, bound, out);
+            let depth = bound.len();
+            bound.push(&c.iter_var);
+            if let Some(v) = &c.iter_var2 {
+                bound.push(v);
+            }
+            bound.push(&c.accu_var);
+            free_variables(&c.loop_cond, bound, out);
+            free_variables(&c.loop_step, bound, out);
+            free_variables(&c.result, bound, out);
+            bound.truncate(depth);
+        }
+        // `list.exist(c, c > 1)`, `list.exists(c)`: a misspelt or misused macro (one written
+        // right is a comprehension by now). Its variable is left bound so that the type check
+        // names the function (E040) instead of calling `c` an unknown name.
+        Expr::Call(call)
+            if call.target.is_some()
+                && !call.args.is_empty()
+                && !crate::typecheck::MEMBER_FUNCTIONS.contains(&call.func_name.as_str()) =>
+        {
+            if let Some(target) = &call.target {
+                free_variables(target, bound, out);
+            }
+            let depth = bound.len();
+            if let Expr::Ident(v) = &call.args[0].expr {
+                bound.push(v);
+            } else {
+                free_variables(&call.args[0], bound, out);
+            }
+            for arg in &call.args[1..] {
+                free_variables(arg, bound, out);
+            }
+            bound.truncate(depth);
+        }
+        _ => each_child(e, |child| free_variables(child, bound, out)),
     }
 }
 
@@ -157,6 +252,24 @@ mod tests {
             documents_missing: false,
         };
         assert_eq!(c.evaluate(&facts), Ok(true));
+    }
+
+    #[test]
+    fn a_macro_binds_its_own_variables() {
+        let c = Condition::compile("data.children.exists(c, c.age < 3)").unwrap();
+        assert!(c.uses("data") && !c.uses("c"));
+        let data = json!({"children": [{"age": 7}, {"age": 2}]});
+        let facts = Facts {
+            channel: "p",
+            data: Some(&data),
+            ..Facts::default()
+        };
+        assert_eq!(c.evaluate(&facts), Ok(true));
+        // A name the macro does not bind is still the case's, and must be known.
+        assert!(matches!(
+            Condition::compile("data.children.exists(c, d.age < 3)"),
+            Err(ConditionError::UnknownVariable { name, .. }) if name == "d"
+        ));
     }
 
     #[test]

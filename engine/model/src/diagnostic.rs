@@ -82,6 +82,17 @@ pub enum Code {
     E032,
     /// An exclusive choice with no default whose conditions may all fail.
     E033,
+    // Branch conditions, checked against the forms and the process.
+    /// A function or macro conditions cannot use, or called the wrong way.
+    E040,
+    /// A field no form declares, or a step whose outcome cannot be recorded before the choice.
+    E041,
+    /// An optional field or outcome used without a `has()` guard.
+    E042,
+    /// Values of different types compared or combined, or a condition that is not true/false.
+    E043,
+    /// A channel, outcome or form value that does not exist, compared with one that does.
+    E044,
     // Lint.
     /// Step durations along a path exceed the channel's statutory term.
     W100,
@@ -133,6 +144,11 @@ impl Code {
         Code::E031,
         Code::E032,
         Code::E033,
+        Code::E040,
+        Code::E041,
+        Code::E042,
+        Code::E043,
+        Code::E044,
         Code::W100,
         Code::W101,
         Code::W102,
@@ -172,6 +188,11 @@ impl Code {
             Code::E031 => "E031",
             Code::E032 => "E032",
             Code::E033 => "E033",
+            Code::E040 => "E040",
+            Code::E041 => "E041",
+            Code::E042 => "E042",
+            Code::E043 => "E043",
+            Code::E044 => "E044",
             Code::W100 => "W100",
             Code::W101 => "W101",
             Code::W102 => "W102",

@@ -20,9 +20,11 @@ pub mod paths;
 pub mod render;
 pub mod sample;
 pub mod schema;
+pub mod scope;
 #[doc(hidden)]
 pub mod synthetic;
 pub mod text;
+pub mod typecheck;
 pub mod validate;
 pub mod yaml;
 

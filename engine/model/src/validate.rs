@@ -15,7 +15,9 @@ use crate::duration::{Term, suggest};
 use crate::lint;
 use crate::load::{self, Loaded};
 use crate::model::{Outcome, Regulation, RoleKind, Step};
-use crate::yaml::escape_token;
+use crate::scope::OutcomeScope;
+use crate::typecheck::{self, Facts};
+use crate::yaml::{self, escape_token};
 
 /// What the regulation may refer to outside itself.
 #[derive(Debug, Clone, Default)]
@@ -120,6 +122,7 @@ pub fn check_loaded(loaded: Loaded, known: Option<&Known>) -> Report {
         match Process::compile(loaded.regulation.clone()) {
             Ok(p) => {
                 ctx.graph(&p);
+                ctx.conditions(&p);
                 if ctx.out.iter().all(|d| !d.is_error()) {
                     ctx.out.extend(lint::lint(&p, &loaded));
                 }
@@ -478,6 +481,57 @@ impl<'a> Ctx<'a> {
                 pointer,
                 format!("the form cannot be used: {}", e.masked()),
             );
+        }
+    }
+
+    /// Every branch condition typed against the forms and the process (`E040`–`E044`), each
+    /// finding at the place inside the condition where the YAML lets it be found.
+    fn conditions(&mut self, p: &Process) {
+        let reg = &p.regulation;
+        let data = typecheck::data_type(reg.application_form.as_ref().map(|f| &f.0));
+        let channel = typecheck::channel_type(reg);
+        let mut scope = OutcomeScope::new(p);
+        let outcomes_type = typecheck::OutcomesType::new(p);
+        for (i, step) in reg.steps.iter().enumerate() {
+            let Step::Exclusive(x) = step else {
+                continue;
+            };
+            let conditions = p.conditions(i);
+            let outcomes = if conditions.iter().any(|c| c.uses("outcomes")) {
+                let named = conditions
+                    .iter()
+                    .flat_map(|c| typecheck::outcome_names(c.program()))
+                    .collect();
+                outcomes_type.at(i, &named, |s| scope.at(i, s))
+            } else {
+                typecheck::Ty::Any
+            };
+            let env = typecheck::Env {
+                data: data.clone(),
+                outcomes,
+                channel: channel.clone(),
+            };
+            // A branch is tried only when every branch before it was false.
+            let mut known = Facts::new();
+            for (b, (condition, branch)) in conditions.iter().zip(&x.branches).enumerate() {
+                let checked = typecheck::check(condition.program(), &env, &known);
+                let pointer = format!("/steps/{i}/branches/{b}/when");
+                let scalar = self.loaded.spans.value_at(&pointer);
+                for finding in checked.findings {
+                    let index = branch
+                        .when
+                        .get(..finding.offset)
+                        .map_or(0, |before| before.chars().count());
+                    let at = yaml::char_place(&self.loaded.source, scalar, &branch.when, index)
+                        .unwrap_or(scalar);
+                    let mut d =
+                        Diagnostic::new(&self.loaded.file, finding.code, at, finding.message)
+                            .with_pointer(pointer.clone());
+                    d.help = finding.help;
+                    self.out.push(d);
+                }
+                known.extend(checked.when_false);
+            }
         }
     }
 

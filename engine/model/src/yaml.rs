@@ -63,6 +63,98 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// The place of the `index`-th character of the string `value`, written as a scalar that
+/// starts at `at` in `source`. Only scalars on one line can be followed (plain, single- or
+/// double-quoted, with their escapes); for a block or folded scalar, or one whose text does
+/// not read back as `value`, the answer is `None` and the caller points at the scalar.
+pub fn char_place(source: &str, at: Location, value: &str, index: usize) -> Option<Location> {
+    let line = source.lines().nth(at.line.checked_sub(1)?)?;
+    let mut raw = line.chars().skip(at.column.checked_sub(1)?).peekable();
+    let quote = match raw.peek() {
+        Some('\'') => Some('\''),
+        Some('"') => Some('"'),
+        Some('|' | '>') => return None,
+        _ => None,
+    };
+    if quote.is_some() {
+        raw.next();
+    }
+    // Column of the next raw character.
+    let mut column = at.column + usize::from(quote.is_some());
+    let mut wanted = value.chars();
+    let mut i = 0;
+    loop {
+        let expected = wanted.next()?;
+        let here = column;
+        let c = raw.next()?;
+        column += 1;
+        let read = match (quote, c) {
+            (Some('\''), '\'') => {
+                // `''` is one quote inside single quotes; a lone one ends the scalar.
+                if raw.next()? != '\'' {
+                    return None;
+                }
+                column += 1;
+                '\''
+            }
+            (Some('"'), '\\') => {
+                let (read, used) = unescape(&mut raw)?;
+                column += used;
+                read
+            }
+            (Some('"'), '"') => return None,
+            _ => c,
+        };
+        if read != expected {
+            return None;
+        }
+        if i == index {
+            return Some(Location::new(at.line, here));
+        }
+        i += 1;
+    }
+}
+
+/// One escape of a double-quoted scalar, after its backslash: the character and how many
+/// characters of the source it took.
+fn unescape(raw: &mut impl Iterator<Item = char>) -> Option<(char, usize)> {
+    let c = raw.next()?;
+    let simple = match c {
+        '0' => '\0',
+        'a' => '\u{7}',
+        'b' => '\u{8}',
+        't' | '\t' => '\t',
+        'n' => '\n',
+        'v' => '\u{b}',
+        'f' => '\u{c}',
+        'r' => '\r',
+        'e' => '\u{1b}',
+        ' ' => ' ',
+        '"' => '"',
+        '/' => '/',
+        '\\' => '\\',
+        'N' => '\u{85}',
+        '_' => '\u{a0}',
+        'L' => '\u{2028}',
+        'P' => '\u{2029}',
+        'x' | 'u' | 'U' => {
+            let digits = match c {
+                'x' => 2,
+                'u' => 4,
+                _ => 8,
+            };
+            let hex: String = raw.take(digits).collect();
+            if hex.chars().count() != digits {
+                return None;
+            }
+            let code = u32::from_str_radix(&hex, 16).ok()?;
+            return Some((char::from_u32(code)?, 1 + digits));
+        }
+        _ => return None,
+    };
+    Some((simple, 1))
+}
+
 /// Parses one YAML document. On a syntax error returns the single diagnostic that stops it.
 pub fn parse(text: &str, file: &str) -> Result<(Value, Spans), Box<Diagnostic>> {
     // A parser bug must not take the server down with it: treat a panic as a syntax error.
@@ -432,6 +524,36 @@ fn scalar_to_json(scalar: Scalar<'_>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The place of character `index` of the value at `pointer` of a one-key document.
+    fn place(text: &str, index: usize) -> Option<(usize, usize)> {
+        let (value, spans) = parse(text, "t.yaml").expect("parses");
+        let s = value["when"].as_str().expect("text");
+        char_place(text, spans.value_at("/when"), s, index).map(|l| (l.line, l.column))
+    }
+
+    #[test]
+    fn a_character_of_a_one_line_scalar_is_found_in_every_quoting_style() {
+        // Plain, single-quoted, double-quoted, with letters of two bytes before the place.
+        assert_eq!(place("when: data.x == аб\n", 11), Some((1, 18)));
+        assert_eq!(place("when: 'channel == \"аб\"'\n", 12), Some((1, 20)));
+        assert_eq!(
+            place("when: \"channel == \\\"аб\\\"\"\n", 12),
+            Some((1, 21))
+        );
+        // `''` is one quote; `\u0430` one character.
+        assert_eq!(place("when: 'it''s x'\n", 5), Some((1, 14)));
+        assert_eq!(place("when: \"\\u0430 x\"\n", 2), Some((1, 15)));
+    }
+
+    #[test]
+    fn only_the_first_line_of_a_scalar_over_several_lines_is_placed() {
+        // A block scalar's place is that of its text, so its first line reads as written.
+        assert_eq!(place("when: >-\n  data.x\n  == 1\n", 2), Some((2, 5)));
+        assert_eq!(place("when: >-\n  data.x\n  == 1\n", 9), None);
+        assert_eq!(place("when: 'data.x\n  == 1'\n", 3), Some((1, 11)));
+        assert_eq!(place("when: 'data.x\n  == 1'\n", 9), None);
+    }
     use serde_json::json;
 
     #[test]
