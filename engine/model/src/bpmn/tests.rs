@@ -10,7 +10,7 @@ use crate::render::Rect;
 use crate::validate::check_str;
 
 fn regulations() -> Vec<(String, String)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../regulations");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../regulations");
     let mut out = Vec::new();
     for region in ["atyrau", "north-kazakhstan"] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(region))
