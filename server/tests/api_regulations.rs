@@ -245,7 +245,10 @@ async fn the_bpmn_export_is_the_regulation_in_bpmn_and_comes_back() {
     let s = Server::start().await;
     let token = s.user("viewer", &["executor@atyrau-city-ozsp"]).await;
     let r = s
-        .get("/api/v1/regulations/nko-social-assistance/bpmn?lang=en", &token)
+        .get(
+            "/api/v1/regulations/nko-social-assistance/bpmn?lang=en",
+            &token,
+        )
         .await;
     assert_eq!(r.status, 200);
     assert!(
@@ -253,14 +256,20 @@ async fn the_bpmn_export_is_the_regulation_in_bpmn_and_comes_back() {
             .is_some_and(|c| c.starts_with("application/xml"))
     );
     assert!(r.text.contains("<bpmn:definitions"));
-    assert!(r.text.contains("name=\"E-government portal\""), "names in English");
+    assert!(
+        r.text.contains("name=\"E-government portal\""),
+        "names in English"
+    );
     let ru = s
         .get("/api/v1/regulations/nko-social-assistance/bpmn", &token)
         .await;
     assert_ne!(ru.text, r.text);
     // The same version gives the same bytes.
     let again = s
-        .get("/api/v1/regulations/nko-social-assistance/bpmn?lang=en&version=1", &token)
+        .get(
+            "/api/v1/regulations/nko-social-assistance/bpmn?lang=en&version=1",
+            &token,
+        )
         .await;
     assert_eq!(again.text, r.text);
     // Read back, it is the deployed regulation.
@@ -286,16 +295,22 @@ async fn the_bpmn_export_is_the_regulation_in_bpmn_and_comes_back() {
     s.get("/api/v1/regulations/no-such/bpmn", &token)
         .await
         .assert_problem(404, "not-found");
-    s.get("/api/v1/regulations/nko-social-assistance/bpmn?version=99", &token)
-        .await
-        .assert_problem(404, "not-found");
-    s.get("/api/v1/regulations/nko-social-assistance/bpmn?lang=fr", &token)
-        .await
-        .assert_problem(400, "bad-query");
-    let anonymous = send(
-        s.client
-            .get(format!("{}/api/v1/regulations/nko-social-assistance/bpmn", s.base)),
+    s.get(
+        "/api/v1/regulations/nko-social-assistance/bpmn?version=99",
+        &token,
     )
+    .await
+    .assert_problem(404, "not-found");
+    s.get(
+        "/api/v1/regulations/nko-social-assistance/bpmn?lang=fr",
+        &token,
+    )
+    .await
+    .assert_problem(400, "bad-query");
+    let anonymous = send(s.client.get(format!(
+        "{}/api/v1/regulations/nko-social-assistance/bpmn",
+        s.base
+    )))
     .await;
     assert_eq!(anonymous.status, 401);
     s.stop().await;

@@ -26,11 +26,7 @@ fn main() {
     let process = synthetic_process(5_000);
     let export = cpu::median_cpu(7, || (), |()| bpmn::export(&process, Lang::Ru));
     let xml = bpmn::export(&process, Lang::Ru);
-    let import = cpu::median_cpu(
-        7,
-        || (),
-        |()| bpmn::import(&xml, &ImportOptions::default()),
-    );
+    let import = cpu::median_cpu(7, || (), |()| bpmn::import(&xml, &ImportOptions::default()));
     println!(
         "thread CPU, median: export of 5,000 steps {:.0} ms ({} KiB of XML); import {:.0} ms",
         export.as_secs_f64() * 1e3,

@@ -194,10 +194,10 @@ pub fn write(p: &Process, plan: &Plan, d: &Diagram, lang: Lang) -> String {
             Step::System(t) => &t.escalation,
             _ => continue,
         };
-        if let Some(code) = escalation_code(list) {
-            if !escalations.iter().any(|(c, _)| *c == code) {
-                escalations.push((code, words::breach(lang, list, &p.regulation)));
-            }
+        if let Some(code) = escalation_code(list)
+            && !escalations.iter().any(|(c, _)| *c == code)
+        {
+            escalations.push((code, words::breach(lang, list, &p.regulation)));
         }
     }
     let c = Ctx {

@@ -271,7 +271,8 @@ pub(super) fn sized_node(
     let ports = ((view.outgoing[n].len() + 1) as f64 * PORT_PITCH)
         .max((view.incoming[n].len() + 1) as f64 * IN_PITCH)
         .min(MAX_PORTS_SIDE);
-    let (lines, details, body, bounds): (Vec<String>, Vec<String>, (f64, f64), (f64, f64));
+    let (lines, details): (Vec<String>, Vec<String>);
+    let (body, bounds): ((f64, f64), (f64, f64));
     if shape.is_box() {
         lines = wrap(&name, BOX_CHARS, BOX_LINES);
         details = raw_details

@@ -88,17 +88,7 @@ pub enum ImportError {
         first: usize,
         id: String,
     },
-    #[error(
-        "line {line}: {element} `{id}` refers by `{attribute}` to `{target}`, which is not {expected}"
-    )]
-    Dangling {
-        line: usize,
-        element: String,
-        id: String,
-        attribute: String,
-        target: String,
-        expected: String,
-    },
+    /// A reference that does not resolve, or an element that leads nowhere.
     #[error("{element} `{id}` {message}")]
     Broken {
         line: usize,
@@ -120,7 +110,6 @@ impl ImportError {
             ImportError::Xml { line, .. }
             | ImportError::NotBpmn { line, .. }
             | ImportError::DuplicateId { line, .. }
-            | ImportError::Dangling { line, .. }
             | ImportError::Broken { line, .. }
             | ImportError::Trapped { line, .. } => *line,
             ImportError::NoProcess => 1,

@@ -355,13 +355,11 @@ pub fn read(doc: &Doc, options: &ImportOptions) -> Result<Draft, ImportError> {
 
 fn dangling(doc: &Doc, el: usize, attribute: &str, target: &str, expected: &str) -> ImportError {
     let e = &doc.elements[el];
-    ImportError::Dangling {
+    ImportError::Broken {
         line: e.line,
         element: e.name.clone(),
         id: e.attr("id").unwrap_or("?").to_string(),
-        attribute: attribute.to_string(),
-        target: target.to_string(),
-        expected: expected.to_string(),
+        message: format!("refers by `{attribute}` to `{target}`, which is not {expected}"),
     }
 }
 
@@ -494,16 +492,14 @@ fn read_process(
     }
     for (el, id) in refs {
         if !r.by_id.contains_key(&id) {
-            return Err(ImportError::Dangling {
+            let lane = doc.elements[el].parent.unwrap_or(0);
+            return Err(ImportError::Broken {
                 line: doc.elements[el].line,
                 element: "lane".into(),
-                id: doc.elements[doc.elements[el].parent.unwrap_or(0)]
-                    .attr("id")
-                    .unwrap_or("?")
-                    .to_string(),
-                attribute: "flowNodeRef".into(),
-                target: id,
-                expected: "a flow node of this process".into(),
+                id: doc.elements[lane].attr("id").unwrap_or("?").to_string(),
+                message: format!(
+                    "refers by `flowNodeRef` to `{id}`, which is not a flow node of this process"
+                ),
             });
         }
     }
@@ -1683,10 +1679,7 @@ fn trapped(
         // Walk from it until a step repeats: that is the cycle to name.
         let mut path = vec![first];
         let mut at = first;
-        loop {
-            let Some(&next) = succ[at].iter().find(|&&t| !reaches[t]) else {
-                break;
-            };
+        while let Some(&next) = succ[at].iter().find(|&&t| !reaches[t]) {
             if let Some(k) = path.iter().position(|&p| p == next) {
                 path.drain(..k);
                 path.push(next);
