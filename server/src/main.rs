@@ -31,8 +31,12 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// Print a regulation's roles, channels, steps and, per channel, each path with its time.
     Inspect(cli::inspect::InspectArgs),
-    /// Draw the process: an SVG swimlane diagram (a lane per role), or Mermaid or DOT text.
+    /// Draw the process: an SVG swimlane diagram (a lane per role), Mermaid or DOT text, or
+    /// BPMN 2.0 with its diagram.
     Render(cli::render::RenderArgs),
+    /// Read a BPMN 2.0 file back into a YAML draft of a regulation; what is not supported is
+    /// listed with its line, what BPMN lacks is marked for `reglament validate`.
+    ImportBpmn(cli::import_bpmn::ImportBpmnArgs),
     /// Run one case in memory with simulated time and print its dates.
     Simulate(cli::simulate::SimulateArgs),
     /// Working-time calendar: due instants, elapsed working time, the list of days.
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::run(args),
         Command::Inspect(args) => cli::inspect::run(args),
         Command::Render(args) => cli::render::run(args),
+        Command::ImportBpmn(args) => cli::import_bpmn::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
         Command::Serve(args) => cli::serve::run(args),

@@ -239,3 +239,79 @@ async fn the_diagram_is_an_svg_per_channel_and_language() {
     .assert_problem(400, "bad-query");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bpmn_export_is_the_regulation_in_bpmn_and_comes_back() {
+    let s = Server::start().await;
+    let token = s.user("viewer", &["executor@atyrau-city-ozsp"]).await;
+    let r = s
+        .get(
+            "/api/v1/regulations/nko-social-assistance/bpmn?lang=en",
+            &token,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/xml"))
+    );
+    assert!(r.text.contains("<bpmn:definitions"));
+    assert!(
+        r.text.contains("name=\"E-government portal\""),
+        "names in English"
+    );
+    let ru = s
+        .get("/api/v1/regulations/nko-social-assistance/bpmn", &token)
+        .await;
+    assert_ne!(ru.text, r.text);
+    // The same version gives the same bytes.
+    let again = s
+        .get(
+            "/api/v1/regulations/nko-social-assistance/bpmn?lang=en&version=1",
+            &token,
+        )
+        .await;
+    assert_eq!(again.text, r.text);
+    // Read back, it is the deployed regulation.
+    let imported = reglament_model::bpmn::import(
+        &r.text,
+        &reglament_model::bpmn::ImportOptions {
+            lang: reglament_model::text::Lang::En,
+            ..Default::default()
+        },
+    )
+    .expect("imports");
+    let deployed = s
+        .state
+        .store
+        .latest("nko-social-assistance")
+        .await
+        .expect("deployed");
+    let back = reglament_model::load::load_str(&imported.yaml, "back.yaml")
+        .expect("loads")
+        .regulation;
+    assert_eq!(back, deployed.regulation);
+
+    s.get("/api/v1/regulations/no-such/bpmn", &token)
+        .await
+        .assert_problem(404, "not-found");
+    s.get(
+        "/api/v1/regulations/nko-social-assistance/bpmn?version=99",
+        &token,
+    )
+    .await
+    .assert_problem(404, "not-found");
+    s.get(
+        "/api/v1/regulations/nko-social-assistance/bpmn?lang=fr",
+        &token,
+    )
+    .await
+    .assert_problem(400, "bad-query");
+    let anonymous = send(s.client.get(format!(
+        "{}/api/v1/regulations/nko-social-assistance/bpmn",
+        s.base
+    )))
+    .await;
+    assert_eq!(anonymous.status, 401);
+    s.stop().await;
+}

@@ -1,6 +1,7 @@
 //! The regulation format: the YAML front end with its `file:line:column` diagnostics, the
 //! typed model and its JSON Schema, validation and lint, the compiled [`compile::Process`],
-//! branch conditions, and the drawings of a process ([`render`]).
+//! branch conditions, the drawings of a process ([`render`]) and its BPMN 2.0 interchange
+//! ([`bpmn`]).
 //!
 //! This crate reads only the files it is given and knows nothing of cases, calendars,
 //! databases or async runtimes: an editor plug-in or a CI check of a regulations repository
@@ -8,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bpmn;
 pub mod compile;
 pub mod condition;
 pub mod diagnostic;

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(regulations::list, regulations::deploy))
         .routes(routes!(regulations::get))
         .routes(routes!(regulations::diagram))
+        .routes(routes!(regulations::bpmn))
         .routes(routes!(session::sign_in, session::sign_out))
         .routes(routes!(session::me))
         .routes(routes!(session::change_password))

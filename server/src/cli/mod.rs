@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod db;
 pub mod export;
 pub mod find;
+pub mod import_bpmn;
 pub mod inspect;
 pub mod render;
 pub mod replay;

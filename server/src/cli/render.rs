@@ -1,11 +1,12 @@
 //! `reglament render ID`: the process as a swimlane diagram (SVG, drawn in-process), or as
-//! Mermaid or Graphviz DOT text for documents and wikis.
+//! Mermaid or Graphviz DOT text for documents and wikis, or as BPMN 2.0 with its diagram.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use reglament_model::bpmn;
 use reglament_model::render::{self, Options};
 use reglament_model::text::Lang;
 use reglament_model::validate;
@@ -21,6 +22,9 @@ pub enum Format {
     Mermaid,
     /// A Graphviz `digraph` with a cluster per role.
     Dot,
+    /// A BPMN 2.0 document with its diagram (BPMN DI), for bpmn.io and Camunda Modeler; the
+    /// whole process (`--channel` and `--highlight` do not apply).
+    Bpmn,
 }
 
 #[derive(clap::Args)]
@@ -64,6 +68,14 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         Format::Svg => render::svg(&process, &options),
         Format::Mermaid => render::mermaid(&process, &options),
         Format::Dot => render::dot(&process, &options),
+        Format::Bpmn => {
+            if options.channel.is_some() || !options.highlight.is_empty() {
+                anyhow::bail!(
+                    "--channel and --highlight do not apply to --format bpmn: BPMN holds the whole process"
+                );
+            }
+            bpmn::export(&process, options.lang)
+        }
     };
     match &args.output {
         Some(file) => std::fs::write(file, text)

@@ -202,19 +202,25 @@ impl Layout {
 /// Lays the process out. Linear in the number of steps and edges apart from sorting.
 pub fn layout(process: &Process, options: &Options) -> Layout {
     let view = View::new(process, options);
-    let mut nodes = size_nodes(&view, options);
-    let arrangement = order::arrange(&view);
+    let nodes = size_nodes(&view, options);
+    let lanes = lanes(&view, options);
+    arrange(&view, nodes, lanes)
+}
+
+/// Rows, columns and edge routes for nodes that have their size and lanes that have their
+/// names.
+pub(super) fn arrange(view: &View, mut nodes: Vec<Node>, mut lanes: Vec<Lane>) -> Layout {
+    let arrangement = order::arrange(view);
     for (n, node) in nodes.iter_mut().enumerate() {
         node.slot = arrangement.slot[n];
     }
-    let mut lanes = lanes(&view, options);
     let first_row = place_rows(&mut lanes, &mut nodes, &arrangement.rows);
-    let mut plan = route::plan(&view, &nodes, &lanes, &first_row);
-    let width = place_columns(&view, &mut nodes, &mut plan);
+    let mut plan = route::plan(view, &nodes, &lanes, &first_row);
+    let width = place_columns(view, &mut nodes, &mut plan);
     for lane in &mut lanes {
         lane.band.width = width - 2.0 * MARGIN;
     }
-    let edges = route::draw(&view, &nodes, &lanes, &plan);
+    let edges = route::draw(view, &nodes, &lanes, &plan);
     let height = lanes.last().map_or(TITLE_H, |l| l.band.bottom()) + MARGIN;
     Layout {
         width,
@@ -233,95 +239,126 @@ fn size_nodes(view: &View, options: &Options) -> Vec<Node> {
         .map(|n| {
             let step = view.steps[n];
             let s = p.step(step);
-            let shape = Shape::of(s);
-            let name = labels::step_name(p, step, options.lang).unwrap_or_default();
-            // Room for one port per edge along each side: labelled ways out need a label's
-            // height apart, ways in only an arrowhead's. Capped, so an end that a hundred
-            // refusals lead to stays a circle of reasonable size (its arrowheads then crowd).
-            let ports = ((view.outgoing[n].len() + 1) as f64 * PORT_PITCH)
-                .max((view.incoming[n].len() + 1) as f64 * IN_PITCH)
-                .min(MAX_PORTS_SIDE);
-            let (lines, details, body, bounds);
-            if shape.is_box() {
-                lines = wrap(&name, BOX_CHARS, BOX_LINES);
-                details = labels::step_details(p, step, channel, options.lang)
-                    .iter()
-                    .map(|d| labels::truncate(d, DETAIL_CHARS))
-                    .collect::<Vec<_>>();
-                let detail_h = if details.is_empty() {
-                    0.0
-                } else {
-                    DETAIL_GAP + details.len() as f64 * DETAIL_LINE
-                };
-                let h = (2.0 * BOX_PAD + lines.len() as f64 * NAME_LINE + detail_h)
-                    .max(BOX_MIN_H)
-                    .max(ports);
-                body = (BOX_W, h);
-                bounds = body;
-            } else {
-                lines = wrap(&name, CAPTION_CHARS, CAPTION_LINES);
-                details = Vec::new();
-                let base = if matches!(shape, Shape::End(_)) {
-                    END
-                } else {
-                    GATE
-                };
-                let side = base.max(ports);
-                body = (side, side);
-                let caption_w = lines
-                    .iter()
-                    .map(|l| text_width(l, CAPTION_FONT))
-                    .fold(0.0, f64::max);
-                let caption_h = if lines.is_empty() {
-                    0.0
-                } else {
-                    CAPTION_GAP + lines.len() as f64 * CAPTION_LINE
-                };
-                bounds = (side.max(caption_w.min(CAPTION_W)), side + caption_h);
-            }
-            Node {
-                step,
-                id: s.id().to_string(),
-                shape,
-                lane: view.lane[n],
-                rank: view.rank[n],
-                slot: 0,
-                body: Rect {
-                    width: body.0,
-                    height: body.1,
-                    ..Rect::default()
-                },
-                bounds: Rect {
-                    width: bounds.0,
-                    height: bounds.1,
-                    ..Rect::default()
-                },
-                highlighted: options.highlight.iter().any(|h| h == s.id()),
-                name,
-                lines,
-                details,
-            }
+            let mut node = sized_node(
+                view,
+                n,
+                s.id().to_string(),
+                Shape::of(s),
+                labels::step_name(p, step, options.lang).unwrap_or_default(),
+                labels::step_details(p, step, channel, options.lang),
+                0.0,
+            );
+            node.highlighted = options.highlight.iter().any(|h| h == s.id());
+            node
         })
         .collect()
+}
+
+/// A node of `shape` with its text wrapped and its size, `below` pixels kept free under a
+/// box (for what an output hangs under it), not yet placed.
+pub(super) fn sized_node(
+    view: &View,
+    n: usize,
+    id: String,
+    shape: Shape,
+    name: String,
+    raw_details: Vec<String>,
+    below: f64,
+) -> Node {
+    // Room for one port per edge along each side: labelled ways out need a label's
+    // height apart, ways in only an arrowhead's. Capped, so an end that a hundred
+    // refusals lead to stays a circle of reasonable size (its arrowheads then crowd).
+    let ports = ((view.outgoing[n].len() + 1) as f64 * PORT_PITCH)
+        .max((view.incoming[n].len() + 1) as f64 * IN_PITCH)
+        .min(MAX_PORTS_SIDE);
+    let (lines, details): (Vec<String>, Vec<String>);
+    let (body, bounds): ((f64, f64), (f64, f64));
+    if shape.is_box() {
+        lines = wrap(&name, BOX_CHARS, BOX_LINES);
+        details = raw_details
+            .iter()
+            .map(|d| labels::truncate(d, DETAIL_CHARS))
+            .collect::<Vec<_>>();
+        let detail_h = if details.is_empty() {
+            0.0
+        } else {
+            DETAIL_GAP + details.len() as f64 * DETAIL_LINE
+        };
+        let h = (2.0 * BOX_PAD + lines.len() as f64 * NAME_LINE + detail_h)
+            .max(BOX_MIN_H)
+            .max(ports);
+        body = (BOX_W, h);
+        bounds = (BOX_W, h + below);
+    } else {
+        lines = wrap(&name, CAPTION_CHARS, CAPTION_LINES);
+        details = Vec::new();
+        let base = if matches!(shape, Shape::End(_)) {
+            END
+        } else {
+            GATE
+        };
+        let side = base.max(ports);
+        body = (side, side);
+        let caption_w = lines
+            .iter()
+            .map(|l| text_width(l, CAPTION_FONT))
+            .fold(0.0, f64::max);
+        let caption_h = if lines.is_empty() {
+            0.0
+        } else {
+            CAPTION_GAP + lines.len() as f64 * CAPTION_LINE
+        };
+        bounds = (side.max(caption_w.min(CAPTION_W)), side + caption_h);
+    }
+    Node {
+        step: view.steps[n],
+        id,
+        shape,
+        lane: view.lane[n],
+        rank: view.rank[n],
+        slot: 0,
+        body: Rect {
+            width: body.0,
+            height: body.1,
+            ..Rect::default()
+        },
+        bounds: Rect {
+            width: bounds.0,
+            height: bounds.1,
+            ..Rect::default()
+        },
+        highlighted: false,
+        name,
+        lines,
+        details,
+    }
 }
 
 fn lanes(view: &View, options: &Options) -> Vec<Lane> {
     let roles = &view.process.regulation.roles;
     (0..view.lanes.len())
         .map(|l| {
-            let name = view.lane_name(l, options.lang);
-            Lane {
-                role: view.lane_role(l).map(str::to_string),
-                system: view.lanes[l]
+            new_lane(
+                view.lane_role(l).map(str::to_string),
+                view.lane_name(l, options.lang),
+                view.lanes[l]
                     .role
                     .is_some_and(|r| roles[r].kind == RoleKind::System),
-                lines: wrap(&name, HEADER_CHARS, 8),
-                name,
-                band: Rect::default(),
-                header: Rect::default(),
-            }
+            )
         })
         .collect()
+}
+
+/// A lane with its name wrapped for the header, not yet placed.
+pub(super) fn new_lane(role: Option<String>, name: String, system: bool) -> Lane {
+    Lane {
+        role,
+        system,
+        lines: wrap(&name, HEADER_CHARS, 8),
+        name,
+        band: Rect::default(),
+        header: Rect::default(),
+    }
 }
 
 /// Stacks the lanes and their rows from the top and gives every node its y. Returns the

@@ -22,13 +22,16 @@ mod layout;
 mod mermaid;
 mod order;
 mod route;
+mod sketch;
 mod svg;
 mod view;
 
 #[cfg(test)]
 mod tests;
 
+pub use labels::{term as term_in, truncate};
 pub use layout::{EdgeLine, Lane, Layout, Node, Point, Rect, Shape, layout};
+pub use sketch::{Sketch, SketchEdge, SketchLane, SketchNode, layout_sketch};
 
 use crate::compile::Process;
 use crate::text::Lang;

@@ -88,6 +88,53 @@ impl<'p> View<'p> {
         view
     }
 
+    /// A view of a graph given node by node (see [`super::sketch`]): steps and the shapes an
+    /// output adds around them, each already in its lane. `steps[n]` is `usize::MAX` for a
+    /// node that is no step. Sources (nodes nothing leads to, such as start events) stand
+    /// one column before the first node they lead to, not in the first column.
+    pub(super) fn from_graph(
+        process: &'p Process,
+        nodes: Vec<usize>,
+        edges: Vec<ViewEdge>,
+        lane: Vec<usize>,
+        lanes: usize,
+    ) -> View<'p> {
+        let mut outgoing = vec![Vec::new(); nodes.len()];
+        let mut incoming = vec![Vec::new(); nodes.len()];
+        for (i, e) in edges.iter().enumerate() {
+            outgoing[e.from].push(i);
+            incoming[e.to].push(i);
+        }
+        let roots: Vec<usize> = (0..nodes.len())
+            .filter(|&n| incoming[n].is_empty())
+            .chain(0..nodes.len())
+            .collect();
+        let mut view = View {
+            process,
+            steps: nodes,
+            edges,
+            outgoing,
+            incoming,
+            rank: Vec::new(),
+            lane,
+            lanes: vec![LaneInfo { role: None }; lanes],
+            topo: Vec::new(),
+        };
+        view.mark_back_edges(&roots);
+        view.rank_nodes();
+        for i in (0..view.topo.len()).rev() {
+            let node = view.topo[i];
+            if view.forward_in(node).next().is_some() {
+                continue;
+            }
+            let nearest = view.forward_out(node).map(|(_, to)| view.rank[to]).min();
+            if let Some(r) = nearest {
+                view.rank[node] = view.rank[node].max(r.saturating_sub(1));
+            }
+        }
+        view
+    }
+
     pub fn len(&self) -> usize {
         self.steps.len()
     }
