@@ -36,9 +36,10 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use reglament_runtime::{Actor, CaseId, NewCase};
 use reglament_server::accounts::{GrantRecord, NewUser};
-use reglament_server::app::{self, AppState};
+use reglament_server::app;
 use reglament_server::auth::secret;
 use reglament_server::config::Config;
+use reglament_server::state::AppState;
 use reglament_server::timer::Clock;
 use serde_json::{Value, json};
 

@@ -3,15 +3,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::accounts::{AccountError, GrantRecord, NewUser};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use chrono::{DateTime, Utc};
 use reglament_calendar::Calendars;
-use reglament_store::{Service, Store, StoreError, StoreOptions};
+use reglament_store::{Service, StoreError, StoreOptions};
 
 use crate::accounts::{self, Accounts};
 use reglament_model::validate::{self, Known};
@@ -23,43 +21,8 @@ use crate::auth::{Authenticator, secret};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::problem;
+use crate::state::{AppState, Inner};
 use crate::timer::{Clock, Timer};
-
-/// What every request handler shares.
-pub struct Inner {
-    pub config: Config,
-    pub store: Store,
-    pub accounts: Accounts,
-    pub service: Service,
-    pub calendars: Calendars,
-    pub clock: Clock,
-    pub metrics: Metrics,
-    pub auth: Authenticator,
-    /// Every office id, sorted (to expand `role@*` grants).
-    pub offices: Vec<String>,
-    /// Regions and calendars a regulation may refer to.
-    pub known: Known,
-    /// The office and role of tasks already seen (fixed once a task opens).
-    pub task_facts: crate::api::tasks::TaskFacts,
-}
-
-/// The server's state; cheap to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// The current instant: the only way request handling learns the time.
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-}
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -97,14 +60,6 @@ pub struct Started {
     pub demo_cases: usize,
 }
 
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("db", &self.store.url())
-            .finish()
-    }
-}
-
 /// The login of the administrator made on a first start.
 pub const FIRST_ADMIN: &str = "admin";
 
@@ -135,7 +90,7 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         calendars: calendars.nationals().map(|c| c.id().to_string()).collect(),
     };
     let auth = Authenticator::new(accounts.clone(), config.auth_cache_ttl);
-    let state = AppState(Arc::new(Inner {
+    let state = AppState::new(Inner {
         config,
         store,
         accounts,
@@ -147,7 +102,7 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         offices,
         known,
         task_facts: Default::default(),
-    }));
+    });
     crate::calendar_horizon::log_warnings(&state.calendars, state.now());
     let deployed = if state.config.deploy_bundled {
         deploy_bundled(&state).await

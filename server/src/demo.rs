@@ -18,9 +18,10 @@ use reglament_runtime::{Actor, CaseId, Command, CommandError, NewCase};
 use reglament_store::ServiceError;
 use serde_json::Value;
 
-use crate::app::{AppState, StartError};
+use crate::app::StartError;
 use crate::auth::password;
 use crate::auth::policy::{ADMINISTRATOR, ANALYST, AUDITOR};
+use crate::state::AppState;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "reglament-demo";

@@ -17,9 +17,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::auth::{Principal, secret};
 use crate::problem::Problem;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotency-replayed";

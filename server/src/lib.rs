@@ -1,6 +1,7 @@
 //! The Reglament server: role-based task inboxes over HTTP with authentication, office
 //! scoping and an OpenAPI contract, on the engine's durable store.
 //!
+//! - [`access`] — which case a caller may see (the API and the web ask the same question);
 //! - [`accounts`] — users, grants, tokens, sessions and idempotency keys in the store's database;
 //! - [`app`] — state, start-up, the router, serving with graceful shutdown;
 //! - [`config`] — settings (flags and environment variables of `reglament serve`);
@@ -20,6 +21,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod accounts;
 pub mod api;
 pub mod app;
@@ -32,8 +34,10 @@ pub mod idempotency;
 pub mod limits;
 pub mod metrics;
 pub mod problem;
+pub mod state;
 pub mod timer;
 pub mod web;
 
-pub use app::{AppState, Started};
+pub use app::Started;
 pub use config::Config;
+pub use state::AppState;

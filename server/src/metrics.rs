@@ -15,8 +15,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use reglament_store::TaskCounts;
 
-use crate::app::AppState;
 use crate::auth::throttle::Reason;
+use crate::state::AppState;
 
 const REASONS: [Reason; 4] = [Reason::Pair, Reason::Login, Reason::Address, Reason::Device];
 

@@ -14,7 +14,7 @@ use reglament_runtime::{DeadlineTarget, EventKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Where `now` comes from.
 #[derive(Debug, Clone, Default)]

@@ -8,10 +8,12 @@ mod support;
 use reglament_model::sample::sample;
 use reglament_runtime::CaseId;
 use serde_json::{Value, json};
-use support::{Server, t};
+use support::{Server, TestDb, t, test_config};
 
 const REGULATION: &str = "atyrau-child-benefit";
 const OFFICE: &str = "atyrau-city-ozsp";
+/// `/metrics` is served only to a bearer of this token (or on a separate address).
+const METRICS_TOKEN: &str = "horizon-metrics-token-0123456789";
 
 async fn start_case(s: &Server, token: &str) -> support::Resp {
     let process = s.state.store.latest(REGULATION).await.expect("deployed");
@@ -66,7 +68,10 @@ fn task_at<'a>(case: &'a Value, step: &str) -> &'a Value {
 /// deadlines counted on the generated calendar, and every place that shows one says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_provisional_year_cases_are_registered_and_their_deadlines_say_so() {
-    let s = Server::start_at(t("2028-03-01T10:00:00+05:00")).await;
+    let db = TestDb::sqlite();
+    let mut config = test_config(&db.url);
+    config.metrics_token = Some(METRICS_TOKEN.into());
+    let s = Server::start_at_with(t("2028-03-01T10:00:00+05:00"), db, config).await;
     let tokens = s.demo_users().await;
     let executor = &tokens["atyrau-city.executor"];
 
@@ -81,7 +86,8 @@ async fn in_a_provisional_year_cases_are_registered_and_their_deadlines_say_so()
         warning.contains("decreed only to the end of 2027") && warning.contains("provisional"),
         "{warning}"
     );
-    let metrics = s.call("GET", "/metrics", None, None).await;
+    let metrics = s.get("/metrics", METRICS_TOKEN).await;
+    assert_eq!(metrics.status, 200, "{}", metrics.text);
     assert!(
         metrics
             .text

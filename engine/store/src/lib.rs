@@ -376,11 +376,54 @@ pub struct InboxItem {
     pub applicant: Option<String>,
 }
 
+impl InboxItem {
+    /// The inbox's order: due instant (none last), then case, then task number.
+    pub fn sort_key(&self) -> (i64, &str, u32) {
+        (
+            self.due.map_or(rows::NO_DUE, micros),
+            self.case.as_str(),
+            self.task,
+        )
+    }
+
+    /// The keyset cursor of the page that ends with this item.
+    pub fn cursor(&self) -> String {
+        cursor(
+            self.due.map_or(rows::NO_DUE, micros),
+            i64::from(self.task),
+            &self.case,
+        )
+    }
+}
+
 /// A page of an inbox; `next` is the cursor of the following page, if there may be one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InboxPage {
     pub items: Vec<InboxItem>,
     pub next: Option<String>,
+}
+
+impl InboxPage {
+    /// One page out of pages of the same query asked of several offices (each one already
+    /// cut at `limit` after the same cursor): the first `limit` items in inbox order, and a
+    /// cursor when any page had more or the pages together have more.
+    pub fn merge(pages: impl IntoIterator<Item = InboxPage>, limit: u32) -> InboxPage {
+        let mut items = Vec::new();
+        let mut more = false;
+        for page in pages {
+            more |= page.next.is_some();
+            items.extend(page.items);
+        }
+        items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        more |= items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next = if more {
+            items.last().map(InboxItem::cursor)
+        } else {
+            None
+        };
+        InboxPage { items, next }
+    }
 }
 
 /// A case as the projections show it.
@@ -1208,6 +1251,36 @@ impl Store {
         })
     }
 
+    /// A page of the inbox of several (role, office) pairs: one query per office with that
+    /// office's roles (the store crosses a query's roles with its offices, and a user's roles
+    /// differ between offices), merged into one page in inbox order.
+    pub async fn inbox_of(
+        &self,
+        pairs: &[(String, String)],
+        status: &InboxStatus,
+        overdue_at: Option<DateTime<Utc>>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<InboxPage, StoreError> {
+        let mut by_office: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (role, office) in pairs {
+            by_office.entry(office).or_default().push(role.clone());
+        }
+        let mut pages = Vec::with_capacity(by_office.len());
+        for (office, roles) in by_office {
+            let q = InboxQuery {
+                roles,
+                offices: vec![office.to_string()],
+                status: status.clone(),
+                overdue_at,
+                after: after.map(str::to_string),
+                limit,
+            };
+            pages.push(self.inbox(&q).await?);
+        }
+        Ok(InboxPage::merge(pages, limit))
+    }
+
     /// A case with its tasks, as the projections show it.
     pub async fn case(&self, case: &CaseId) -> Result<Option<CaseView>, StoreError> {
         let row: Option<CaseRow> = on_pool!(self, |p| sqlx::query_as::<_, CaseRow>(
@@ -1580,6 +1653,49 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    fn item(case: &str, task: u32, due: Option<i64>) -> InboxItem {
+        InboxItem {
+            case: case.to_string(),
+            task,
+            step: "s".into(),
+            role: "r".into(),
+            office: "o".into(),
+            status: "open".into(),
+            claimed_by: None,
+            assigned_to: None,
+            opened_at: instant(0),
+            due: due.map(instant),
+            breached: false,
+            regulation: "x".into(),
+            applicant: None,
+        }
+    }
+
+    #[test]
+    fn merged_pages_keep_the_inbox_order_and_cut_at_the_limit() {
+        let a = InboxPage {
+            items: vec![item("b", 1, Some(10)), item("a", 2, None)],
+            next: None,
+        };
+        let b = InboxPage {
+            items: vec![item("a", 1, Some(10)), item("c", 1, Some(5))],
+            next: None,
+        };
+        let page = InboxPage::merge([a.clone(), b.clone()], 3);
+        let order: Vec<(&str, u32)> = page
+            .items
+            .iter()
+            .map(|i| (i.case.as_str(), i.task))
+            .collect();
+        assert_eq!(order, [("c", 1), ("a", 1), ("b", 1)]);
+        // The cursor is the store's own, after the last item shown.
+        assert_eq!(page.next.as_deref(), Some("10.1.b"));
+        assert_eq!(parse_cursor("10.1.b").ok(), Some((10, 1, "b".to_string())));
+        let all = InboxPage::merge([a, b], 4);
+        assert_eq!(all.items.len(), 4);
+        assert_eq!(all.next, None, "nothing more when no page had more");
     }
 
     #[test]

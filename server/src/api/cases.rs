@@ -15,10 +15,11 @@ use utoipa::ToSchema;
 
 use super::dto::{CaseDto, ChainDto, CommandResultDto, EventDto, EventsDto, EventsQuery};
 use super::{ApiResult, field_error, valid_case_id};
-use crate::app::AppState;
+use crate::access::{self, Unseen};
 use crate::auth::Principal;
 use crate::auth::secret;
 use crate::problem::{CommandErrors, CreateErrors, Json, Path, Problem, Query, ReadErrors};
+use crate::state::AppState;
 
 /// `POST /api/v1/cases`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -306,22 +307,13 @@ pub async fn visible_office(
     principal: &Principal,
     case: &CaseId,
 ) -> Result<String, Problem> {
-    if !valid_case_id(case.as_str()) {
-        return Err(Problem::not_found(
+    match access::visible_case(state, principal, case.as_str()).await {
+        Ok(st) => Ok(st.office.to_string()),
+        Err(Unseen::Hidden) => Err(Problem::not_found(
             "no such case, or it is not visible to you",
-        ));
+        )),
+        Err(Unseen::Failed(e)) => Err(e.into()),
     }
-    let office = match state.service.case_state(case).await {
-        Ok(s) => s.office.to_string(),
-        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => {
-            return Err(Problem::not_found(
-                "no such case, or it is not visible to you",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    principal.grants().read_case(&office)?;
-    Ok(office)
 }
 
 /// The case's log: every event with its hash, in order.

@@ -1,21 +1,20 @@
 //! The caller's inbox: the tasks of their roles in their offices, most urgent first, a page
 //! at a time, each with its due instant and the working time left on the office's calendar.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use reglament_calendar::OfficeClock;
-use reglament_store::rows::{NO_DUE, micros};
-use reglament_store::{InboxItem, InboxQuery, InboxStatus};
+use reglament_store::InboxStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::working_minutes_left;
 use super::{ApiResult, task_id};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::problem::{ListErrors, Problem, Query};
+use crate::state::AppState;
 
 /// Which tasks.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
@@ -87,21 +86,6 @@ pub struct InboxDto {
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
-/// The store's keyset cursor of an item: `due.task.case`, the due instant in microseconds
-/// (`NO_DUE` for none). A test checks it matches what the store hands out.
-pub fn cursor_of(item: &InboxItem) -> String {
-    let due = item.due.map_or(NO_DUE, micros);
-    format!("{due}.{}.{}", item.task, item.case)
-}
-
-fn sort_key(item: &InboxItem) -> (i64, &str, u32) {
-    (
-        item.due.map_or(NO_DUE, micros),
-        item.case.as_str(),
-        item.task,
-    )
-}
-
 /// The caller's tasks, by due instant (then case, then task), with keyset pagination.
 #[utoipa::path(
     get,
@@ -133,35 +117,17 @@ pub async fn inbox(
         InboxStatusParam::Open => InboxStatus::Open,
         InboxStatusParam::Claimed => InboxStatus::ClaimedBy(principal.login.to_string()),
     };
-    // One query per office with that office's roles: the store crosses roles with offices,
-    // and a user's roles differ between offices.
-    let mut by_office: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (role, office) in pairs {
-        by_office.entry(office).or_default().push(role);
-    }
-    let mut items: Vec<InboxItem> = Vec::new();
-    let mut full = false;
-    for (office, roles) in by_office {
-        let q = InboxQuery {
-            roles,
-            offices: vec![office],
-            status: status.clone(),
-            overdue_at: params.overdue.unwrap_or(false).then_some(now),
-            after: params.after.clone(),
+    let page = state
+        .store
+        .inbox_of(
+            &pairs,
+            &status,
+            params.overdue.unwrap_or(false).then_some(now),
+            params.after.as_deref(),
             limit,
-        };
-        let page = state.store.inbox(&q).await?;
-        full |= page.next.is_some();
-        items.extend(page.items);
-    }
-    items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    let more = full || items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next = if more {
-        items.last().map(cursor_of)
-    } else {
-        None
-    };
+        )
+        .await?;
+    let (items, next) = (page.items, page.next);
     let mut clocks: HashMap<String, Option<OfficeClock>> = HashMap::new();
     let items = items
         .into_iter()

@@ -24,9 +24,9 @@ use utoipa::openapi::{InfoBuilder, LicenseBuilder, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::CsrfHeaderRequired;
 use crate::problem::{FieldProblem, Problem};
+use crate::state::AppState;
 
 /// The API's routes and the OpenAPI document built from them, as one router.
 pub fn router(state: AppState) -> Router<AppState> {

@@ -25,9 +25,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ApiResult;
 use super::dto::TextDto;
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::problem::{AuthErrors, CreateErrors, FieldProblem, Path, Problem, Query, ReadErrors};
+use crate::state::AppState;
 
 /// A deployed version.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -19,9 +19,9 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiResult, valid_case_id};
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::problem::{FieldProblem, Path, Problem, ProblemDoc, Query, ReadErrors};
+use crate::state::AppState;
 
 /// Query of `GET /api/v1/cases/{id}/replay`.
 #[derive(Debug, Clone, Deserialize, IntoParams)]

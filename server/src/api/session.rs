@@ -11,10 +11,10 @@ use utoipa::ToSchema;
 
 use super::dto::GrantDto;
 use super::{ApiResult, field_error};
-use crate::app::AppState;
 use crate::auth::login::{self, ClientIp};
 use crate::auth::{SignedIn, Via, password, strength};
 use crate::problem::{AuthErrors, Json, LoginErrors, Problem};
+use crate::state::AppState;
 
 /// `POST /api/v1/session`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::secret;
 use crate::calendar_horizon::{self, Horizon};
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// Health.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 
 use super::dto::CommandResultDto;
 use super::{ApiResult, field_error, parse_task_id};
-use crate::app::AppState;
+use crate::access::{self, Unseen};
 use crate::auth::{Principal, TaskAction};
 use crate::problem::{CommandErrors, Json, Path, Problem};
+use crate::state::AppState;
 
 fn no_task() -> Problem {
     Problem::not_found("no such task, or it is not visible to you")
@@ -72,19 +73,13 @@ async fn locate(
             .map_err(|_| no_task())?;
         return Ok((CaseId::new(case), TaskId(n), office, role));
     }
-    let case = CaseId::new(case);
-    let st = match state.service.case_state(&case).await {
-        Ok(s) => s,
-        Err(reglament_store::ServiceError::Command(
-            reglament_runtime::CommandError::NoSuchCase(_),
-        )) => return Err(no_task()),
-        Err(e) => return Err(e.into()),
+    let (st, task) = match access::visible_task(state, principal, id).await {
+        Ok(found) => found,
+        Err(Unseen::Hidden) => return Err(no_task()),
+        Err(Unseen::Failed(e)) => return Err(e.into()),
     };
-    principal
-        .grants()
-        .read_case(&st.office)
-        .map_err(|_| no_task())?;
-    let task = st.task(TaskId(n)).ok_or_else(no_task)?;
+    let case = CaseId::new(case);
+    let task = st.task(task).ok_or_else(no_task)?;
     state
         .task_facts
         .put(case.as_str(), n, &st.office, &task.role);

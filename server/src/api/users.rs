@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 
 use super::dto::GrantDto;
 use super::{ApiResult, field_error};
-use crate::app::AppState;
 use crate::auth::{Grant, Principal, password, secret};
 use crate::problem::{AdminErrors, Json, Path, Problem};
+use crate::state::AppState;
 
 /// An account.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 
 use super::throttle::{Attempt, Refused};
 use super::{Principal, Via, password, secret};
-use crate::app::AppState;
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// The device cookie.
 pub const DEVICE_COOKIE: &str = "reglament_device";

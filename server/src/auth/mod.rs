@@ -42,8 +42,8 @@ use chrono::{DateTime, Utc};
 
 pub use policy::{Denied, Grant, Grants, TaskAction};
 
-use crate::app::AppState;
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// The browser session cookie.
 pub const SESSION_COOKIE: &str = "reglament_session";

@@ -8,16 +8,16 @@ use axum::response::Response;
 use reglament_audit::replay::{ReplayOptions, replay};
 use reglament_model::render;
 use reglament_model::text::Lang;
-use reglament_runtime::{CaseId, CaseState, Clocks, CommandError, EventKind, TaskId};
-use reglament_store::ServiceError;
+use reglament_runtime::{CaseState, Clocks, EventKind, TaskId};
 use reglament_store::rows::{NO_DUE, instant};
 use reglament_store::scan::CaseFilter;
 
 use super::inbox::{role_name, step_name};
 use super::{Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render};
-use crate::app::AppState;
+use crate::access;
 use crate::auth::Principal;
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// One line of a case's history.
 #[derive(Debug, Clone)]
@@ -138,19 +138,9 @@ pub async fn visible_case(
     principal: &Principal,
     id: &str,
 ) -> Result<std::sync::Arc<CaseState>, WebError> {
-    if !crate::api::valid_case_id(id) {
-        return Err(ctx.not_found());
-    }
-    let st = match state.service.case_state(&CaseId::new(id)).await {
-        Ok(s) => s,
-        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => return Err(ctx.not_found()),
-        Err(e) => return Err(ctx.problem(e.into())),
-    };
-    principal
-        .grants()
-        .read_case(&st.office)
-        .map_err(|_| ctx.not_found())?;
-    Ok(st)
+    access::visible_case(state, principal, id)
+        .await
+        .map_err(|e| ctx.unseen(e))
 }
 
 /// A task of a case as the case page lists it.

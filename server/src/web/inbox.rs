@@ -1,7 +1,7 @@
 //! The inbox: the caller's open tasks across their roles and offices, most urgent first,
 //! with the working time left on each office's calendar, filters, counts and a claim button.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -10,15 +10,14 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use reglament_model::compile::Process;
 use reglament_model::text::Lang;
-use reglament_store::rows::{NO_DUE, micros};
-use reglament_store::{InboxItem, InboxQuery, InboxStatus};
+use reglament_store::InboxStatus;
 use serde::Deserialize;
 
 use super::{Ctx, DAY_MINUTES, Page, WebResult, i18n, local_time, office_name, render};
 use crate::api::task_id;
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// The most tasks one inbox page shows.
 pub const PAGE_LIMIT: u32 = 1000;
@@ -90,14 +89,6 @@ pub struct View {
     pub offices: Vec<Opt>,
 }
 
-fn sort_key(item: &InboxItem) -> (i64, &str, u32) {
-    (
-        item.due.map_or(NO_DUE, micros),
-        item.case.as_str(),
-        item.task,
-    )
-}
-
 /// Process of a regulation id, looked up once per page.
 pub struct Processes<'a> {
     state: &'a AppState,
@@ -148,13 +139,6 @@ pub async fn load(
     let pairs = principal
         .grants()
         .inbox_pairs(filters.role(), filters.office(), &state.offices)?;
-    let mut by_office: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (role, office) in &pairs {
-        by_office
-            .entry(office.clone())
-            .or_default()
-            .push(role.clone());
-    }
     let mut statuses = Vec::new();
     if filters.status() != "claimed" {
         statuses.push(InboxStatus::Open);
@@ -162,26 +146,18 @@ pub async fn load(
     if filters.status() != "open" {
         statuses.push(InboxStatus::ClaimedBy(principal.login.to_string()));
     }
-    let mut items: Vec<InboxItem> = Vec::new();
-    let mut more = false;
-    for (office, roles) in &by_office {
-        for status in &statuses {
-            let q = InboxQuery {
-                roles: roles.clone(),
-                offices: vec![office.clone()],
-                status: status.clone(),
-                overdue_at: filters.overdue().then_some(now),
-                after: None,
-                limit: PAGE_LIMIT,
-            };
-            let page = state.store.inbox(&q).await?;
-            more |= page.next.is_some();
-            items.extend(page.items);
-        }
+    let mut pages = Vec::with_capacity(statuses.len());
+    for status in &statuses {
+        let overdue_at = filters.overdue().then_some(now);
+        pages.push(
+            state
+                .store
+                .inbox_of(&pairs, status, overdue_at, None, PAGE_LIMIT)
+                .await?,
+        );
     }
-    items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    more |= items.len() > PAGE_LIMIT as usize;
-    items.truncate(PAGE_LIMIT as usize);
+    let page = reglament_store::InboxPage::merge(pages, PAGE_LIMIT);
+    let (items, more) = (page.items, page.next.is_some());
 
     let mut processes = Processes::new(state);
     let mut clocks = HashMap::new();

@@ -32,10 +32,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use reglament_model::text::{Lang, Text};
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::{ADMINISTRATOR, ANALYST, AUDITOR, HEAD};
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// The language cookie.
 pub const LANG_COOKIE: &str = "reglament_lang";
@@ -452,6 +452,14 @@ impl Ctx {
 
     pub fn not_found(&self) -> WebError {
         self.error(StatusCode::NOT_FOUND, self.t("not_found_detail"))
+    }
+
+    /// The page for a case or task not shown: the 404 page, whether or not it exists.
+    pub fn unseen(&self, why: crate::access::Unseen) -> WebError {
+        match why {
+            crate::access::Unseen::Hidden => self.not_found(),
+            crate::access::Unseen::Failed(e) => self.problem(e.into()),
+        }
     }
 
     /// The answer to a form whose CSRF token is missing or wrong.

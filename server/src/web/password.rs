@@ -10,9 +10,9 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Ctx, Page, WebResult, local_target, render_status};
-use crate::app::AppState;
 use crate::auth::{Via, password, strength};
 use crate::problem::Problem;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "password.html")]

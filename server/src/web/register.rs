@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::forms::{self, Choice, Field};
 use super::{Ctx, Page, WebResult, local_time, office_name, render, render_status};
-use crate::app::AppState;
 use crate::auth::{Principal, secret};
+use crate::state::AppState;
 
 /// The roles that may register on `channel`: its first step's role, or any person of the
 /// regulation when the first step is automatic (as the API decides).

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::inbox::{role_name, step_name};
 use super::{Ctx, Page, WebResult, render, render_status};
-use crate::app::AppState;
+use crate::state::AppState;
 
 async fn versions(
     state: &AppState,

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use super::{
     Ctx, LANG_COOKIE, LOGIN_CSRF_COOKIE, Page, WebResult, cookie, local_target, render_status,
 };
-use crate::app::AppState;
 use crate::auth::login::{self, ClientIp};
 use crate::auth::secret;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "signin.html")]

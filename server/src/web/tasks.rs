@@ -11,8 +11,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use reglament_model::model::Step;
-use reglament_runtime::{CaseId, CaseState, Command, CommandError, Task, TaskId, TaskStatus};
-use reglament_store::ServiceError;
+use reglament_runtime::{CaseState, Command, Task, TaskId, TaskStatus};
 use serde_json::Value;
 
 use super::cases::{HistoryLine, history};
@@ -20,10 +19,10 @@ use super::forms::{self, Field, FormData};
 use super::{
     Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render_status,
 };
-use crate::api::parse_task_id;
-use crate::app::AppState;
+use crate::access;
 use crate::auth::{Principal, TaskAction};
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// An outcome button.
 #[derive(Debug, Clone)]
@@ -76,20 +75,9 @@ async fn locate(
     principal: &Principal,
     id: &str,
 ) -> Result<(std::sync::Arc<CaseState>, TaskId), WebError> {
-    let (case, n) = parse_task_id(id).ok_or_else(|| ctx.not_found())?;
-    let st = match state.service.case_state(&CaseId::new(case)).await {
-        Ok(s) => s,
-        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => return Err(ctx.not_found()),
-        Err(e) => return Err(ctx.problem(e.into())),
-    };
-    principal
-        .grants()
-        .read_case(&st.office)
-        .map_err(|_| ctx.not_found())?;
-    if st.task(TaskId(n)).is_none() {
-        return Err(ctx.not_found());
-    }
-    Ok((st, TaskId(n)))
+    access::visible_task(state, principal, id)
+        .await
+        .map_err(|e| ctx.unseen(e))
 }
 
 /// What the page shows after a refused completion: the values and errors to put back.

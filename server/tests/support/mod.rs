@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reglament_server::accounts::{GrantRecord, NewUser};
-use reglament_server::app::{self, AppState};
+use reglament_server::app;
 use reglament_server::auth::{password, secret};
 use reglament_server::config::Config;
+use reglament_server::state::AppState;
 use reglament_server::timer::{self, Clock};
 use reglament_store::{Store, StoreOptions};
 use serde_json::Value;
@@ -231,6 +232,11 @@ impl Server {
     pub async fn start_at(at: DateTime<Utc>) -> Server {
         let db = TestDb::sqlite();
         let config = test_config(&db.url);
+        Server::start_at_with(at, db, config).await
+    }
+
+    /// As [`Server::start_at`], with a configuration of the caller's.
+    pub async fn start_at_with(at: DateTime<Utc>, db: TestDb, config: Config) -> Server {
         let mut s = Server::start_clocked(&db.url, config, Clock::manual(at)).await;
         s.db = Some(db);
         s
