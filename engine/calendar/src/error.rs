@@ -1,64 +1,8 @@
-//! Errors of the calendar: data diagnostics (for analysts, with a place in the file) and
-//! computation errors (for callers, typed).
-
-use std::fmt;
+//! Errors of the calendar's computations, for callers, typed. Mistakes in the data files
+//! are [`reglament_model::diagnostic::Diagnostic`]s, as for regulations.
 
 use chrono::NaiveDate;
 use thiserror::Error;
-
-/// How bad a diagnostic is. Warnings do not stop a calendar from loading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-/// A problem in a calendar or offices file, at `file:line:column` (both 1-based).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalendarDiagnostic {
-    pub severity: Severity,
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl CalendarDiagnostic {
-    pub fn error(file: &str, (line, column): (usize, usize), message: impl Into<String>) -> Self {
-        CalendarDiagnostic {
-            severity: Severity::Error,
-            file: file.to_string(),
-            line,
-            column,
-            message: message.into(),
-        }
-    }
-
-    pub fn warning(file: &str, (line, column): (usize, usize), message: impl Into<String>) -> Self {
-        CalendarDiagnostic {
-            severity: Severity::Warning,
-            ..CalendarDiagnostic::error(file, (line, column), message)
-        }
-    }
-
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
-
-impl fmt::Display for CalendarDiagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.severity {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        write!(
-            f,
-            "{}:{}:{}: {level}: {}",
-            self.file, self.line, self.column, self.message
-        )
-    }
-}
 
 /// Why a computation on the calendar failed. Nothing here is a guess: when the data cannot
 /// answer, the caller is told.

@@ -67,7 +67,7 @@ pub use data::{
     PortalData, PortalRegistration, ProvisionalYears, ScheduleData, TimeRange, Transfer, Weekday,
     YearSpan,
 };
-pub use error::{CalendarDiagnostic, CalendarError, Severity};
+pub use error::CalendarError;
 pub use national::{DayInfo, DayKind, WorkCalendar, YearStatus};
 pub use registry::{
     Calendars, Office, Region, load_national, load_offices, national_from_str, offices_from_str,

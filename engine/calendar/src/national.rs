@@ -17,9 +17,10 @@ use chrono::{Datelike, Days, NaiveDate};
 use sha2::{Digest, Sha256};
 
 use super::data::{Act, HolidayKind, NationalCalendarData, Observance, Weekday};
-use super::error::{CalendarDiagnostic, CalendarError};
+use super::error::CalendarError;
 use super::lunar;
 use super::yaml::Located;
+use reglament_model::diagnostic::Diagnostic;
 use reglament_model::text::Text;
 
 /// What kind of day a date is.
@@ -87,7 +88,7 @@ pub(crate) struct NationalInner {
     /// The last year of the table (the horizon).
     pub last_year: i32,
     pub version: String,
-    pub warnings: Vec<CalendarDiagnostic>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Where a year of the table comes from.
@@ -145,7 +146,7 @@ impl WorkCalendar {
     pub(crate) fn compile(
         mut data: NationalCalendarData,
         located: &Located,
-    ) -> Result<WorkCalendar, Vec<CalendarDiagnostic>> {
+    ) -> Result<WorkCalendar, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let first_year = data.covers.first_year;
@@ -496,7 +497,7 @@ impl WorkCalendar {
     }
 
     /// Diagnostics that did not stop loading (unconfirmed dates, data outside the covered years).
-    pub fn warnings(&self) -> &[CalendarDiagnostic] {
+    pub fn warnings(&self) -> &[Diagnostic] {
         &self.inner.warnings
     }
 
@@ -709,7 +710,7 @@ fn materialise_computed(
     decreed_last: i32,
     last_year: i32,
     located: &Located,
-    errors: &mut Vec<CalendarDiagnostic>,
+    errors: &mut Vec<Diagnostic>,
 ) {
     for (h, hol) in data.holidays.iter_mut().enumerate() {
         let Some(rule) = hol.computed else { continue };

@@ -7,18 +7,21 @@ use chrono_tz::Tz;
 
 use super::clock::OfficeClock;
 use super::data::{NationalCalendarData, OfficeData, OfficesData};
-use super::error::{CalendarDiagnostic, CalendarError};
+use super::error::CalendarError;
 use super::national::WorkCalendar;
 use super::schedule::Schedule;
-use super::schema::{calendar_schema, offices_schema};
+use super::schema::{calendar_check, offices_check};
 use super::yaml::{self, Located};
+use reglament_model::diagnostic::{Code, Diagnostic, Location};
 use reglament_model::duration::suggest;
+use reglament_model::load::SchemaCheck;
 
-fn read(path: &Path) -> Result<String, Vec<CalendarDiagnostic>> {
+fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
     std::fs::read_to_string(path).map_err(|e| {
-        vec![CalendarDiagnostic::error(
+        vec![Diagnostic::new(
             &path.display().to_string(),
-            (1, 1),
+            Code::E001,
+            Location::new(1, 1),
             format!("cannot read the file: {e}"),
         )]
     })
@@ -27,10 +30,10 @@ fn read(path: &Path) -> Result<String, Vec<CalendarDiagnostic>> {
 fn checked<T: serde::de::DeserializeOwned>(
     text: &str,
     file: &str,
-    schema: &serde_json::Value,
-) -> Result<(T, Located), Vec<CalendarDiagnostic>> {
+    check: &SchemaCheck,
+) -> Result<(T, Located), Vec<Diagnostic>> {
     let located = yaml::parse(text, file)?;
-    let errors = yaml::check_schema(&located, schema);
+    let errors = yaml::check_schema(&located, check);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -39,13 +42,13 @@ fn checked<T: serde::de::DeserializeOwned>(
 }
 
 /// Loads and compiles a national calendar file.
-pub fn load_national(path: &Path) -> Result<WorkCalendar, Vec<CalendarDiagnostic>> {
+pub fn load_national(path: &Path) -> Result<WorkCalendar, Vec<Diagnostic>> {
     national_from_str(&read(path)?, &path.display().to_string())
 }
 
 /// Compiles a national calendar from YAML text; `file` names it in diagnostics.
-pub fn national_from_str(text: &str, file: &str) -> Result<WorkCalendar, Vec<CalendarDiagnostic>> {
-    let (data, located): (NationalCalendarData, _) = checked(text, file, calendar_schema())?;
+pub fn national_from_str(text: &str, file: &str) -> Result<WorkCalendar, Vec<Diagnostic>> {
+    let (data, located): (NationalCalendarData, _) = checked(text, file, calendar_check())?;
     WorkCalendar::compile(data, &located)
 }
 
@@ -83,13 +86,13 @@ impl Region {
 }
 
 /// Loads and checks a region's offices file.
-pub fn load_offices(path: &Path) -> Result<Region, Vec<CalendarDiagnostic>> {
+pub fn load_offices(path: &Path) -> Result<Region, Vec<Diagnostic>> {
     offices_from_str(&read(path)?, &path.display().to_string())
 }
 
 /// Checks a region's offices file from YAML text; `file` names it in diagnostics.
-pub fn offices_from_str(text: &str, file: &str) -> Result<Region, Vec<CalendarDiagnostic>> {
-    let (data, located): (OfficesData, _) = checked(text, file, offices_schema())?;
+pub fn offices_from_str(text: &str, file: &str) -> Result<Region, Vec<Diagnostic>> {
+    let (data, located): (OfficesData, _) = checked(text, file, offices_check())?;
     let mut errors = Vec::new();
     let zone: Tz = match data.time_zone.parse() {
         Ok(z) => z,
@@ -166,14 +169,15 @@ pub struct Calendars {
     nationals: BTreeMap<String, WorkCalendar>,
     regions: BTreeMap<String, Region>,
     offices: BTreeMap<String, Office>,
-    warnings: Vec<CalendarDiagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
-fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, CalendarDiagnostic> {
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        CalendarDiagnostic::error(
+        Diagnostic::new(
             &dir.display().to_string(),
-            (1, 1),
+            Code::E001,
+            Location::new(1, 1),
             format!("cannot read the folder: {e}"),
         )
     })?;
@@ -195,7 +199,7 @@ fn stem(path: &Path) -> String {
 impl Calendars {
     /// Loads everything under `root` (normally `regulations/`). Every file is checked and
     /// every problem reported; warnings are kept in [`Calendars::warnings`].
-    pub fn load(root: &Path) -> Result<Calendars, Vec<CalendarDiagnostic>> {
+    pub fn load(root: &Path) -> Result<Calendars, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let mut nationals = BTreeMap::new();
@@ -209,9 +213,10 @@ impl Calendars {
                                     &read(&path).unwrap_or_default(),
                                     &path.display().to_string(),
                                 );
-                                let pos = located.map(|l| l.pos("/id")).unwrap_or((1, 1));
-                                errors.push(CalendarDiagnostic::error(
+                                let pos = located.map(|l| l.pos("/id")).unwrap_or_default();
+                                errors.push(Diagnostic::new(
                                     &path.display().to_string(),
+                                    Code::E050,
                                     pos,
                                     format!(
                                         "the id `{}` must match the file name `{}.yaml`",
@@ -269,7 +274,7 @@ impl Calendars {
             let Some(national) = nationals.get(&region.data.calendar) else {
                 if !errors
                     .iter()
-                    .any(|d: &CalendarDiagnostic| d.file.contains("calendars"))
+                    .any(|d: &Diagnostic| d.file.contains("calendars"))
                 {
                     let hint = suggest(&region.data.calendar, nationals.keys().map(String::as_str))
                         .map(|s| format!("; did you mean `{s}`?"))
@@ -381,7 +386,7 @@ impl Calendars {
     }
 
     /// Diagnostics that did not stop loading.
-    pub fn warnings(&self) -> &[CalendarDiagnostic] {
+    pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
 }

@@ -1,8 +1,8 @@
 //! Weekly opening hours: the open intervals of each day of the week, breaks taken out.
 
 use super::data::{ClockTime, HoursRule, ScheduleData, TimeRange, Weekday};
-use super::error::CalendarDiagnostic;
 use super::yaml::Located;
+use reglament_model::diagnostic::Diagnostic;
 use reglament_model::text::Text;
 
 /// A weekly schedule, compiled: for each weekday (Monday first) the open intervals in
@@ -58,7 +58,7 @@ impl Schedule {
         data: &ScheduleData,
         located: &Located,
         pointer: &str,
-        errors: &mut Vec<CalendarDiagnostic>,
+        errors: &mut Vec<Diagnostic>,
     ) -> Schedule {
         let mut week: [Vec<TimeRange>; 7] = Default::default();
         let mut owner: [Option<usize>; 7] = [None; 7];

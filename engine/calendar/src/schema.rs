@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use reglament_model::load::SchemaCheck;
 use serde_json::Value;
 
 use super::data::{NationalCalendarData, OfficesData};
@@ -28,6 +29,24 @@ pub fn calendar_schema() -> &'static Value {
 pub fn offices_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| generate::<OfficesData>("offices.schema.json"))
+}
+
+/// The compiled check of calendar files.
+pub fn calendar_check() -> &'static SchemaCheck {
+    static CHECK: OnceLock<SchemaCheck> = OnceLock::new();
+    CHECK.get_or_init(|| {
+        SchemaCheck::new(calendar_schema(), "the calendar")
+            .expect("the generated calendar schema is a valid JSON Schema")
+    })
+}
+
+/// The compiled check of offices files.
+pub fn offices_check() -> &'static SchemaCheck {
+    static CHECK: OnceLock<SchemaCheck> = OnceLock::new();
+    CHECK.get_or_init(|| {
+        SchemaCheck::new(offices_schema(), "the offices file")
+            .expect("the generated offices schema is a valid JSON Schema")
+    })
 }
 
 /// The schema text as written to disk.

@@ -93,6 +93,11 @@ pub enum Code {
     E043,
     /// A channel, outcome or form value that does not exist, compared with one that does.
     E044,
+    // Calendars and offices (`regulations/calendars/`, `regulations/offices/`).
+    /// Calendar or offices data that contradicts itself or the law's rules (a day listed
+    /// twice, a transfer onto a day off, hours that end before they start, an unknown
+    /// schedule, time zone or calendar).
+    E050,
     // Lint.
     /// Step durations along a path exceed the channel's statutory term.
     W100,
@@ -112,6 +117,9 @@ pub enum Code {
     W107,
     /// A step duration longer than the channel's whole term.
     W108,
+    /// Calendar or offices data that loads but looks wrong (a holiday on a day off with no
+    /// transfer, hours missing from the paper, a year with no decree yet).
+    W150,
 }
 
 impl Code {
@@ -149,6 +157,7 @@ impl Code {
         Code::E042,
         Code::E043,
         Code::E044,
+        Code::E050,
         Code::W100,
         Code::W101,
         Code::W102,
@@ -158,6 +167,7 @@ impl Code {
         Code::W106,
         Code::W107,
         Code::W108,
+        Code::W150,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -193,6 +203,7 @@ impl Code {
             Code::E042 => "E042",
             Code::E043 => "E043",
             Code::E044 => "E044",
+            Code::E050 => "E050",
             Code::W100 => "W100",
             Code::W101 => "W101",
             Code::W102 => "W102",
@@ -202,6 +213,7 @@ impl Code {
             Code::W106 => "W106",
             Code::W107 => "W107",
             Code::W108 => "W108",
+            Code::W150 => "W150",
         }
     }
 
@@ -321,6 +333,12 @@ impl Diagnostic {
             let _ = writeln!(out, "  = note: {note}");
         }
         out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.header())
     }
 }
 

@@ -66,6 +66,16 @@ pub fn load_str(text: &str, file: &str) -> Result<Loaded, Vec<Diagnostic>> {
 }
 
 fn deserialize(value: Value, spans: &Spans, file: &str) -> Result<Regulation, Box<Diagnostic>> {
+    deserialize_located(value, spans, file)
+}
+
+/// Deserializes a document whose shape the schema has checked. This fails only on what a
+/// schema cannot say (a 30 February), and the mistake still gets its place in the file.
+pub fn deserialize_located<T: serde::de::DeserializeOwned>(
+    value: Value,
+    spans: &Spans,
+    file: &str,
+) -> Result<T, Box<Diagnostic>> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let pointer = path_to_pointer(err.path());
         Box::new(
@@ -96,32 +106,67 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        jsonschema::options()
+/// A JSON Schema compiled once, with the words for the document it describes: every YAML
+/// file Reglament reads (regulations, calendars, offices, migration plans) is checked by one
+/// of these, so each structural mistake is located and worded the same way.
+pub struct SchemaCheck {
+    validator: jsonschema::Validator,
+    schema: &'static Value,
+    /// What the whole document is called in a message ("the regulation", "the calendar").
+    document: &'static str,
+}
+
+impl SchemaCheck {
+    /// Compiles `schema` (draft 2020-12, formats checked).
+    pub fn new(
+        schema: &'static Value,
+        document: &'static str,
+    ) -> Result<SchemaCheck, Box<jsonschema::ValidationError<'static>>> {
+        let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
-            .build(&schema::regulation_schema())
+            .build(schema)
+            .map_err(Box::new)?;
+        Ok(SchemaCheck {
+            validator,
+            schema,
+            document,
+        })
+    }
+
+    /// Whether the value has the document's shape.
+    pub fn accepts(&self, value: &Value) -> bool {
+        self.validator.is_valid(value)
+    }
+
+    /// Every structural mistake, located and explained.
+    pub fn check(&self, value: &Value, spans: &Spans, file: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for err in self.validator.iter_errors(value) {
+            explain(&err, value, spans, file, self, &mut out);
+        }
+        out.sort_by_key(|d| (d.location, d.code));
+        out.dedup_by(|a, b| a.location == b.location && a.code == b.code && a.message == b.message);
+        out
+    }
+}
+
+fn regulation_check() -> &'static SchemaCheck {
+    static CHECK: OnceLock<SchemaCheck> = OnceLock::new();
+    CHECK.get_or_init(|| {
+        SchemaCheck::new(schema::regulation_schema_cached(), "the regulation")
             .expect("the generated regulation schema is a valid JSON Schema")
     })
 }
 
 /// The compiled regulation schema, for callers that only want a yes or no.
 pub fn schema_accepts(value: &Value) -> bool {
-    validator().is_valid(value)
+    regulation_check().accepts(value)
 }
 
-/// Every structural mistake, located and explained.
+/// Every structural mistake of a regulation, located and explained.
 pub fn check_schema(value: &Value, spans: &Spans, file: &str) -> Vec<Diagnostic> {
-    let schema = schema::regulation_schema_cached();
-    let mut out = Vec::new();
-    for err in validator().iter_errors(value) {
-        explain(&err, value, spans, file, schema, &mut out);
-    }
-    out.sort_by_key(|d| (d.location, d.code));
-    out.dedup_by(|a, b| a.location == b.location && a.code == b.code && a.message == b.message);
-    out
+    regulation_check().check(value, spans, file)
 }
 
 fn explain(
@@ -129,13 +174,14 @@ fn explain(
     root: &Value,
     spans: &Spans,
     file: &str,
-    schema: &Value,
+    check: &SchemaCheck,
     out: &mut Vec<Diagnostic>,
 ) {
+    let schema = check.schema;
     let pointer = err.instance_path().to_string();
     let instance = root.pointer(&pointer).unwrap_or(&Value::Null);
     let at = spans.value_at(&pointer);
-    let what = describe(&pointer);
+    let what = describe(&pointer, check.document);
     let diag = match err.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let allowed = allowed_properties(schema, &err.schema_path().to_string());
@@ -195,7 +241,8 @@ fn explain(
             format!("{what} must be {expected_value}"),
         ),
         ValidationErrorKind::Pattern { pattern } => {
-            pattern_error(pattern, instance, &what, file, at)
+            let description = described(schema, &err.schema_path().to_string());
+            pattern_error(pattern, description, instance, &what, file, at)
         }
         ValidationErrorKind::Format { format } => {
             let found = instance.as_str().unwrap_or_default();
@@ -230,7 +277,7 @@ fn explain(
                 });
             if let Some(errs) = branch {
                 for e in errs {
-                    explain(e, root, spans, file, schema, out);
+                    explain(e, root, spans, file, check, out);
                 }
                 return;
             }
@@ -282,6 +329,7 @@ fn enum_error(
 
 fn pattern_error(
     pattern: &str,
+    description: Option<&str>,
     instance: &Value,
     what: &str,
     file: &str,
@@ -308,12 +356,16 @@ fn pattern_error(
         }
         return d;
     }
+    let described;
     let hint = if pattern.contains("[01][0-9]|2[0-3]") {
         "a time of day written HH:MM, e.g. 09:00"
     } else if pattern.contains("a-z0-9-") {
         "an identifier of lower-case letters, digits and hyphens, e.g. `atyrau-child-benefit`"
     } else if pattern.contains("a-z0-9_") {
         "an identifier of lower-case Latin letters, digits and `_`, starting with a letter, e.g. `assign_executor`"
+    } else if let Some(d) = description {
+        described = lower_first(d.trim_end_matches('.'));
+        &described
     } else {
         pattern
     };
@@ -323,6 +375,57 @@ fn pattern_error(
         at,
         format!("`{found}` is not {hint} ({what})"),
     )
+}
+
+/// The `description` of the schema that holds the failed keyword, following `$ref`s the
+/// way the validator did (its keyword location passes through them).
+fn described<'s>(schema: &'s Value, keyword_location: &str) -> Option<&'s str> {
+    let segments: Vec<String> = keyword_location
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut cur = schema;
+    for seg in &segments[..segments.len().saturating_sub(1)] {
+        cur = follow_refs(schema, cur);
+        if seg == "$ref" {
+            continue;
+        }
+        cur = match cur {
+            Value::Object(m) => m.get(seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    follow_refs(schema, cur)
+        .get("description")
+        .and_then(Value::as_str)
+}
+
+fn follow_refs<'s>(root: &'s Value, mut cur: &'s Value) -> &'s Value {
+    // A bound, not a search: generated schemas chain at most a couple of references.
+    for _ in 0..8 {
+        let Some(target) = cur
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        else {
+            break;
+        };
+        match root.pointer(target) {
+            Some(next) => cur = next,
+            None => break,
+        }
+    }
+    cur
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// The names allowed where `additionalProperties` failed: the sibling `properties` of the
@@ -340,9 +443,9 @@ fn allowed_properties(schema: &Value, schema_path: &str) -> Vec<String> {
 }
 
 /// "step 3 (`/steps/2`)"-style words for a pointer, so messages read naturally.
-fn describe(pointer: &str) -> String {
+fn describe(pointer: &str, document: &str) -> String {
     if pointer.is_empty() {
-        return "the regulation".to_string();
+        return document.to_string();
     }
     let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
     let field = parts.last().copied().unwrap_or_default();
@@ -369,6 +472,9 @@ fn singular(list: &str) -> &str {
         "roles" => "role",
         "channels" => "channel",
         "notes" => "note",
+        "holidays" => "holiday",
+        "transfers" => "transfer",
+        "offices" => "office",
         other => other,
     }
 }

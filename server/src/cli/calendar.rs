@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use reglament_calendar::{Calendars, OfficeClock};
+use reglament_model::diagnostic::Diagnostic;
 use reglament_model::duration::Term;
 use reglament_model::model::Counting;
 use reglament_model::text::Lang;
@@ -108,7 +109,7 @@ pub fn run(cmd: CalendarCommand) -> anyhow::Result<ExitCode> {
 fn load(root: &Path) -> anyhow::Result<Calendars> {
     Calendars::load(root).map_err(|diags| {
         for d in diags.iter().skip(1) {
-            eprintln!("{d}");
+            eprint!("{}", rendered(d));
         }
         let first = diags
             .first()
@@ -116,6 +117,11 @@ fn load(root: &Path) -> anyhow::Result<Calendars> {
             .unwrap_or_else(|| "the calendar data did not load".to_string());
         anyhow!("{first}")
     })
+}
+
+/// A diagnostic as `reglament validate` shows one: the header, the line with a caret, help.
+fn rendered(d: &Diagnostic) -> String {
+    d.render(std::fs::read_to_string(&d.file).ok().as_deref())
 }
 
 fn clock(common: &Common) -> anyhow::Result<(Calendars, OfficeClock)> {
@@ -263,7 +269,7 @@ fn check(root: &Path) -> anyhow::Result<ExitCode> {
     match Calendars::load(root) {
         Ok(cals) => {
             for w in cals.warnings() {
-                eprintln!("{w}");
+                eprint!("{}", rendered(w));
             }
             println!(
                 "ok: {} calendar(s), {} region(s), {} office(s) in {}",
@@ -295,7 +301,7 @@ fn check(root: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(diags) => {
             for d in &diags {
-                eprintln!("{d}");
+                eprint!("{}", rendered(d));
             }
             let errors = diags.iter().filter(|d| d.is_error()).count();
             eprintln!("{errors} error(s)");
