@@ -191,7 +191,7 @@ async fn deploy_file(
     }
     let (deployed, _) = state
         .store
-        .deploy(&source, "reglament (bundled)", state.now())
+        .deploy_validated(report, "reglament (bundled)", state.now())
         .await
         .map_err(|e| e.to_string())?;
     Ok((deployed.id, deployed.version, deployed.new))

@@ -15,6 +15,7 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reglament_calendar::CalendarError;
+use reglament_model::diagnostic::Diagnostic;
 use reglament_runtime::{CommandError, EngineError, FieldRule};
 use reglament_store::{ServiceError, StoreError};
 use serde::Serialize;
@@ -311,10 +312,7 @@ impl From<CommandError> for Problem {
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match &e {
-            StoreError::Unavailable { .. } | StoreError::WriterGone => Problem::unavailable(&e),
-            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => {
-                Problem::unavailable(&e)
-            }
+            _ if e.is_unavailable() => Problem::unavailable(&e),
             StoreError::BadCursor(_) => Problem::bad_request(
                 "bad-cursor",
                 "`after` is not a cursor this server gave out; start from the first page",
@@ -323,15 +321,45 @@ impl From<StoreError> for Problem {
             StoreError::UnknownRegulation(_) => Problem::not_found(e.to_string()),
             StoreError::VersionTaken { .. } => Problem::conflict("version-taken", e.to_string()),
             StoreError::VersionTooLow { .. } => Problem::conflict("version-too-low", e.to_string()),
-            StoreError::InvalidRegulation { errors } => {
-                Problem::unprocessable("invalid-regulation", e.to_string()).with_errors(
-                    errors
-                        .iter()
-                        .map(|m| FieldProblem::new("", m.clone()))
-                        .collect(),
-                )
-            }
+            StoreError::InvalidRegulation { diagnostics } => invalid_regulation(diagnostics),
             _ => Problem::internal(&e),
+        }
+    }
+}
+
+/// A regulation that does not validate: every error at its JSON pointer, line and column,
+/// with its code, and the first one in the detail.
+pub fn invalid_regulation(diagnostics: &[Diagnostic]) -> Problem {
+    let errors: Vec<FieldProblem> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(FieldProblem::from)
+        .collect();
+    let detail = match errors.first() {
+        Some(first) => format!(
+            "{} error(s); the first at line {}, column {}: {}",
+            errors.len(),
+            first.line.unwrap_or(0),
+            first.column.unwrap_or(0),
+            first.detail
+        ),
+        None => "the regulation does not validate".to_string(),
+    };
+    Problem::unprocessable("invalid-regulation", detail).with_errors(errors)
+}
+
+impl From<&Diagnostic> for FieldProblem {
+    fn from(d: &Diagnostic) -> Self {
+        FieldProblem {
+            pointer: d.pointer.clone(),
+            detail: match &d.help {
+                Some(h) => format!("{} ({h})", d.message),
+                None => d.message.clone(),
+            },
+            line: Some(d.location.line),
+            column: Some(d.location.column),
+            code: Some(d.code.to_string()),
+            rule: None,
         }
     }
 }

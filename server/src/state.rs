@@ -1,8 +1,10 @@
-//! The state every request handler shares.
+//! The state every request handler shares, and the parts of it a handler that needs only
+//! one can take on its own (`State<Store>`, `State<Accounts>`, through [`FromRef`]).
 
 use std::ops::Deref;
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use chrono::{DateTime, Utc};
 use reglament_calendar::Calendars;
 use reglament_model::validate::Known;
@@ -59,5 +61,17 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("db", &self.store.url())
             .finish()
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Store {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Accounts {
+    fn from_ref(state: &AppState) -> Accounts {
+        state.accounts.clone()
     }
 }

@@ -70,6 +70,15 @@ async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
     r.assert_problem(422, "invalid-regulation");
     let first = &r.json["errors"][0];
     assert_eq!(first["line"], line, "{}", r.text);
+    // The place in the document too, as a JSON pointer to the step's role.
+    assert!(
+        first["pointer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/steps/") && p.ends_with("/role")),
+        "{}",
+        r.text
+    );
+    assert_eq!(first["code"], "E021", "{}", r.text);
     assert!(
         first["column"].as_u64().is_some_and(|c| c >= 5),
         "{}",

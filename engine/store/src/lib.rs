@@ -117,6 +117,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use reglament_model::compile::Process;
+use reglament_model::diagnostic::Diagnostic;
 use reglament_runtime::{CaseId, CaseState, Event, FoldError};
 use rows::{CaseRow, EventRow, PreparedEvent, TaskRow, WakeupRow, instant, micros};
 
@@ -152,8 +153,9 @@ pub enum StoreError {
         expected: u64,
         actual: u64,
     },
-    #[error("the regulation does not validate:\n{}", errors.join("\n"))]
-    InvalidRegulation { errors: Vec<String> },
+    /// The regulation has errors; each keeps its code, place and JSON pointer.
+    #[error("the regulation does not validate:\n{}", diagnostics.iter().map(Diagnostic::header).collect::<Vec<_>>().join("\n"))]
+    InvalidRegulation { diagnostics: Vec<Diagnostic> },
     #[error(
         "regulation `{id}` version {version} is already deployed with other content (digest {existing}); deploy it as a higher version"
     )]
@@ -204,6 +206,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database cannot take the request now (its pool is exhausted or closed, the
+    /// writer stopped): the caller may retry later; nothing about the request was wrong.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. }
+                | StoreError::WriterGone
+                | StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+        )
+    }
+
     /// A unique-constraint violation: for an append, someone else took the `seq`; for a
     /// side table, the key exists.
     pub fn is_unique_violation(&self) -> bool {
@@ -878,26 +891,53 @@ impl Store {
 
     // ---------------------------------------------------------------- regulations
 
-    /// Deploys a regulation from its YAML source: validates and compiles it, and stores the
-    /// source with its digest. Deploying the same content again is a no-op; a version number
-    /// can never be reused for other content, nor can an older version be deployed after a newer.
+    /// Deploys a regulation from its YAML source: validates and compiles it (without the
+    /// list of known regions and calendars; a caller that has one validates with it and calls
+    /// [`Store::deploy_validated`]), and stores the source with its digest.
     pub async fn deploy(
         &self,
         source: &str,
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<(Deployed, Arc<Process>), StoreError> {
-        let report = reglament_model::validate::check_str(source, "deployed.yaml", None);
-        let errors: Vec<String> = report
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| d.header())
-            .collect();
-        let process = match report.process {
-            Some(p) if errors.is_empty() => Arc::new(p),
-            _ => return Err(StoreError::InvalidRegulation { errors }),
-        };
+        let report = reglament_model::validate::check_str(source, "regulation.yaml", None);
+        self.deploy_validated(report, by, now).await
+    }
+
+    /// Deploys what the validator made of a regulation's source, so a caller that has
+    /// validated it (with the regions and calendars it knows) does not pay for it twice.
+    /// A report with errors is refused with every diagnostic kept. Deploying the same
+    /// content again is a no-op; a version number can never be reused for other content,
+    /// nor can an older version be deployed after a newer.
+    pub async fn deploy_validated(
+        &self,
+        report: reglament_model::validate::Report,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Deployed, Arc<Process>), StoreError> {
+        let errors = report.errors();
+        match (report.process, report.source) {
+            (Some(process), Some(source)) if errors == 0 => {
+                self.deploy_process(Arc::new(process), &source, by, now)
+                    .await
+            }
+            _ => Err(StoreError::InvalidRegulation {
+                diagnostics: report
+                    .diagnostics
+                    .into_iter()
+                    .filter(Diagnostic::is_error)
+                    .collect(),
+            }),
+        }
+    }
+
+    async fn deploy_process(
+        &self,
+        process: Arc<Process>,
+        source: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Deployed, Arc<Process>), StoreError> {
         let id = process.id().to_string();
         let version = process.version();
         let digest = process.digest.clone();
@@ -979,7 +1019,7 @@ impl Store {
             Ok(_) => {}
             // Another node deployed at the same moment: decide again on what it wrote.
             Err(e) if e.is_unique_violation() => {
-                return Box::pin(self.deploy(source, by, now)).await;
+                return Box::pin(self.deploy_process(process, source, by, now)).await;
             }
             Err(e) => return Err(e),
         }

@@ -436,39 +436,15 @@ pub async fn deploy(
     })
     .await
     .map_err(|e| Problem::internal(&e))?;
-    if report.errors() > 0 {
-        let errors: Vec<FieldProblem> = report
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| FieldProblem {
-                pointer: d.pointer.clone(),
-                detail: match &d.help {
-                    Some(h) => format!("{} ({h})", d.message),
-                    None => d.message.clone(),
-                },
-                line: Some(d.location.line),
-                column: Some(d.location.column),
-                code: Some(d.code.to_string()),
-                rule: None,
-            })
-            .collect();
-        let first = &errors[0];
-        return Err(Problem::unprocessable(
-            "invalid-regulation",
-            format!(
-                "{} error(s); the first at line {}, column {}: {}",
-                errors.len(),
-                first.line.unwrap_or(0),
-                first.column.unwrap_or(0),
-                first.detail
-            ),
-        )
-        .with_errors(errors));
-    }
+    let warnings: Vec<DiagnosticDto> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .map(DiagnosticDto::from)
+        .collect();
     let (deployed, _) = state
         .store
-        .deploy(&source, &actor.user, state.now())
+        .deploy_validated(report, &actor.user, state.now())
         .await?;
     tracing::info!(
         id = %deployed.id,
@@ -487,12 +463,7 @@ pub async fn deploy(
         version: deployed.version,
         digest: deployed.digest,
         new: deployed.new,
-        warnings: report
-            .diagnostics
-            .iter()
-            .filter(|d| !d.is_error())
-            .map(DiagnosticDto::from)
-            .collect(),
+        warnings,
     };
     Ok((status, axum::Json(dto)).into_response())
 }

@@ -1,7 +1,7 @@
 //! Accounts, for administrators: list, create, disable. (`reglament user …` does the same
 //! from the command line.)
 
-use crate::accounts::{GrantRecord, NewUser, UserRecord};
+use crate::accounts::{Accounts, GrantRecord, NewUser, UserRecord};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -57,11 +57,11 @@ impl From<UserRecord> for UserDto {
     security(("bearer" = []))
 )]
 pub async fn list(
-    State(state): State<AppState>,
+    State(accounts): State<Accounts>,
     principal: Principal,
 ) -> ApiResult<axum::Json<Vec<UserDto>>> {
     principal.grants().manage_users()?;
-    let users = state.accounts.users().await?;
+    let users = accounts.users().await?;
     Ok(axum::Json(users.into_iter().map(UserDto::from).collect()))
 }
 

@@ -433,7 +433,11 @@ pub async fn analyst_submit(
     let mut deployed = String::new();
     let mut problem = String::new();
     if clean && deploy {
-        match state.store.deploy(&source, &actor.user, state.now()).await {
+        match state
+            .store
+            .deploy_validated(report, &actor.user, state.now())
+            .await
+        {
             Ok((d, _)) => {
                 tracing::info!(id = %d.id, version = d.version, new = d.new, by = %actor.user, "regulation deployed (web)");
                 deployed = format!("{} v{}{}", d.id, d.version, if d.new { "" } else { " (=)" });
