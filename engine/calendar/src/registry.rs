@@ -172,14 +172,14 @@ pub struct Calendars {
     warnings: Vec<Diagnostic>,
 }
 
-fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        Diagnostic::new(
+        Box::new(Diagnostic::new(
             &dir.display().to_string(),
             Code::E001,
             Location::new(1, 1),
             format!("cannot read the folder: {e}"),
-        )
+        ))
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -240,14 +240,14 @@ impl Calendars {
                     }
                 }
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(*e),
         }
         let mut regions = BTreeMap::new();
         let mut offices = BTreeMap::new();
         let offices_dir = root.join("offices");
         let office_files = if offices_dir.exists() {
             yaml_files(&offices_dir).unwrap_or_else(|e| {
-                errors.push(e);
+                errors.push(*e);
                 Vec::new()
             })
         } else {
