@@ -11,6 +11,7 @@
 //! role's kind, a channel's kind, the legal act) is left out or marked with a `TODO(import)`
 //! comment, so that `reglament validate` explains each gap.
 
+mod form;
 mod read;
 mod xml;
 mod yaml;

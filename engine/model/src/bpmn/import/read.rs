@@ -1442,10 +1442,28 @@ fn build(
             note: "TODO(import): BPMN does not say which region's offices provide the service; write region (or pass --region)".into(),
         });
     }
-    let application_form = rx
+    let mut application_form = rx
         .and_then(|x| doc.first(x, NS_REGLAMENT, "applicationForm"))
         .and_then(|f| serde_json::from_str(&doc.elements[f].text).ok())
         .map(Form);
+    if application_form.is_none() {
+        let conditions = steps.iter().flat_map(|(s, _)| match s {
+            Step::Exclusive(x) => x.branches.iter().map(|b| b.when.as_str()).collect(),
+            _ => Vec::new(),
+        });
+        let fields = super::form::implied_fields(conditions);
+        if !fields.is_empty() {
+            application_form = Some(Form(super::form::implied_form(&fields)));
+            regulation_gaps.push(Gap {
+                pointer: "/application_form".into(),
+                remove: false,
+                note: format!(
+                    "TODO(import): the form is inferred from the conditions ({}); give each field its title and constraints",
+                    fields.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
     let notes = rx
         .map(|x| {
             doc.named(x, NS_REGLAMENT, "note")
