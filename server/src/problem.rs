@@ -251,9 +251,12 @@ pub fn command_status(e: &CommandError) -> StatusCode {
         | C::AssignedToOther { .. }
         | C::NotClaimed { .. }
         | C::AlreadyMissing => StatusCode::CONFLICT,
-        C::WrongRole { .. } | C::NotAllowedToReassign(_) | C::NotAllowedToCancel(_) => {
-            StatusCode::FORBIDDEN
-        }
+        C::NoSuchIncident(_) => StatusCode::NOT_FOUND,
+        C::IncidentResolved(_) => StatusCode::CONFLICT,
+        C::WrongRole { .. }
+        | C::NotAllowedToReassign(_)
+        | C::NotAllowedToCancel(_)
+        | C::NotAllowedToRetry(_) => StatusCode::FORBIDDEN,
         // What the submitted data leads to: an outcome, a reason, a form, a branch.
         C::UnknownChannel { .. }
         | C::UnknownOutcome { .. }
@@ -261,6 +264,7 @@ pub fn command_status(e: &CommandError) -> StatusCode {
         | C::NoOutcomeExpected { .. }
         | C::ReasonRequired { .. }
         | C::InvalidData { .. }
+        | C::CorrectionNotAnObject
         | C::NoBranch { .. }
         | C::Condition { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         // A deadline the calendar cannot reach: the command conflicts with the calendar as

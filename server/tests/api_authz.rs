@@ -84,6 +84,8 @@ enum Endpoint {
     CaseEvents,
     SystemResult,
     CancelCase,
+    ListIncidents,
+    RetryIncident,
     Inbox,
     InboxOfExecutors,
     Claim,
@@ -111,6 +113,8 @@ const ENDPOINTS: &[Endpoint] = &[
     E::CaseEvents,
     E::SystemResult,
     E::CancelCase,
+    E::ListIncidents,
+    E::RetryIncident,
     E::Inbox,
     E::InboxOfExecutors,
     E::Claim,
@@ -138,6 +142,8 @@ impl Endpoint {
             E::CaseEvents => "GET /cases/{id}/events",
             E::SystemResult => "POST /cases/{id}/system-results",
             E::CancelCase => "POST /cases/{id}/cancel",
+            E::ListIncidents => "GET /incidents",
+            E::RetryIncident => "POST /cases/{id}/incidents/{n}/retry",
             E::Inbox => "GET /inbox",
             E::InboxOfExecutors => "GET /inbox?role=executor",
             E::Claim => "POST /tasks/{id}/claim",
@@ -198,6 +204,19 @@ impl Endpoint {
             ),
             E::Reassign => hidden_or(s.is("head", Rel::Same) || s.global("administrator")),
             E::CancelCase => hidden_or(s.global("administrator")),
+            E::ListIncidents => {
+                if s.global("administrator") {
+                    200
+                } else {
+                    403
+                }
+            }
+            // The case has no incident: an administrator passes the policy and learns that;
+            // everyone else who sees the case is refused before the incident is looked for.
+            E::RetryIncident => match (s.sees(), s.global("administrator")) {
+                (false, _) | (true, true) => 404,
+                (true, false) => 403,
+            },
             E::SystemResult => hidden_or(s.global("portal")),
             E::Inbox | E::ListRegulations | E::GetRegulation | E::Diagram | E::Me => 200,
             E::InboxOfExecutors => {
@@ -363,6 +382,12 @@ impl Fixtures<'_> {
                 "POST",
                 format!("/api/v1/cases/{}/cancel", self.case().await),
                 Some(json!({"reason": "registered twice"})),
+            ),
+            E::ListIncidents => ("GET", "/api/v1/incidents".into(), None),
+            E::RetryIncident => (
+                "POST",
+                format!("/api/v1/cases/{}/incidents/1/retry", self.case().await),
+                Some(json!({"reason": "the cause is fixed"})),
             ),
             E::Inbox => ("GET", "/api/v1/inbox".into(), None),
             E::InboxOfExecutors => ("GET", "/api/v1/inbox?role=executor".into(), None),

@@ -71,6 +71,9 @@ struct Flat<'a> {
     #[serde(default)]
     escalate_at: Vec<DateTime<Utc>>,
     result: Option<CaseResult>,
+    incident: Option<u32>,
+    cause: Option<String>,
+    message: Option<String>,
 }
 
 /// An instant as chrono's serde reads it, the engine's own form read without chrono.
@@ -238,6 +241,18 @@ impl Flat<'_> {
             "case_cancelled" => EventKind::CaseCancelled {
                 reason: self.reason?,
             },
+            "incident_opened" => EventKind::IncidentOpened {
+                incident: self.incident?,
+                step: step?,
+                cause: self.cause?,
+                message: self.message?,
+            },
+            "incident_resolved" => EventKind::IncidentResolved {
+                incident: self.incident?,
+                reason: self.reason?,
+                // serde reads an `Option<Value>` of `null` as none.
+                data: self.data.filter(|d| !d.is_null()),
+            },
             _ => return None,
         };
         Some(Event {
@@ -353,6 +368,22 @@ mod tests {
             EventKind::CaseCancelled {
                 reason: "error".into(),
             },
+            EventKind::IncidentOpened {
+                incident: 1,
+                step: "route".into(),
+                cause: "condition-failed".into(),
+                message: "exclusive choice `route`, branch 1: division by zero".into(),
+            },
+            EventKind::IncidentResolved {
+                incident: 1,
+                reason: "corrected".into(),
+                data: Some(serde_json::json!({"family_size": 2})),
+            },
+            EventKind::IncidentResolved {
+                incident: 2,
+                reason: "calendar extended".into(),
+                data: None,
+            },
         ]
     }
 
@@ -401,6 +432,8 @@ mod tests {
             r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_reassigned","task":1,"role":"h"}"#,
             r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_opened","task":1,"role":"h","step":"s"}"#,
             r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_completed","task":1,"data":null}"#,
+            // A correction of null is no correction.
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"incident_resolved","incident":1,"reason":"r","data":null}"#,
             "not JSON",
         ];
         for body in bodies {

@@ -928,6 +928,15 @@ fn summary(e: &Event) -> String {
         EventKind::EscalationNotified { task, role } => format!("task {task}, {role} told"),
         EventKind::CaseEnded { result, .. } => result.as_str().to_string(),
         EventKind::CaseCancelled { reason } => reason.clone(),
+        EventKind::IncidentOpened {
+            incident,
+            step,
+            cause,
+            ..
+        } => format!("incident {incident} at {step}: {cause}"),
+        EventKind::IncidentResolved {
+            incident, reason, ..
+        } => format!("incident {incident} retried: {reason}"),
     }
 }
 

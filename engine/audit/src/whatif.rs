@@ -205,6 +205,11 @@ enum DecisionKind {
     DocumentsMissing(Option<String>),
     Withdraw(String),
     Cancel(String),
+    Retry {
+        incident: u32,
+        reason: String,
+        data: Option<Value>,
+    },
 }
 
 impl DecisionKind {
@@ -247,6 +252,7 @@ impl DecisionKind {
             DecisionKind::DocumentsMissing(_) => "report documents missing".into(),
             DecisionKind::Withdraw(_) => "withdraw the application".into(),
             DecisionKind::Cancel(_) => "cancel the case".into(),
+            DecisionKind::Retry { incident, .. } => format!("retry incident {incident}"),
         }
     }
 }
@@ -296,6 +302,15 @@ fn decisions(events: &[Event]) -> Vec<Decision> {
                 reason,
             } => DecisionKind::Withdraw(reason.clone().unwrap_or_default()),
             EventKind::CaseCancelled { reason } => DecisionKind::Cancel(reason.clone()),
+            EventKind::IncidentResolved {
+                incident,
+                reason,
+                data,
+            } => DecisionKind::Retry {
+                incident: *incident,
+                reason: reason.clone(),
+                data: data.clone(),
+            },
             _ => continue,
         };
         out.push(Decision {
@@ -597,6 +612,15 @@ fn command_for(kind: &DecisionKind, task: Option<u32>) -> Command {
         DecisionKind::DocumentsMissing(note) => Command::DocumentsMissing { note },
         DecisionKind::Withdraw(reason) => Command::Withdraw { reason },
         DecisionKind::Cancel(reason) => Command::Cancel { reason },
+        DecisionKind::Retry {
+            incident,
+            reason,
+            data,
+        } => Command::RetryIncident {
+            incident,
+            reason,
+            data,
+        },
     }
 }
 

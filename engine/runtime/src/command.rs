@@ -54,6 +54,14 @@ pub enum Command {
     Withdraw { reason: String },
     /// Stop a case registered in error (administrators only).
     Cancel { reason: String },
+    /// Take a path stuck at an incident on again, once its cause is fixed (administrators
+    /// only); `data` corrects fields of the applicant's data first.
+    RetryIncident {
+        incident: u32,
+        reason: String,
+        #[serde(default)]
+        data: Option<Value>,
+    },
 }
 
 impl Command {
@@ -68,6 +76,7 @@ impl Command {
             Command::DocumentsMissing { .. } => "documents_missing",
             Command::Withdraw { .. } => "withdraw",
             Command::Cancel { .. } => "cancel",
+            Command::RetryIncident { .. } => "retry_incident",
         }
     }
 }
@@ -242,11 +251,35 @@ pub enum CommandError {
     },
     #[error("the process loops through automatic steps without stopping at `{0}`")]
     Runaway(String),
+    #[error("the case has no incident {0}")]
+    NoSuchIncident(u32),
+    #[error("incident {0} is resolved already")]
+    IncidentResolved(u32),
+    #[error("only an administrator may retry an incident, not `{0}`")]
+    NotAllowedToRetry(Arc<str>),
+    #[error("corrected data must be an object of fields")]
+    CorrectionNotAnObject,
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
 
 impl CommandError {
+    /// Whether the engine should record this as an incident on the case rather than refuse
+    /// the command: the fault is in what the case met on its way (data a condition cannot
+    /// evaluate, a calendar that ends too soon), not in what the user asked.
+    pub fn is_incident(&self) -> bool {
+        match self {
+            CommandError::Condition { .. } | CommandError::NoBranch { .. } => true,
+            CommandError::Calendar(e) => matches!(
+                e,
+                CalendarError::BeyondHorizon { .. }
+                    | CalendarError::OutOfRange { .. }
+                    | CalendarError::InstantOutOfRange
+            ),
+            _ => false,
+        }
+    }
+
     /// A stable, machine-readable name (for HTTP problem types and metrics).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -272,6 +305,10 @@ impl CommandError {
             CommandError::NoBranch { .. } => "no-branch",
             CommandError::Condition { .. } => "condition-failed",
             CommandError::Runaway(_) => "runaway",
+            CommandError::NoSuchIncident(_) => "no-such-incident",
+            CommandError::IncidentResolved(_) => "incident-resolved",
+            CommandError::NotAllowedToRetry(_) => "not-allowed-to-retry",
+            CommandError::CorrectionNotAnObject => "correction-not-an-object",
             CommandError::Calendar(e) => e.kind(),
         }
     }

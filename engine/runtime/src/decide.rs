@@ -203,6 +203,54 @@ pub fn decide(
             check_case_role(state, ctx.actor)?;
             plan.end(CaseResult::Withdrawn, None, Some(reason.clone()));
         }
+        Command::RetryIncident {
+            incident,
+            reason,
+            data,
+        } => {
+            if &*ctx.actor.role != "administrator" {
+                return Err(CommandError::NotAllowedToRetry(ctx.actor.role.clone()));
+            }
+            let found = state
+                .incidents
+                .iter()
+                .find(|i| i.id == *incident)
+                .ok_or(CommandError::NoSuchIncident(*incident))?;
+            if found.resolved_at.is_some() {
+                return Err(CommandError::IncidentResolved(*incident));
+            }
+            if reason.trim().is_empty() {
+                return Err(CommandError::ReasonRequired {
+                    outcome: "retry".to_string(),
+                });
+            }
+            let step = state
+                .process
+                .step_index(&found.step)
+                .ok_or_else(|| CommandError::Runaway(found.step.to_string()))?;
+            if let Some(fix) = data {
+                let Value::Object(fix) = fix else {
+                    return Err(CommandError::CorrectionNotAnObject);
+                };
+                let mut merged = state.data.clone();
+                if let Value::Object(case) = &mut merged {
+                    for (k, v) in fix {
+                        case.insert(k.clone(), v.clone());
+                    }
+                }
+                if let Some(form) = state.process.application_form() {
+                    check_form(form, &merged)?;
+                }
+                plan.data = Some(merged);
+            }
+            plan.emit(EventKind::IncidentResolved {
+                incident: *incident,
+                reason: reason.clone(),
+                data: data.clone(),
+            });
+            plan.incidents = false;
+            plan.advance(step)?;
+        }
         Command::Cancel { reason } => {
             if &*ctx.actor.role != "administrator" {
                 return Err(CommandError::NotAllowedToCancel(ctx.actor.role.clone()));
@@ -435,6 +483,12 @@ struct Plan<'a> {
     closed: SmallVec<[TaskId; 4]>,
     ended: bool,
     walked: usize,
+    /// Whether a fault on the way (see [`CommandError::is_incident`]) parks the path at its
+    /// step as an incident instead of refusing the command. Off for a retry, which either
+    /// takes the path on or changes nothing.
+    incidents: bool,
+    /// Incidents opened by this command.
+    opened_incidents: u32,
 }
 
 impl<'a> Plan<'a> {
@@ -462,6 +516,8 @@ impl<'a> Plan<'a> {
             closed: SmallVec::new(),
             ended: false,
             walked: 0,
+            incidents: true,
+            opened_incidents: 0,
         }
     }
 
@@ -575,59 +631,80 @@ impl<'a> Plan<'a> {
             if self.walked > MAX_AUTOMATIC_STEPS {
                 return Err(CommandError::Runaway(self.p.step(s).id().to_string()));
             }
-            match self.p.step(s) {
-                Step::Task(_) | Step::System(_) => self.open(s)?,
-                Step::Exclusive(_) => {
-                    let (branch, next) = self.choose(s)?;
-                    self.emit(EventKind::BranchTaken {
-                        step: self.step_name(s),
-                        branch,
-                        next: self.step_name(next),
-                    });
-                    work.push(next);
-                }
-                Step::Parallel(_) => {
-                    self.emit(EventKind::Split {
-                        step: self.step_name(s),
-                    });
-                    // Paths are taken in declaration order: the work list pops from the back.
-                    work.extend(self.p.ways_on(s).iter().rev().map(|(_, t)| *t));
-                }
-                Step::Join(_) => {
-                    let expected = self.p.join_arity(s) as u32;
-                    let key = s as u32;
-                    let arrived = self
-                        .joins
-                        .iter()
-                        .find(|(j, _)| *j == key)
-                        .map_or(0, |(_, n)| *n)
-                        + 1;
-                    self.joins.retain(|(j, _)| *j != key);
-                    self.emit(EventKind::JoinArrived {
-                        step: self.step_name(s),
-                        arrived,
-                        expected,
-                    });
-                    if arrived >= expected {
-                        if let Some(next) = self.p.follow(s, None) {
-                            work.push(next);
-                        }
-                    } else {
-                        self.joins.push((key, arrived));
+            match self.visit(s, &mut work) {
+                Ok(()) => {}
+                // The step emits nothing before it fails, so the path stops cleanly there;
+                // the other paths of a split go on.
+                Err(e) if self.incidents && e.is_incident() => self.incident(s, &e),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Parks the path at step `s`: the case waits there for a retry.
+    fn incident(&mut self, s: usize, error: &CommandError) {
+        self.opened_incidents += 1;
+        let before = self.state.map_or(0, |st| st.incidents.len() as u32);
+        self.emit(EventKind::IncidentOpened {
+            incident: before + self.opened_incidents,
+            step: self.step_name(s),
+            cause: error.kind().to_string(),
+            message: error.to_string(),
+        });
+    }
+
+    /// One step of [`Plan::advance`]: what it emits, and where the path goes from it.
+    fn visit(&mut self, s: usize, work: &mut SmallVec<[usize; 4]>) -> Result<(), CommandError> {
+        match self.p.step(s) {
+            Step::Task(_) | Step::System(_) => self.open(s)?,
+            Step::Exclusive(_) => {
+                let (branch, next) = self.choose(s)?;
+                self.emit(EventKind::BranchTaken {
+                    step: self.step_name(s),
+                    branch,
+                    next: self.step_name(next),
+                });
+                work.push(next);
+            }
+            Step::Parallel(_) => {
+                self.emit(EventKind::Split {
+                    step: self.step_name(s),
+                });
+                // Paths are taken in declaration order: the work list pops from the back.
+                work.extend(self.p.ways_on(s).iter().rev().map(|(_, t)| *t));
+            }
+            Step::Join(_) => {
+                let expected = self.p.join_arity(s) as u32;
+                let key = s as u32;
+                let arrived = self
+                    .joins
+                    .iter()
+                    .find(|(j, _)| *j == key)
+                    .map_or(0, |(_, n)| *n)
+                    + 1;
+                self.joins.retain(|(j, _)| *j != key);
+                self.emit(EventKind::JoinArrived {
+                    step: self.step_name(s),
+                    arrived,
+                    expected,
+                });
+                if arrived >= expected {
+                    if let Some(next) = self.p.follow(s, None) {
+                        work.push(next);
                     }
-                }
-                Step::Dispatch(d) => {
-                    let release_at = self.next_slot(&d.at)?;
-                    self.emit(EventKind::DispatchQueued {
-                        step: self.step_name(s),
-                        release_at,
-                    });
-                }
-                Step::End(e) => {
-                    self.end(e.result, Some(s), None);
-                    return Ok(());
+                } else {
+                    self.joins.push((key, arrived));
                 }
             }
+            Step::Dispatch(d) => {
+                let release_at = self.next_slot(&d.at)?;
+                self.emit(EventKind::DispatchQueued {
+                    step: self.step_name(s),
+                    release_at,
+                });
+            }
+            Step::End(e) => self.end(e.result, Some(s), None),
         }
         Ok(())
     }

@@ -200,6 +200,27 @@ pub enum EventKind {
     CaseCancelled {
         reason: String,
     },
+    /// The engine could not take one path of the case past `step` (a condition failed as it
+    /// was evaluated, a deadline the calendar cannot reach): the command that got there still
+    /// took effect, and the path waits at `step` until an administrator retries it.
+    IncidentOpened {
+        /// Numbered from 1 within the case.
+        incident: u32,
+        step: Arc<str>,
+        /// A stable code: `condition-failed`, `no-branch`, `beyond-calendar`, …
+        cause: String,
+        /// What went wrong, for the administrator.
+        message: String,
+    },
+    /// A retry took the path on from the incident's step (the events it caused follow).
+    IncidentResolved {
+        incident: u32,
+        /// Why, and on what basis (the corrected data, the extended calendar).
+        reason: String,
+        /// Fields of the applicant's data corrected for the retry, merged over the case's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<Value>,
+    },
 }
 
 impl EventKind {
@@ -223,6 +244,8 @@ impl EventKind {
             EventKind::EscalationNotified { .. } => "escalation_notified",
             EventKind::CaseEnded { .. } => "case_ended",
             EventKind::CaseCancelled { .. } => "case_cancelled",
+            EventKind::IncidentOpened { .. } => "incident_opened",
+            EventKind::IncidentResolved { .. } => "incident_resolved",
         }
     }
 }

@@ -18,7 +18,7 @@ pub use command::{Command, CommandError, FieldError, FieldRule};
 pub use decide::Ctx;
 pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
 pub use event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
-pub use state::{CaseState, CaseStatus, FoldError, Task, TaskStatus};
+pub use state::{CaseState, CaseStatus, FoldError, Incident, Task, TaskStatus};
 
 #[cfg(test)]
 mod props;

@@ -10,6 +10,18 @@ use super::event::{CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
 use reglament_model::compile::Process;
 use reglament_model::model::{CaseResult, Step};
 
+/// A path of the case the engine could not take on: it waits at `step` until a retry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub id: u32,
+    pub step: Arc<str>,
+    pub cause: String,
+    pub message: String,
+    pub opened_at: DateTime<Utc>,
+    /// When a retry took the path on; `None` while the incident is open.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseStatus {
@@ -83,6 +95,8 @@ pub struct CaseState {
     /// Paths waiting at scheduled dispatches: (step index, release instant).
     pub dispatches: Vec<(u32, DateTime<Utc>)>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// Incidents, open and resolved, in the order they were opened.
+    pub incidents: Vec<Incident>,
     /// Number of events folded in.
     pub version: u64,
     pub last_event_at: DateTime<Utc>,
@@ -105,6 +119,8 @@ pub enum FoldError {
     },
     #[error("the case was started on regulation digest {digest}, which is not loaded")]
     UnknownRegulation { digest: String },
+    #[error("event {index} resolves incident {incident}, which was never opened")]
+    UnknownIncident { index: u64, incident: u32 },
 }
 
 impl CaseState {
@@ -162,6 +178,7 @@ impl CaseState {
             joins: Vec::new(),
             dispatches: Vec::new(),
             ended_at: None,
+            incidents: Vec::new(),
             version: 1,
             last_event_at: event.at,
         })
@@ -327,6 +344,38 @@ impl CaseState {
                 self.joins.clear();
                 self.dispatches.clear();
             }
+            EventKind::IncidentOpened {
+                incident,
+                step,
+                cause,
+                message,
+            } => {
+                self.step_index(step, index)?;
+                self.incidents.push(Incident {
+                    id: *incident,
+                    step: step.clone(),
+                    cause: cause.clone(),
+                    message: message.clone(),
+                    opened_at: event.at,
+                    resolved_at: None,
+                });
+            }
+            EventKind::IncidentResolved { incident, data, .. } => {
+                let i = self
+                    .incidents
+                    .iter_mut()
+                    .find(|i| i.id == *incident)
+                    .ok_or(FoldError::UnknownIncident {
+                        index,
+                        incident: *incident,
+                    })?;
+                i.resolved_at = Some(event.at);
+                if let (Some(Value::Object(fix)), Value::Object(case)) = (data, &mut self.data) {
+                    for (k, v) in fix {
+                        case.insert(k.clone(), v.clone());
+                    }
+                }
+            }
         }
         self.version += 1;
         self.last_event_at = event.at;
@@ -363,6 +412,15 @@ impl CaseState {
             consider(*at);
         }
         best
+    }
+
+    /// Incidents no retry has resolved yet, while the case is open (an ended or cancelled
+    /// case has nothing left to retry).
+    pub fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
+        let open = self.is_open();
+        self.incidents
+            .iter()
+            .filter(move |i| open && i.resolved_at.is_none())
     }
 
     /// The step a task is at.

@@ -840,3 +840,197 @@ fn folding_the_events_gives_the_live_state() {
     let back: Vec<Event> = serde_json::from_str(&json).expect("deserialize");
     assert_eq!(back, log);
 }
+
+/// A regulation whose choice divides by a field the applicant may give as zero.
+const DIVIDING: &str = r#"
+id: runtime-dividing
+version: 1
+valid_from: 2012-11-16
+title: {kk: Сынақ, ru: Проверка}
+source: {act: Тест}
+region: atyrau
+roles:
+  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель}}
+channels:
+  - id: provider
+    kind: provider_office
+    start: register
+    term: {text: в течение десяти рабочих дней, duration: 10 working days}
+application_form:
+  type: object
+  required: [income, family_size]
+  properties:
+    income: {type: integer}
+    family_size: {type: integer}
+steps:
+  - id: register
+    kind: task
+    name: {kk: Тіркеу, ru: Регистрация}
+    role: executor
+    duration: 15 minutes
+    source: {paragraph: "9"}
+    next: route
+  - id: route
+    kind: exclusive
+    branches:
+      - {when: 'int(data.income) / int(data.family_size) < 100', next: granted}
+    default: refused
+  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано}, result: granted}
+  - {id: refused, kind: end, name: {kk: Бас тарту, ru: Отказ}, result: refused}
+"#;
+
+fn dividing_case(family_size: i64) -> (Engine, CaseId, Vec<Event>) {
+    let report = validate::check_str(DIVIDING, "dividing.yaml", None);
+    assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
+    let p = Arc::new(report.process.expect("compiles"));
+    let mut e = Engine::new(calendars());
+    e.deploy(p.clone());
+    let id = CaseId::new("INC-1");
+    let mut log = e
+        .start(
+            &p,
+            NewCase {
+                case: id.clone(),
+                channel: "provider".into(),
+                office: OFFICE.into(),
+                data: json!({"income": 150, "family_size": family_size}),
+            },
+            &clerk(),
+            t("2026-03-20T10:00:00+05:00"),
+        )
+        .expect("start");
+    log.extend(
+        e.execute(
+            &id,
+            &Command::Complete {
+                task: TaskId(1),
+                outcome: None,
+                data: json!({}),
+                reason: None,
+            },
+            &clerk(),
+            t("2026-03-20T10:05:00+05:00"),
+        )
+        .expect("the completion stands although the choice after it fails"),
+    );
+    (e, id, log)
+}
+
+fn admin() -> Actor {
+    Actor::new("admin", "administrator")
+}
+
+fn retry(incident: u32, data: Option<serde_json::Value>) -> Command {
+    Command::RetryIncident {
+        incident,
+        reason: "the family size was entered as 0; corrected from the application".into(),
+        data,
+    }
+}
+
+#[test]
+fn a_condition_that_fails_at_run_time_parks_the_case_at_an_incident() {
+    let (e, id, log) = dividing_case(0);
+    let kinds: Vec<&str> = log.iter().map(|ev| ev.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "case_started",
+            "task_opened",
+            "task_claimed",
+            "task_completed",
+            "incident_opened"
+        ],
+        "{log:#?}"
+    );
+    let EventKind::IncidentOpened {
+        incident,
+        step,
+        cause,
+        message,
+    } = &log[4].kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (*incident, &**step, cause.as_str()),
+        (1, "route", "condition-failed")
+    );
+    assert!(
+        message.contains("exclusive choice `route`, branch 1"),
+        "{message}"
+    );
+    let st = e.case(&id).expect("case");
+    assert!(st.is_open());
+    assert_eq!(st.open_tasks().count(), 0);
+    assert_eq!(st.open_incidents().count(), 1);
+    // The fold of the log is the live state.
+    let folded = CaseState::fold(&log, |_| Some(st.process.clone())).expect("folds");
+    assert_eq!(folded.incidents, st.incidents);
+}
+
+#[test]
+fn a_retry_takes_the_path_on_once_the_cause_is_fixed_and_changes_nothing_before() {
+    let (mut e, id, _) = dividing_case(0);
+    let at = t("2026-03-20T11:00:00+05:00");
+    // Only an administrator; a reason is required; the incident must exist.
+    let err = e.execute(&id, &retry(1, None), &clerk(), at).unwrap_err();
+    assert!(err.to_string().contains("only an administrator"), "{err}");
+    let err = e.execute(&id, &retry(2, None), &admin(), at).unwrap_err();
+    assert!(err.to_string().contains("no incident 2"), "{err}");
+    // The same data fails the same way: nothing is written, the incident stays open.
+    let before = e.case(&id).expect("case").version;
+    let err = e.execute(&id, &retry(1, None), &admin(), at).unwrap_err();
+    assert!(
+        matches!(err, EngineError::Command(CommandError::Condition { .. })),
+        "{err}"
+    );
+    assert_eq!(e.case(&id).expect("case").version, before);
+    // Corrected data must still fit the form.
+    let err = e
+        .execute(
+            &id,
+            &retry(1, Some(json!({"family_size": "two"}))),
+            &admin(),
+            at,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::Command(CommandError::InvalidData { .. })),
+        "{err}"
+    );
+    // With the family size corrected, the choice is made: 150 / 2 = 75 < 100, granted.
+    let events = e
+        .execute(
+            &id,
+            &retry(1, Some(json!({"family_size": 2}))),
+            &admin(),
+            at,
+        )
+        .expect("retry");
+    let kinds: Vec<&str> = events.iter().map(|ev| ev.kind.name()).collect();
+    assert_eq!(kinds, ["incident_resolved", "branch_taken", "case_ended"]);
+    let st = e.case(&id).expect("case");
+    assert_eq!(st.status, CaseStatus::Ended(CaseResult::Granted));
+    assert_eq!(st.data["family_size"], 2);
+    assert_eq!(st.incidents[0].resolved_at, Some(at));
+    // A second retry of the same incident is refused.
+    let err = e.execute(&id, &retry(1, None), &admin(), at).unwrap_err();
+    assert!(
+        err.to_string().contains("case has ended") || err.to_string().contains("resolved"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_case_that_meets_no_fault_opens_no_incident() {
+    let (e, id, log) = dividing_case(3);
+    assert!(
+        log.iter()
+            .all(|ev| !matches!(ev.kind, EventKind::IncidentOpened { .. }))
+    );
+    assert_eq!(
+        e.case(&id).expect("case").status,
+        CaseStatus::Ended(CaseResult::Granted)
+    );
+}

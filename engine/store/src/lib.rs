@@ -460,6 +460,8 @@ pub struct CaseView {
     pub ended_at: Option<DateTime<Utc>>,
     pub last_seq: u64,
     pub last_hash: String,
+    /// Incidents not yet resolved.
+    pub incidents_open: u32,
     pub tasks: Vec<TaskView>,
 }
 
@@ -524,6 +526,7 @@ impl CaseView {
             ended_at: c.ended_at.map(instant),
             last_seq: c.last_seq as u64,
             last_hash: c.last_hash,
+            incidents_open: c.incidents_open as u32,
             tasks: tasks.into_iter().map(TaskView::from).collect(),
         }
     }
@@ -575,6 +578,8 @@ pub struct StatusReport {
     pub next_wakeup: Option<i64>,
     pub regulations: i64,
     pub calendar_versions: i64,
+    /// Open cases with at least one incident waiting for an administrator.
+    pub incident_cases: i64,
 }
 
 /// Every projection row, sorted: what `rebuild` must reproduce (leases are not compared).
@@ -879,6 +884,17 @@ impl Store {
             claimed: r.claimed,
             breached: r.breached,
         }))
+    }
+
+    /// Open cases with at least one incident (the partial index `cases_incidents` holds only
+    /// them, so counting does not scan the cases).
+    pub async fn incident_case_count(&self) -> Result<i64, StoreError> {
+        let n: i64 = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases WHERE incidents_open > 0"
+        )
+        .fetch_one(p)
+        .await)?;
+        Ok(n)
     }
 
     /// Closes the connections (the SQLite writer finishes what it was given first).
@@ -1341,6 +1357,24 @@ impl Store {
         Ok(Some(CaseView::new(row, tasks)))
     }
 
+    /// The cases waiting for an administrator after an incident, by office and id: at most
+    /// `limit` of them, after `after` (a case id) when paging.
+    pub async fn incident_cases(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let rows: Vec<CaseRow> = on_pool!(self, |p| sqlx::query_as::<_, CaseRow>(
+            "SELECT * FROM cases WHERE incidents_open > 0 AND case_id > $1 \
+             ORDER BY case_id LIMIT $2"
+        )
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
     /// Counts for `reglament db status`. Counting is a scan; the rest of the store never counts.
     pub async fn status(&self) -> Result<StatusReport, StoreError> {
         let sql = "SELECT \
@@ -1352,7 +1386,8 @@ impl Store {
             (SELECT COUNT(*) FROM wakeups) AS wakeups, \
             (SELECT MIN(wake_at) FROM wakeups) AS next_wakeup, \
             (SELECT COUNT(*) FROM regulations) AS regulations, \
-            (SELECT COUNT(*) FROM calendar_versions) AS calendar_versions";
+            (SELECT COUNT(*) FROM calendar_versions) AS calendar_versions, \
+            (SELECT COUNT(*) FROM cases WHERE incidents_open > 0) AS incident_cases";
         let mut report: StatusReport = on_pool!(self, |p| sqlx::query_as(sql).fetch_one(p).await)?;
         report.backend = Some(self.backend());
         Ok(report)

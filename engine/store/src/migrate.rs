@@ -43,6 +43,13 @@ pub const STORE: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_inbox_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0002_inbox_indexes.sql"),
     },
+    // Cases waiting for an administrator after an incident.
+    Migration {
+        version: 3,
+        description: "incidents",
+        sqlite: include_str!("../migrations/sqlite/0003_incidents.sql"),
+        postgres: include_str!("../migrations/postgres/0003_incidents.sql"),
+    },
 ];
 
 /// Whether a version is one a user of the store may take.

@@ -27,15 +27,16 @@ const INSERT_EVENTS: &str = "INSERT INTO events (case_id, seq, type, at, actor_u
 
 const UPSERT_CASES: &str = "INSERT INTO cases (case_id, regulation_id, regulation_version, digest, \
     channel, office, calendar_version, status, result, applicant, started_at, registered_at, due, \
-    breached, documents_missing, ended_at, last_seq, last_hash, last_event_at) \
+    breached, documents_missing, ended_at, last_seq, last_hash, last_event_at, incidents_open) \
     SELECT r->>0, r->>1, (r->>2)::bigint, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, \
     (r->>10)::bigint, (r->>11)::bigint, (r->>12)::bigint, (r->>13)::boolean, (r->>14)::boolean, \
-    (r->>15)::bigint, (r->>16)::bigint, r->>17, (r->>18)::bigint \
+    (r->>15)::bigint, (r->>16)::bigint, r->>17, (r->>18)::bigint, (r->>19)::bigint \
     FROM json_array_elements($1::json) AS r \
     ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, result = excluded.result, \
     applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
     documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \
-    last_seq = excluded.last_seq, last_hash = excluded.last_hash, last_event_at = excluded.last_event_at";
+    last_seq = excluded.last_seq, last_hash = excluded.last_hash, last_event_at = excluded.last_event_at, \
+    incidents_open = excluded.incidents_open";
 
 const UPSERT_TASKS: &str = "INSERT INTO tasks (case_id, task, step, role, office, status, claimed_by, \
     assigned_to, opened_at, due, breached, outcome, closed_at, closed_by) \

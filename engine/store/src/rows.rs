@@ -73,6 +73,10 @@ pub struct CaseRow {
     pub last_seq: i64,
     pub last_hash: String,
     pub last_event_at: i64,
+    /// Incidents of the case not yet resolved (0 once the case is closed). Absent from rows
+    /// recorded before incidents existed, whose cases had none.
+    #[serde(default)]
+    pub incidents_open: i64,
 }
 
 /// One row of the `tasks` projection.
@@ -170,6 +174,7 @@ pub fn case_row(state: &CaseState, last_hash: &str) -> CaseRow {
         last_seq: state.version as i64,
         last_hash: last_hash.to_string(),
         last_event_at: micros(state.last_event_at),
+        incidents_open: state.open_incidents().count() as i64,
     }
 }
 
@@ -267,7 +272,8 @@ pub fn case_rows_json<'a>(rows: impl IntoIterator<Item = &'a CaseRow>) -> String
                 r.ended_at,
                 r.last_seq,
                 r.last_hash,
-                r.last_event_at
+                r.last_event_at,
+                r.incidents_open
             ])
         })
         .collect();

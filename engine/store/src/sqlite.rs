@@ -90,13 +90,13 @@ const INSERT_CALENDAR: &str = "INSERT INTO calendar_versions \
 const UPSERT_CASES: (&str, usize, &str) = (
     "INSERT INTO cases (case_id, regulation_id, regulation_version, digest, channel, office, \
      calendar_version, status, result, applicant, started_at, registered_at, due, breached, \
-     documents_missing, ended_at, last_seq, last_hash, last_event_at)",
-    19,
+     documents_missing, ended_at, last_seq, last_hash, last_event_at, incidents_open)",
+    20,
     " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, result = excluded.result, \
      applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
      documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \
      last_seq = excluded.last_seq, last_hash = excluded.last_hash, \
-     last_event_at = excluded.last_event_at",
+     last_event_at = excluded.last_event_at, incidents_open = excluded.incidents_open",
 );
 
 const UPSERT_TASKS: (&str, usize, &str) = (
@@ -207,6 +207,7 @@ fn case_values(r: &CaseRow) -> Vec<V<'_>> {
         V::I(r.last_seq),
         V::T(&r.last_hash),
         V::I(r.last_event_at),
+        V::I(r.incidents_open),
     ]
 }
 
@@ -229,7 +230,7 @@ fn task_values(r: &TaskRow) -> Vec<V<'_>> {
     ]
 }
 
-fn case_args(r: &CaseRow) -> [Arg<'_>; 19] {
+fn case_args(r: &CaseRow) -> [Arg<'_>; 20] {
     [
         Arg::from(r.case_id.as_str()),
         Arg::from(r.regulation_id.as_str()),
@@ -250,6 +251,7 @@ fn case_args(r: &CaseRow) -> [Arg<'_>; 19] {
         Arg::from(r.last_seq),
         Arg::from(r.last_hash.as_str()),
         Arg::from(r.last_event_at),
+        Arg::from(r.incidents_open),
     ]
 }
 

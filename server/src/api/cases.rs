@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::dto::{CaseDto, ChainDto, CommandResultDto, EventDto, EventsDto, EventsQuery};
+use super::dto::{
+    CaseDto, ChainDto, CommandResultDto, EventDto, EventsDto, EventsQuery, IncidentDto,
+};
 use super::{ApiResult, field_error, valid_case_id};
 use crate::access::{self, Unseen};
 use crate::auth::Principal;
@@ -135,9 +137,15 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
     };
     let now = state.now();
     let process = state.store.process(&view.digest).await.ok();
-    let data = match state.service.case_state(id).await {
-        Ok(s) => s.data.clone(),
-        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => Value::Null,
+    let (data, incidents) = match state.service.case_state(id).await {
+        Ok(s) => (
+            s.data.clone(),
+            s.incidents
+                .iter()
+                .map(|i| IncidentDto::new(id.as_str(), i))
+                .collect(),
+        ),
+        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => (Value::Null, Vec::new()),
         Err(e) => return Err(e.into()),
     };
     let clock = state.calendars.clock(Some(&view.office)).ok();
@@ -146,14 +154,16 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
         .case_clock(&view.office, &view.calendar_version)
         .await
         .ok();
-    Ok(Some(CaseDto::new(
+    let mut dto = CaseDto::new(
         view,
         data,
         process.as_deref(),
         clock.as_ref(),
         pinned.as_ref(),
         now,
-    )))
+    );
+    dto.incidents = incidents;
+    Ok(Some(dto))
 }
 
 /// Registers an application and starts a case.

@@ -163,6 +163,41 @@ pub struct CaseDto {
     /// The application data the case was registered with.
     pub data: Value,
     pub tasks: Vec<TaskDto>,
+    /// Every incident of the case, resolved ones included, oldest first.
+    pub incidents: Vec<IncidentDto>,
+}
+
+/// A path of a case the engine could not take on: it waits at `step` until an administrator
+/// retries it (`POST /api/v1/cases/{id}/incidents/{incident}/retry`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IncidentDto {
+    /// The case's id.
+    pub case: String,
+    /// Numbered from 1 within the case.
+    pub incident: u32,
+    /// The step the path waits at.
+    pub step: String,
+    /// `condition-failed`, `no-branch`, `beyond-calendar` or `before-calendar`.
+    pub cause: String,
+    /// What went wrong, as the engine put it.
+    pub message: String,
+    pub opened_at: DateTime<Utc>,
+    /// When a retry took the path on; absent while the incident is open.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl IncidentDto {
+    pub fn new(case: &str, i: &reglament_runtime::Incident) -> IncidentDto {
+        IncidentDto {
+            case: case.to_string(),
+            incident: i.id,
+            step: i.step.to_string(),
+            cause: i.cause.clone(),
+            message: i.message.clone(),
+            opened_at: i.opened_at,
+            resolved_at: i.resolved_at,
+        }
+    }
 }
 
 impl CaseDto {
@@ -210,6 +245,7 @@ impl CaseDto {
             last_hash: view.last_hash,
             data,
             tasks,
+            incidents: Vec::new(),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod dto;
 pub mod inbox;
+pub mod incidents;
 pub mod regulations;
 pub mod replay;
 pub mod session;
@@ -36,6 +37,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(cases::events))
         .routes(routes!(cases::system_result))
         .routes(routes!(cases::cancel))
+        .routes(routes!(incidents::list))
+        .routes(routes!(incidents::retry))
         .routes(routes!(replay::replay))
         .routes(routes!(inbox::inbox))
         .routes(routes!(tasks::claim))

@@ -25,7 +25,8 @@ pub struct HealthDto {
     /// How far each working calendar reaches.
     pub calendars: Vec<Horizon>,
     /// What an operator should act on while the server still works: fewer than 12 months
-    /// of decreed calendar left, or deadlines being counted on provisional years.
+    /// of decreed calendar left, deadlines being counted on provisional years, cases waiting
+    /// after an incident.
     pub warnings: Vec<String>,
 }
 
@@ -43,7 +44,13 @@ pub struct HealthDto {
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let ok = state.store.schema_version().await.is_ok();
     let calendars = calendar_horizon::horizons(&state.calendars, state.now());
-    let warnings = calendars.iter().filter_map(Horizon::warning).collect();
+    let mut warnings: Vec<String> = calendars.iter().filter_map(Horizon::warning).collect();
+    // Whether, not how many: the count is for the metrics token's bearer.
+    if state.store.incident_case_count().await.is_ok_and(|n| n > 0) {
+        warnings.push(
+            "cases wait for an administrator after an incident (GET /api/v1/incidents)".to_string(),
+        );
+    }
     let dto = HealthDto {
         status: if ok { "ok" } else { "unavailable" }.to_string(),
         database: state.store.backend().to_string(),
@@ -105,6 +112,14 @@ pub async fn exposition(State(state): State<AppState>) -> Response {
         }
     };
     let mut text = state.metrics.render(tasks);
+    match state.store.incident_case_count().await {
+        Ok(n) => text.push_str(&format!(
+            "# HELP reglament_incident_cases Open cases with a path waiting for an administrator after an incident.\n\
+             # TYPE reglament_incident_cases gauge\n\
+             reglament_incident_cases {n}\n"
+        )),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot count incidents"),
+    }
     text.push_str(&calendar_horizon::metrics(&calendar_horizon::horizons(
         &state.calendars,
         state.now(),

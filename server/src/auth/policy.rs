@@ -233,6 +233,30 @@ impl Grants<'_> {
         ))
     }
 
+    /// Retrying an incident of a case of `office`: an administrator's decision, as a
+    /// cancellation is.
+    pub fn retry_incident(&self, office: &str) -> Result<Actor, Denied> {
+        self.read_case(office)?;
+        if self.holds(ADMINISTRATOR, office) {
+            return Ok(self.actor(ADMINISTRATOR));
+        }
+        Err(Denied::forbidden(
+            "not-allowed-to-retry",
+            "only an administrator may retry an incident",
+        ))
+    }
+
+    /// Listing incidents: administrators, each for the offices they administer.
+    pub fn list_incidents(&self) -> Result<(), Denied> {
+        if self.holds_somewhere(ADMINISTRATOR) {
+            return Ok(());
+        }
+        Err(Denied::forbidden(
+            "not-allowed-to-list-incidents",
+            "only an administrator may list incidents",
+        ))
+    }
+
     /// Deploying a regulation.
     pub fn deploy(&self) -> Result<Actor, Denied> {
         if self.holds_somewhere(ANALYST) {

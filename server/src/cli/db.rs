@@ -217,6 +217,7 @@ async fn status(args: &DbArgs) -> anyhow::Result<ExitCode> {
             }
             println!("regulations        {}", r.regulations);
             println!("calendar versions  {}", r.calendar_versions);
+            println!("cases in incident  {}", r.incident_cases);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -115,6 +115,15 @@ pub async fn history(
                     d
                 }
                 EventKind::CaseCancelled { reason } => reason.clone(),
+                EventKind::IncidentOpened { step, cause, .. } => {
+                    breach = true;
+                    format!(
+                        "{} · {}",
+                        step_name(Some(p), step, lang),
+                        i18n::t(lang, cause)
+                    )
+                }
+                EventKind::IncidentResolved { reason, .. } => reason.clone(),
             };
             HistoryLine {
                 at: local_time(state, &st.office, Some(e.event.at)),
@@ -183,6 +192,9 @@ struct CasePage {
     term: String,
     term_taken: String,
     term_met: String,
+    incidents: Vec<super::incidents::IncidentLine>,
+    /// The caller administers the case's office, so may retry its open incidents.
+    may_retry: bool,
 }
 
 /// One step of the audited timeline: who, when, working time against the step's time.
@@ -343,6 +355,9 @@ pub async fn page(
             Some(false) => ctx.t("breach").to_string(),
             None => String::new(),
         },
+        incidents: super::incidents::lines(&state, &ctx, &st),
+        may_retry: st.status == reglament_runtime::CaseStatus::Open
+            && super::incidents::may_retry(&ctx, &st),
     };
     Ok(render(&page))
 }

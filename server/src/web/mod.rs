@@ -17,6 +17,7 @@ pub mod cases;
 pub mod forms;
 pub mod i18n;
 pub mod inbox;
+pub mod incidents;
 pub mod password;
 pub mod register;
 pub mod regulations;
@@ -67,6 +68,11 @@ pub fn router() -> Router<AppState> {
         .route("/register/{regulation}", get(register::form))
         .route("/cases/{id}", get(cases::page))
         .route("/cases/{id}/receipt", get(register::receipt))
+        .route(
+            "/cases/{id}/incidents/{number}/retry",
+            post(incidents::retry),
+        )
+        .route("/incidents", get(incidents::page))
         .route("/dashboard", get(cases::dashboard))
         .route("/report", get(cases::report))
         .route("/regulations", get(regulations::list))
@@ -384,6 +390,9 @@ impl Ctx {
             {
                 link("/dashboard", "dashboard");
                 link("/report", "report");
+            }
+            if g.holds_somewhere(ADMINISTRATOR) {
+                link("/incidents", "incidents");
             }
             link("/regulations", "regulations");
             if g.holds_somewhere(ANALYST) {
