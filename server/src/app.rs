@@ -39,6 +39,8 @@ pub enum StartError {
     Random(#[from] secret::RandomError),
     #[error("demo data: {0}")]
     Demo(String),
+    #[error(transparent)]
+    CheckpointKey(#[from] crate::checkpoints::KeyError),
 }
 
 /// The outcome of deploying one bundled regulation file.
@@ -90,7 +92,12 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         calendars: calendars.nationals().map(|c| c.id().to_string()).collect(),
     };
     let auth = Authenticator::new(accounts.clone(), config.auth_cache_ttl);
+    let signer = match &config.checkpoints {
+        Some(c) => Some(Arc::new(crate::checkpoints::Signer::open(&c.key)?)),
+        None => None,
+    };
     let state = AppState::new(Inner {
+        signer,
         config,
         store,
         accounts,
@@ -260,6 +267,13 @@ pub async fn serve_all(
         .config
         .tick_interval
         .map(|every| Timer::spawn(state.clone(), every));
+    let checkpointer = state
+        .signer
+        .clone()
+        .zip(state.config.checkpoints.as_ref().map(|c| c.interval))
+        .map(|(signer, every)| {
+            crate::checkpoints::Checkpointer::spawn(state.clone(), signer, every)
+        });
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
@@ -299,6 +313,10 @@ pub async fn serve_all(
     }
     if let Some(t) = timer {
         t.stop().await;
+    }
+    // Last: the heads as the shutdown leaves them.
+    if let Some(c) = checkpointer {
+        c.stop().await;
     }
     state.store.close().await;
     tracing::info!("stopped");

@@ -51,6 +51,9 @@ pub struct Config {
     pub db_pool: u32,
     /// Case states kept in memory.
     pub case_cache: usize,
+    /// Signed checkpoints of every chain head; `None`: none are made (tests, unless they
+    /// ask). `reglament serve` makes them by default.
+    pub checkpoints: Option<crate::checkpoints::CheckpointConfig>,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             password_cost: Cost::Standard,
             db_pool: 8,
             case_cache: 100_000,
+            checkpoints: None,
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod calendar_horizon;
+pub mod checkpoints;
 pub mod config;
 pub mod demo;
 pub mod headers;

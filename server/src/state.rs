@@ -32,6 +32,8 @@ pub struct Inner {
     pub known: Known,
     /// The office and role of tasks already seen (fixed once a task opens).
     pub task_facts: crate::api::tasks::TaskFacts,
+    /// The checkpoint signing key, when checkpoints are made.
+    pub signer: Option<Arc<crate::checkpoints::Signer>>,
 }
 
 /// The server's state; cheap to clone.

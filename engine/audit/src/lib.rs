@@ -12,13 +12,17 @@
 //!   of the regulation (a draft): which deadlines would have been breached, which no longer;
 //! - [`report`] — compliance per regulation, office and step, and per case, as JSON, CSV or
 //!   HTML with a chart drawn on the server (SVG, no script);
-//! - [`export`] — the event log for process mining: IEEE XES, CSV, JSON lines, OCEL 2.0.
+//! - [`export`] — the event log for process mining: IEEE XES, CSV, JSON lines, OCEL 2.0;
+//! - [`checkpoint`] — signed checkpoints of every chain head (a Merkle root, Ed25519): how
+//!   the server makes the next one, and the auditor's check of a database against them.
 //!
-//! Nothing here writes to the database: the audit tools only read, and they never repair.
+//! Nothing here writes to the database: the audit tools only read, and they never repair
+//! (the server stores the checkpoints [`checkpoint::next`] makes).
 //! See `docs/audit.md` for what each command shows.
 
 #![forbid(unsafe_code)]
 
+pub mod checkpoint;
 pub mod events;
 pub mod export;
 pub mod replay;
@@ -42,6 +46,8 @@ pub enum AuditError {
     Scan(#[from] reglament_store::scan::ScanError),
     #[error("no case `{0}` in the log")]
     NoSuchCase(String),
+    #[error("{0}")]
+    Checkpoint(String),
     #[error("case `{case}`: its log does not begin with `case_started`")]
     NotStarted { case: String },
     #[error("case `{case}`, event {seq}: the stored event cannot be read: {reason}")]

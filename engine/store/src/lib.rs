@@ -114,7 +114,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use reglament_model::compile::Process;
 use reglament_model::diagnostic::Diagnostic;
@@ -153,6 +153,9 @@ pub enum StoreError {
         expected: u64,
         actual: u64,
     },
+    /// Another server stored a checkpoint with this number first.
+    #[error("checkpoint {0} is stored already")]
+    CheckpointTaken(u64),
     /// The regulation has errors; each keeps its code, place and JSON pointer.
     #[error("the regulation does not validate:\n{}", diagnostics.iter().map(Diagnostic::header).collect::<Vec<_>>().join("\n"))]
     InvalidRegulation { diagnostics: Vec<Diagnostic> },
@@ -553,6 +556,21 @@ impl VerifyReport {
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+/// A case's chain head: its last event's place and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub case: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// A checkpoint as stored: its number and its body (canonical JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub number: u64,
+    pub body: String,
 }
 
 /// What [`Store::rebuild`] wrote.
@@ -1475,6 +1493,96 @@ impl Store {
             Backend::Sqlite(s) => s.verify_all().await,
             Backend::Postgres(s) => s.verify_all().await,
         }
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    /// Every case's chain head as the projections hold it, by case id.
+    pub async fn heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        let rows: Vec<(String, i64, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT case_id, last_seq, last_hash FROM cases ORDER BY case_id"
+        )
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(case, seq, hash)| ChainHead {
+                case,
+                seq: seq as u64,
+                hash,
+            })
+            .collect())
+    }
+
+    /// The hash stored for event `seq` of `case`, if there is such an event.
+    pub async fn event_hash(&self, case: &str, seq: u64) -> Result<Option<String>, StoreError> {
+        let hash: Option<String> = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT hash FROM events WHERE case_id = $1 AND seq = $2"
+        )
+        .bind(case)
+        .bind(seq as i64)
+        .fetch_optional(p)
+        .await)?;
+        Ok(hash)
+    }
+
+    /// Appends checkpoint `number` (its body is the signed checkpoint, as the audit writes it).
+    /// [`StoreError::CheckpointTaken`] when that number is taken (another server made it first).
+    pub async fn append_checkpoint(
+        &self,
+        number: u64,
+        at: DateTime<Utc>,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let (number, at, body) = (number as i64, rows::micros(at), body.to_string());
+        let result = match &self.inner.backend {
+            Backend::Sqlite(s) => {
+                s.write(move |c| {
+                    Box::pin(async move {
+                        sqlx::query(
+                            "INSERT INTO checkpoints (number, at, body) VALUES ($1, $2, $3)",
+                        )
+                        .bind(number)
+                        .bind(at)
+                        .bind(body)
+                        .execute(c)
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .await
+            }
+            Backend::Postgres(s) => {
+                sqlx::query("INSERT INTO checkpoints (number, at, body) VALUES ($1, $2, $3)")
+                    .bind(number)
+                    .bind(at)
+                    .bind(body)
+                    .execute(&s.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(StoreError::from)
+            }
+        };
+        match result {
+            Err(e) if e.is_unique_violation() => Err(StoreError::CheckpointTaken(number as u64)),
+            other => other,
+        }
+    }
+
+    /// Every stored checkpoint's body, by number.
+    pub async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows: Vec<(i64, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT number, body FROM checkpoints ORDER BY number"
+        )
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(number, body)| StoredCheckpoint {
+                number: number as u64,
+                body,
+            })
+            .collect())
     }
 
     /// Recomputes `cases`, `tasks` and `wakeups` from the log, in one transaction, after

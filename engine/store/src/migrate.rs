@@ -50,6 +50,13 @@ pub const STORE: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_incidents.sql"),
         postgres: include_str!("../migrations/postgres/0003_incidents.sql"),
     },
+    // Signed checkpoints of the chain heads.
+    Migration {
+        version: 4,
+        description: "checkpoints",
+        sqlite: include_str!("../migrations/sqlite/0004_checkpoints.sql"),
+        postgres: include_str!("../migrations/postgres/0004_checkpoints.sql"),
+    },
 ];
 
 /// Whether a version is one a user of the store may take.

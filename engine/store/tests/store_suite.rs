@@ -29,6 +29,7 @@ both_backends!(
     the_store_reopens_with_everything,
     a_pinned_calendar_comes_back_from_the_store,
     two_nodes_race_for_claims_and_deadlines,
+    checkpoints_are_stored_once_per_number_and_never_changed,
 );
 
 async fn deploy_is_idempotent_and_versions_only_grow(db: &TestDb) {
@@ -801,4 +802,65 @@ async fn two_nodes_race_for_claims_and_deadlines(db: &TestDb) {
     assert_eq!(store_a.projections().await.expect("rebuilt"), live);
     store_b.close().await;
     store_a.close().await;
+}
+
+async fn checkpoints_are_stored_once_per_number_and_never_changed(db: &TestDb) {
+    let (store, service, process) = setup(db).await;
+    for id in ["K-2", "K-1"] {
+        service
+            .start(&process, new_case(id), &clerk(), t0())
+            .await
+            .expect("starts");
+    }
+    service
+        .execute(&CaseId::new("K-1"), &claim(1), &clerk(), t0())
+        .await
+        .expect("claims");
+    let heads = store.heads().await.expect("heads");
+    assert_eq!(
+        heads
+            .iter()
+            .map(|h| (h.case.as_str(), h.seq))
+            .collect::<Vec<_>>(),
+        [("K-1", 3), ("K-2", 2)]
+    );
+    let events = store.events(&CaseId::new("K-1")).await.expect("events");
+    assert_eq!(
+        store.event_hash("K-1", 3).await.expect("hash").as_deref(),
+        Some(events[2].hash.as_str())
+    );
+    assert_eq!(heads[0].hash, events[2].hash);
+    assert_eq!(store.event_hash("K-1", 4).await.expect("none"), None);
+
+    store
+        .append_checkpoint(1, t0(), "{\"n\":1}")
+        .await
+        .expect("first");
+    let err = store
+        .append_checkpoint(1, t0(), "{\"n\":\"again\"}")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::CheckpointTaken(1)), "{err}");
+    store
+        .append_checkpoint(2, t0(), "{\"n\":2}")
+        .await
+        .expect("second");
+    let stored = store.checkpoints().await.expect("read");
+    assert_eq!(
+        stored
+            .iter()
+            .map(|c| (c.number, c.body.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "{\"n\":1}"), (2, "{\"n\":2}")]
+    );
+    // Append-only, as the events are.
+    assert!(
+        store
+            .execute_raw("UPDATE checkpoints SET body = 'x'")
+            .await
+            .is_err()
+    );
+    assert!(store.execute_raw("DELETE FROM checkpoints").await.is_err());
+    assert_eq!(store.checkpoints().await.expect("read").len(), 2);
+    store.close().await;
 }

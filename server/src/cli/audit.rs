@@ -1,5 +1,9 @@
 //! `reglament audit verify [--db URL]`: checks every hash chain in the database, with a
-//! progress bar, and names the first bad event of each broken case (exit status 1 if any).
+//! progress bar, and names the first bad event of each broken case (exit status 1 if any);
+//! then checks the chains against the signed checkpoints (those stored, or an exported copy
+//! with `--checkpoints`), under the public key the auditor pins with `--public-key`.
+//! `reglament audit checkpoints` exports the checkpoints; `reglament audit public-key` prints
+//! the public key of a signing key file.
 //!
 //! Also the helpers the other audit commands (`replay`, `report`, `export`) share: the
 //! database URL, opening it for reading, dates on the command line, the calendars.
@@ -11,14 +15,37 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use reglament_audit::checkpoint;
 use reglament_audit::verify::{Progress, verify_all};
 use reglament_calendar::Calendars;
 use reglament_store::{Store, StoreOptions};
 
 #[derive(clap::Subcommand)]
 pub enum AuditCommand {
-    /// Check every case's hash chain and name the first bad event of each broken case.
+    /// Check every case's hash chain and name the first bad event of each broken case, then
+    /// check the chains against the signed checkpoints.
     Verify(VerifyArgs),
+    /// Export the signed checkpoints as JSON lines, for an auditor to keep elsewhere.
+    Checkpoints(CheckpointsArgs),
+    /// Print the public key of a checkpoint signing key file.
+    PublicKey(PublicKeyArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CheckpointsArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct PublicKeyArgs {
+    /// The signing key file. Default: `<REGLAMENT_DATA or data>/checkpoint.key`, as
+    /// `reglament serve` uses.
+    #[arg(long, env = "REGLAMENT_CHECKPOINT_KEY")]
+    pub key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -30,6 +57,14 @@ pub struct VerifyArgs {
     /// No progress bar (it is also left out when stderr is not a terminal).
     #[arg(long)]
     pub quiet: bool,
+    /// Check against these checkpoints (JSON lines, as `reglament audit checkpoints` exports
+    /// them) instead of those stored in the database.
+    #[arg(long)]
+    pub checkpoints: Option<PathBuf>,
+    /// The public key the checkpoints must be signed with: 64 hex digits, or a file holding
+    /// them. Without it the key the checkpoints name is used, which proves less (say so).
+    #[arg(long, env = "REGLAMENT_CHECKPOINT_PUBLIC_KEY")]
+    pub public_key: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -140,13 +175,130 @@ pub fn parse_lang(s: &str) -> Result<reglament_model::text::Lang, String> {
 pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AuditCommand::Verify(args) => verify(args),
+        AuditCommand::Checkpoints(args) => export_checkpoints(args),
+        AuditCommand::PublicKey(args) => public_key(args),
+    }
+}
+
+fn print_anchored(anchored: Option<&checkpoint::CheckpointReport>) {
+    let Some(a) = anchored else {
+        println!(
+            "No signed checkpoints to check against (`reglament serve` signs them; see --checkpoint-key)."
+        );
+        return;
+    };
+    let key = a.public_key.as_deref().unwrap_or("none");
+    let whose = if a.key_pinned {
+        "the key given"
+    } else {
+        "the key the checkpoints name (pass --public-key to pin the one you trust)"
+    };
+    println!(
+        "Checked against {} signed checkpoint(s) covering {} case(s), under {whose}: {key}.",
+        a.checkpoints, a.cases
+    );
+    if a.is_ok() {
+        println!("Every covered event is as it was when it was signed.");
+    } else {
+        println!("{} problem(s) against the checkpoints:", a.problems.len());
+        for p in &a.problems {
+            println!("  {p}");
+        }
+    }
+}
+
+/// The default key file, as `reglament serve` uses it.
+pub fn default_key_file() -> PathBuf {
+    let data = std::env::var("REGLAMENT_DATA").unwrap_or_else(|_| "data".into());
+    Path::new(&data).join("checkpoint.key")
+}
+
+fn public_key(args: PublicKeyArgs) -> anyhow::Result<ExitCode> {
+    let path = args.key.unwrap_or_else(default_key_file);
+    let key = reglament_server::checkpoints::read_key(&path)?;
+    println!("{}", hex(key.verifying_key().as_bytes()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    reglament_server::auth::secret::hex(bytes)
+}
+
+fn export_checkpoints(args: CheckpointsArgs) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = args.db.open().await?;
+        let stored = store.checkpoints().await?;
+        store.close().await;
+        let mut text = String::new();
+        for c in &stored {
+            text.push_str(&c.body);
+            text.push('\n');
+        }
+        match &args.out {
+            Some(path) => {
+                std::fs::write(path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "{} checkpoint(s) written to {}",
+                    stored.len(),
+                    path.display()
+                );
+            }
+            None => {
+                use std::io::Write as _;
+                std::io::stdout().write_all(text.as_bytes())?;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The checkpoints to check against: an exported file, or those stored.
+async fn load_checkpoints(
+    store: &Store,
+    file: Option<&Path>,
+) -> anyhow::Result<Vec<checkpoint::Checkpoint>> {
+    match file {
+        None => Ok(checkpoint::stored(store).await?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, l)| {
+                    checkpoint::Checkpoint::parse(l)
+                        .with_context(|| format!("{}:{}: not a checkpoint", path.display(), i + 1))
+                })
+                .collect()
+        }
+    }
+}
+
+/// `--public-key`: hex, or a file with the hex.
+fn pinned_key(arg: Option<&str>) -> anyhow::Result<Option<ed25519_dalek::VerifyingKey>> {
+    let Some(arg) = arg else { return Ok(None) };
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    match checkpoint::public_key(&text) {
+        Some(k) => Ok(Some(k)),
+        None => bail!(
+            "--public-key: `{}` is not 64 hex digits of an Ed25519 public key",
+            text.trim()
+        ),
     }
 }
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
+    let key = pinned_key(args.public_key.as_deref())?;
     rt.block_on(async {
         let store = args.db.open().await?;
+        let checkpoints = load_checkpoints(&store, args.checkpoints.as_deref()).await?;
         let started = Instant::now();
         let bar = if args.quiet {
             ProgressBar::hidden()
@@ -173,7 +325,13 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         let report = report?;
         let secs = started.elapsed().as_secs_f64();
+        let anchored = if checkpoints.is_empty() {
+            None
+        } else {
+            Some(checkpoint::verify(&store, &checkpoints, key).await?)
+        };
         store.close().await;
+        let anchored_ok = anchored.as_ref().is_none_or(|a| a.is_ok());
         match args.format {
             Format::Json => {
                 let out = serde_json::json!({
@@ -182,6 +340,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     "events": report.events,
                     "seconds": (secs * 1000.0).round() / 1000.0,
                     "problems": report.problems,
+                    "checkpoints": anchored,
                 });
                 println!("{}", serde_json::to_string_pretty(&out)?);
             }
@@ -206,9 +365,10 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                         println!("  {p}");
                     }
                 }
+                print_anchored(anchored.as_ref());
             }
         }
-        Ok(if report.is_ok() {
+        Ok(if report.is_ok() && anchored_ok {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

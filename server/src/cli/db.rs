@@ -112,6 +112,8 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
                 Format::Json => AuditFormat::Json,
             },
             quiet: false,
+            checkpoints: None,
+            public_key: None,
         }));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

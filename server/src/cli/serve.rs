@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use reglament_server::app;
+use reglament_server::checkpoints::CheckpointConfig;
 use reglament_server::config::Config;
 use reglament_server::timer::Clock;
 
@@ -82,6 +83,17 @@ pub struct ServeArgs {
     /// How long shutdown waits for requests in flight, e.g. `30s`.
     #[arg(long, env = "REGLAMENT_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// The Ed25519 key that signs checkpoints of every case's chain head: a file outside the
+    /// database, made on first start (keep it out of the database's backups). Default:
+    /// `<data>/checkpoint.key`.
+    #[arg(long, env = "REGLAMENT_CHECKPOINT_KEY")]
+    pub checkpoint_key: Option<PathBuf>,
+    /// How often a checkpoint is signed (one more is signed at shutdown), e.g. `10m`.
+    #[arg(long, env = "REGLAMENT_CHECKPOINT_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    pub checkpoint_interval: Duration,
+    /// Sign no checkpoints (the chains are then only as good as the database's access rules).
+    #[arg(long, env = "REGLAMENT_NO_CHECKPOINTS")]
+    pub no_checkpoints: bool,
     /// For tests only: run as if the clock read this instant at start-up (RFC 3339); time
     /// then passes as usual. Hidden from `--help`; never set it on a real server.
     #[arg(long, env = "REGLAMENT_FAKE_NOW", hide = true, value_parser = parse_instant)]
@@ -174,6 +186,13 @@ impl ServeArgs {
         c.throttle.window = self.login_window.max(Duration::from_secs(60));
         c.metrics_token = self.metrics_token.clone();
         c.metrics_listen = self.metrics_listen;
+        c.checkpoints = (!self.no_checkpoints).then(|| CheckpointConfig {
+            key: self
+                .checkpoint_key
+                .clone()
+                .unwrap_or_else(|| self.data.join("checkpoint.key")),
+            interval: self.checkpoint_interval.max(Duration::from_secs(1)),
+        });
         c
     }
 }
@@ -236,6 +255,24 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<ExitCode> {
             started.demo_users,
             started.demo_cases,
             reglament_server::demo::DEMO_PASSWORD
+        );
+    }
+    if let Some(signer) = &state.signer {
+        if signer.created {
+            println!(
+                "\nFirst start: created the checkpoint signing key {}.\n\
+                 Its public key is\n\n    {}\n\n\
+                 Give it to your auditors (`reglament audit public-key` prints it again): with it,\n\
+                 `reglament audit verify --public-key …` proves that no history was rewritten after it\n\
+                 was checkpointed. Keep the key file off the database server's backups.\n",
+                signer.path.display(),
+                signer.public_key()
+            );
+        }
+        tracing::info!(
+            key = %signer.path.display(),
+            public_key = %signer.public_key(),
+            "checkpoints are signed"
         );
     }
     let shutdown = shutdown_signal()?;
