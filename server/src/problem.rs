@@ -326,6 +326,12 @@ impl From<StoreError> for Problem {
             StoreError::VersionTaken { .. } => Problem::conflict("version-taken", e.to_string()),
             StoreError::VersionTooLow { .. } => Problem::conflict("version-too-low", e.to_string()),
             StoreError::InvalidRegulation { diagnostics } => invalid_regulation(diagnostics),
+            // What was found is for administrators (GET /api/v1/incidents), not for every caller.
+            StoreError::HistoryDoesNotVerify(_) => Problem::conflict(
+                "history-does-not-verify",
+                "this case's history does not verify, so nothing more is recorded on it; \
+                 an administrator has it among the incidents",
+            ),
             _ => Problem::internal(&e),
         }
     }

@@ -413,3 +413,72 @@ async fn a_step_deadline_beyond_the_calendar_is_an_incident_not_a_refusal() {
     assert!(case.json["incidents"][0]["resolved_at"].is_null());
     s.stop().await;
 }
+
+/// A case whose stored history was changed (its chain no longer verifies) is held when the
+/// store loads it: no command is taken on it, callers get 409 without the details, and the
+/// administrators' incident list names the case and the first bad event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_whose_history_does_not_verify_is_held_not_grown() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    let mut config = test_config(&db.url);
+    config.demo = true;
+    let s = Server::start_with(db, config.clone()).await;
+    let tokens = s.demo_users().await;
+    let id = stuck_case(&s, &tokens["analyst"], &tokens["atyrau-city.executor"]).await;
+    let db = s.shut_down().await.expect("db");
+
+    // Someone with write access changes the application data and does not fix the chain.
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+    sqlx::raw_sql(
+        "DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;",
+    )
+    .execute(&pool)
+    .await
+    .expect("drop triggers");
+    sqlx::query(
+        "UPDATE events SET body = replace(body, '\"income\":150', '\"income\":15') \
+         WHERE case_id = ? AND seq = 1",
+    )
+    .bind(&id)
+    .execute(&pool)
+    .await
+    .expect("tamper");
+    pool.close().await;
+
+    let s = Server::start_with(db, config).await;
+    let tokens = s.demo_users().await;
+    let admin = &tokens["admin"];
+    let r = s
+        .post(
+            &format!("/api/v1/cases/{id}/incidents/1/retry"),
+            admin,
+            &json!({"reason": "retry", "data": {"family_size": 1}}),
+        )
+        .await;
+    r.assert_problem(409, "history-does-not-verify");
+    assert!(
+        !r.text.contains("income"),
+        "no details for the caller: {}",
+        r.text
+    );
+    let head = s
+        .state
+        .store
+        .head(&reglament_runtime::CaseId::new(&id))
+        .await
+        .expect("head");
+    assert_eq!(head, 5, "nothing was appended");
+    let list = s.get("/api/v1/incidents", admin).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let held = &list.json["held"][0];
+    assert_eq!(held["case"], id.as_str(), "{}", list.text);
+    assert_eq!(held["seq"], 1);
+    assert_eq!(held["kind"], "changed");
+    assert_eq!(held["office"], OFFICE);
+    let other = s
+        .get("/api/v1/incidents", &tokens["nko-petropavl.head"])
+        .await;
+    assert_eq!(other.status, 403);
+    s.stop().await;
+}

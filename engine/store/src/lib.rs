@@ -153,6 +153,9 @@ pub enum StoreError {
         expected: u64,
         actual: u64,
     },
+    /// The case's history does not verify: no command may append to it.
+    #[error("the history of {0}; the case is held until an administrator restores it")]
+    HistoryDoesNotVerify(Tamper),
     /// Another server stored a checkpoint with this number first.
     #[error("checkpoint {0} is stored already")]
     CheckpointTaken(u64),
@@ -564,6 +567,14 @@ pub struct ChainHead {
     pub case: String,
     pub seq: u64,
     pub hash: String,
+}
+
+/// A case held because its history does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub detected_at: DateTime<Utc>,
+    /// The first bad event, as [`verify::verify_case`] names it now.
+    pub tamper: Tamper,
 }
 
 /// A checkpoint as stored: its number and its body (canonical JSON).
@@ -1211,8 +1222,28 @@ impl Store {
     }
 
     /// Rebuilds a case's state from its events (`None` for an unknown case).
+    ///
+    /// The case's chain is checked first (each hash recomputes, each event links to the one
+    /// before): a case whose history does not verify is held — recorded in `case_holds` for
+    /// administrators — and [`StoreError::HistoryDoesNotVerify`] keeps every command off it, so
+    /// nothing is appended to forged ground.
     pub async fn load(&self, case: &CaseId) -> Result<Option<CaseState>, StoreError> {
-        let events = self.events(case).await?;
+        let rows = self.event_rows(case.as_str(), 0).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        // Not against the projection's head: another node may append between the two reads.
+        if let Err(tamper) = verify::verify_case(&rows, None) {
+            if let Err(e) = self.hold(&tamper).await {
+                tracing::warn!(error = %e, case = %tamper.case, "cannot record the hold");
+            }
+            tracing::error!(%tamper, "a case's history does not verify; it is held");
+            return Err(StoreError::HistoryDoesNotVerify(tamper));
+        }
+        let events = rows
+            .into_iter()
+            .map(stored_event)
+            .collect::<Result<Vec<_>, _>>()?;
         let Some(first) = events.first() else {
             return Ok(None);
         };
@@ -1524,6 +1555,69 @@ impl Store {
         .fetch_optional(p)
         .await)?;
         Ok(hash)
+    }
+
+    /// Records that `tamper.case` is held (once; the first finding stays).
+    async fn hold(&self, tamper: &Tamper) -> Result<(), StoreError> {
+        let sql = "INSERT INTO case_holds (case_id, detected_at, seq, kind, detail) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO NOTHING";
+        let (case, seq, kind, detail) = (
+            tamper.case.clone(),
+            tamper.seq,
+            tamper.kind.to_string(),
+            tamper.detail.clone(),
+        );
+        let at = rows::micros(Utc::now());
+        match &self.inner.backend {
+            Backend::Sqlite(s) => {
+                s.write(move |c| {
+                    Box::pin(async move {
+                        sqlx::query(sql)
+                            .bind(case)
+                            .bind(at)
+                            .bind(seq)
+                            .bind(kind)
+                            .bind(detail)
+                            .execute(c)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .await
+            }
+            Backend::Postgres(s) => {
+                sqlx::query(sql)
+                    .bind(case)
+                    .bind(at)
+                    .bind(seq)
+                    .bind(kind)
+                    .bind(detail)
+                    .execute(&s.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The cases held because their history did not verify, each with what was found, if it
+    /// still does not verify (a database restored from a good backup releases them).
+    pub async fn holds(&self) -> Result<Vec<Hold>, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT case_id, detected_at FROM case_holds ORDER BY case_id"
+        )
+        .fetch_all(p)
+        .await)?;
+        let mut out = Vec::new();
+        for (case, at) in rows {
+            let events = self.event_rows(&case, 0).await?;
+            if let Err(tamper) = verify::verify_case(&events, None) {
+                out.push(Hold {
+                    detected_at: rows::instant(at),
+                    tamper,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Appends checkpoint `number` (its body is the signed checkpoint, as the audit writes it).

@@ -57,6 +57,13 @@ pub const STORE: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_checkpoints.sql"),
         postgres: include_str!("../migrations/postgres/0004_checkpoints.sql"),
     },
+    // Cases held because their history did not verify.
+    Migration {
+        version: 5,
+        description: "case holds",
+        sqlite: include_str!("../migrations/sqlite/0005_case_holds.sql"),
+        postgres: include_str!("../migrations/postgres/0005_case_holds.sql"),
+    },
 ];
 
 /// Whether a version is one a user of the store may take.

@@ -30,11 +30,27 @@ pub struct IncidentParams {
     pub after: Option<String>,
 }
 
+/// A case held because its history does not verify: no command is taken on it until the
+/// database is restored (from a backup, or the copy the checkpoints were checked against).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HeldCaseDto {
+    pub case: String,
+    pub office: String,
+    pub detected_at: chrono::DateTime<chrono::Utc>,
+    /// The first event that does not verify.
+    pub seq: i64,
+    /// `changed`, `deleted`, `inserted` or `reordered`.
+    pub kind: String,
+    pub detail: String,
+}
+
 /// A page of open incidents.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IncidentsDto {
     /// The open incidents of the page's cases, by case id then number.
     pub items: Vec<IncidentDto>,
+    /// Cases whose history does not verify (on the first page only).
+    pub held: Vec<HeldCaseDto>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next: Option<String>,
 }
@@ -44,7 +60,8 @@ const MAX_LIMIT: u32 = 200;
 /// Cases read from the store per round while filtering by office.
 const BATCH: u32 = 200;
 
-/// The open incidents in the offices the caller administers.
+/// The open incidents in the offices the caller administers, and the cases held there because
+/// their history does not verify.
 #[utoipa::path(
     get,
     path = "/api/v1/incidents",
@@ -80,6 +97,27 @@ pub async fn open_incidents(
     limit: u32,
 ) -> Result<IncidentsDto, Problem> {
     let grants = principal.grants();
+    let mut held = Vec::new();
+    if after.is_none() {
+        for h in state.store.holds().await? {
+            let office = state
+                .store
+                .case(&CaseId::new(&h.tamper.case))
+                .await?
+                .map(|c| c.office)
+                .unwrap_or_default();
+            if grants.holds(ADMINISTRATOR, &office) {
+                held.push(HeldCaseDto {
+                    case: h.tamper.case,
+                    office,
+                    detected_at: h.detected_at,
+                    seq: h.tamper.seq,
+                    kind: h.tamper.kind.to_string(),
+                    detail: h.tamper.detail,
+                });
+            }
+        }
+    }
     let mut items = Vec::new();
     let mut cases = 0;
     let mut cursor = after.map(str::to_string);
@@ -102,12 +140,17 @@ pub async fn open_incidents(
             if cases == limit {
                 return Ok(IncidentsDto {
                     items,
+                    held,
                     next: cursor,
                 });
             }
         }
         if exhausted {
-            return Ok(IncidentsDto { items, next: None });
+            return Ok(IncidentsDto {
+                items,
+                held,
+                next: None,
+            });
         }
     }
 }

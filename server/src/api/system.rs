@@ -120,6 +120,15 @@ pub async fn exposition(State(state): State<AppState>) -> Response {
         )),
         Err(e) => tracing::warn!(error = %e, "metrics: cannot count incidents"),
     }
+    match state.store.holds().await {
+        Ok(h) => text.push_str(&format!(
+            "# HELP reglament_held_cases Cases held because their stored history does not verify.\n\
+             # TYPE reglament_held_cases gauge\n\
+             reglament_held_cases {}\n",
+            h.len()
+        )),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot count held cases"),
+    }
     text.push_str(&calendar_horizon::metrics(&calendar_horizon::horizons(
         &state.calendars,
         state.now(),

@@ -49,6 +49,8 @@ impl IncidentLine {
 struct IncidentsPage {
     page: Page,
     incidents: Vec<IncidentLine>,
+    /// Cases whose history does not verify: (case, office, when found, what).
+    held: Vec<(String, String, String, String)>,
     next: Option<String>,
 }
 
@@ -84,9 +86,22 @@ pub async fn page(
             incidents.push(IncidentLine::new(&state, &ctx, &st, inc));
         }
     }
+    let held = found
+        .held
+        .into_iter()
+        .map(|h| {
+            (
+                h.case,
+                office_name(&state, ctx.lang, &h.office),
+                local_time(&state, &h.office, Some(h.detected_at)),
+                format!("{} {}: {} — {}", ctx.t("event"), h.seq, h.kind, h.detail),
+            )
+        })
+        .collect();
     Ok(render(&IncidentsPage {
         page: ctx.page(ctx.t("incidents")),
         incidents,
+        held,
         next: found.next,
     }))
 }
