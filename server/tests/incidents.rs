@@ -6,49 +6,12 @@
 
 mod support;
 
+use reglament_testkit::fixtures::{DIVIDING, LONG_REVIEW, OFFICE};
 use serde_json::{Value, json};
 use support::browser::Browser;
-use support::{Server, TestDb, test_config};
+use support::{Resp, Server, TestDb, test_config};
 
 const METRICS_TOKEN: &str = "incident-metrics-token-0123456789";
-const OFFICE: &str = "atyrau-city-ozsp";
-
-const DIVIDING: &str = r#"
-id: atyrau-dividing
-version: 1
-valid_from: 2012-11-16
-title: {kk: Сынақ, ru: Проверка, en: Check}
-source: {act: Тест}
-region: atyrau
-roles:
-  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель, en: Executor}}
-channels:
-  - id: provider
-    kind: provider_office
-    start: register
-    term: {text: в течение десяти рабочих дней, duration: 10 working days}
-application_form:
-  type: object
-  required: [income, family_size]
-  properties:
-    income: {type: integer}
-    family_size: {type: integer}
-steps:
-  - id: register
-    kind: task
-    name: {kk: Тіркеу, ru: Регистрация, en: Registration}
-    role: executor
-    duration: 15 minutes
-    source: {paragraph: "9"}
-    next: route
-  - id: route
-    kind: exclusive
-    branches:
-      - {when: 'int(data.income) / int(data.family_size) < 100', next: granted}
-    default: refused
-  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано, en: Granted}, result: granted}
-  - {id: refused, kind: end, name: {kk: Бас тарту, ru: Отказ, en: Refused}, result: refused}
-"#;
 
 async fn server() -> Server {
     let db = TestDb::sqlite();
@@ -58,24 +21,31 @@ async fn server() -> Server {
     Server::start_with(db, config).await
 }
 
-/// Deploys the regulation, registers a case whose family size is 0 and completes its
-/// registration: the case's id.
-async fn stuck_case(s: &Server, analyst: &str, executor: &str) -> String {
+async fn deploy(s: &Server, analyst: &str, yaml: &str) {
     let r = support::send(
         s.client
             .post(format!("{}/api/v1/regulations", s.base))
             .bearer_auth(analyst)
             .header("content-type", "application/yaml")
-            .body(DIVIDING),
+            .body(yaml.to_string()),
     )
     .await;
     assert!(r.status == 201 || r.status == 200, "deploy: {}", r.text);
+}
+
+/// Registers a case of `regulation` and has the executor claim and complete its first task:
+/// the case's id and the completion's answer.
+async fn register_and_complete(
+    s: &Server,
+    executor: &str,
+    regulation: &str,
+    data: Value,
+) -> (String, Resp) {
     let r = s
         .post(
             "/api/v1/cases",
             executor,
-            &json!({"regulation": "atyrau-dividing", "channel": "provider", "office": OFFICE,
-                    "data": {"income": 150, "family_size": 0}}),
+            &json!({"regulation": regulation, "channel": "provider", "office": OFFICE, "data": data}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -85,13 +55,27 @@ async fn stuck_case(s: &Server, analyst: &str, executor: &str) -> String {
         .post(&format!("/api/v1/tasks/{task}/claim"), executor, &json!({}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = s
+    let done = s
         .post(
             &format!("/api/v1/tasks/{task}/complete"),
             executor,
             &json!({"data": {}}),
         )
         .await;
+    (id, done)
+}
+
+/// Deploys `dividing`, registers a case whose family size is 0 and completes its
+/// registration: the case's id.
+async fn stuck_case(s: &Server, analyst: &str, executor: &str) -> String {
+    deploy(s, analyst, DIVIDING).await;
+    let (id, r) = register_and_complete(
+        s,
+        executor,
+        "dividing",
+        json!({"income": 150, "family_size": 0}),
+    )
+    .await;
     // The registrar's work stands: the fault is in the data the condition met.
     assert_eq!(r.status, 200, "{}", r.text);
     let kinds = types(&r.json["events"]);
@@ -310,38 +294,6 @@ async fn administrators_retry_incidents_from_the_pages() {
     s.stop().await;
 }
 
-const LONG_REVIEW: &str = r#"
-id: atyrau-long-review
-version: 1
-valid_from: 2012-11-16
-title: {kk: Сынақ, ru: Проверка, en: Check}
-source: {act: Тест}
-region: atyrau
-roles:
-  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель, en: Executor}}
-channels:
-  - id: provider
-    kind: provider_office
-    start: register
-    term: {text: в течение пяти рабочих дней, duration: 5 working days}
-steps:
-  - id: register
-    kind: task
-    name: {kk: Тіркеу, ru: Регистрация, en: Registration}
-    role: executor
-    duration: 15 minutes
-    source: {paragraph: "9"}
-    next: review
-  - id: review
-    kind: task
-    name: {kk: Қарау, ru: Рассмотрение, en: Review}
-    role: executor
-    duration: 30 working days
-    source: {paragraph: "9"}
-    next: done
-  - {id: done, kind: end, name: {kk: Берілді, ru: Оказано, en: Granted}, result: granted}
-"#;
-
 /// Near the end of the last calendar year the engine can count, a registration whose term fits
 /// is taken, and the step after it, whose own time does not fit, waits with an incident
 /// instead of refusing the registrar's completion; a retry before the calendar is extended
@@ -358,36 +310,8 @@ async fn a_step_deadline_beyond_the_calendar_is_an_incident_not_a_refusal() {
         &tokens["atyrau-city.executor"],
         &tokens["admin"],
     );
-    let r = support::send(
-        s.client
-            .post(format!("{}/api/v1/regulations", s.base))
-            .bearer_auth(analyst)
-            .header("content-type", "application/yaml")
-            .body(LONG_REVIEW),
-    )
-    .await;
-    assert!(r.status == 201 || r.status == 200, "deploy: {}", r.text);
-    let r = s
-        .post(
-            "/api/v1/cases",
-            executor,
-            &json!({"regulation": "atyrau-long-review", "channel": "provider", "office": OFFICE}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let id = r.json["id"].as_str().expect("id").to_string();
-    let task = format!("{id}:1");
-    let r = s
-        .post(&format!("/api/v1/tasks/{task}/claim"), executor, &json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = s
-        .post(
-            &format!("/api/v1/tasks/{task}/complete"),
-            executor,
-            &json!({"data": {}}),
-        )
-        .await;
+    deploy(&s, analyst, LONG_REVIEW).await;
+    let (id, r) = register_and_complete(&s, executor, "long-review", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         types(&r.json["events"]),

@@ -842,45 +842,9 @@ fn folding_the_events_gives_the_live_state() {
 }
 
 /// A regulation whose choice divides by a field the applicant may give as zero.
-const DIVIDING: &str = r#"
-id: runtime-dividing
-version: 1
-valid_from: 2012-11-16
-title: {kk: Сынақ, ru: Проверка}
-source: {act: Тест}
-region: atyrau
-roles:
-  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель}}
-channels:
-  - id: provider
-    kind: provider_office
-    start: register
-    term: {text: в течение десяти рабочих дней, duration: 10 working days}
-application_form:
-  type: object
-  required: [income, family_size]
-  properties:
-    income: {type: integer}
-    family_size: {type: integer}
-steps:
-  - id: register
-    kind: task
-    name: {kk: Тіркеу, ru: Регистрация}
-    role: executor
-    duration: 15 minutes
-    source: {paragraph: "9"}
-    next: route
-  - id: route
-    kind: exclusive
-    branches:
-      - {when: 'int(data.income) / int(data.family_size) < 100', next: granted}
-    default: refused
-  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано}, result: granted}
-  - {id: refused, kind: end, name: {kk: Бас тарту, ru: Отказ}, result: refused}
-"#;
 
 fn dividing_case(family_size: i64) -> (Engine, CaseId, Vec<Event>) {
-    let report = validate::check_str(DIVIDING, "dividing.yaml", None);
+    let report = validate::check_str(reglament_testkit::fixtures::DIVIDING, "dividing.yaml", None);
     assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
     let p = Arc::new(report.process.expect("compiles"));
     let mut e = Engine::new(calendars());

@@ -104,6 +104,80 @@ steps:
   - {id: done, kind: end, name: {kk: a, ru: a}, result: granted}
 "#;
 
+/// `dividing`: registration, then a choice whose condition divides the income by the family
+/// size (`< 100` grants, otherwise refused). A family size of 0 makes the condition fail as it
+/// is evaluated: the case goes into an incident at `route`.
+pub const DIVIDING: &str = r#"
+id: dividing
+version: 1
+valid_from: 2012-11-16
+title: {kk: Сынақ, ru: Проверка, en: Check}
+source: {act: Тест}
+region: atyrau
+roles:
+  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель, en: Executor}}
+channels:
+  - id: provider
+    kind: provider_office
+    start: register
+    term: {text: в течение десяти рабочих дней, duration: 10 working days}
+application_form:
+  type: object
+  required: [income, family_size]
+  properties:
+    income: {type: integer}
+    family_size: {type: integer}
+steps:
+  - id: register
+    kind: task
+    name: {kk: Тіркеу, ru: Регистрация, en: Registration}
+    role: executor
+    duration: 15 minutes
+    source: {paragraph: "9"}
+    next: route
+  - id: route
+    kind: exclusive
+    branches:
+      - {when: 'int(data.income) / int(data.family_size) < 100', next: granted}
+    default: refused
+  - {id: granted, kind: end, name: {kk: Берілді, ru: Оказано, en: Granted}, result: granted}
+  - {id: refused, kind: end, name: {kk: Бас тарту, ru: Отказ, en: Refused}, result: refused}
+"#;
+
+/// `long-review`: a 5-working-day term whose review alone takes 30 working days, so near the
+/// end of the last calendar year a registration fits and the review's deadline does not.
+pub const LONG_REVIEW: &str = r#"
+id: long-review
+version: 1
+valid_from: 2012-11-16
+title: {kk: Сынақ, ru: Проверка, en: Check}
+source: {act: Тест}
+region: atyrau
+roles:
+  - {id: executor, kind: person, name: {kk: Орындаушы, ru: Исполнитель, en: Executor}}
+channels:
+  - id: provider
+    kind: provider_office
+    start: register
+    term: {text: в течение пяти рабочих дней, duration: 5 working days}
+steps:
+  - id: register
+    kind: task
+    name: {kk: Тіркеу, ru: Регистрация, en: Registration}
+    role: executor
+    duration: 15 minutes
+    source: {paragraph: "9"}
+    next: review
+  - id: review
+    kind: task
+    name: {kk: Қарау, ru: Рассмотрение, en: Review}
+    role: executor
+    duration: 30 working days
+    source: {paragraph: "9"}
+    next: done
+  - {id: done, kind: end, name: {kk: Берілді, ru: Оказано, en: Granted}, result: granted}
+"#;
+
 #[cfg(test)]
 mod tests {
     use reglament_model::validate;
@@ -117,6 +191,8 @@ mod tests {
                 "register-review-escalated",
             ),
             (super::NINE_STEP_CHAIN, "bench-chain"),
+            (super::DIVIDING, "dividing"),
+            (super::LONG_REVIEW, "long-review"),
         ] {
             let report = validate::check_str(yaml, &format!("{id}.yaml"), None);
             let process = report
