@@ -841,8 +841,8 @@ fn folding_the_events_gives_the_live_state() {
     assert_eq!(back, log);
 }
 
-/// A regulation whose choice divides by a field the applicant may give as zero.
-
+/// A case of `dividing` (a choice that divides by a field the applicant may give as zero)
+/// whose registration is completed.
 fn dividing_case(family_size: i64) -> (Engine, CaseId, Vec<Event>) {
     let report = validate::check_str(reglament_testkit::fixtures::DIVIDING, "dividing.yaml", None);
     assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
