@@ -831,6 +831,18 @@ async fn checkpoints_are_stored_once_per_number_and_never_changed(db: &TestDb) {
     );
     assert_eq!(heads[0].hash, events[2].hash);
     assert_eq!(store.event_hash("K-1", 4).await.expect("none"), None);
+    let mut found = store
+        .event_hashes(&[("K-1".into(), 3), ("K-2".into(), 2), ("K-9".into(), 1)])
+        .await
+        .expect("hashes");
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("K-1".to_string(), 3, events[2].hash.clone()),
+            ("K-2".to_string(), 2, heads[1].hash.clone())
+        ]
+    );
 
     store
         .append_checkpoint(1, t0(), "{\"n\":1}")
