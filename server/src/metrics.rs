@@ -50,6 +50,7 @@ pub struct Metrics {
     routes: RwLock<HashMap<(String, String), Arc<RouteStats>>>,
     breaches_case: AtomicU64,
     breaches_task: AtomicU64,
+    warnings: AtomicU64,
     ticks: AtomicU64,
     tick_failures: AtomicU64,
     logins_ok: AtomicU64,
@@ -95,6 +96,10 @@ impl Metrics {
             &self.breaches_task
         };
         c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_warning(&self) {
+        self.warnings.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn count_tick(&self, ok: bool) {
@@ -192,6 +197,12 @@ impl Metrics {
                 ("target=\"case\"", load(&self.breaches_case)),
                 ("target=\"task\"", load(&self.breaches_task)),
             ],
+        );
+        counter(
+            &mut out,
+            "reglament_deadline_warnings_total",
+            "Warnings that a task is running out of time (the regulation's `warnings`), as given by this process's timer.",
+            &[("", load(&self.warnings))],
         );
         counter(
             &mut out,

@@ -87,6 +87,10 @@ pub async fn tick(state: &AppState) -> Round {
             for (case, events) in &report.fired {
                 round.events += events.len();
                 for e in events {
+                    if let EventKind::DeadlineWarned { task, percent, .. } = &e.event.kind {
+                        state.metrics.count_warning();
+                        tracing::info!(case = %case, task = task.0, percent, "deadline warning");
+                    }
                     if let EventKind::DeadlineBreached { target, .. } = &e.event.kind {
                         round.breaches += 1;
                         state

@@ -194,6 +194,7 @@ CASES += [
     condition("condition-value-not-in-enum", "E044", "'data.kind in [\"family\", \"singel\"]'", 25),
     condition("condition-block-scalar", "E041", ">-\n          data.family_sise > 3", 5, marker="data.family_sise"),
     ("condition-later-branch-unguarded", "E042", "semantic", [WITH_FORM, (WHEN + "\n        next: granted\n", "'has(data.by_proxy) && data.by_proxy'\n        next: granted\n      - when: 'data.by_proxy'\n        next: granted\n")], "'data.by_proxy'", 1, 6),
+    ("warnings-out-of-range", "E016", "schema", [("\nsteps:\n", "\nwarnings: [50, 120]\nsteps:\n")], "120]", 1, 0),
 ]
 
 def locate(text, marker, occurrence, offset):

@@ -74,6 +74,8 @@ struct Flat<'a> {
     incident: Option<u32>,
     cause: Option<String>,
     message: Option<String>,
+    warnings: Option<Vec<reglament_runtime::Warning>>,
+    percent: Option<u8>,
 }
 
 /// An instant as chrono's serde reads it, the engine's own form read without chrono.
@@ -253,6 +255,15 @@ impl Flat<'_> {
                 // serde reads an `Option<Value>` of `null` as none.
                 data: self.data.filter(|d| !d.is_null()),
             },
+            "warnings_scheduled" => EventKind::WarningsScheduled {
+                task: self.task?,
+                warnings: self.warnings?,
+            },
+            "deadline_warned" => EventKind::DeadlineWarned {
+                task: self.task?,
+                percent: self.percent?,
+                due: self.due?,
+            },
             _ => return None,
         };
         Some(Event {
@@ -383,6 +394,24 @@ mod tests {
                 incident: 2,
                 reason: "calendar extended".into(),
                 data: None,
+            },
+            EventKind::WarningsScheduled {
+                task: TaskId(3),
+                warnings: vec![
+                    reglament_runtime::Warning {
+                        percent: 50,
+                        at: t("2026-04-08T09:00:00Z"),
+                    },
+                    reglament_runtime::Warning {
+                        percent: 80,
+                        at: t("2026-04-09T06:30:00Z"),
+                    },
+                ],
+            },
+            EventKind::DeadlineWarned {
+                task: TaskId(3),
+                percent: 80,
+                due: t("2026-04-10T13:00:00Z"),
             },
         ]
     }

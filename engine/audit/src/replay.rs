@@ -937,6 +937,19 @@ fn summary(e: &Event) -> String {
         EventKind::IncidentResolved {
             incident, reason, ..
         } => format!("incident {incident} retried: {reason}"),
+        EventKind::WarningsScheduled { task, warnings } => {
+            let at: Vec<String> = warnings
+                .iter()
+                .map(|w| format!("{} % at {}", w.percent, rfc3339(w.at)))
+                .collect();
+            format!("task {task}: warnings {}", at.join(", "))
+        }
+        EventKind::DeadlineWarned { task, percent, due } => {
+            format!(
+                "task {task}: {percent} % of its time gone, due {}",
+                rfc3339(*due)
+            )
+        }
     }
 }
 

@@ -45,6 +45,12 @@ pub struct Regulation {
     /// JSON Schema of the applicant data entered when a case is registered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_form: Option<Form>,
+    /// Warnings before a breach: shares of each task's working time, in percent (e.g.
+    /// `[50, 80]`), at which the timer warns that the task is running out of time. Each is
+    /// given once per task; none by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5), inner(range(min = 1, max = 99)), extend("uniqueItems" = true))]
+    pub warnings: Vec<u8>,
     /// The steps of the process.
     pub steps: Vec<Step>,
     /// Decisions taken where the paper is ambiguous or contradicts itself.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use smallvec::SmallVec;
 
 use super::command::{Command, CommandError, FieldError, FieldRule};
-use super::event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
+use super::event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId, Warning};
 use super::state::{CaseState, Task, TaskStatus};
 use reglament_calendar::OfficeClock;
 use reglament_model::compile::Process;
@@ -299,6 +299,20 @@ pub fn tick(
         });
     }
     for t in state.open_tasks() {
+        if !t.breached
+            && let Some(d) = &t.deadline
+        {
+            for w in t.warn_at.iter().skip(t.warned as usize) {
+                if w.at > now {
+                    break;
+                }
+                plan.emit(EventKind::DeadlineWarned {
+                    task: t.id,
+                    percent: w.percent,
+                    due: d.due,
+                });
+            }
+        }
         let mut escalate_at = t.escalate_at.clone();
         let mut done = t.escalated as usize;
         if !t.breached
@@ -394,6 +408,30 @@ fn deadline(
         term,
         calendar_version,
     })
+}
+
+/// The instants at which `percents` of the working time from `from` to `due` have passed, in
+/// increasing order, each once (a share that falls on the due instant itself, as it may for a
+/// task with almost no working time, is left out: the breach says it then).
+pub fn warning_instants(
+    clock: &OfficeClock,
+    from: DateTime<Utc>,
+    due: DateTime<Utc>,
+    percents: &[u8],
+) -> Result<Vec<Warning>, CommandError> {
+    let total = clock.elapsed_seconds(from, due)?.max(0) as u64;
+    let mut sorted: Vec<u8> = percents.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = Vec::with_capacity(sorted.len());
+    for percent in sorted {
+        let minutes = total * u64::from(percent) / 100 / 60;
+        let at = clock.add_working_minutes(from, minutes)?;
+        if at < due {
+            out.push(Warning { percent, at });
+        }
+    }
+    Ok(out)
 }
 
 fn open_task(state: &CaseState, id: TaskId) -> Result<&Task, CommandError> {
@@ -728,12 +766,24 @@ impl<'a> Plan<'a> {
         let task = TaskId(self.next_task);
         self.next_task += 1;
         self.opened.push(task);
+        let warnings = match &deadline {
+            Some(d) if !self.p.regulation.warnings.is_empty() => warning_instants(
+                self.ctx.clock,
+                self.base,
+                d.due,
+                &self.p.regulation.warnings,
+            )?,
+            _ => Vec::new(),
+        };
         self.emit(EventKind::TaskOpened {
             task,
             step: self.step_name(s),
             role,
             deadline,
         });
+        if !warnings.is_empty() {
+            self.emit(EventKind::WarningsScheduled { task, warnings });
+        }
         Ok(())
     }
 

@@ -72,6 +72,14 @@ pub enum DeadlineTarget {
     Task(TaskId),
 }
 
+/// When the timer warns that a task is running out of time: after `percent` of its working
+/// time, at `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub percent: u8,
+    pub at: DateTime<Utc>,
+}
+
 /// A computed due instant and the calendar that produced it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {
@@ -221,6 +229,19 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         data: Option<Value>,
     },
+    /// The instants, computed on the case's calendar when `task` opened, at which the timer
+    /// will warn that it is running out of time (the regulation's `warnings`).
+    /// (`warnings`, not `at`: an event's `at` is when it happened.)
+    WarningsScheduled {
+        task: TaskId,
+        warnings: Vec<Warning>,
+    },
+    /// `percent` of `task`'s working time has passed; it is due at `due`.
+    DeadlineWarned {
+        task: TaskId,
+        percent: u8,
+        due: DateTime<Utc>,
+    },
 }
 
 impl EventKind {
@@ -246,6 +267,8 @@ impl EventKind {
             EventKind::CaseCancelled { .. } => "case_cancelled",
             EventKind::IncidentOpened { .. } => "incident_opened",
             EventKind::IncidentResolved { .. } => "incident_resolved",
+            EventKind::WarningsScheduled { .. } => "warnings_scheduled",
+            EventKind::DeadlineWarned { .. } => "deadline_warned",
         }
     }
 }

@@ -15,9 +15,9 @@ pub mod simulate;
 pub mod state;
 
 pub use command::{Command, CommandError, FieldError, FieldRule};
-pub use decide::Ctx;
+pub use decide::{Ctx, warning_instants};
 pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
-pub use event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
+pub use event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId, Warning};
 pub use state::{CaseState, CaseStatus, FoldError, Incident, Task, TaskStatus};
 
 #[cfg(test)]

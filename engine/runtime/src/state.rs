@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::event::{CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
+use super::event::{CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId, Warning};
 use reglament_model::compile::Process;
 use reglament_model::model::{CaseResult, Step};
 
@@ -64,6 +64,11 @@ pub struct Task {
     pub escalate_at: Vec<DateTime<Utc>>,
     /// How many of `escalate_at` have run.
     pub escalated: u32,
+    /// When the timer warns that the task is running out of time (set as it opens, when the
+    /// regulation declares warnings).
+    pub warn_at: Vec<Warning>,
+    /// How many of `warn_at` have been given.
+    pub warned: u32,
     /// The user working on it.
     pub claimed_by: Option<Arc<str>>,
     /// The user a head handed it to (only they may claim it).
@@ -254,6 +259,8 @@ impl CaseState {
                     breached: false,
                     escalate_at: Vec::new(),
                     escalated: 0,
+                    warn_at: Vec::new(),
+                    warned: 0,
                     claimed_by: None,
                     assigned_to: None,
                     outcome: None,
@@ -332,6 +339,12 @@ impl CaseState {
             EventKind::EscalationNotified { task, .. } => {
                 self.task_mut(*task, index)?.escalated += 1;
             }
+            EventKind::WarningsScheduled { task, warnings } => {
+                self.task_mut(*task, index)?.warn_at.clone_from(warnings);
+            }
+            EventKind::DeadlineWarned { task, .. } => {
+                self.task_mut(*task, index)?.warned += 1;
+            }
             EventKind::CaseEnded { result, .. } => {
                 self.status = CaseStatus::Ended(*result);
                 self.ended_at = Some(event.at);
@@ -403,6 +416,9 @@ impl CaseState {
             if !t.breached {
                 if let Some(d) = &t.deadline {
                     consider(d.due);
+                }
+                if let Some(w) = t.warn_at.get(t.warned as usize) {
+                    consider(w.at);
                 }
             } else if let Some(at) = t.escalate_at.get(t.escalated as usize) {
                 consider(*at);

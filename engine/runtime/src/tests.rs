@@ -998,3 +998,148 @@ fn a_case_that_meets_no_fault_opens_no_incident() {
         CaseStatus::Ended(CaseResult::Granted)
     );
 }
+
+/// `register-review` with warnings at 50 % and 80 % of each task's working time.
+fn warned_process() -> Arc<Process> {
+    let yaml = reglament_testkit::fixtures::REGISTER_REVIEW
+        .replace("\nsteps:\n", "\nwarnings: [80, 50]\nsteps:\n");
+    let report = validate::check_str(&yaml, "warned.yaml", None);
+    assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
+    Arc::new(report.process.expect("compiles"))
+}
+
+fn warnings_of(events: &[Event]) -> Vec<(u8, DateTime<Utc>)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::WarningsScheduled { warnings, .. } => Some(warnings.clone()),
+            _ => None,
+        })
+        .flatten()
+        .map(|w| (w.percent, w.at))
+        .collect()
+}
+
+fn warned(events: &[Event]) -> Vec<u8> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::DeadlineWarned { percent, .. } => Some(*percent),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn warnings_fall_at_their_share_of_working_time_and_fire_once_each() {
+    let p = warned_process();
+    let mut e = Engine::new(calendars());
+    e.deploy(p.clone());
+    let id = CaseId::new("WARN-1");
+    // Tuesday 14 April 2026, 12:50 in Atyrau; the office works 09:00–18:00 with lunch
+    // 13:00–14:00. Registration takes 15 working minutes: 10 before lunch, 5 after, due 14:05.
+    // 50 % is 7 minutes (7.5 rounded down): 12:57; 80 % is 12 minutes: 10 before lunch and 2
+    // after, 14:02.
+    let log = e
+        .start(
+            &p,
+            NewCase {
+                case: id.clone(),
+                channel: "provider".into(),
+                office: OFFICE.into(),
+                data: json!({"full_name": "Айгүл Серікова"}),
+            },
+            &clerk(),
+            t("2026-04-14T12:50:00+05:00"),
+        )
+        .expect("start");
+    assert_eq!(
+        warnings_of(&log),
+        [
+            (50, t("2026-04-14T12:57:00+05:00")),
+            (80, t("2026-04-14T14:02:00+05:00"))
+        ]
+    );
+    let st = e.case(&id).expect("case");
+    assert_eq!(st.next_wakeup(), Some(t("2026-04-14T12:57:00+05:00")));
+    let tick = |e: &mut Engine, at: &str| -> Vec<Event> {
+        e.tick(t(at)).events.into_iter().map(|(_, ev)| ev).collect()
+    };
+    assert!(warned(&tick(&mut e, "2026-04-14T12:56:59+05:00")).is_empty());
+    let first = tick(&mut e, "2026-04-14T12:57:00+05:00");
+    assert_eq!(warned(&first), [50]);
+    assert_eq!(
+        e.case(&id).expect("case").next_wakeup(),
+        Some(t("2026-04-14T14:02:00+05:00"))
+    );
+    // Over lunch nothing more is due.
+    assert!(tick(&mut e, "2026-04-14T13:30:00+05:00").is_empty());
+    let second = tick(&mut e, "2026-04-14T14:03:00+05:00");
+    assert_eq!(warned(&second), [80]);
+    assert!(
+        e.tick(t("2026-04-14T14:04:00+05:00")).events.is_empty(),
+        "once each"
+    );
+    assert_eq!(
+        e.case(&id).expect("case").next_wakeup(),
+        Some(t("2026-04-14T14:05:00+05:00"))
+    );
+
+    // Folded again (a restart), the case has given both warnings and gives none again.
+    let mut all = log.clone();
+    all.extend(first);
+    all.extend(second);
+    let folded = CaseState::fold(all.iter(), |_| Some(p.clone())).expect("fold");
+    let clock = calendars().clock(Some(OFFICE)).expect("clock");
+    let again = crate::decide::tick(&folded, t("2026-04-14T14:04:00+05:00"), &clock).expect("tick");
+    assert!(again.is_empty(), "{again:?}");
+    let late = crate::decide::tick(&folded, t("2026-04-14T14:05:00+05:00"), &clock).expect("tick");
+    assert!(
+        late.iter()
+            .any(|e| matches!(e.kind, EventKind::DeadlineBreached { .. })),
+        "{late:?}"
+    );
+}
+
+#[test]
+fn warnings_missed_while_the_server_was_down_come_once_before_the_breach() {
+    let p = warned_process();
+    let mut e = Engine::new(calendars());
+    e.deploy(p.clone());
+    let id = CaseId::new("WARN-2");
+    e.start(
+        &p,
+        NewCase {
+            case: id.clone(),
+            channel: "provider".into(),
+            office: OFFICE.into(),
+            data: json!({"full_name": "Айгүл Серікова"}),
+        },
+        &clerk(),
+        t("2026-04-14T12:50:00+05:00"),
+    )
+    .expect("start");
+    let events = e.tick(t("2026-04-14T15:00:00+05:00")).events;
+    let kinds: Vec<&str> = events.iter().map(|(_, e)| e.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        ["deadline_warned", "deadline_warned", "deadline_breached"],
+        "{events:?}"
+    );
+    // A case without warnings in its regulation schedules none.
+    let (mut plain, fixture) = engine();
+    let log = plain
+        .start(
+            &fixture,
+            NewCase {
+                case: CaseId::new("PLAIN-1"),
+                channel: "provider".into(),
+                office: OFFICE.into(),
+                data: applicant(),
+            },
+            &clerk(),
+            t("2026-04-14T12:50:00+05:00"),
+        )
+        .expect("start");
+    assert!(warnings_of(&log).is_empty());
+}

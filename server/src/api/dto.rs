@@ -250,6 +250,28 @@ impl CaseDto {
     }
 }
 
+/// The largest share of a task's working time, in percent, whose warning (the regulation's
+/// `warnings`) has passed at `now`: the same instants the timer warns at. `None` before the
+/// first, for a task without a time limit, and once it is overdue (then it is late, not warned).
+pub fn warning_of(
+    process: Option<&Process>,
+    clock: Option<&OfficeClock>,
+    opened_at: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<u8> {
+    let (p, clock, due) = (process?, clock?, due?);
+    if p.regulation.warnings.is_empty() || due <= now {
+        return None;
+    }
+    reglament_runtime::warning_instants(clock, opened_at, due, &p.regulation.warnings)
+        .ok()?
+        .into_iter()
+        .rev()
+        .find(|w| w.at <= now)
+        .map(|w| w.percent)
+}
+
 /// Whether `due` lies in a provisional year of the clock's calendar.
 pub fn due_provisional(clock: Option<&OfficeClock>, due: Option<DateTime<Utc>>) -> bool {
     clock.zip(due).is_some_and(|(c, d)| c.is_provisional(d))

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use reglament_calendar::OfficeClock;
+use reglament_model::compile::Process;
 use reglament_store::InboxStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::working_minutes_left;
+use super::dto::{warning_of, working_minutes_left};
 use super::{ApiResult, task_id};
 use crate::auth::Principal;
 use crate::problem::{ListErrors, Problem, Query};
@@ -71,6 +72,9 @@ pub struct InboxTaskDto {
     /// Working time left until the due instant on the office's calendar, in minutes
     /// (negative: overdue by that much working time).
     pub working_minutes_left: Option<i64>,
+    /// The largest share of the task's working time, in percent, whose warning has passed
+    /// (the regulation's `warnings`); absent before the first and once the task is overdue.
+    pub warning: Option<u8>,
     pub regulation: String,
     pub applicant: Option<String>,
 }
@@ -129,13 +133,23 @@ pub async fn inbox(
         .await?;
     let (items, next) = (page.items, page.next);
     let mut clocks: HashMap<String, Option<OfficeClock>> = HashMap::new();
+    // The regulations' warnings; a page names a handful of regulations.
+    let mut processes: HashMap<String, Option<std::sync::Arc<Process>>> = HashMap::new();
+    for i in &items {
+        if !processes.contains_key(&i.regulation) {
+            let p = state.store.latest(&i.regulation).await.ok();
+            processes.insert(i.regulation.clone(), p);
+        }
+    }
     let items = items
         .into_iter()
         .map(|i| {
             let clock = clocks
                 .entry(i.office.clone())
                 .or_insert_with(|| state.calendars.clock(Some(&i.office)).ok());
+            let process = processes.get(&i.regulation).cloned().flatten();
             InboxTaskDto {
+                warning: warning_of(process.as_deref(), clock.as_ref(), i.opened_at, i.due, now),
                 id: task_id(&i.case, i.task),
                 overdue: i.due.is_some_and(|d| d <= now),
                 working_minutes_left: working_minutes_left(clock.as_ref(), now, i.due),

@@ -124,6 +124,25 @@ pub async fn history(
                     )
                 }
                 EventKind::IncidentResolved { reason, .. } => reason.clone(),
+                EventKind::WarningsScheduled { task, warnings } => {
+                    let at: Vec<String> = warnings
+                        .iter()
+                        .map(|w| {
+                            format!(
+                                "{} % — {}",
+                                w.percent,
+                                local_time(state, &st.office, Some(w.at))
+                            )
+                        })
+                        .collect();
+                    format!("{} · {}", task_step(*task), at.join(", "))
+                }
+                EventKind::DeadlineWarned { task, percent, due } => format!(
+                    "{} · {percent} % · {}: {}",
+                    task_step(*task),
+                    i18n::t(lang, "due"),
+                    local_time(state, &st.office, Some(*due))
+                ),
             };
             HistoryLine {
                 at: local_time(state, &st.office, Some(e.event.at)),

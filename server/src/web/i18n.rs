@@ -614,6 +614,19 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Инцидент устранён, дело продолжено.",
         "Incident resolved: the case went on.",
     ),
+    ("warning", "Ескерту", "Предупреждение", "Warning"),
+    (
+        "warnings_scheduled",
+        "Ескертулер жоспарланды",
+        "Запланированы предупреждения",
+        "Warnings scheduled",
+    ),
+    (
+        "deadline_warned",
+        "Мерзім туралы ескерту",
+        "Предупреждение о сроке",
+        "Deadline warning",
+    ),
     (
         "incident_opened",
         "Іс тоқтап қалды (инцидент)",

@@ -63,6 +63,8 @@ pub struct Row {
     pub due: String,
     pub left: String,
     pub overdue: bool,
+    /// The share of its working time, in percent, whose warning has passed.
+    pub warning: Option<u8>,
     pub breached: bool,
     pub claimed_by_me: bool,
     pub claimed_by: String,
@@ -198,6 +200,13 @@ pub async fn load(
             due: local_time(state, &i.office, i.due),
             left,
             overdue,
+            warning: crate::api::dto::warning_of(
+                process.as_deref(),
+                clock.as_ref(),
+                i.opened_at,
+                i.due,
+                now,
+            ),
             breached: i.breached,
             claimed_by_me,
             claimed_by: i.claimed_by.clone().unwrap_or_default(),

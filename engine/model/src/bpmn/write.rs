@@ -292,6 +292,10 @@ fn collaboration(x: &mut Xml, c: &Ctx) {
     }
     a.push(("calendar", reg.calendar.clone()));
     a.push(("region", reg.region.clone()));
+    if !reg.warnings.is_empty() {
+        let w: Vec<String> = reg.warnings.iter().map(u8::to_string).collect();
+        a.push(("warnings", w.join(" ")));
+    }
     x.open("reglament:regulation", a);
     text_el(x, "reglament:title", &reg.title);
     act_el(x, &reg.source);

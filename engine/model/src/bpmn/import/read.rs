@@ -1578,6 +1578,14 @@ fn build(
             .unwrap_or("kz")
             .to_string(),
         region: region.unwrap_or_default(),
+        warnings: rxe
+            .and_then(|x| x.attr("warnings"))
+            .map(|w| {
+                w.split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
         roles: role_order.iter().map(|&i| roles[i].0.clone()).collect(),
         channels: channel_order
             .iter()
