@@ -26,7 +26,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use reglament_store::canonical::{GENESIS, canonical, hex};
+use reglament_store::canonical::{GENESIS, hex, write_str};
 use reglament_store::{ChainHead, Store, StoredCheckpoint};
 
 use super::AuditError;
@@ -58,23 +58,56 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// What is signed: the canonical JSON of everything but the signature.
     pub fn message(&self) -> String {
-        let mut v = serde_json::to_value(self).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("signature");
-        }
-        canonical(&v)
+        self.canonical(false)
     }
 
     /// The checkpoint's own hash (canonical JSON, signature included): what the next one
     /// names as `prev`.
     pub fn id(&self) -> String {
-        let v = serde_json::to_value(self).unwrap_or_default();
-        hex(&Sha256::digest(canonical(&v).as_bytes()))
+        hex(&Sha256::digest(self.body().as_bytes()))
     }
 
     /// The stored form: canonical JSON.
     pub fn body(&self) -> String {
-        canonical(&serde_json::to_value(self).unwrap_or_default())
+        self.canonical(true)
+    }
+
+    /// The canonical JSON ([`reglament_store::canonical`]: keys sorted, no spaces) written
+    /// directly rather than through a `serde_json::Value`: a first checkpoint lists every case,
+    /// and a tree of a million small maps would cost several times the text.
+    fn canonical(&self, signed: bool) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(200 + self.changed.len() * 120);
+        out.push_str("{\"at\":");
+        write_str(
+            &self.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            &mut out,
+        );
+        let _ = write!(out, ",\"cases\":{},\"changed\":[", self.cases);
+        for (i, h) in self.changed.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"case\":");
+            write_str(&h.case, &mut out);
+            out.push_str(",\"hash\":");
+            write_str(&h.hash, &mut out);
+            let _ = write!(out, ",\"seq\":{}}}", h.seq);
+        }
+        out.push_str("],\"format\":");
+        write_str(&self.format, &mut out);
+        let _ = write!(out, ",\"number\":{},\"prev\":", self.number);
+        write_str(&self.prev, &mut out);
+        out.push_str(",\"public_key\":");
+        write_str(&self.public_key, &mut out);
+        out.push_str(",\"root\":");
+        write_str(&self.root, &mut out);
+        if signed {
+            out.push_str(",\"signature\":");
+            write_str(&self.signature, &mut out);
+        }
+        out.push('}');
+        out
     }
 
     /// Reads a stored or exported checkpoint.
@@ -85,15 +118,23 @@ impl Checkpoint {
 
 /// The Merkle root over heads sorted by case id.
 pub fn merkle_root<'a>(heads: impl IntoIterator<Item = &'a ChainHead>) -> String {
-    let mut level: Vec<[u8; 32]> = heads
-        .into_iter()
-        .map(|h| {
+    merkle_root_of(
+        heads
+            .into_iter()
+            .map(|h| (h.case.as_str(), h.seq, h.hash.as_str())),
+    )
+}
+
+/// The Merkle root over `(case, seq, hash)` leaves sorted by case id.
+fn merkle_root_of<'a>(leaves: impl Iterator<Item = (&'a str, u64, &'a str)>) -> String {
+    let mut level: Vec<[u8; 32]> = leaves
+        .map(|(case, seq, hash)| {
             let mut d = Sha256::new();
             d.update([0u8]);
-            d.update((h.case.len() as u32).to_be_bytes());
-            d.update(h.case.as_bytes());
-            d.update(h.seq.to_be_bytes());
-            d.update(h.hash.as_bytes());
+            d.update((case.len() as u32).to_be_bytes());
+            d.update(case.as_bytes());
+            d.update(seq.to_be_bytes());
+            d.update(hash.as_bytes());
             d.finalize().into()
         })
         .collect();
@@ -119,10 +160,11 @@ pub fn merkle_root<'a>(heads: impl IntoIterator<Item = &'a ChainHead>) -> String
     hex(&level[0])
 }
 
-/// The heads as of the last checkpoint: the fold of every checkpoint's `changed`.
+/// The heads as of the last checkpoint (case → seq and hash): the fold of every checkpoint's
+/// `changed`.
 #[derive(Debug, Clone, Default)]
 pub struct Covered {
-    pub heads: BTreeMap<String, ChainHead>,
+    pub heads: BTreeMap<String, (u64, String)>,
     /// The last checkpoint's number and id.
     pub last: Option<(u64, String)>,
 }
@@ -130,43 +172,83 @@ pub struct Covered {
 impl Covered {
     fn apply(&mut self, c: &Checkpoint) {
         for h in &c.changed {
-            self.heads.insert(h.case.clone(), h.clone());
+            match self.heads.get_mut(&h.case) {
+                Some(v) => *v = (h.seq, h.hash.clone()),
+                None => {
+                    self.heads.insert(h.case.clone(), (h.seq, h.hash.clone()));
+                }
+            }
         }
         self.last = Some((c.number, c.id()));
     }
+
+    /// The leaves, in case order.
+    fn leaves(&self) -> impl Iterator<Item = (&str, u64, &str)> {
+        self.heads
+            .iter()
+            .map(|(c, (seq, hash))| (c.as_str(), *seq, hash.as_str()))
+    }
+
+    /// The leaves with `changed` (sorted by case) applied, in case order, without a copy of
+    /// the covered set.
+    fn leaves_with<'a>(
+        &'a self,
+        changed: &'a [ChainHead],
+    ) -> impl Iterator<Item = (&'a str, u64, &'a str)> {
+        let mut old = self.leaves().peekable();
+        let mut new = changed
+            .iter()
+            .map(|h| (h.case.as_str(), h.seq, h.hash.as_str()))
+            .peekable();
+        std::iter::from_fn(move || match (old.peek(), new.peek()) {
+            (Some(o), Some(n)) if o.0 < n.0 => old.next(),
+            (Some(o), Some(n)) if o.0 == n.0 => {
+                old.next();
+                new.next()
+            }
+            (_, Some(_)) => new.next(),
+            (Some(_), None) => old.next(),
+            (None, None) => None,
+        })
+    }
 }
 
-/// The next checkpoint over `heads` (every case's head, by case id), after what `covered`
-/// holds; `None` when no head changed since (nothing new to sign). Pure: the caller stores
-/// it and then [`Covered::record`]s it.
+/// The next checkpoint over `heads` (every case's head), after what `covered` holds; `None`
+/// when no head changed since (nothing new to sign). Pure: the caller stores it and then
+/// [`Covered::record`]s it.
 pub fn next(
     covered: &Covered,
     heads: &[ChainHead],
     key: &SigningKey,
     at: DateTime<Utc>,
 ) -> Option<Checkpoint> {
-    let changed: Vec<ChainHead> = heads
+    let mut changed: Vec<ChainHead> = heads
         .iter()
-        .filter(|h| covered.heads.get(&h.case) != Some(*h))
+        .filter(|h| {
+            covered
+                .heads
+                .get(&h.case)
+                .is_none_or(|(seq, hash)| *seq != h.seq || *hash != h.hash)
+        })
         .cloned()
         .collect();
     if changed.is_empty() && covered.last.is_some() {
         return None;
     }
-    let mut all = covered.heads.clone();
-    for h in &changed {
-        all.insert(h.case.clone(), h.clone());
-    }
+    changed.sort_by(|a, b| a.case.cmp(&b.case));
+    changed.dedup_by(|a, b| a.case == b.case);
     let (number, prev) = match &covered.last {
         Some((n, id)) => (n + 1, id.clone()),
         None => (1, GENESIS.to_string()),
     };
+    let mut cases = 0u64;
+    let root = merkle_root_of(covered.leaves_with(&changed).inspect(|_| cases += 1));
     let mut c = Checkpoint {
         format: FORMAT.to_string(),
         number,
         at,
-        cases: all.len() as u64,
-        root: merkle_root(all.values()),
+        cases,
+        root,
         prev,
         changed,
         public_key: hex(key.verifying_key().as_bytes()),
@@ -276,8 +358,8 @@ pub async fn verify(
     let last = checkpoints.last().map_or(0, |c| c.number);
     let places: Vec<(String, u64)> = covered
         .heads
-        .values()
-        .map(|h| (h.case.clone(), h.seq))
+        .iter()
+        .map(|(case, (seq, _))| (case.clone(), *seq))
         .collect();
     let found: std::collections::HashMap<(String, u64), String> = store
         .event_hashes(&places)
@@ -285,21 +367,19 @@ pub async fn verify(
         .into_iter()
         .map(|(c, s, h)| ((c, s), h))
         .collect();
-    for h in covered.heads.values() {
+    for (case, (seq, covered_hash)) in &covered.heads {
         let bad = |detail: String| CheckpointProblem {
             checkpoint: last,
-            case: Some(h.case.clone()),
+            case: Some(case.clone()),
             detail,
         };
-        match found.get(&(h.case.clone(), h.seq)) {
-            Some(hash) if *hash == h.hash => {}
+        match found.get(&(case.clone(), *seq)) {
+            Some(hash) if hash == covered_hash => {}
             Some(hash) => report.problems.push(bad(format!(
-                "event {} has hash {hash}, the checkpoint covered {}: the history was rewritten",
-                h.seq, h.hash
+                "event {seq} has hash {hash}, the checkpoint covered {covered_hash}: the history was rewritten"
             ))),
             None => report.problems.push(bad(format!(
-                "event {} that the checkpoint covered is missing",
-                h.seq
+                "event {seq} that the checkpoint covered is missing"
             ))),
         }
     }
@@ -359,7 +439,7 @@ pub fn verify_checkpoints(
             (_, None) => bad("its signature is not 64 bytes of hex".into()),
         }
         covered.apply(c);
-        let root = merkle_root(covered.heads.values());
+        let root = merkle_root_of(covered.leaves());
         if root != c.root || covered.heads.len() as u64 != c.cases {
             bad("its root is not the root of the heads it covers".into());
         }
@@ -445,6 +525,21 @@ mod tests {
         let report = verify_checkpoints(&[one.clone(), two.clone()], Some(k.verifying_key()));
         assert!(report.is_ok(), "{:?}", report.problems);
         assert!(report.key_pinned);
+        // New cases before and after the others and one that moved: the root is the root of
+        // the whole set, computed without copying it.
+        let mut c3 = Covered::default();
+        c3.record(&one);
+        c3.record(&two);
+        let all = [
+            head("0", 1),
+            head("A", 2),
+            head("B", 5),
+            head("C", 2),
+            head("D", 1),
+        ];
+        let three = next(&c3, &all, &k, t(3)).expect("third");
+        assert_eq!((three.cases, three.changed.len()), (5, 3));
+        assert_eq!(three.root, merkle_root(&all));
 
         // Changed after signing.
         let mut forged = two.clone();
@@ -475,6 +570,31 @@ mod tests {
         );
         // A body read back is the same checkpoint.
         assert_eq!(Checkpoint::parse(&two.body()).expect("parse"), two);
+    }
+
+    #[test]
+    fn the_written_text_is_the_canonical_json_of_the_checkpoint() {
+        let k = key();
+        let mut heads = vec![head("A \"quoted\"", 1), head("Б-2", 7)];
+        heads.sort();
+        let c = next(&Covered::default(), &heads, &k, t(0)).expect("first");
+        let value = serde_json::to_value(&c).expect("value");
+        assert_eq!(c.body(), reglament_store::canonical::canonical(&value));
+        let mut unsigned = value.clone();
+        unsigned
+            .as_object_mut()
+            .expect("object")
+            .remove("signature");
+        assert_eq!(
+            c.message(),
+            reglament_store::canonical::canonical(&unsigned)
+        );
+        let at = DateTime::from_timestamp(1_700_000_000, 123_456_000).expect("instant");
+        let c = Checkpoint { at, ..c };
+        assert_eq!(
+            c.body(),
+            reglament_store::canonical::canonical(&serde_json::to_value(&c).expect("value"))
+        );
     }
 
     #[test]
