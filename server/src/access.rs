@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use reglament_runtime::{CaseId, CaseState, CommandError, TaskId};
-use reglament_store::ServiceError;
+use reglament_store::{ServiceError, StoreError};
 
 use crate::api::{parse_task_id, valid_case_id};
 use crate::auth::Principal;
@@ -37,6 +37,19 @@ pub async fn visible_case(
     let case = match state.service.case_state(&CaseId::new(id)).await {
         Ok(s) => s,
         Err(ServiceError::Command(CommandError::NoSuchCase(_))) => return Err(Unseen::Hidden),
+        // A held case: its history cannot be trusted for its office, so the projection's is
+        // asked, and a caller of another office learns nothing (not even that it is held).
+        Err(e @ ServiceError::Store(StoreError::HistoryDoesNotVerify(_))) => {
+            let office = match state.store.case(&CaseId::new(id)).await {
+                Ok(Some(view)) => view.office,
+                _ => return Err(Unseen::Hidden),
+            };
+            return if principal.grants().read_case(&office).is_ok() {
+                Err(Unseen::Failed(e))
+            } else {
+                Err(Unseen::Hidden)
+            };
+        }
         Err(e) => return Err(Unseen::Failed(e)),
     };
     if may_read(principal, &case) {

@@ -404,5 +404,29 @@ async fn a_case_whose_history_does_not_verify_is_held_not_grown() {
         .get("/api/v1/incidents", &tokens["nko-petropavl.head"])
         .await;
     assert_eq!(other.status, 403);
+    // Another office's staff cannot tell a held case from one that does not exist.
+    s.get(
+        &format!("/api/v1/cases/{id}"),
+        &tokens["nko-petropavl.head"],
+    )
+    .await
+    .assert_problem(404, "not-found");
+    s.get(
+        &format!("/api/v1/cases/{id}"),
+        &tokens["atyrau-city.executor"],
+    )
+    .await
+    .assert_problem(409, "history-does-not-verify");
+    // The administrators' page lists it.
+    let mut b = Browser::new(&s);
+    b.sign_in("admin").await;
+    let page = b.get("/incidents?lang=en").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Cases whose history does not verify"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&id));
     s.stop().await;
 }
