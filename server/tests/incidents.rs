@@ -247,6 +247,12 @@ async fn administrators_retry_incidents_from_the_pages() {
         let list = admin.get(&format!("/incidents?lang={lang}")).await;
         assert_eq!(list.status, 200, "{}", list.body);
         assert!(list.body.contains(&format!("/cases/{id}#incidents")));
+        // The engine's English message is shown on the English page only.
+        assert_eq!(
+            list.body.contains("Division by zero"),
+            lang == "en",
+            "{lang}"
+        );
     }
     let page = admin.get(&format!("/cases/{id}?lang=en")).await;
     assert!(page.body.contains("a condition could not be evaluated"));

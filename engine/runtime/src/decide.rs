@@ -233,11 +233,7 @@ pub fn decide(
                     return Err(CommandError::CorrectionNotAnObject);
                 };
                 let mut merged = state.data.clone();
-                if let Value::Object(case) = &mut merged {
-                    for (k, v) in fix {
-                        case.insert(k.clone(), v.clone());
-                    }
-                }
+                super::state::correct(&mut merged, fix);
                 if let Some(form) = state.process.application_form() {
                     check_form(form, &merged)?;
                 }
@@ -763,9 +759,6 @@ impl<'a> Plan<'a> {
             )?),
             None => None,
         };
-        let task = TaskId(self.next_task);
-        self.next_task += 1;
-        self.opened.push(task);
         let warnings = match &deadline {
             Some(d) if !self.p.regulation.warnings.is_empty() => warning_instants(
                 self.ctx.clock,
@@ -775,6 +768,11 @@ impl<'a> Plan<'a> {
             )?,
             _ => Vec::new(),
         };
+        // Numbered only once nothing can fail: a path parked at an incident here must not
+        // leave a gap in the task numbers.
+        let task = TaskId(self.next_task);
+        self.next_task += 1;
+        self.opened.push(task);
         self.emit(EventKind::TaskOpened {
             task,
             step: self.step_name(s),

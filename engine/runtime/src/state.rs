@@ -10,6 +10,16 @@ use super::event::{CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId, W
 use reglament_model::compile::Process;
 use reglament_model::model::{CaseResult, Step};
 
+/// The application data with a retry's corrected fields merged over it (field by field; the
+/// others stay as they were).
+pub(crate) fn correct(data: &mut Value, fix: &serde_json::Map<String, Value>) {
+    if let Value::Object(case) = data {
+        for (k, v) in fix {
+            case.insert(k.clone(), v.clone());
+        }
+    }
+}
+
 /// A path of the case the engine could not take on: it waits at `step` until a retry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incident {
@@ -383,10 +393,8 @@ impl CaseState {
                         incident: *incident,
                     })?;
                 i.resolved_at = Some(event.at);
-                if let (Some(Value::Object(fix)), Value::Object(case)) = (data, &mut self.data) {
-                    for (k, v) in fix {
-                        case.insert(k.clone(), v.clone());
-                    }
+                if let Some(Value::Object(fix)) = data {
+                    correct(&mut self.data, fix);
                 }
             }
         }

@@ -561,6 +561,12 @@ impl VerifyReport {
     }
 }
 
+/// A value bound to a statement of [`Store::write_one`].
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
 /// A case's chain head: its last event's place and hash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ChainHead {
@@ -1545,18 +1551,6 @@ impl Store {
             .collect())
     }
 
-    /// The hash stored for event `seq` of `case`, if there is such an event.
-    pub async fn event_hash(&self, case: &str, seq: u64) -> Result<Option<String>, StoreError> {
-        let hash: Option<String> = on_pool!(self, |p| sqlx::query_scalar(
-            "SELECT hash FROM events WHERE case_id = $1 AND seq = $2"
-        )
-        .bind(case)
-        .bind(seq as i64)
-        .fetch_optional(p)
-        .await)?;
-        Ok(hash)
-    }
-
     /// The stored hash of each `(case, seq)` asked for that exists, in no particular order: a
     /// few hundred places per query rather than one query each.
     pub async fn event_hashes(
@@ -1602,35 +1596,17 @@ impl Store {
             tamper.detail.clone(),
         );
         let at = rows::micros(Utc::now());
-        match &self.inner.backend {
-            Backend::Sqlite(s) => {
-                s.write(move |c| {
-                    Box::pin(async move {
-                        sqlx::query(sql)
-                            .bind(case)
-                            .bind(at)
-                            .bind(seq)
-                            .bind(kind)
-                            .bind(detail)
-                            .execute(c)
-                            .await?;
-                        Ok(())
-                    })
-                })
-                .await
-            }
-            Backend::Postgres(s) => {
-                sqlx::query(sql)
-                    .bind(case)
-                    .bind(at)
-                    .bind(seq)
-                    .bind(kind)
-                    .bind(detail)
-                    .execute(&s.pool)
-                    .await?;
-                Ok(())
-            }
-        }
+        self.write_one(
+            sql,
+            vec![
+                Param::Text(case),
+                Param::Int(at),
+                Param::Int(seq),
+                Param::Text(kind),
+                Param::Text(detail),
+            ],
+        )
+        .await
     }
 
     /// The cases held because their history did not verify, each with what was found, if it
@@ -1662,38 +1638,53 @@ impl Store {
         at: DateTime<Utc>,
         body: &str,
     ) -> Result<(), StoreError> {
-        let (number, at, body) = (number as i64, rows::micros(at), body.to_string());
-        let result = match &self.inner.backend {
+        let result = self
+            .write_one(
+                "INSERT INTO checkpoints (number, at, body) VALUES ($1, $2, $3)",
+                vec![
+                    Param::Int(number as i64),
+                    Param::Int(rows::micros(at)),
+                    Param::Text(body.to_string()),
+                ],
+            )
+            .await;
+        match result {
+            Err(e) if e.is_unique_violation() => Err(StoreError::CheckpointTaken(number)),
+            other => other,
+        }
+    }
+
+    /// One statement beside the log (a checkpoint, a hold): on SQLite through the writer,
+    /// which owns every write, on PostgreSQL through the pool.
+    async fn write_one(&self, sql: &'static str, params: Vec<Param>) -> Result<(), StoreError> {
+        match &self.inner.backend {
             Backend::Sqlite(s) => {
                 s.write(move |c| {
                     Box::pin(async move {
-                        sqlx::query(
-                            "INSERT INTO checkpoints (number, at, body) VALUES ($1, $2, $3)",
-                        )
-                        .bind(number)
-                        .bind(at)
-                        .bind(body)
-                        .execute(c)
-                        .await?;
+                        let mut q = sqlx::query(sql);
+                        for p in params {
+                            q = match p {
+                                Param::Int(i) => q.bind(i),
+                                Param::Text(t) => q.bind(t),
+                            };
+                        }
+                        q.execute(c).await?;
                         Ok(())
                     })
                 })
                 .await
             }
             Backend::Postgres(s) => {
-                sqlx::query("INSERT INTO checkpoints (number, at, body) VALUES ($1, $2, $3)")
-                    .bind(number)
-                    .bind(at)
-                    .bind(body)
-                    .execute(&s.pool)
-                    .await
-                    .map(|_| ())
-                    .map_err(StoreError::from)
+                let mut q = sqlx::query(sql);
+                for p in params {
+                    q = match p {
+                        Param::Int(i) => q.bind(i),
+                        Param::Text(t) => q.bind(t),
+                    };
+                }
+                q.execute(&s.pool).await?;
+                Ok(())
             }
-        };
-        match result {
-            Err(e) if e.is_unique_violation() => Err(StoreError::CheckpointTaken(number as u64)),
-            other => other,
         }
     }
 

@@ -825,14 +825,14 @@ async fn checkpoints_are_stored_once_per_number_and_never_changed(db: &TestDb) {
         [("K-1", 3), ("K-2", 2)]
     );
     let events = store.events(&CaseId::new("K-1")).await.expect("events");
-    assert_eq!(
-        store.event_hash("K-1", 3).await.expect("hash").as_deref(),
-        Some(events[2].hash.as_str())
-    );
     assert_eq!(heads[0].hash, events[2].hash);
-    assert_eq!(store.event_hash("K-1", 4).await.expect("none"), None);
     let mut found = store
-        .event_hashes(&[("K-1".into(), 3), ("K-2".into(), 2), ("K-9".into(), 1)])
+        .event_hashes(&[
+            ("K-1".into(), 3),
+            ("K-1".into(), 4),
+            ("K-2".into(), 2),
+            ("K-9".into(), 1),
+        ])
         .await
         .expect("hashes");
     found.sort();

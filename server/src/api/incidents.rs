@@ -3,8 +3,10 @@
 //! effect; the path waits there until an administrator retries it, with corrected data when
 //! the data was at fault, or after the calendar was extended.
 
+use std::sync::Arc;
+
 use axum::extract::State;
-use reglament_runtime::{CaseId, Command};
+use reglament_runtime::{CaseId, CaseState, Command};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -85,17 +87,38 @@ pub async fn list(
     let grants = principal.grants();
     grants.list_incidents()?;
     let page = open_incidents(&state, &principal, params.after.as_deref(), limit).await?;
-    Ok(axum::Json(page))
+    Ok(axum::Json(IncidentsDto {
+        items: page
+            .cases
+            .iter()
+            .flat_map(|st| {
+                st.open_incidents()
+                    .map(|i| IncidentDto::new(st.id.as_str(), i))
+            })
+            .collect(),
+        held: page.held,
+        next: page.next,
+    }))
 }
 
-/// A page of the open incidents in the offices `principal` administers: up to `limit` cases
-/// after the case id `after`. Shared with the web page.
+/// A page of the cases with open incidents in the offices a caller administers.
+pub struct IncidentPage {
+    /// The cases, by id, each with at least one open incident.
+    pub cases: Vec<Arc<CaseState>>,
+    /// Cases held because their history does not verify (on the first page only).
+    pub held: Vec<HeldCaseDto>,
+    /// The cursor of the next page.
+    pub next: Option<String>,
+}
+
+/// A page of the cases with open incidents in the offices `principal` administers: up to
+/// `limit` cases after the case id `after`. Shared with the web page.
 pub async fn open_incidents(
     state: &AppState,
     principal: &Principal,
     after: Option<&str>,
     limit: u32,
-) -> Result<IncidentsDto, Problem> {
+) -> Result<IncidentPage, Problem> {
     let grants = principal.grants();
     let mut held = Vec::new();
     if after.is_none() {
@@ -118,8 +141,7 @@ pub async fn open_incidents(
             }
         }
     }
-    let mut items = Vec::new();
-    let mut cases = 0;
+    let mut cases = Vec::new();
     let mut cursor = after.map(str::to_string);
     loop {
         let rows = state.store.incident_cases(cursor.as_deref(), BATCH).await?;
@@ -132,22 +154,18 @@ pub async fn open_incidents(
             let Ok(st) = access::visible_case(state, principal, &row.case_id).await else {
                 continue;
             };
-            items.extend(
-                st.open_incidents()
-                    .map(|i| IncidentDto::new(&row.case_id, i)),
-            );
-            cases += 1;
-            if cases == limit {
-                return Ok(IncidentsDto {
-                    items,
+            cases.push(st);
+            if cases.len() == limit as usize {
+                return Ok(IncidentPage {
+                    cases,
                     held,
                     next: cursor,
                 });
             }
         }
         if exhausted {
-            return Ok(IncidentsDto {
-                items,
+            return Ok(IncidentPage {
+                cases,
                 held,
                 next: None,
             });

@@ -569,6 +569,15 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("incident_cause", "Себебі", "Причина", "Cause"),
     ("event", "оқиға", "событие", "event"),
+    ("changed", "өзгертілген", "изменено", "changed"),
+    ("deleted", "жойылған", "удалено", "deleted"),
+    ("inserted", "қосылған", "вставлено", "inserted"),
+    (
+        "reordered",
+        "орны ауыстырылған",
+        "переставлено",
+        "reordered",
+    ),
     (
         "held_cases",
         "Тарихы тексерілмейтін істер",

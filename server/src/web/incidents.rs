@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use reglament_model::text::Lang;
 use reglament_runtime::{CaseState, Command, CommandError, Incident};
 use reglament_store::ServiceError;
 use serde_json::Value;
@@ -37,7 +38,12 @@ impl IncidentLine {
             office: office_name(state, lang, &st.office),
             step: step_name(Some(&st.process), &i.step, lang),
             cause: i18n::t(lang, &i.cause).to_string(),
-            message: i.message.clone(),
+            // The engine's own words are English: on other pages the cause says it.
+            message: if lang == Lang::En {
+                i.message.clone()
+            } else {
+                String::new()
+            },
             opened: local_time(state, &st.office, Some(i.opened_at)),
             resolved: local_time(state, &st.office, i.resolved_at),
         }
@@ -76,16 +82,14 @@ pub async fn page(
     let found = crate::api::incidents::open_incidents(&state, principal, q.after.as_deref(), PAGE)
         .await
         .map_err(|p| ctx.problem(p))?;
-    let mut incidents = Vec::new();
-    for i in found.items {
-        // Read again for the names: the list holds ids.
-        let Ok(st) = visible_case(&state, &ctx, principal, &i.case).await else {
-            continue;
-        };
-        if let Some(inc) = st.incidents.iter().find(|x| x.id == i.incident) {
-            incidents.push(IncidentLine::new(&state, &ctx, &st, inc));
-        }
-    }
+    let incidents = found
+        .cases
+        .iter()
+        .flat_map(|st| {
+            st.open_incidents()
+                .map(|i| IncidentLine::new(&state, &ctx, st, i))
+        })
+        .collect();
     let held = found
         .held
         .into_iter()
@@ -94,7 +98,15 @@ pub async fn page(
                 h.case,
                 office_name(&state, ctx.lang, &h.office),
                 local_time(&state, &h.office, Some(h.detected_at)),
-                format!("{} {}: {} — {}", ctx.t("event"), h.seq, h.kind, h.detail),
+                {
+                    let what = format!("{} {}: {}", ctx.t("event"), h.seq, ctx.t(&h.kind));
+                    // The finding's detail is the store's English; other pages say the kind.
+                    if ctx.lang == Lang::En {
+                        format!("{what} — {}", h.detail)
+                    } else {
+                        what
+                    }
+                },
             )
         })
         .collect();
