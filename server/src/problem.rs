@@ -250,13 +250,17 @@ pub fn command_status(e: &CommandError) -> StatusCode {
         | C::ClaimedByOther { .. }
         | C::AssignedToOther { .. }
         | C::NotClaimed { .. }
-        | C::AlreadyMissing => StatusCode::CONFLICT,
+        | C::AlreadyMissing
+        | C::AlreadySuspended(_)
+        | C::NotSuspended(_)
+        | C::TaskSuspended(_) => StatusCode::CONFLICT,
         C::NoSuchIncident(_) => StatusCode::NOT_FOUND,
         C::IncidentResolved(_) => StatusCode::CONFLICT,
         C::WrongRole { .. }
         | C::NotAllowedToReassign(_)
         | C::NotAllowedToCancel(_)
-        | C::NotAllowedToRetry(_) => StatusCode::FORBIDDEN,
+        | C::NotAllowedToRetry(_)
+        | C::NotAllowedToSuspend(_) => StatusCode::FORBIDDEN,
         // What the submitted data leads to: an outcome, a reason, a form, a branch.
         C::UnknownChannel { .. }
         | C::UnknownOutcome { .. }
@@ -265,6 +269,7 @@ pub fn command_status(e: &CommandError) -> StatusCode {
         | C::ReasonRequired { .. }
         | C::InvalidData { .. }
         | C::CorrectionNotAnObject
+        | C::SuspensionNotAllowed { .. }
         | C::NoBranch { .. }
         | C::Condition { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         // A deadline the calendar cannot reach: the command conflicts with the calendar as

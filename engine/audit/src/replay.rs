@@ -950,7 +950,70 @@ fn summary(e: &Event) -> String {
                 rfc3339(*due)
             )
         }
+        EventKind::DeadlinesRescheduled {
+            to_version,
+            days,
+            moved,
+            ..
+        } => {
+            let days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+            format!(
+                "calendar {}: {}{}",
+                short(to_version),
+                moved_text(moved),
+                if days.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (days changed: {})", days.join(", "))
+                }
+            )
+        }
+        EventKind::TaskSuspended {
+            task,
+            reason,
+            stops_case_term,
+            ..
+        } => format!(
+            "task {task} suspended: {reason}{}",
+            if *stops_case_term {
+                ", the case's term stopped too"
+            } else {
+                ""
+            }
+        ),
+        EventKind::TaskResumed {
+            task,
+            suspended_seconds,
+            moved,
+            ..
+        } => format!(
+            "task {task} resumed after {} of working time; {}",
+            working_text(Some(*suspended_seconds as i64 / 60)).unwrap_or_default(),
+            moved_text(moved)
+        ),
     }
+}
+
+fn short(version: &str) -> &str {
+    version.get(..12).unwrap_or(version)
+}
+
+/// "task 2 due A → B, the case due C → D".
+fn moved_text(moved: &[reglament_runtime::Moved]) -> String {
+    if moved.is_empty() {
+        return "no due instant moved".into();
+    }
+    moved
+        .iter()
+        .map(|m| {
+            let what = match m.target {
+                DeadlineTarget::Case => "the case".to_string(),
+                DeadlineTarget::Task(t) => format!("task {t}"),
+            };
+            format!("{what} due {} → {}", rfc3339(m.from), rfc3339(m.to))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn log_line(e: &Event, r: &EventRow) -> LogLine {

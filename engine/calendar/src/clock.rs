@@ -345,6 +345,20 @@ impl OfficeClock {
         self.instant_at(p.saturating_add(minutes.saturating_mul(60)), true)
     }
 
+    /// Adds working seconds to an instant (`from` itself for none): how a suspension moves a
+    /// due instant by exactly the working time it stopped.
+    pub fn add_working_seconds(
+        &self,
+        from: DateTime<Utc>,
+        seconds: u64,
+    ) -> Result<DateTime<Utc>, CalendarError> {
+        if seconds == 0 {
+            return Ok(from);
+        }
+        let p = self.position(from)?;
+        self.instant_at(p.saturating_add(seconds), true)
+    }
+
     /// Working time between two instants, in whole minutes (negative when `to` is before `from`).
     pub fn elapsed_minutes(
         &self,

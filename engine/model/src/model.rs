@@ -333,6 +333,27 @@ pub struct TaskStep {
     /// What happens when the task's deadline is breached.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalation: Vec<Escalation>,
+    /// When the task's time may stop: the reasons the service standard allows (waiting for
+    /// another authority, for the applicant's corrected documents). Nobody may suspend the task
+    /// for a reason not listed here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspensions: Vec<Suspension>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
+}
+
+/// A reason for which a task's time may stop, as the regulation allows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Suspension {
+    /// A stable code, e.g. `awaiting_authority`.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub reason: String,
+    pub name: Text,
+    /// Whether the case's statutory term stops too (otherwise only the task's time stops).
+    #[serde(default)]
+    pub stops_case_term: bool,
+    /// Where the regulation or the service standard allows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceRef>,
 }

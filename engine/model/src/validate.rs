@@ -315,6 +315,15 @@ impl<'a> Ctx<'a> {
             if let Some(outcomes) = outcomes {
                 self.outcomes(&base, step, outcomes, next.is_some());
             }
+            if let Step::Task(t) = step {
+                let reasons = t.suspensions.iter().map(|s| s.reason.as_str()).collect();
+                self.duplicate_keys(
+                    &format!("{base}/suspensions"),
+                    "reason",
+                    "suspension reason",
+                    reasons,
+                );
+            }
             if let Some(durations) = durations {
                 for channel in durations.keys() {
                     if !channel_names.contains(&channel.as_str()) {
@@ -417,18 +426,23 @@ impl<'a> Ctx<'a> {
     }
 
     fn duplicates(&mut self, list: &str, what: &str, ids: Vec<&str>) {
+        self.duplicate_keys(list, "id", &format!("{what} id"), ids);
+    }
+
+    /// Each of `ids` (the `key` field of the items of `list`) must be unique.
+    fn duplicate_keys(&mut self, list: &str, key: &str, what: &str, ids: Vec<&str>) {
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (i, id) in ids.iter().enumerate() {
             if let Some(prev) = first.get(id) {
                 let prev_line = self
                     .loaded
                     .spans
-                    .value_at(&format!("{list}/{prev}/id"))
+                    .value_at(&format!("{list}/{prev}/{key}"))
                     .line;
                 self.at_value(
                     Code::E020,
-                    &format!("{list}/{i}/id"),
-                    format!("the {what} id `{id}` is used twice"),
+                    &format!("{list}/{i}/{key}"),
+                    format!("the {what} `{id}` is used twice"),
                 )
                 .help = Some(format!("it was first declared on line {prev_line}"));
             } else {

@@ -62,6 +62,21 @@ pub enum Command {
         #[serde(default)]
         data: Option<Value>,
     },
+    /// Stop a task's time for a reason its step allows (the task's holder or a head).
+    Suspend {
+        task: TaskId,
+        /// One of the step's `suspensions`.
+        reason: String,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    /// Let a suspended task's time run again: its due instant (and the case's, when the
+    /// suspension stopped the case's term) moves by the working time it was suspended.
+    Resume {
+        task: TaskId,
+        #[serde(default)]
+        comment: Option<String>,
+    },
 }
 
 impl Command {
@@ -77,6 +92,8 @@ impl Command {
             Command::Withdraw { .. } => "withdraw",
             Command::Cancel { .. } => "cancel",
             Command::RetryIncident { .. } => "retry_incident",
+            Command::Suspend { .. } => "suspend",
+            Command::Resume { .. } => "resume",
         }
     }
 }
@@ -259,6 +276,20 @@ pub enum CommandError {
     NotAllowedToRetry(Arc<str>),
     #[error("corrected data must be an object of fields")]
     CorrectionNotAnObject,
+    #[error("step `{step}` does not allow suspending its time for `{reason}`; {}", if allowed.is_empty() { "it allows no suspension".to_string() } else { format!("it allows: {}", allowed.join(", ")) })]
+    SuspensionNotAllowed {
+        step: String,
+        reason: String,
+        allowed: Vec<String>,
+    },
+    #[error("only the task's holder or a head may suspend or resume it, not `{0}`")]
+    NotAllowedToSuspend(Arc<str>),
+    #[error("task {0} is suspended already")]
+    AlreadySuspended(TaskId),
+    #[error("task {0} is not suspended")]
+    NotSuspended(TaskId),
+    #[error("task {0} is suspended; resume it first")]
+    TaskSuspended(TaskId),
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -309,6 +340,11 @@ impl CommandError {
             CommandError::IncidentResolved(_) => "incident-resolved",
             CommandError::NotAllowedToRetry(_) => "not-allowed-to-retry",
             CommandError::CorrectionNotAnObject => "correction-not-an-object",
+            CommandError::SuspensionNotAllowed { .. } => "suspension-not-allowed",
+            CommandError::NotAllowedToSuspend(_) => "not-allowed-to-suspend",
+            CommandError::AlreadySuspended(_) => "already-suspended",
+            CommandError::NotSuspended(_) => "not-suspended",
+            CommandError::TaskSuspended(_) => "task-suspended",
             CommandError::Calendar(e) => e.kind(),
         }
     }

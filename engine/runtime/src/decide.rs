@@ -12,7 +12,9 @@ use serde_json::Value;
 use smallvec::SmallVec;
 
 use super::command::{Command, CommandError, FieldError, FieldRule};
-use super::event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId, Warning};
+use super::event::{
+    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Moved, TaskId, Warning,
+};
 use super::state::{CaseState, Task, TaskStatus};
 use reglament_calendar::OfficeClock;
 use reglament_model::compile::Process;
@@ -247,6 +249,48 @@ pub fn decide(
             plan.incidents = false;
             plan.advance(step)?;
         }
+        Command::Suspend {
+            task,
+            reason,
+            comment,
+        } => {
+            let t = open_task(state, *task)?;
+            check_holder_or_head(t, ctx.actor)?;
+            if t.suspended.is_some() {
+                return Err(CommandError::AlreadySuspended(t.id));
+            }
+            let allowed: &[reglament_model::model::Suspension] = match state.step_of(t) {
+                Step::Task(s) => &s.suspensions,
+                _ => &[],
+            };
+            let Some(s) = allowed.iter().find(|s| s.reason == *reason) else {
+                return Err(CommandError::SuspensionNotAllowed {
+                    step: t.step_id.to_string(),
+                    reason: reason.clone(),
+                    allowed: allowed.iter().map(|s| s.reason.clone()).collect(),
+                });
+            };
+            plan.emit(EventKind::TaskSuspended {
+                task: t.id,
+                reason: s.reason.clone(),
+                comment: comment.clone().filter(|c| !c.trim().is_empty()),
+                stops_case_term: s.stops_case_term,
+            });
+        }
+        Command::Resume { task, comment } => {
+            let t = open_task(state, *task)?;
+            check_holder_or_head(t, ctx.actor)?;
+            let Some(s) = &t.suspended else {
+                return Err(CommandError::NotSuspended(t.id));
+            };
+            let (seconds, moved) = resumption(state, t, s, ctx.clock, ctx.now)?;
+            plan.emit(EventKind::TaskResumed {
+                task: t.id,
+                comment: comment.clone().filter(|c| !c.trim().is_empty()),
+                suspended_seconds: seconds,
+                moved,
+            });
+        }
         Command::Cancel { reason } => {
             if &*ctx.actor.role != "administrator" {
                 return Err(CommandError::NotAllowedToCancel(ctx.actor.role.clone()));
@@ -285,6 +329,7 @@ pub fn tick(
         state.calendar_version.clone(),
     );
     if !state.breached
+        && !state.term_stopped_now()
         && let Some(d) = &state.deadline
         && d.due <= now
     {
@@ -295,6 +340,10 @@ pub fn tick(
         });
     }
     for t in state.open_tasks() {
+        if t.suspended.is_some() {
+            // Its time is stopped: no warning, breach or escalation until it resumes.
+            continue;
+        }
         if !t.breached
             && let Some(d) = &t.deadline
         {
@@ -456,6 +505,201 @@ fn may_reassign(actor: &Actor) -> bool {
     REASSIGNING_ROLES.contains(&&*actor.role)
 }
 
+/// Suspending and resuming: the user holding the task, or a head (an administrator).
+fn check_holder_or_head(t: &Task, actor: &Actor) -> Result<(), CommandError> {
+    let holder = t.claimed_by.as_deref() == Some(&*actor.user) && t.role == actor.role;
+    if holder || may_reassign(actor) {
+        Ok(())
+    } else {
+        Err(CommandError::NotAllowedToSuspend(actor.role.clone()))
+    }
+}
+
+/// What resuming `t` at `now` moves: the working seconds it was suspended, its due instant
+/// and warnings still to come by exactly that, and the case's due instant by the working time
+/// its term was stopped, when this was the last suspension stopping it.
+fn resumption(
+    state: &CaseState,
+    t: &Task,
+    s: &super::state::Suspended,
+    clock: &OfficeClock,
+    now: DateTime<Utc>,
+) -> Result<(u64, Vec<Moved>), CommandError> {
+    let seconds = clock.elapsed_seconds(s.since, now)?.max(0) as u64;
+    let mut moved = Vec::new();
+    if !t.breached
+        && let Some(d) = &t.deadline
+    {
+        let to = clock.add_working_seconds(d.due, seconds)?;
+        let warnings = t
+            .warn_at
+            .iter()
+            .skip(t.warned as usize)
+            .map(|w| {
+                Ok(Warning {
+                    percent: w.percent,
+                    at: clock.add_working_seconds(w.at, seconds)?,
+                })
+            })
+            .collect::<Result<Vec<_>, CommandError>>()?;
+        if to != d.due || !warnings.is_empty() {
+            moved.push(Moved {
+                target: DeadlineTarget::Task(t.id),
+                from: d.due,
+                to,
+                warnings,
+            });
+        }
+    }
+    if s.stops_case_term
+        && state.term_stops == 1
+        && !state.breached
+        && let (Some(d), Some(since)) = (&state.deadline, state.term_stopped_since)
+    {
+        let stopped = clock.elapsed_seconds(since, now)?.max(0) as u64;
+        let to = clock.add_working_seconds(d.due, stopped)?;
+        if to != d.due {
+            moved.push(Moved {
+                target: DeadlineTarget::Case,
+                from: d.due,
+                to,
+                warnings: Vec::new(),
+            });
+        }
+    }
+    Ok((seconds, moved))
+}
+
+/// Recomputes the case's due instants that are still running on `clock`, a newer calendar
+/// than the one they were computed on (`old`, when it is at hand, names the days that
+/// changed): the event that moves those that differ, or `None` when none does. The
+/// recomputation is a fresh one, as if the case had counted on `clock` from the start: each
+/// term from its start on `clock`, plus the working time of its ended suspensions measured
+/// on `clock`. Breached deadlines stay as they were: a breach is history.
+pub fn reschedule(
+    state: &CaseState,
+    clock: &OfficeClock,
+    old: Option<&OfficeClock>,
+) -> Result<Option<EventKind>, CommandError> {
+    if !state.is_open() {
+        return Ok(None);
+    }
+    let stopped = |spans: &[(DateTime<Utc>, DateTime<Utc>)]| -> Result<u64, CommandError> {
+        let mut total = 0u64;
+        for (a, b) in spans {
+            total += clock.elapsed_seconds(*a, *b)?.max(0) as u64;
+        }
+        Ok(total)
+    };
+    let mut moved = Vec::new();
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    if !state.breached
+        && let Some(d) = &state.deadline
+    {
+        let counting = state
+            .process
+            .channel(&state.channel)
+            .map(|c| c.counting.clone())
+            .unwrap_or_default();
+        let base = clock.due_at(state.started_at, d.term, &counting)?;
+        let to = clock.add_working_seconds(base, stopped(&state.term_stopped)?)?;
+        if to != d.due {
+            spans.push((state.started_at, to.max(d.due)));
+            moved.push(Moved {
+                target: DeadlineTarget::Case,
+                from: d.due,
+                to,
+                warnings: Vec::new(),
+            });
+        }
+    }
+    let percents = &state.process.regulation.warnings;
+    for t in state.open_tasks() {
+        if t.breached {
+            continue;
+        }
+        let Some(d) = &t.deadline else { continue };
+        let base = clock.due_at(t.opened_at, d.term, &Counting::default())?;
+        let shift = stopped(&t.suspensions)?;
+        let to = clock.add_working_seconds(base, shift)?;
+        let last_given = t
+            .warn_at
+            .get(..t.warned as usize)
+            .and_then(|w| w.last())
+            .map_or(0, |w| w.percent);
+        let warnings = if percents.is_empty() {
+            Vec::new()
+        } else {
+            warning_instants(clock, t.opened_at, base, percents)?
+                .into_iter()
+                .filter(|w| w.percent > last_given)
+                .map(|w| {
+                    Ok(Warning {
+                        percent: w.percent,
+                        at: clock.add_working_seconds(w.at, shift)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, CommandError>>()?
+        };
+        let pending = t.warn_at.get(t.warned as usize..).unwrap_or_default();
+        if to != d.due || warnings != pending {
+            spans.push((t.opened_at, to.max(d.due)));
+            moved.push(Moved {
+                target: DeadlineTarget::Task(t.id),
+                from: d.due,
+                to,
+                warnings,
+            });
+        }
+    }
+    if moved.is_empty() {
+        return Ok(None);
+    }
+    let days = match old {
+        Some(old) => changed_days(old, clock, &spans),
+        None => Vec::new(),
+    };
+    Ok(Some(EventKind::DeadlinesRescheduled {
+        from_version: state.calendar_version.to_string(),
+        to_version: clock.version().to_string(),
+        days,
+        moved,
+    }))
+}
+
+/// The days within `spans` whose working time differs between two calendars (at most a
+/// year of days is looked at: a term is never longer).
+fn changed_days(
+    old: &OfficeClock,
+    new: &OfficeClock,
+    spans: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> Vec<chrono::NaiveDate> {
+    let Some(first) = spans.iter().map(|s| s.0).min() else {
+        return Vec::new();
+    };
+    let last = spans.iter().map(|s| s.1).max().unwrap_or(first);
+    let mut day = new.to_local(first).date_naive();
+    let end = new.to_local(last).date_naive();
+    let mut out = Vec::new();
+    for _ in 0..=366 {
+        if day > end {
+            break;
+        }
+        let same = match (old.day_info(day), new.day_info(day)) {
+            // The reason's wording or the act may change without moving any time.
+            (Ok(a), Ok(b)) => a.working == b.working && a.hours == b.hours,
+            (Err(_), Err(_)) => true,
+            _ => false,
+        };
+        if !same {
+            out.push(day);
+        }
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+    }
+    out
+}
+
 /// Case-wide commands (documents missing, withdrawal) come from the case's staff.
 fn check_case_role(state: &CaseState, actor: &Actor) -> Result<(), CommandError> {
     let staff = state
@@ -575,6 +819,9 @@ impl<'a> Plan<'a> {
         reason: Option<&str>,
     ) -> Result<(), CommandError> {
         check_role(t, self.ctx.actor)?;
+        if t.suspended.is_some() {
+            return Err(CommandError::TaskSuspended(t.id));
+        }
         match (&t.claimed_by, &t.assigned_to) {
             (Some(by), _) if **by != *self.ctx.actor.user => {
                 return Err(CommandError::ClaimedByOther {

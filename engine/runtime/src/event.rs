@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -78,6 +78,18 @@ pub enum DeadlineTarget {
 pub struct Warning {
     pub percent: u8,
     pub at: DateTime<Utc>,
+}
+
+/// A due instant that moved, and the warnings still to come for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    pub target: DeadlineTarget,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// For a task: the warnings not yet given, at their new instants (they replace the old
+    /// ones; empty when none is left).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// A computed due instant and the calendar that produced it.
@@ -242,6 +254,36 @@ pub enum EventKind {
         percent: u8,
         due: DateTime<Utc>,
     },
+    /// The calendar the case counts on changed (a decree moved a day off or declared one, the
+    /// office's hours changed), and these due instants, recomputed on it, moved. A case whose
+    /// instants the change does not move gets no such event.
+    DeadlinesRescheduled {
+        from_version: String,
+        to_version: String,
+        /// The days, within the moved terms, whose working time differs between the two
+        /// calendars: the reason, as a reader checks it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        days: Vec<NaiveDate>,
+        moved: Vec<Moved>,
+    },
+    /// The task's time stopped, for a reason its step allows.
+    TaskSuspended {
+        task: TaskId,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        /// Whether the case's statutory term stopped too.
+        stops_case_term: bool,
+    },
+    /// The task's time runs again; `suspended_seconds` of working time did not count, and the
+    /// due instants moved by it.
+    TaskResumed {
+        task: TaskId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        suspended_seconds: u64,
+        moved: Vec<Moved>,
+    },
 }
 
 impl EventKind {
@@ -269,6 +311,9 @@ impl EventKind {
             EventKind::IncidentResolved { .. } => "incident_resolved",
             EventKind::WarningsScheduled { .. } => "warnings_scheduled",
             EventKind::DeadlineWarned { .. } => "deadline_warned",
+            EventKind::DeadlinesRescheduled { .. } => "deadlines_rescheduled",
+            EventKind::TaskSuspended { .. } => "task_suspended",
+            EventKind::TaskResumed { .. } => "task_resumed",
         }
     }
 }

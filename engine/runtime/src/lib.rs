@@ -15,10 +15,12 @@ pub mod simulate;
 pub mod state;
 
 pub use command::{Command, CommandError, FieldError, FieldRule};
-pub use decide::{Ctx, warning_instants};
+pub use decide::{Ctx, reschedule, warning_instants};
 pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
-pub use event::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId, Warning};
-pub use state::{CaseState, CaseStatus, FoldError, Incident, Task, TaskStatus};
+pub use event::{
+    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Moved, TaskId, Warning,
+};
+pub use state::{CaseState, CaseStatus, FoldError, Incident, Suspended, Task, TaskStatus};
 
 #[cfg(test)]
 mod props;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::event::{CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId, Warning};
+use super::event::{CaseId, Deadline, DeadlineTarget, Event, EventKind, Moved, TaskId, Warning};
 use reglament_model::compile::Process;
 use reglament_model::model::{CaseResult, Step};
 
@@ -30,6 +30,15 @@ pub struct Incident {
     pub opened_at: DateTime<Utc>,
     /// When a retry took the path on; `None` while the incident is open.
     pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// A task whose time is stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suspended {
+    pub since: DateTime<Utc>,
+    /// The step's suspension reason code.
+    pub reason: Arc<str>,
+    pub stops_case_term: bool,
 }
 
 /// Where a case stands.
@@ -79,6 +88,13 @@ pub struct Task {
     pub warn_at: Vec<Warning>,
     /// How many of `warn_at` have been given.
     pub warned: u32,
+    /// Set while the task's time is stopped.
+    pub suspended: Option<Suspended>,
+    /// The suspensions that ended, as (from, to): the working time between them does not
+    /// count (a recomputation on a new calendar adds it again, measured on that calendar).
+    pub suspensions: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Working seconds the task has been suspended, in all.
+    pub suspended_seconds: u64,
     /// The user working on it.
     pub claimed_by: Option<Arc<str>>,
     /// The user a head handed it to (only they may claim it).
@@ -112,6 +128,12 @@ pub struct CaseState {
     pub ended_at: Option<DateTime<Utc>>,
     /// Incidents, open and resolved, in the order they were opened.
     pub incidents: Vec<Incident>,
+    /// Suspended tasks whose suspension stops the case's term too; while any is, the case's
+    /// term does not run (since `term_stopped_since`).
+    pub term_stops: u32,
+    pub term_stopped_since: Option<DateTime<Utc>>,
+    /// The intervals during which the case's term was stopped, as (from, to).
+    pub term_stopped: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Number of events folded in.
     pub version: u64,
     pub last_event_at: DateTime<Utc>,
@@ -194,6 +216,9 @@ impl CaseState {
             dispatches: Vec::new(),
             ended_at: None,
             incidents: Vec::new(),
+            term_stops: 0,
+            term_stopped_since: None,
+            term_stopped: Vec::new(),
             version: 1,
             last_event_at: event.at,
         })
@@ -271,6 +296,9 @@ impl CaseState {
                     escalated: 0,
                     warn_at: Vec::new(),
                     warned: 0,
+                    suspended: None,
+                    suspensions: Vec::new(),
+                    suspended_seconds: 0,
                     claimed_by: None,
                     assigned_to: None,
                     outcome: None,
@@ -297,11 +325,15 @@ impl CaseState {
                 t.outcome = outcome.clone();
                 t.closed_at = Some(event.at);
                 t.closed_by = Some(actor);
+                let stopped = t.suspended.take();
+                self.end_suspension(stopped, event.at);
             }
             EventKind::TaskCancelled { task } => {
                 let t = self.task_mut(*task, index)?;
                 t.status = TaskStatus::Cancelled;
                 t.closed_at = Some(event.at);
+                let stopped = t.suspended.take();
+                self.end_suspension(stopped, event.at);
             }
             EventKind::BranchTaken { step, .. } | EventKind::Split { step } => {
                 self.step_index(step, index)?;
@@ -355,6 +387,49 @@ impl CaseState {
             EventKind::DeadlineWarned { task, .. } => {
                 self.task_mut(*task, index)?.warned += 1;
             }
+            EventKind::DeadlinesRescheduled {
+                to_version, moved, ..
+            } => {
+                let version: Arc<str> = Arc::from(to_version.as_str());
+                self.calendar_version = version.clone();
+                self.apply_moved(moved, Some(&version), index)?;
+            }
+            EventKind::TaskSuspended {
+                task,
+                reason,
+                stops_case_term,
+                ..
+            } => {
+                let t = self.task_mut(*task, index)?;
+                t.suspended = Some(Suspended {
+                    since: event.at,
+                    reason: Arc::from(reason.as_str()),
+                    stops_case_term: *stops_case_term,
+                });
+                if *stops_case_term {
+                    if self.term_stops == 0 {
+                        self.term_stopped_since = Some(event.at);
+                    }
+                    self.term_stops += 1;
+                }
+            }
+            EventKind::TaskResumed {
+                task,
+                suspended_seconds,
+                moved,
+                ..
+            } => {
+                let t = self.task_mut(*task, index)?;
+                let stopped = t.suspended.take();
+                if let Some(s) = &stopped {
+                    t.suspensions.push((s.since, event.at));
+                }
+                t.suspended_seconds += suspended_seconds;
+                self.end_suspension(stopped, event.at);
+                // The instants moved by the working time stopped: recorded in the event, so
+                // the fold needs no calendar.
+                self.apply_moved(moved, None, index)?;
+            }
             EventKind::CaseEnded { result, .. } => {
                 self.status = CaseStatus::Ended(*result);
                 self.ended_at = Some(event.at);
@@ -403,6 +478,55 @@ impl CaseState {
         Ok(())
     }
 
+    /// A task's suspension ended (resumed, or the task closed): the case's term runs again
+    /// once no suspension stops it.
+    fn end_suspension(&mut self, stopped: Option<Suspended>, at: DateTime<Utc>) {
+        if let Some(s) = stopped
+            && s.stops_case_term
+        {
+            self.term_stops = self.term_stops.saturating_sub(1);
+            if self.term_stops == 0
+                && let Some(since) = self.term_stopped_since.take()
+            {
+                self.term_stopped.push((since, at));
+            }
+        }
+    }
+
+    /// Moves due instants as an event recorded them; `version` is the calendar they were
+    /// recomputed on, when it changed.
+    fn apply_moved(
+        &mut self,
+        moved: &[Moved],
+        version: Option<&Arc<str>>,
+        index: u64,
+    ) -> Result<(), FoldError> {
+        for m in moved {
+            let deadline = match m.target {
+                DeadlineTarget::Case => self.deadline.as_mut(),
+                DeadlineTarget::Task(task) => {
+                    let t = self.task_mut(task, index)?;
+                    let given = t.warned as usize;
+                    t.warn_at.truncate(given);
+                    t.warn_at.extend(m.warnings.iter().copied());
+                    t.deadline.as_mut()
+                }
+            };
+            if let Some(d) = deadline {
+                d.due = m.to;
+                if let Some(v) = version {
+                    d.calendar_version = v.clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the case's statutory term is stopped by a suspension now.
+    pub fn term_stopped_now(&self) -> bool {
+        self.term_stops > 0
+    }
+
     /// The earliest instant at which time alone changes this case: a deadline to breach, a
     /// dispatch to release. `None` when nothing is pending.
     pub fn next_wakeup(&self) -> Option<DateTime<Utc>> {
@@ -416,11 +540,16 @@ impl CaseState {
             }
         };
         if !self.breached
+            && self.term_stops == 0
             && let Some(d) = &self.deadline
         {
             consider(d.due);
         }
         for t in self.open_tasks() {
+            if t.suspended.is_some() {
+                // A stopped clock wakes nobody: the resumption moves the instants.
+                continue;
+            }
             if !t.breached {
                 if let Some(d) = &t.deadline {
                     consider(d.due);

@@ -393,6 +393,8 @@ pub struct InboxItem {
     pub breached: bool,
     pub regulation: String,
     pub applicant: Option<String>,
+    /// Since when the task's time is stopped, while it is suspended.
+    pub suspended_since: Option<DateTime<Utc>>,
 }
 
 impl InboxItem {
@@ -486,6 +488,8 @@ pub struct TaskView {
     pub outcome: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<String>,
+    /// Since when the task's time is stopped, while it is suspended.
+    pub suspended_since: Option<DateTime<Utc>>,
 }
 
 fn due_of(due: i64) -> Option<DateTime<Utc>> {
@@ -507,6 +511,7 @@ impl From<TaskRow> for TaskView {
             outcome: t.outcome,
             closed_at: t.closed_at.map(instant),
             closed_by: t.closed_by,
+            suspended_since: t.suspended_since.map(instant),
         }
     }
 }
@@ -1809,6 +1814,7 @@ struct InboxRow {
     breached: bool,
     regulation_id: String,
     applicant: Option<String>,
+    suspended_since: Option<i64>,
 }
 
 impl InboxRow {
@@ -1827,6 +1833,7 @@ impl InboxRow {
             breached: self.breached,
             regulation: self.regulation_id,
             applicant: self.applicant,
+            suspended_since: self.suspended_since.map(instant),
         }
     }
 }
@@ -1899,8 +1906,8 @@ fn inbox_sql(q: &InboxQuery) -> Result<(String, Vec<Bind>), StoreError> {
             }
             parts.push(format!(
                 "SELECT * FROM (SELECT t.case_id, t.task, t.step, t.role, t.office, t.status, \
-                 {claimed_sql} AS claimed_by, t.assigned_to, t.opened_at, t.due, t.breached \
-                 FROM tasks t WHERE {w} ORDER BY t.due, t.case_id, t.task LIMIT {limit_p}) AS p{}",
+                 {claimed_sql} AS claimed_by, t.assigned_to, t.opened_at, t.due, t.breached, \
+                 t.suspended_since FROM tasks t WHERE {w} ORDER BY t.due, t.case_id, t.task LIMIT {limit_p}) AS p{}",
                 parts.len()
             ));
         }
@@ -1909,12 +1916,12 @@ fn inbox_sql(q: &InboxQuery) -> Result<(String, Vec<Bind>), StoreError> {
         // No role or no office: an empty inbox, by a query that returns nothing.
         parts.push(format!(
             "SELECT * FROM (SELECT t.case_id, t.task, t.step, t.role, t.office, t.status, t.claimed_by, \
-             t.assigned_to, t.opened_at, t.due, t.breached FROM tasks t WHERE 1 = 0 LIMIT {limit_p}) AS p0"
+             t.assigned_to, t.opened_at, t.due, t.breached, t.suspended_since FROM tasks t WHERE 1 = 0 LIMIT {limit_p}) AS p0"
         ));
     }
     let sql = format!(
         "SELECT i.case_id, i.task, i.step, i.role, i.office, i.status, i.claimed_by, i.assigned_to, \
-         i.opened_at, i.due, i.breached, c.regulation_id, c.applicant \
+         i.opened_at, i.due, i.breached, c.regulation_id, c.applicant, i.suspended_since \
          FROM ({}) AS i JOIN cases c ON c.case_id = i.case_id \
          ORDER BY i.due, i.case_id, i.task LIMIT {limit_p}",
         parts.join(" UNION ALL ")
@@ -1971,6 +1978,7 @@ mod tests {
             due: due.map(instant),
             breached: false,
             regulation: "x".into(),
+            suspended_since: None,
             applicant: None,
         }
     }

@@ -64,6 +64,15 @@ pub const STORE: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_case_holds.sql"),
         postgres: include_str!("../migrations/postgres/0005_case_holds.sql"),
     },
+    // Suspended tasks in the projection; calendar versions open cases were moved onto.
+    Migration {
+        version: 6,
+        description: "suspensions and calendar adoptions",
+        sqlite: include_str!("../migrations/sqlite/0006_suspensions_and_calendar_adoptions.sql"),
+        postgres: include_str!(
+            "../migrations/postgres/0006_suspensions_and_calendar_adoptions.sql"
+        ),
+    },
 ];
 
 /// Whether a version is one a user of the store may take.

@@ -39,15 +39,15 @@ const UPSERT_CASES: &str = "INSERT INTO cases (case_id, regulation_id, regulatio
     incidents_open = excluded.incidents_open";
 
 const UPSERT_TASKS: &str = "INSERT INTO tasks (case_id, task, step, role, office, status, claimed_by, \
-    assigned_to, opened_at, due, breached, outcome, closed_at, closed_by) \
+    assigned_to, opened_at, due, breached, outcome, closed_at, closed_by, suspended_since) \
     SELECT r->>0, (r->>1)::bigint, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, (r->>8)::bigint, \
-    (r->>9)::bigint, (r->>10)::boolean, r->>11, (r->>12)::bigint, r->>13 \
+    (r->>9)::bigint, (r->>10)::boolean, r->>11, (r->>12)::bigint, r->>13, (r->>14)::bigint \
     FROM json_array_elements($1::json) AS r \
     ON CONFLICT (case_id, task) DO UPDATE SET step = excluded.step, role = excluded.role, \
     office = excluded.office, status = excluded.status, claimed_by = excluded.claimed_by, \
     assigned_to = excluded.assigned_to, opened_at = excluded.opened_at, due = excluded.due, \
     breached = excluded.breached, outcome = excluded.outcome, closed_at = excluded.closed_at, \
-    closed_by = excluded.closed_by";
+    closed_by = excluded.closed_by, suspended_since = excluded.suspended_since";
 
 const SET_WAKEUPS: &str = "INSERT INTO wakeups (case_id, wake_at) \
     SELECT r->>0, (r->>1)::bigint FROM json_array_elements($1::json) AS r \

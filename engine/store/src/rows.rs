@@ -98,6 +98,10 @@ pub struct TaskRow {
     pub outcome: Option<String>,
     pub closed_at: Option<i64>,
     pub closed_by: Option<String>,
+    /// Since when the task's time is stopped (a suspension); `None` while it runs. Absent from
+    /// rows recorded before suspensions existed.
+    #[serde(default)]
+    pub suspended_since: Option<i64>,
 }
 
 /// One row of the `wakeups` projection (without its lease, which is not derived from the log).
@@ -208,6 +212,7 @@ pub fn task_row(state: &CaseState, id: TaskId) -> Option<TaskRow> {
         outcome: t.outcome.as_deref().map(str::to_string),
         closed_at: t.closed_at.map(micros),
         closed_by: t.closed_by.as_deref().map(str::to_string),
+        suspended_since: t.suspended.as_ref().map(|s| micros(s.since)),
     })
 }
 
@@ -227,13 +232,26 @@ pub fn touched_tasks(events: &[Event]) -> BTreeSet<TaskId> {
             | EventKind::DeadlineBreached {
                 target: DeadlineTarget::Task(task),
                 ..
-            } => {
+            }
+            | EventKind::TaskSuspended { task, .. } => {
                 out.insert(*task);
             }
+            EventKind::TaskResumed { task, moved, .. } => {
+                out.insert(*task);
+                out.extend(moved_tasks(moved));
+            }
+            EventKind::DeadlinesRescheduled { moved, .. } => out.extend(moved_tasks(moved)),
             _ => {}
         }
     }
     out
+}
+
+fn moved_tasks(moved: &[reglament_runtime::Moved]) -> impl Iterator<Item = TaskId> + '_ {
+    moved.iter().filter_map(|m| match m.target {
+        DeadlineTarget::Task(t) => Some(t),
+        DeadlineTarget::Case => None,
+    })
 }
 
 /// All task rows of a state (for `rebuild`).
@@ -298,7 +316,8 @@ pub fn task_rows_json<'a>(rows: impl IntoIterator<Item = &'a TaskRow>) -> String
                 r.breached,
                 r.outcome,
                 r.closed_at,
-                r.closed_by
+                r.closed_by,
+                r.suspended_since
             ])
         })
         .collect();

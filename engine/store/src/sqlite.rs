@@ -101,13 +101,13 @@ const UPSERT_CASES: (&str, usize, &str) = (
 
 const UPSERT_TASKS: (&str, usize, &str) = (
     "INSERT INTO tasks (case_id, task, step, role, office, status, claimed_by, assigned_to, \
-     opened_at, due, breached, outcome, closed_at, closed_by)",
-    14,
+     opened_at, due, breached, outcome, closed_at, closed_by, suspended_since)",
+    15,
     " ON CONFLICT (case_id, task) DO UPDATE SET step = excluded.step, role = excluded.role, \
      office = excluded.office, status = excluded.status, claimed_by = excluded.claimed_by, \
      assigned_to = excluded.assigned_to, opened_at = excluded.opened_at, due = excluded.due, \
      breached = excluded.breached, outcome = excluded.outcome, closed_at = excluded.closed_at, \
-     closed_by = excluded.closed_by",
+     closed_by = excluded.closed_by, suspended_since = excluded.suspended_since",
 );
 
 const SET_WAKEUPS: (&str, usize, &str) = (
@@ -227,6 +227,7 @@ fn task_values(r: &TaskRow) -> Vec<V<'_>> {
         V::OT(r.outcome.as_deref()),
         V::OI(r.closed_at),
         V::OT(r.closed_by.as_deref()),
+        V::OI(r.suspended_since),
     ]
 }
 
@@ -255,7 +256,7 @@ fn case_args(r: &CaseRow) -> [Arg<'_>; 20] {
     ]
 }
 
-fn task_args(r: &TaskRow) -> [Arg<'_>; 14] {
+fn task_args(r: &TaskRow) -> [Arg<'_>; 15] {
     [
         Arg::from(r.case_id.as_str()),
         Arg::from(r.task),
@@ -271,6 +272,7 @@ fn task_args(r: &TaskRow) -> [Arg<'_>; 14] {
         Arg::from(r.outcome.as_deref()),
         Arg::from(r.closed_at),
         Arg::from(r.closed_by.as_deref()),
+        Arg::from(r.suspended_since),
     ]
 }
 
@@ -674,6 +676,7 @@ impl ReadConn {
                 breached: r.int(10) != 0,
                 regulation_id: r.text(11),
                 applicant: r.opt_text(12),
+                suspended_since: r.opt_int(13),
             });
         })?;
         Ok(rows)

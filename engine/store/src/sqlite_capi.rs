@@ -241,6 +241,13 @@ impl Row<'_> {
     }
 
     /// `None` for NULL.
+    pub fn opt_int(&self, col: c_int) -> Option<i64> {
+        // SAFETY: as above.
+        let kind = unsafe { ffi::sqlite3_column_type(self.stmt, col) };
+        (kind != ffi::SQLITE_NULL).then(|| self.int(col))
+    }
+
+    /// `None` for NULL.
     pub fn opt_text(&self, col: c_int) -> Option<String> {
         // SAFETY: as above.
         let kind = unsafe { ffi::sqlite3_column_type(self.stmt, col) };

@@ -56,6 +56,38 @@ pub async fn history(
             })
             .unwrap_or_else(|| o.to_string())
     };
+    let suspension_name = |t: TaskId, reason: &str| -> String {
+        st.task(t)
+            .and_then(|t| p.step_index(&t.step_id))
+            .and_then(|i| match p.step(i) {
+                reglament_model::model::Step::Task(ts) => ts
+                    .suspensions
+                    .iter()
+                    .find(|s| s.reason == reason)
+                    .map(|s| s.name.get(lang).to_string()),
+                _ => None,
+            })
+            .unwrap_or_else(|| reason.to_string())
+    };
+    let moved_text = |moved: &[reglament_runtime::Moved]| -> String {
+        moved
+            .iter()
+            .map(|m| {
+                let what = match m.target {
+                    reglament_runtime::DeadlineTarget::Case => {
+                        i18n::t(lang, "case_term").to_string()
+                    }
+                    reglament_runtime::DeadlineTarget::Task(t) => task_step(t),
+                };
+                format!(
+                    "{what}: {} → {}",
+                    local_time(state, &st.office, Some(m.from)),
+                    local_time(state, &st.office, Some(m.to))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     Ok(events
         .iter()
         .map(|e| {
@@ -143,6 +175,56 @@ pub async fn history(
                     i18n::t(lang, "due"),
                     local_time(state, &st.office, Some(*due))
                 ),
+                EventKind::DeadlinesRescheduled { days, moved, .. } => {
+                    let mut d = moved_text(moved);
+                    if !days.is_empty() {
+                        let days: Vec<String> =
+                            days.iter().map(|d| d.format("%d.%m.%Y").to_string()).collect();
+                        d.push_str(&format!(
+                            " · {}: {}",
+                            i18n::t(lang, "days_changed"),
+                            days.join(", ")
+                        ));
+                    }
+                    d
+                }
+                EventKind::TaskSuspended {
+                    task,
+                    reason,
+                    comment,
+                    stops_case_term,
+                } => {
+                    let mut d = format!(
+                        "{} · {}",
+                        task_step(*task),
+                        suspension_name(*task, reason)
+                    );
+                    if *stops_case_term {
+                        d.push_str(&format!(" · {}", i18n::t(lang, "case_term_stopped")));
+                    }
+                    if let Some(c) = comment {
+                        d.push_str(&format!(" · {c}"));
+                    }
+                    d
+                }
+                EventKind::TaskResumed {
+                    task,
+                    comment,
+                    suspended_seconds,
+                    moved,
+                } => {
+                    let mut d = format!(
+                        "{} · {}: {} · {}",
+                        task_step(*task),
+                        i18n::t(lang, "suspended_for"),
+                        i18n::span(lang, (*suspended_seconds / 60) as i64, 8 * 60),
+                        moved_text(moved)
+                    );
+                    if let Some(c) = comment {
+                        d.push_str(&format!(" · {c}"));
+                    }
+                    d
+                }
             };
             HistoryLine {
                 at: local_time(state, &st.office, Some(e.event.at)),

@@ -676,6 +676,43 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("cancelled", "Тоқтатылды", "Отменена", "Cancelled"),
     ("withdrawn", "Қайтарып алынды", "Отозвано", "Withdrawn"),
     ("page_time", "Бет", "Страница", "Page"),
+    (
+        "deadlines_rescheduled",
+        "Мерзімдер жаңа күнтізбе бойынша қайта есептелді",
+        "Сроки пересчитаны по новому календарю",
+        "Deadlines recomputed on a new calendar",
+    ),
+    (
+        "days_changed",
+        "Өзгерген күндер",
+        "Изменённые дни",
+        "Days changed",
+    ),
+    ("case_term", "Істің мерзімі", "Срок дела", "The case's term"),
+    (
+        "task_suspended",
+        "Мерзімнің өтуі тоқтатылды",
+        "Течение срока приостановлено",
+        "Time stopped (suspended)",
+    ),
+    (
+        "task_resumed",
+        "Мерзімнің өтуі қайта басталды",
+        "Течение срока возобновлено",
+        "Time running again (resumed)",
+    ),
+    (
+        "case_term_stopped",
+        "істің мерзімі де тоқтатылды",
+        "срок дела также приостановлен",
+        "the case's term stopped too",
+    ),
+    (
+        "suspended_for",
+        "Тоқтатылған жұмыс уақыты",
+        "Приостановлено рабочего времени",
+        "Working time suspended",
+    ),
 ];
 
 fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {

@@ -500,6 +500,15 @@ fn step_ext(x: &mut Xml, c: &Ctx, s: usize) {
             for e in &t.escalation {
                 escalation_el(x, e);
             }
+            // Like the form: JSON inside the extension element, so that names in three
+            // languages and the source reference come back exactly.
+            if !t.suspensions.is_empty() {
+                x.text(
+                    "reglament:suspensions",
+                    vec![],
+                    &serde_json::to_string(&t.suspensions).unwrap_or_default(),
+                );
+            }
         }
         Step::System(t) => {
             for e in &t.escalation {

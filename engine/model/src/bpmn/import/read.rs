@@ -1032,6 +1032,10 @@ fn build(
                         .and_then(|x| doc.first(x, NS_REGLAMENT, "form"))
                         .and_then(|f| serde_json::from_str(&doc.elements[f].text).ok())
                         .map(Form);
+                    let suspensions = x
+                        .and_then(|x| doc.first(x, NS_REGLAMENT, "suspensions"))
+                        .and_then(|f| serde_json::from_str(&doc.elements[f].text).ok())
+                        .unwrap_or_default();
                     Step::Task(TaskStep {
                         id: id.clone(),
                         name,
@@ -1043,6 +1047,7 @@ fn build(
                         outcomes,
                         next,
                         escalation,
+                        suspensions,
                         source,
                     })
                 }
