@@ -114,6 +114,47 @@ pub async fn tick(state: &AppState) -> Round {
     round
 }
 
+/// Deploys the loaded calendars to open cases counting on other versions (a decree issued
+/// since they started, new office hours): see [`reglament_store::Service::follow_calendars`].
+/// Runs once as the timer starts, before its first round, so that no deadline is breached on
+/// an instant the new calendar moved; requests are served meanwhile.
+pub async fn follow_calendars(state: &AppState) {
+    let started = std::time::Instant::now();
+    match state
+        .service
+        .follow_calendars(state.now(), false, false)
+        .await
+    {
+        Ok(report) => {
+            for a in &report.adoptions {
+                tracing::info!(
+                    office = %a.office,
+                    from = %a.from_version,
+                    to = %a.to_version,
+                    cases = a.cases,
+                    rescheduled = a.rescheduled,
+                    "open cases moved onto the loaded calendar"
+                );
+            }
+            for (case, error) in &report.failed {
+                tracing::warn!(case = %case, %error, "a case could not be moved onto the loaded calendar; it follows on its next command");
+            }
+            if !report.adoptions.is_empty() {
+                tracing::info!(
+                    cases = report.cases,
+                    rescheduled = report.rescheduled,
+                    deadlines = report.deadlines,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "calendar deployed"
+                );
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "the loaded calendar could not be deployed to open cases; each case follows on its next command")
+        }
+    }
+}
+
 /// The running timer worker.
 pub struct Timer {
     stop: watch::Sender<bool>,
@@ -126,6 +167,7 @@ impl Timer {
     pub fn spawn(state: AppState, interval: Duration) -> Timer {
         let (stop, mut stopped) = watch::channel(false);
         let handle = tokio::spawn(async move {
+            follow_calendars(&state).await;
             let purge_every = (3600 / interval.as_secs().max(1)).max(1);
             let mut rounds: u64 = 0;
             loop {

@@ -200,6 +200,13 @@ impl Calendars {
     /// Loads everything under `root` (normally `regulations/`). Every file is checked and
     /// every problem reported; warnings are kept in [`Calendars::warnings`].
     pub fn load(root: &Path) -> Result<Calendars, Vec<Diagnostic>> {
+        Calendars::load_with(root, None)
+    }
+
+    /// Loads as [`Calendars::load`] does, with the national calendar of `national` (a file
+    /// anywhere, e.g. a draft of `kz.yaml` with a new decree) in place of the bundled one of
+    /// the same id: what `reglament calendar impact` compares running cases with.
+    pub fn load_with(root: &Path, national: Option<&Path>) -> Result<Calendars, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let mut nationals = BTreeMap::new();
@@ -241,6 +248,32 @@ impl Calendars {
                 }
             }
             Err(e) => errors.push(*e),
+        }
+        if let Some(path) = national {
+            match load_national(path) {
+                Ok(cal) => {
+                    if !nationals.contains_key(cal.id()) {
+                        let located = yaml::parse(
+                            &read(path).unwrap_or_default(),
+                            &path.display().to_string(),
+                        );
+                        let pos = located.map(|l| l.pos("/id")).unwrap_or_default();
+                        errors.push(Diagnostic::new(
+                            &path.display().to_string(),
+                            Code::E050,
+                            pos,
+                            format!(
+                                "no calendar `{}` to replace; the calendars are: {}",
+                                cal.id(),
+                                nationals.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    }
+                    warnings.extend(cal.warnings().iter().cloned());
+                    nationals.insert(cal.id().to_string(), cal);
+                }
+                Err(diags) => errors.extend(diags.into_iter().filter(Diagnostic::is_error)),
+            }
         }
         let mut regions = BTreeMap::new();
         let mut offices = BTreeMap::new();

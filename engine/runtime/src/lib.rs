@@ -26,3 +26,5 @@ pub use state::{CaseState, CaseStatus, FoldError, Incident, Suspended, Task, Tas
 mod props;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_clock;

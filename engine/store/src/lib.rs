@@ -121,7 +121,7 @@ use reglament_model::diagnostic::Diagnostic;
 use reglament_runtime::{CaseId, CaseState, Event, FoldError};
 use rows::{CaseRow, EventRow, PreparedEvent, TaskRow, WakeupRow, instant, micros};
 
-pub use service::{Service, ServiceError, TickReport};
+pub use service::{CalendarFollowReport, CaseMove, Service, ServiceError, TickReport};
 pub use verify::{Tamper, TamperKind};
 
 /// Why the store could not do something.
@@ -781,6 +781,9 @@ macro_rules! on_pool {
         }
     };
 }
+
+mod adoptions;
+pub use adoptions::{Adoption, CalendarGroup};
 
 /// How a database URL is read.
 #[derive(Debug, Clone, PartialEq, Eq)]

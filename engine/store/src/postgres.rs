@@ -32,7 +32,8 @@ const UPSERT_CASES: &str = "INSERT INTO cases (case_id, regulation_id, regulatio
     (r->>10)::bigint, (r->>11)::bigint, (r->>12)::bigint, (r->>13)::boolean, (r->>14)::boolean, \
     (r->>15)::bigint, (r->>16)::bigint, r->>17, (r->>18)::bigint, (r->>19)::bigint \
     FROM json_array_elements($1::json) AS r \
-    ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, result = excluded.result, \
+    ON CONFLICT (case_id) DO UPDATE SET calendar_version = excluded.calendar_version, \
+    status = excluded.status, result = excluded.result, \
     applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
     documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \
     last_seq = excluded.last_seq, last_hash = excluded.last_hash, last_event_at = excluded.last_event_at, \

@@ -8,11 +8,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use super::{Store, StoreError, StoredEvent, clocks};
+use super::{Adoption, Store, StoreError, StoredEvent, clocks};
 use reglament_calendar::OfficeClock;
 use reglament_model::compile::Process;
 use reglament_runtime::{
-    Actor, CaseId, CaseState, Clocks, Command, CommandError, EngineError, NewCase, decide,
+    Actor, CaseId, CaseState, Clocks, Command, CommandError, EngineError, Event, EventKind, Moved,
+    NewCase, decide, reschedule,
 };
 
 /// Why a command did not go through.
@@ -68,6 +69,40 @@ pub struct TickReport {
     pub fired: Vec<(CaseId, Vec<StoredEvent>)>,
     /// Cases whose tick failed; they stay leased until the lease runs out, then are retried.
     pub failed: Vec<(CaseId, ServiceError)>,
+}
+
+/// One case whose due instants a new calendar moves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseMove {
+    pub case: String,
+    pub office: String,
+    pub from_version: String,
+    pub to_version: String,
+    /// The days whose working time changed, within the moved terms.
+    pub days: Vec<chrono::NaiveDate>,
+    pub moved: Vec<Moved>,
+    /// A due instant still ahead before the change that the change puts in the past: the
+    /// timer breaches it at once.
+    pub breached_by_change: bool,
+}
+
+/// What deploying the loaded calendars to open cases did (or, as a dry run, would do).
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct CalendarFollowReport {
+    /// Per office and old version: the cases looked at and those moved.
+    pub adoptions: Vec<Adoption>,
+    /// Open cases looked at.
+    pub cases: u64,
+    /// Of them, those whose due instants move.
+    pub rescheduled: u64,
+    /// Due instants that move (tasks and cases).
+    pub deadlines: u64,
+    /// Of the moved instants, those the change puts in the past.
+    pub breached_by_change: u64,
+    /// The cases that move, when asked for ([`Service::follow_calendars`]'s `keep`).
+    pub moves: Vec<CaseMove>,
+    /// Cases that could not be looked at, with why (they follow on their next command).
+    pub failed: Vec<(String, String)>,
 }
 
 /// A bounded cache: two generations of at most `cap / 2` entries each. Entries used in the
@@ -220,6 +255,302 @@ impl Service {
         }
     }
 
+    /// The clock a command on a case is decided with, and the event that first moves the case
+    /// onto it. An open case counts on its office's calendar as loaded now: the law counts a
+    /// term on the days that are actually working days, so a decree issued while the case
+    /// runs reaches it. When that calendar is not the one the case's instants were computed
+    /// on, they are recomputed ([`reschedule`]); those that move are recorded by a
+    /// `deadlines_rescheduled` event ahead of the command's own. A closed case, or one whose
+    /// office the loaded calendars no longer have, keeps the clock it is pinned to.
+    async fn follow(
+        &self,
+        state: &CaseState,
+        now: DateTime<Utc>,
+    ) -> Result<(OfficeClock, Option<Event>), ServiceError> {
+        let pinned = || self.case_clock(&state.office, &state.calendar_version);
+        if !state.is_open() {
+            return Ok((pinned().await?, None));
+        }
+        let current = match self.clocks.clock(&state.office, None) {
+            Ok(c) => c,
+            Err(_) => return Ok((pinned().await?, None)),
+        };
+        if current.version() == &*state.calendar_version {
+            return Ok((current, None));
+        }
+        let old = pinned().await.ok();
+        match reschedule(state, &current, old.as_ref()) {
+            Ok(kind) => Ok((
+                current,
+                kind.map(|kind| Event {
+                    at: now,
+                    actor: Actor::engine(),
+                    kind,
+                }),
+            )),
+            // The new calendar cannot place the instants (they fall beyond its years): the
+            // case keeps them, and the command goes on.
+            Err(e) => {
+                tracing::warn!(case = %state.id, error = %e, "cannot recompute a case's deadlines on the loaded calendar");
+                Ok((current, None))
+            }
+        }
+    }
+
+    /// The record of a calendar version to write with an append, unless it is known to be in
+    /// `calendar_versions` already.
+    fn calendar_record(
+        &self,
+        clock: &OfficeClock,
+        now: DateTime<Utc>,
+    ) -> Result<Option<clocks::CalendarRecord>, ServiceError> {
+        let known = self
+            .recorded
+            .lock()
+            .is_ok_and(|r| r.contains(clock.version()));
+        if known {
+            return Ok(None);
+        }
+        Ok(Some(clocks::record(clock, now).map_err(StoreError::from)?))
+    }
+
+    fn remember_recorded(&self, version: &str) {
+        if let Ok(mut r) = self.recorded.lock() {
+            r.insert(version.to_string());
+        }
+    }
+
+    /// Deploys the loaded calendars to the open cases that count on other versions: each case
+    /// is recomputed on its office's calendar, those whose instants move get a
+    /// `deadlines_rescheduled` event, and each office and old version done is recorded
+    /// ([`Store::record_adoption`]) so that a restart does not look at them again. With
+    /// `dry_run` nothing is written: the report says what would move. `keep` keeps each
+    /// moving case in the report (for listing them; a count otherwise).
+    ///
+    /// Cases are read a page at a time straight from the log (one query per page), and the
+    /// appends of a page go to the store together, so that the writer commits them in
+    /// groups. A case changed by a command meanwhile is simply decided again.
+    pub async fn follow_calendars(
+        &self,
+        now: DateTime<Utc>,
+        dry_run: bool,
+        keep: bool,
+    ) -> Result<CalendarFollowReport, ServiceError> {
+        let mut report = CalendarFollowReport::default();
+        // A dry run reads no adoption (it may run on a database of an older schema).
+        let done: HashSet<(String, String)> = if dry_run {
+            HashSet::new()
+        } else {
+            self.store
+                .adoptions()
+                .await?
+                .into_iter()
+                .map(|a| (a.office, a.from_version))
+                .collect()
+        };
+        let mut processes: HashMap<String, Arc<Process>> = HashMap::new();
+        for group in self.store.open_calendar_groups().await? {
+            let Ok(current) = self.clocks.clock(&group.office, None) else {
+                continue;
+            };
+            if group.version == current.version()
+                || (!dry_run && done.contains(&(group.office.clone(), group.version.clone())))
+            {
+                continue;
+            }
+            let old = self.case_clock(&group.office, &group.version).await.ok();
+            let mut adoption = Adoption {
+                office: group.office.clone(),
+                from_version: group.version.clone(),
+                to_version: current.version().to_string(),
+                adopted_at: now,
+                cases: 0,
+                rescheduled: 0,
+            };
+            let mut after = String::new();
+            loop {
+                let page = self
+                    .store
+                    .open_cases_on(&group.office, &group.version, &after, 512)
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = last.clone();
+                let rows = self.store.events_of(&page).await?;
+                let mut jobs: Vec<(CaseId, CaseState, EventKind)> = Vec::new();
+                let mut start = 0;
+                while start < rows.len() {
+                    let case = rows[start].case_id.clone();
+                    let end = start
+                        + rows[start..]
+                            .iter()
+                            .take_while(|r| r.case_id == case)
+                            .count();
+                    let case_rows = &rows[start..end];
+                    start = end;
+                    adoption.cases += 1;
+                    let state = match self.fold_rows(case_rows, &mut processes).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            report.failed.push((case, e.to_string()));
+                            continue;
+                        }
+                    };
+                    match reschedule(&state, &current, old.as_ref()) {
+                        Ok(None) => {}
+                        Ok(Some(kind)) => {
+                            if let EventKind::DeadlinesRescheduled {
+                                from_version,
+                                to_version,
+                                days,
+                                moved,
+                            } = &kind
+                            {
+                                let breached = moved.iter().filter(|m| m.to <= now && m.from > now);
+                                let breached = breached.count() as u64;
+                                report.deadlines += moved.len() as u64;
+                                report.breached_by_change += breached;
+                                if keep {
+                                    report.moves.push(CaseMove {
+                                        case: case.clone(),
+                                        office: group.office.clone(),
+                                        from_version: from_version.clone(),
+                                        to_version: to_version.clone(),
+                                        days: days.clone(),
+                                        moved: moved.clone(),
+                                        breached_by_change: breached > 0,
+                                    });
+                                }
+                            }
+                            adoption.rescheduled += 1;
+                            jobs.push((CaseId::new(&case), state, kind));
+                        }
+                        Err(e) => report.failed.push((case, e.to_string())),
+                    }
+                }
+                if dry_run || jobs.is_empty() {
+                    continue;
+                }
+                let calendar = self.calendar_record(&current, now)?;
+                if let Some(c) = calendar {
+                    // Recorded once, ahead of the page's appends, so each may name it.
+                    self.store.record_calendar(&c).await?;
+                    self.remember_recorded(&c.version);
+                }
+                let mut results = futures_util::stream::iter(jobs)
+                    .map(|(case, state, kind)| async move {
+                        let r = self.append_follow(&case, state, kind, now).await;
+                        (case, r)
+                    })
+                    .buffer_unordered(64);
+                while let Some((case, r)) = results.next().await {
+                    if let Err(e) = r {
+                        report.failed.push((case.to_string(), e.to_string()));
+                    }
+                }
+            }
+            report.cases += adoption.cases;
+            report.rescheduled += adoption.rescheduled;
+            if !dry_run {
+                self.store.record_adoption(&adoption).await?;
+            }
+            report.adoptions.push(adoption);
+        }
+        Ok(report)
+    }
+
+    /// A case's state from its log rows (the chain checked, as [`Store::load`] does).
+    async fn fold_rows(
+        &self,
+        rows: &[super::rows::EventRow],
+        processes: &mut HashMap<String, Arc<Process>>,
+    ) -> Result<CaseState, ServiceError> {
+        if let Err(tamper) = super::verify::verify_case(rows, None) {
+            return Err(StoreError::HistoryDoesNotVerify(tamper).into());
+        }
+        let digest = rows.first().map(|r| r.digest.clone()).unwrap_or_default();
+        let process = match processes.get(&digest) {
+            Some(p) => p.clone(),
+            None => {
+                let p = self.store.process(&digest).await?;
+                processes.insert(digest, p.clone());
+                p
+            }
+        };
+        let events = rows
+            .iter()
+            .cloned()
+            .map(super::stored_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        CaseState::fold(events.iter().map(|e| &e.event), |_| Some(process.clone()))
+            .map_err(|e| ServiceError::Engine(EngineError::Fold(e)))
+    }
+
+    /// Appends a case's rescheduling decided on `state`; if the case changed meanwhile, it is
+    /// decided again on its current state.
+    async fn append_follow(
+        &self,
+        case: &CaseId,
+        state: CaseState,
+        kind: EventKind,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let event = Event {
+            at: now,
+            actor: Actor::engine(),
+            kind,
+        };
+        let before = state.version;
+        let mut after = state;
+        after.apply(&event).map_err(EngineError::Fold)?;
+        match self.store.append(case, before, &[event], &after).await {
+            Ok(_) => {
+                self.cache_drop(case);
+                Ok(())
+            }
+            Err(StoreError::Conflict { .. }) => self.follow_case(case, now).await.map(|_| ()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Moves one case onto its office's loaded calendar now, if its instants move: whether an
+    /// event was appended.
+    pub async fn follow_case(
+        &self,
+        case: &CaseId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServiceError> {
+        for _ in 0..=self.retries {
+            let (state, _) = self.state(case, true).await?;
+            let (clock, Some(event)) = self.follow(&state, now).await? else {
+                return Ok(false);
+            };
+            let calendar = self.calendar_record(&clock, now)?;
+            let before = state.version;
+            let events = [event];
+            let state = self.advance(case, state, &events)?;
+            match self
+                .store
+                .append_with(case, before, &events, &state, calendar)
+                .await
+            {
+                Ok(_) => {
+                    self.remember_recorded(clock.version());
+                    self.cache_put(case, state);
+                    return Ok(true);
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => {
+                    self.cache_drop(case);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(ServiceError::Contention {
+            case: case.clone(),
+            attempts: self.retries + 1,
+        })
+    }
+
     /// The state after `events`. The cache lets go of the state first, so that it is updated
     /// in place when nobody else holds it (a case's history can be long: no copy per command);
     /// it is put back once the events are stored.
@@ -335,15 +666,21 @@ impl Service {
         for _ in 0..=self.retries {
             let (state, from_cache) = self.state(case, fresh).await?;
             fresh = true;
-            let clock = self
-                .case_clock(&state.office, &state.calendar_version)
-                .await?;
+            let (clock, moved) = self.follow(&state, now).await?;
             let ctx = decide::Ctx {
                 now,
                 actor,
                 clock: &clock,
             };
-            let events = match decide::decide(&state, command, ctx) {
+            let decided = match &moved {
+                None => decide::decide(&state, command, ctx),
+                Some(m) => {
+                    let mut s = (*state).clone();
+                    s.apply(m).map_err(EngineError::Fold)?;
+                    decide::decide(&s, command, ctx)
+                }
+            };
+            let mut events = match decided {
                 Ok(e) => e,
                 Err(e) => {
                     // Another node may have changed the case since it was cached: refuse only
@@ -357,10 +694,22 @@ impl Service {
             if events.is_empty() {
                 return Ok(Vec::new());
             }
+            let calendar = match moved {
+                Some(m) => {
+                    events.insert(0, m);
+                    self.calendar_record(&clock, now)?
+                }
+                None => None,
+            };
             let before = state.version;
             let state = self.advance(case, state, &events)?;
-            match self.store.append(case, before, &events, &state).await {
+            match self
+                .store
+                .append_with(case, before, &events, &state, calendar)
+                .await
+            {
                 Ok(stored) => {
+                    self.remember_recorded(clock.version());
                     self.cache_put(case, state);
                     return Ok(stored);
                 }
@@ -418,10 +767,22 @@ impl Service {
         for _ in 0..=self.retries {
             let (state, _) = self.state(case, fresh).await?;
             fresh = true;
-            let clock = self
-                .case_clock(&state.office, &state.calendar_version)
-                .await?;
-            let events = decide::tick(&state, now, &clock)?;
+            let (clock, moved) = self.follow(&state, now).await?;
+            let events = match &moved {
+                None => decide::tick(&state, now, &clock)?,
+                Some(m) => {
+                    // The breaches are decided on the instants as the new calendar puts them.
+                    let mut s = (*state).clone();
+                    s.apply(m).map_err(EngineError::Fold)?;
+                    let mut events = decide::tick(&s, now, &clock)?;
+                    events.insert(0, m.clone());
+                    events
+                }
+            };
+            let calendar = match moved {
+                Some(_) => self.calendar_record(&clock, now)?,
+                None => None,
+            };
             if events.is_empty() {
                 if self
                     .store
@@ -434,8 +795,13 @@ impl Service {
             }
             let before = state.version;
             let state = self.advance(case, state, &events)?;
-            match self.store.append(case, before, &events, &state).await {
+            match self
+                .store
+                .append_with(case, before, &events, &state, calendar)
+                .await
+            {
                 Ok(stored) => {
+                    self.remember_recorded(clock.version());
                     self.cache_put(case, state);
                     return Ok(stored);
                 }

@@ -92,7 +92,8 @@ const UPSERT_CASES: (&str, usize, &str) = (
      calendar_version, status, result, applicant, started_at, registered_at, due, breached, \
      documents_missing, ended_at, last_seq, last_hash, last_event_at, incidents_open)",
     20,
-    " ON CONFLICT (case_id) DO UPDATE SET status = excluded.status, result = excluded.result, \
+    " ON CONFLICT (case_id) DO UPDATE SET calendar_version = excluded.calendar_version, \
+     status = excluded.status, result = excluded.result, \
      applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
      documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \
      last_seq = excluded.last_seq, last_hash = excluded.last_hash, \

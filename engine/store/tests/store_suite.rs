@@ -30,6 +30,7 @@ both_backends!(
     a_pinned_calendar_comes_back_from_the_store,
     two_nodes_race_for_claims_and_deadlines,
     checkpoints_are_stored_once_per_number_and_never_changed,
+    a_calendar_decree_reaches_running_cases_once,
 );
 
 async fn deploy_is_idempotent_and_versions_only_grow(db: &TestDb) {
@@ -874,5 +875,168 @@ async fn checkpoints_are_stored_once_per_number_and_never_changed(db: &TestDb) {
     );
     assert!(store.execute_raw("DELETE FROM checkpoints").await.is_err());
     assert_eq!(store.checkpoints().await.expect("read").len(), 2);
+    store.close().await;
+}
+
+/// Calendars as a server loads them: one version; an older one is not theirs to give.
+struct Loaded(reglament_calendar::OfficeClock);
+
+impl reglament_runtime::Clocks for Loaded {
+    fn clock(
+        &self,
+        office: &str,
+        version: Option<&str>,
+    ) -> Result<reglament_calendar::OfficeClock, reglament_runtime::EngineError> {
+        match version {
+            Some(v) if v != self.0.version() => {
+                Err(reglament_runtime::EngineError::CalendarVersion {
+                    office: office.into(),
+                    wanted: v.into(),
+                    loaded: self.0.version().into(),
+                })
+            }
+            _ => Ok(self.0.clone()),
+        }
+    }
+}
+
+/// The office's clock with Wednesday 1 April 2026 declared a day off.
+fn decreed_clock() -> reglament_calendar::OfficeClock {
+    let root = reglament_testkit::regulations_dir();
+    let text = std::fs::read_to_string(root.join("calendars/kz.yaml")).expect("kz.yaml");
+    let text = text.replacen(
+        "\ntransfers:\n",
+        "\ntransfers:\n  - day_off: 2026-04-01\n    source: {act: Постановление (тест)}\n",
+        1,
+    );
+    let national = reglament_calendar::national_from_str(&text, "kz.yaml").expect("decree");
+    let old = calendars().clock(Some(OFFICE)).expect("clock");
+    reglament_calendar::OfficeClock::new(&national, old.schedule().clone(), old.zone())
+        .expect("clock")
+}
+
+async fn a_calendar_decree_reaches_running_cases_once(db: &TestDb) {
+    let (store, old, process) = setup(db).await;
+    // A: 20 March, due 8 April 18:00 (10 working days after Nauryz), crosses 1 April.
+    // B: 1 June, due 15 June: the decree does not touch it. C: 20 March too, first touched by
+    // a command.
+    for (id, at) in [
+        ("A", t0()),
+        ("B", t("2026-06-01T10:00:00+05:00")),
+        ("C", t0()),
+    ] {
+        old.start(&process, new_case(id), &clerk(), at)
+            .await
+            .expect("starts");
+    }
+    let due = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .case(&CaseId::new(id))
+                .await
+                .expect("read")
+                .expect("case")
+                .due
+        }
+    };
+    assert_eq!(due("A").await, Some(t("2026-04-08T18:00:00+05:00")));
+    let new_clock = decreed_clock();
+    let new = Service::new(store.clone(), Arc::new(Loaded(new_clock.clone())));
+    let now = t("2026-03-25T12:00:00+05:00");
+
+    // A command on C moves it first, in the same append.
+    let events = new
+        .execute(&CaseId::new("C"), &claim(1), &clerk(), now)
+        .await
+        .expect("claims");
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.kind.name()).collect();
+    assert_eq!(kinds, ["deadlines_rescheduled", "task_claimed"]);
+    assert_eq!(due("C").await, Some(t("2026-04-09T18:00:00+05:00")));
+
+    // The dry run says what moves and writes nothing.
+    let before = store.events(&CaseId::new("A")).await.expect("log").len();
+    let dry = new
+        .follow_calendars(now, true, true)
+        .await
+        .expect("dry run");
+    assert_eq!((dry.cases, dry.rescheduled, dry.deadlines), (2, 1, 1));
+    assert_eq!(dry.moves.len(), 1);
+    assert_eq!(dry.moves[0].case, "A");
+    assert_eq!(
+        dry.moves[0].days,
+        [chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date")]
+    );
+    assert_eq!(
+        store.events(&CaseId::new("A")).await.expect("log").len(),
+        before
+    );
+    assert!(store.adoptions().await.expect("adoptions").is_empty());
+
+    // The deployment: A gets the event, B nothing, and the office's old version is done.
+    let done = new
+        .follow_calendars(now, false, false)
+        .await
+        .expect("deploys");
+    assert_eq!((done.cases, done.rescheduled), (2, 1));
+    let a = store.events(&CaseId::new("A")).await.expect("log");
+    assert_eq!(a.len(), before + 1);
+    assert_eq!(
+        a.last().map(|e| e.event.kind.name()),
+        Some("deadlines_rescheduled")
+    );
+    assert_eq!(due("A").await, Some(t("2026-04-09T18:00:00+05:00")));
+    assert_eq!(
+        store.events(&CaseId::new("B")).await.expect("log").len(),
+        2,
+        "case_started and task_opened only"
+    );
+    assert!(
+        store
+            .calendar_data(new_clock.version())
+            .await
+            .expect("read")
+            .is_some(),
+        "the new version is kept for audits"
+    );
+    let adoptions = store.adoptions().await.expect("adoptions");
+    assert_eq!(adoptions.len(), 1);
+    assert_eq!(
+        (
+            adoptions[0].to_version.as_str(),
+            adoptions[0].cases,
+            adoptions[0].rescheduled
+        ),
+        (new_clock.version(), 2, 1)
+    );
+    // Once is enough: a restart looks at nothing again.
+    let again = new
+        .follow_calendars(now, false, false)
+        .await
+        .expect("again");
+    assert!(again.adoptions.is_empty(), "{again:?}");
+    // B's next task counts on the new calendar, with no rescheduling event.
+    let events = new
+        .execute(
+            &CaseId::new("B"),
+            &complete(1, None, json!({})),
+            &clerk(),
+            t("2026-06-01T10:05:00+05:00"),
+        )
+        .await
+        .expect("completes");
+    assert!(
+        events
+            .iter()
+            .all(|e| e.event.kind.name() != "deadlines_rescheduled")
+    );
+    let opened = events.iter().find_map(|e| match &e.event.kind {
+        EventKind::TaskOpened { deadline, .. } => deadline.clone(),
+        _ => None,
+    });
+    assert_eq!(
+        opened.map(|d| d.calendar_version.to_string()).as_deref(),
+        Some(new_clock.version())
+    );
     store.close().await;
 }

@@ -26,6 +26,26 @@ pub enum CalendarCommand {
     List(ListArgs),
     /// Check the calendar and offices files and print every problem.
     Check(CheckArgs),
+    /// Dry run of a new national calendar (a decree moved or added a day off): which open
+    /// cases and tasks of the database it moves, by how much, and which it puts past due.
+    /// Nothing is written; `reglament serve` deploys it when it starts with the new file.
+    Impact(ImpactArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ImpactArgs {
+    /// The new national calendar file (e.g. an edited copy of regulations/calendars/kz.yaml).
+    new: PathBuf,
+    #[command(flatten)]
+    db: super::audit::DbArgs,
+    /// The regulations folder (with `calendars/` and `offices/`): the offices' hours.
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    root: PathBuf,
+    /// The instant to judge "past due" at (default: now), RFC 3339.
+    #[arg(long)]
+    now: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -102,7 +122,102 @@ pub fn run(cmd: CalendarCommand) -> anyhow::Result<ExitCode> {
         CalendarCommand::Elapsed(args) => elapsed(args),
         CalendarCommand::List(args) => list(args),
         CalendarCommand::Check(args) => check(&args.root),
+        CalendarCommand::Impact(args) => impact(args),
     }
+}
+
+fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
+    if !args.new.is_file() {
+        bail!("no calendar file at {}", args.new.display());
+    }
+    let now = match &args.now {
+        Some(s) => instant("--now", s)?,
+        None => Utc::now(),
+    };
+    let calendars = Calendars::load_with(&args.root, Some(&args.new)).map_err(|diags| {
+        for d in diags.iter().skip(1) {
+            eprint!("{}", rendered(d));
+        }
+        anyhow!(
+            "{}",
+            diags
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "the calendar data did not load".to_string())
+        )
+    })?;
+    let rt = super::audit::runtime()?;
+    rt.block_on(async {
+        let store = args.db.open().await?;
+        let zones: std::collections::HashMap<String, chrono_tz::Tz> = calendars
+            .offices()
+            .map(|o| (o.data.id.clone(), o.clock.zone()))
+            .collect();
+        let service = reglament_store::Service::new(store.clone(), std::sync::Arc::new(calendars));
+        let started = std::time::Instant::now();
+        let report = service.follow_calendars(now, true, true).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        store.close().await;
+        match args.format {
+            Format::Json => print_json(&serde_json::to_value(&report)?)?,
+            Format::Text => print_impact(&report, &zones, seconds),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn print_impact(
+    report: &reglament_store::CalendarFollowReport,
+    zones: &std::collections::HashMap<String, chrono_tz::Tz>,
+    seconds: f64,
+) {
+    let local = |office: &str, t: DateTime<Utc>| match zones.get(office) {
+        Some(z) => t.with_timezone(z).format("%Y-%m-%d %H:%M %:z").to_string(),
+        None => t.to_rfc3339(),
+    };
+    for m in &report.moves {
+        let days: Vec<String> = m.days.iter().map(|d| d.to_string()).collect();
+        println!(
+            "{}  ({}){}",
+            m.case,
+            m.office,
+            if days.is_empty() {
+                String::new()
+            } else {
+                format!("  days changed: {}", days.join(", "))
+            }
+        );
+        for d in &m.moved {
+            let what = match d.target {
+                reglament_runtime::DeadlineTarget::Case => "case".to_string(),
+                reglament_runtime::DeadlineTarget::Task(t) => format!("task {t}"),
+            };
+            let shift = d.to - d.from;
+            let sign = if shift < chrono::Duration::zero() {
+                "-"
+            } else {
+                "+"
+            };
+            let abs = shift.abs();
+            println!(
+                "  {what:<8} {} → {}  ({sign}{}h{:02}m)",
+                local(&m.office, d.from),
+                local(&m.office, d.to),
+                abs.num_hours(),
+                abs.num_minutes() % 60,
+            );
+        }
+        if m.breached_by_change {
+            println!("  ! past due as soon as the new calendar is deployed");
+        }
+    }
+    for (case, error) in &report.failed {
+        println!("{case}: cannot be recomputed: {error}");
+    }
+    println!(
+        "{} open case(s) looked at in {:.1} s; {} case(s) move, {} due instant(s); {} put past due by the change",
+        report.cases, seconds, report.rescheduled, report.deadlines, report.breached_by_change
+    );
 }
 
 /// Loads the calendars; on a data error prints every diagnostic and fails.

@@ -29,3 +29,6 @@ DROP INDEX tasks_claimed;
 CREATE INDEX tasks_claimed ON tasks (claimed_by, office, role, due, case_id, task)
     INCLUDE (status, step, assigned_to, opened_at, breached, suspended_since)
     WHERE status = 'claimed';
+
+-- A calendar deployment pages through the open cases of an office on one version.
+CREATE INDEX cases_calendar ON cases (office, calendar_version, case_id) WHERE status = 'open';

@@ -30,3 +30,6 @@ CREATE INDEX tasks_claimed ON tasks
     (claimed_by, office, role, status, due, case_id, task, step, assigned_to, opened_at, breached,
      suspended_since)
     WHERE status = 'claimed';
+
+-- A calendar deployment pages through the open cases of an office on one version.
+CREATE INDEX cases_calendar ON cases (office, calendar_version, case_id) WHERE status = 'open';
