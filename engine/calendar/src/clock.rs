@@ -487,6 +487,16 @@ impl OfficeClock {
         Ok(info)
     }
 
+    /// The office's open hours on `date` (none on a day off): what [`OfficeClock::day_info`]
+    /// says of them, without building its description (comparing two calendars day by day).
+    pub fn open_hours(&self, date: NaiveDate) -> Result<&[TimeRange], CalendarError> {
+        let i = self.inner.national.index(date)?;
+        Ok(match self.inner.day_pattern[i] {
+            0 => &[],
+            p => &self.inner.schedule.week[usize::from(p - 1)],
+        })
+    }
+
     /// The open hours on `weekday` by the weekly schedule.
     pub fn weekly_hours(&self, weekday: Weekday) -> &[TimeRange] {
         self.inner.schedule.hours(weekday)

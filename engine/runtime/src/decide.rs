@@ -685,9 +685,9 @@ fn changed_days(
         if day > end {
             break;
         }
-        let same = match (old.day_info(day), new.day_info(day)) {
-            // The reason's wording or the act may change without moving any time.
-            (Ok(a), Ok(b)) => a.working == b.working && a.hours == b.hours,
+        // The reason's wording or the act may change without moving any time.
+        let same = match (old.open_hours(day), new.open_hours(day)) {
+            (Ok(a), Ok(b)) => a == b,
             (Err(_), Err(_)) => true,
             _ => false,
         };

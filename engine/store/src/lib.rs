@@ -207,6 +207,9 @@ pub enum StoreError {
     },
     #[error("the store's writer has stopped")]
     WriterGone,
+    /// A thread the store ran work on panicked (a bug: the work is not done, nothing is lost).
+    #[error("a background task failed: {0}")]
+    Task(String),
     #[error("encoding an event: {0}")]
     Encode(#[from] serde_json::Error),
 }

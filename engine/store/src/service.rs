@@ -105,6 +105,78 @@ pub struct CalendarFollowReport {
     pub failed: Vec<(String, String)>,
 }
 
+/// A page's outcome per case: what moves (with the state it was decided on), or why the case
+/// could not be looked at.
+type Recomputed = Vec<(String, Result<Option<(CaseState, EventKind)>, String>)>;
+
+/// Folds a page of log rows (by case, then `seq`) and recomputes each case on `clock`; the
+/// page is split between two threads.
+fn recompute_page(
+    rows: Vec<super::rows::EventRow>,
+    processes: &HashMap<String, Arc<Process>>,
+    clock: &OfficeClock,
+    old: Option<&OfficeClock>,
+) -> Recomputed {
+    let mut cases: Vec<&[super::rows::EventRow]> = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let id = &rows[start].case_id;
+        let n = rows[start..]
+            .iter()
+            .take_while(|r| &r.case_id == id)
+            .count();
+        cases.push(&rows[start..start + n]);
+        start += n;
+    }
+    let one = |case: &[super::rows::EventRow]| {
+        let id = case.first().map(|r| r.case_id.clone()).unwrap_or_default();
+        let outcome =
+            fold_rows(case, processes).and_then(|state| match reschedule(&state, clock, old) {
+                Ok(Some(kind)) => Ok(Some((state, kind))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            });
+        (id, outcome)
+    };
+    let half = cases.len() / 2;
+    if half < 32 {
+        return cases.into_iter().map(one).collect();
+    }
+    let (a, b) = cases.split_at(half);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| b.iter().map(|c| one(c)).collect::<Recomputed>());
+        let mut out: Recomputed = a.iter().map(|c| one(c)).collect();
+        match second.join() {
+            Ok(rest) => out.extend(rest),
+            Err(_) => out.extend(b.iter().map(|c| one(c))),
+        }
+        out
+    })
+}
+
+/// A case's state from its log rows (the chain checked, as [`Store::load`] does).
+fn fold_rows(
+    rows: &[super::rows::EventRow],
+    processes: &HashMap<String, Arc<Process>>,
+) -> Result<CaseState, String> {
+    if let Err(tamper) = super::verify::verify_case(rows, None) {
+        return Err(StoreError::HistoryDoesNotVerify(tamper).to_string());
+    }
+    let digest = rows.first().map(|r| r.digest.as_str()).unwrap_or_default();
+    let process = processes
+        .get(digest)
+        .cloned()
+        .ok_or_else(|| format!("regulation digest {digest} is not deployed"))?;
+    let events = rows
+        .iter()
+        .cloned()
+        .map(super::stored_event)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    CaseState::fold(events.iter().map(|e| &e.event), |_| Some(process.clone()))
+        .map_err(|e| e.to_string())
+}
+
 /// A bounded cache: two generations of at most `cap / 2` entries each. Entries used in the
 /// young generation stay; the old generation is dropped wholesale when the young one fills.
 /// O(1) per operation with no bookkeeping per entry, and within a factor of two of LRU.
@@ -367,87 +439,104 @@ impl Service {
                 cases: 0,
                 rescheduled: 0,
             };
-            let mut after = String::new();
-            loop {
-                let page = self
-                    .store
-                    .open_cases_on(&group.office, &group.version, &after, 512)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.clone();
-                let rows = self.store.events_of(&page).await?;
-                let mut jobs: Vec<(CaseId, CaseState, EventKind)> = Vec::new();
-                let mut start = 0;
-                while start < rows.len() {
-                    let case = rows[start].case_id.clone();
-                    let end = start
-                        + rows[start..]
-                            .iter()
-                            .take_while(|r| r.case_id == case)
-                            .count();
-                    let case_rows = &rows[start..end];
-                    start = end;
-                    adoption.cases += 1;
-                    let state = match self.fold_rows(case_rows, &mut processes).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            report.failed.push((case, e.to_string()));
-                            continue;
+            // A pipeline: pages are read and folded (on blocking threads, the page split in
+            // two) while the previous pages' appends go to the writer.
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(CaseId, CaseState, EventKind)>>(4);
+            let reader = async {
+                let mut after = String::new();
+                loop {
+                    let page = self
+                        .store
+                        .open_cases_on(&group.office, &group.version, &after, 1024)
+                        .await?;
+                    let Some(last) = page.last() else { break };
+                    after = last.clone();
+                    let rows = self.store.events_of(&page).await?;
+                    for r in &rows {
+                        if !processes.contains_key(&r.digest) {
+                            let p = self.store.process(&r.digest).await?;
+                            processes.insert(r.digest.clone(), p);
                         }
-                    };
-                    match reschedule(&state, &current, old.as_ref()) {
-                        Ok(None) => {}
-                        Ok(Some(kind)) => {
-                            if let EventKind::DeadlinesRescheduled {
-                                from_version,
-                                to_version,
-                                days,
-                                moved,
-                            } = &kind
-                            {
-                                let breached = moved.iter().filter(|m| m.to <= now && m.from > now);
-                                let breached = breached.count() as u64;
-                                report.deadlines += moved.len() as u64;
-                                report.breached_by_change += breached;
-                                if keep {
-                                    report.moves.push(CaseMove {
-                                        case: case.clone(),
-                                        office: group.office.clone(),
-                                        from_version: from_version.clone(),
-                                        to_version: to_version.clone(),
-                                        days: days.clone(),
-                                        moved: moved.clone(),
-                                        breached_by_change: breached > 0,
-                                    });
-                                }
+                    }
+                    let (procs, clock, old) = (processes.clone(), current.clone(), old.clone());
+                    let folded = tokio::task::spawn_blocking(move || {
+                        recompute_page(rows, &procs, &clock, old.as_ref())
+                    })
+                    .await
+                    .map_err(|e| StoreError::Task(format!("recomputing a page of cases: {e}")))?;
+                    let mut jobs = Vec::new();
+                    for (case, outcome) in folded {
+                        adoption.cases += 1;
+                        let (state, kind) = match outcome {
+                            Ok(None) => continue,
+                            Ok(Some(found)) => found,
+                            Err(e) => {
+                                report.failed.push((case, e));
+                                continue;
                             }
-                            adoption.rescheduled += 1;
+                        };
+                        if let EventKind::DeadlinesRescheduled {
+                            from_version,
+                            to_version,
+                            days,
+                            moved,
+                        } = &kind
+                        {
+                            let breached = moved.iter().filter(|m| m.to <= now && m.from > now);
+                            let breached = breached.count() as u64;
+                            report.deadlines += moved.len() as u64;
+                            report.breached_by_change += breached;
+                            if keep {
+                                report.moves.push(CaseMove {
+                                    case: case.clone(),
+                                    office: group.office.clone(),
+                                    from_version: from_version.clone(),
+                                    to_version: to_version.clone(),
+                                    days: days.clone(),
+                                    moved: moved.clone(),
+                                    breached_by_change: breached > 0,
+                                });
+                            }
+                        }
+                        adoption.rescheduled += 1;
+                        if !dry_run {
                             jobs.push((CaseId::new(&case), state, kind));
                         }
-                        Err(e) => report.failed.push((case, e.to_string())),
+                    }
+                    if !jobs.is_empty() {
+                        if let Some(c) = self.calendar_record(&current, now)? {
+                            // Recorded once, ahead of the appends, so each may name it.
+                            self.store.record_calendar(&c).await?;
+                            self.remember_recorded(&c.version);
+                        }
+                        if tx.send(jobs).await.is_err() {
+                            break;
+                        }
                     }
                 }
-                if dry_run || jobs.is_empty() {
-                    continue;
-                }
-                let calendar = self.calendar_record(&current, now)?;
-                if let Some(c) = calendar {
-                    // Recorded once, ahead of the page's appends, so each may name it.
-                    self.store.record_calendar(&c).await?;
-                    self.remember_recorded(&c.version);
-                }
-                let mut results = futures_util::stream::iter(jobs)
-                    .map(|(case, state, kind)| async move {
-                        let r = self.append_follow(&case, state, kind, now).await;
-                        (case, r)
-                    })
-                    .buffer_unordered(64);
-                while let Some((case, r)) = results.next().await {
-                    if let Err(e) = r {
-                        report.failed.push((case.to_string(), e.to_string()));
+                drop(tx);
+                Ok::<(), ServiceError>(())
+            };
+            let writer = async {
+                let mut failed = Vec::new();
+                while let Some(jobs) = rx.recv().await {
+                    let mut results = futures_util::stream::iter(jobs)
+                        .map(|(case, state, kind)| async move {
+                            let r = self.append_follow(&case, state, kind, now).await;
+                            (case, r)
+                        })
+                        .buffer_unordered(256);
+                    while let Some((case, r)) = results.next().await {
+                        if let Err(e) = r {
+                            failed.push((case.to_string(), e.to_string()));
+                        }
                     }
                 }
-            }
+                failed
+            };
+            let (read, failed) = tokio::join!(reader, writer);
+            read?;
+            report.failed.extend(failed);
             report.cases += adoption.cases;
             report.rescheduled += adoption.rescheduled;
             if !dry_run {
@@ -456,33 +545,6 @@ impl Service {
             report.adoptions.push(adoption);
         }
         Ok(report)
-    }
-
-    /// A case's state from its log rows (the chain checked, as [`Store::load`] does).
-    async fn fold_rows(
-        &self,
-        rows: &[super::rows::EventRow],
-        processes: &mut HashMap<String, Arc<Process>>,
-    ) -> Result<CaseState, ServiceError> {
-        if let Err(tamper) = super::verify::verify_case(rows, None) {
-            return Err(StoreError::HistoryDoesNotVerify(tamper).into());
-        }
-        let digest = rows.first().map(|r| r.digest.clone()).unwrap_or_default();
-        let process = match processes.get(&digest) {
-            Some(p) => p.clone(),
-            None => {
-                let p = self.store.process(&digest).await?;
-                processes.insert(digest, p.clone());
-                p
-            }
-        };
-        let events = rows
-            .iter()
-            .cloned()
-            .map(super::stored_event)
-            .collect::<Result<Vec<_>, _>>()?;
-        CaseState::fold(events.iter().map(|e| &e.event), |_| Some(process.clone()))
-            .map_err(|e| ServiceError::Engine(EngineError::Fold(e)))
     }
 
     /// Appends a case's rescheduling decided on `state`; if the case changed meanwhile, it is
