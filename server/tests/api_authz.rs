@@ -92,6 +92,8 @@ enum Endpoint {
     Release,
     Complete,
     Reassign,
+    Suspend,
+    Resume,
     ListRegulations,
     GetRegulation,
     Diagram,
@@ -121,6 +123,8 @@ const ENDPOINTS: &[Endpoint] = &[
     E::Release,
     E::Complete,
     E::Reassign,
+    E::Suspend,
+    E::Resume,
     E::ListRegulations,
     E::GetRegulation,
     E::Diagram,
@@ -150,6 +154,8 @@ impl Endpoint {
             E::Release => "POST /tasks/{id}/release",
             E::Complete => "POST /tasks/{id}/complete",
             E::Reassign => "POST /tasks/{id}/reassign",
+            E::Suspend => "POST /tasks/{id}/suspend",
+            E::Resume => "POST /tasks/{id}/resume",
             E::ListRegulations => "GET /regulations",
             E::GetRegulation => "GET /regulations/{id}",
             E::Diagram => "GET /regulations/{id}/diagram.svg",
@@ -199,7 +205,9 @@ impl Endpoint {
                 }
             }
             E::Claim | E::Complete => hidden_or(s.is("executor", Rel::Same)),
-            E::Release => hidden_or(
+            // The executor is the task's holder (the fixture claimed it as them); heads and
+            // administrators of the office may also suspend and resume tasks they do not hold.
+            E::Release | E::Suspend | E::Resume => hidden_or(
                 s.is("executor", Rel::Same) || s.is("head", Rel::Same) || s.global("administrator"),
             ),
             E::Reassign => hidden_or(s.is("head", Rel::Same) || s.global("administrator")),
@@ -326,6 +334,53 @@ impl Fixtures<'_> {
         task
     }
 
+    /// A case whose review (task 3, which may be suspended) the own office's executor has
+    /// claimed, after registering it and the head's assignment.
+    async fn claimed_review(&self) -> String {
+        let id = self.case().await;
+        let steps = [
+            (1, "atyrau-city.executor", self.register_form.clone()),
+            (2, "atyrau-city.head", json!({})),
+        ];
+        for (n, login, data) in steps {
+            let r = self
+                .s
+                .post(
+                    &format!("/api/v1/tasks/{id}:{n}/complete"),
+                    &self.tokens[login],
+                    &json!({ "data": data }),
+                )
+                .await;
+            assert_eq!(r.status, 200, "fixture: {}", r.text);
+        }
+        let task = format!("{id}:3");
+        let r = self
+            .s
+            .post(
+                &format!("/api/v1/tasks/{task}/claim"),
+                &self.tokens["atyrau-city.executor"],
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "fixture: {}", r.text);
+        task
+    }
+
+    /// As [`Fixtures::claimed_review`], suspended by its holder.
+    async fn suspended_review(&self) -> String {
+        let task = self.claimed_review().await;
+        let r = self
+            .s
+            .post(
+                &format!("/api/v1/tasks/{task}/suspend"),
+                &self.tokens["atyrau-city.executor"],
+                &json!({"reason": "incomplete_documents"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "fixture: {}", r.text);
+        task
+    }
+
     /// A portal case in North Kazakhstan waiting for the portal's authorisation result.
     async fn portal_case(&self) -> String {
         let process = self
@@ -410,6 +465,16 @@ impl Fixtures<'_> {
                 "POST",
                 format!("/api/v1/tasks/{}:1/reassign", self.case().await),
                 Some(json!({"user": "atyrau-city.executor"})),
+            ),
+            E::Suspend => (
+                "POST",
+                format!("/api/v1/tasks/{}/suspend", self.claimed_review().await),
+                Some(json!({"reason": "incomplete_documents"})),
+            ),
+            E::Resume => (
+                "POST",
+                format!("/api/v1/tasks/{}/resume", self.suspended_review().await),
+                Some(json!({})),
             ),
             E::ListRegulations => ("GET", "/api/v1/regulations".into(), None),
             E::GetRegulation => ("GET", format!("/api/v1/regulations/{REGULATION}"), None),

@@ -120,11 +120,51 @@ pub struct TaskDto {
     /// rules of the law, not yet decreed): the decreed calendar may move it.
     pub due_provisional: bool,
     pub breached: bool,
-    /// For an open task: working time left until its due instant (negative: overdue).
+    /// For an open task: working time left until its due instant (negative: overdue); while
+    /// the task is suspended, what was left when it was suspended.
     pub working_minutes_left: Option<i64>,
     pub outcome: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<String>,
+    /// Since when the task's time is stopped (`POST /api/v1/tasks/{id}/suspend`), while it
+    /// is suspended; then its due instant does not pass, and resuming moves it by the working
+    /// time it was suspended.
+    pub suspended_since: Option<DateTime<Utc>>,
+    /// For an open task: the reasons its step allows suspending it for (none for a closed
+    /// task, or a step that allows none).
+    pub suspensions: Vec<SuspensionDto>,
+}
+
+/// A reason for which a step's task may be suspended, as the regulation allows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SuspensionDto {
+    /// The code to pass as `reason` to `POST /api/v1/tasks/{id}/suspend`.
+    pub reason: String,
+    pub name: TextDto,
+    /// Whether the case's statutory term stops too (otherwise only the task's time stops).
+    pub stops_case_term: bool,
+}
+
+impl From<&reglament_model::model::Suspension> for SuspensionDto {
+    fn from(s: &reglament_model::model::Suspension) -> Self {
+        SuspensionDto {
+            reason: s.reason.clone(),
+            name: TextDto::from(&s.name),
+            stops_case_term: s.stops_case_term,
+        }
+    }
+}
+
+/// Working time left until `due` for a task that may be suspended: while it is, its time
+/// stands still at what was left when it was suspended (`since`); otherwise as
+/// [`working_minutes_left`].
+pub fn task_minutes_left(
+    clock: Option<&OfficeClock>,
+    now: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    suspended_since: Option<DateTime<Utc>>,
+) -> Option<i64> {
+    working_minutes_left(clock, suspended_since.map_or(now, |s| s.min(now)), due)
 }
 
 /// A case as it stands.
@@ -286,19 +326,25 @@ fn task_dto(
     now: DateTime<Utc>,
 ) -> TaskDto {
     let open = matches!(t.status.as_str(), "open" | "claimed");
-    let step_name = process
-        .and_then(|p| p.step_index(&t.step).map(|i| p.step(i)))
-        .and_then(|s| s.name())
-        .map(TextDto::from);
+    let step = process.and_then(|p| p.step_index(&t.step).map(|i| p.step(i)));
+    let step_name = step.and_then(|s| s.name()).map(TextDto::from);
+    let suspensions = match step {
+        Some(reglament_model::model::Step::Task(ts)) if open => {
+            ts.suspensions.iter().map(SuspensionDto::from).collect()
+        }
+        _ => Vec::new(),
+    };
     TaskDto {
         due_provisional: due_provisional(pinned.or(clock), t.due),
         id: task_id(case, t.task),
         task: t.task,
         working_minutes_left: if open {
-            working_minutes_left(clock, now, t.due)
+            task_minutes_left(clock, now, t.due, t.suspended_since)
         } else {
             None
         },
+        suspended_since: t.suspended_since,
+        suspensions,
         step: t.step,
         step_name,
         role: t.role,

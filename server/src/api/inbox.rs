@@ -11,7 +11,7 @@ use reglament_store::InboxStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{warning_of, working_minutes_left};
+use super::dto::{task_minutes_left, warning_of};
 use super::{ApiResult, task_id};
 use crate::auth::Principal;
 use crate::problem::{ListErrors, Problem, Query};
@@ -40,7 +40,7 @@ pub struct InboxParams {
     pub office: Option<String>,
     /// `open` (default): unclaimed; `claimed`: claimed by the caller.
     pub status: Option<InboxStatusParam>,
-    /// Only tasks whose due instant has passed.
+    /// Only tasks whose due instant has passed (suspended tasks are not overdue).
     pub overdue: Option<bool>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -67,16 +67,20 @@ pub struct InboxTaskDto {
     pub opened_at: DateTime<Utc>,
     pub due: Option<DateTime<Utc>>,
     pub breached: bool,
-    /// The due instant has passed.
+    /// The due instant has passed (never while the task is suspended: resuming moves it).
     pub overdue: bool,
     /// Working time left until the due instant on the office's calendar, in minutes
-    /// (negative: overdue by that much working time).
+    /// (negative: overdue by that much working time); while the task is suspended, what was
+    /// left when it was suspended.
     pub working_minutes_left: Option<i64>,
     /// The largest share of the task's working time, in percent, whose warning has passed
-    /// (the regulation's `warnings`); absent before the first and once the task is overdue.
+    /// (the regulation's `warnings`); absent before the first, once the task is overdue, and
+    /// while it is suspended.
     pub warning: Option<u8>,
     pub regulation: String,
     pub applicant: Option<String>,
+    /// Since when the task's time is stopped, while it is suspended.
+    pub suspended_since: Option<DateTime<Utc>>,
 }
 
 /// A page of an inbox.
@@ -141,18 +145,29 @@ pub async fn inbox(
             processes.insert(i.regulation.clone(), p);
         }
     }
+    let overdue_only = params.overdue.unwrap_or(false);
     let items = items
         .into_iter()
+        // A suspended task's due instant will move when it resumes: it is not overdue.
+        .filter(|i| !(overdue_only && i.suspended_since.is_some()))
         .map(|i| {
             let clock = clocks
                 .entry(i.office.clone())
                 .or_insert_with(|| state.calendars.clock(Some(&i.office)).ok());
             let process = processes.get(&i.regulation).cloned().flatten();
+            let suspended = i.suspended_since.is_some();
             InboxTaskDto {
-                warning: warning_of(process.as_deref(), clock.as_ref(), i.opened_at, i.due, now),
+                warning: warning_of(process.as_deref(), clock.as_ref(), i.opened_at, i.due, now)
+                    .filter(|_| !suspended),
                 id: task_id(&i.case, i.task),
-                overdue: i.due.is_some_and(|d| d <= now),
-                working_minutes_left: working_minutes_left(clock.as_ref(), now, i.due),
+                overdue: !suspended && i.due.is_some_and(|d| d <= now),
+                working_minutes_left: task_minutes_left(
+                    clock.as_ref(),
+                    now,
+                    i.due,
+                    i.suspended_since,
+                ),
+                suspended_since: i.suspended_since,
                 case: i.case,
                 task: i.task,
                 step: i.step,

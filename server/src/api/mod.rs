@@ -45,6 +45,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(tasks::release))
         .routes(routes!(tasks::complete))
         .routes(routes!(tasks::reassign))
+        .routes(routes!(tasks::suspend))
+        .routes(routes!(tasks::resume))
         .routes(routes!(regulations::list, regulations::deploy))
         .routes(routes!(regulations::get))
         .routes(routes!(regulations::diagram))

@@ -1,4 +1,5 @@
-//! Tasks: claim, release, complete, reassign. A task is addressed as `<case>:<number>`.
+//! Tasks: claim, release, complete, reassign, suspend, resume. A task is addressed as
+//! `<case>:<number>`.
 //!
 //! Each handler finds the task's case and role, asks the policy who the caller acts as, and
 //! runs the command through the engine, which decides on the case's current state: of two
@@ -8,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use reglament_runtime::{Actor, CaseId, Command, EventKind, TaskId};
+use reglament_runtime::{Actor, CaseId, Command, CommandError, EventKind, TaskId};
+use reglament_store::ServiceError;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -16,8 +18,8 @@ use utoipa::ToSchema;
 use super::dto::CommandResultDto;
 use super::{ApiResult, field_error, parse_task_id};
 use crate::access::{self, Unseen};
-use crate::auth::{Principal, TaskAction};
-use crate::problem::{CommandErrors, Json, Path, Problem};
+use crate::auth::{Denied, Grants, Principal, TaskAction};
+use crate::problem::{CommandErrors, FieldProblem, Json, Path, Problem};
 use crate::state::AppState;
 
 fn no_task() -> Problem {
@@ -96,13 +98,47 @@ async fn run(
     let events = state
         .service
         .execute(case, &command, actor, state.now())
-        .await?;
+        .await
+        .map_err(refusal)?;
     for e in &events {
         if let EventKind::TaskOpened { task, role, .. } = &e.event.kind {
             state.task_facts.put(case.as_str(), task.0, office, role);
         }
     }
     Ok(axum::Json(CommandResultDto::new(case.as_str(), &events)))
+}
+
+/// The problem of a refused command, with the field it is about where the engine's error
+/// does not say it itself (a suspension reason the step does not allow: `/reason`).
+fn refusal(e: ServiceError) -> Problem {
+    match e {
+        ServiceError::Command(c @ CommandError::SuspensionNotAllowed { .. }) => {
+            let detail = c.to_string();
+            Problem::from(c).with_errors(vec![FieldProblem::new("/reason", detail)])
+        }
+        e => e.into(),
+    }
+}
+
+/// Who the caller acts as when suspending or resuming a task of `task_role` in `office`: a
+/// head or an administrator of the office as such (they may suspend any of its tasks), anyone
+/// else as the task's role, which the engine lets through only for the task's holder (the
+/// user who claimed it). Callers who may not see the office get [`Denied::Hidden`] (404).
+pub fn suspend_actor(grants: &Grants<'_>, office: &str, task_role: &str) -> Result<Actor, Denied> {
+    if let Ok(actor) = grants.reassign(office) {
+        return Ok(actor);
+    }
+    grants.read_case(office)?;
+    if grants.holds(task_role, office) {
+        return Ok(Actor::new(grants.login, task_role));
+    }
+    Err(Denied::Forbidden {
+        code: "not-allowed-to-suspend",
+        reason: format!(
+            "only the task's holder (role `{task_role}`) or the head of office `{office}` may \
+             suspend or resume it"
+        ),
+    })
 }
 
 /// Takes a task to work on it. Claiming a task one has already claimed changes nothing.
@@ -273,4 +309,94 @@ pub async fn reassign(
         &actor,
     )
     .await
+}
+
+/// `POST /api/v1/tasks/{id}/suspend`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendTask {
+    /// One of the reasons the task's step allows (the task's `suspensions`, e.g.
+    /// `incomplete_documents`); any other is refused with 422 `suspension-not-allowed`,
+    /// which lists the allowed ones.
+    pub reason: String,
+    /// What is awaited, for the case's history; at most 2,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub comment: Option<String>,
+}
+
+/// Stops a task's time for a reason its step allows (the task's holder, or a head or an
+/// administrator of its office). While it is suspended its due instant neither warns nor
+/// passes and it cannot be completed (409 `task-suspended`); when the reason stops the
+/// case's term, the case's due instant stands still too. A second suspension is refused
+/// (409 `already-suspended`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/suspend",
+    tag = "tasks",
+    request_body = SuspendTask,
+    params(
+        ("id" = String, Path, description = "The task: `<case>:<number>`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of a 409"),
+    ),
+    responses((status = 200, description = "Suspended: the `task_suspended` event", body = CommandResultDto), CommandErrors),
+    security(("bearer" = []))
+)]
+pub async fn suspend(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(body): Json<SuspendTask>,
+) -> ApiResult<axum::Json<CommandResultDto>> {
+    let (case, task, office, role) = locate(&state, &principal, &id).await?;
+    let actor = suspend_actor(&principal.grants(), &office, &role)?;
+    crate::limits::check_reason("/comment", body.comment.as_deref())?;
+    let command = Command::Suspend {
+        task,
+        reason: body.reason,
+        comment: body.comment,
+    };
+    run(&state, &case, &office, command, &actor).await
+}
+
+/// `POST /api/v1/tasks/{id}/resume`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeTask {
+    /// What ended the suspension, for the case's history; at most 2,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub comment: Option<String>,
+}
+
+/// Lets a suspended task's time run again (the task's holder, or a head or an administrator
+/// of its office): its due instant moves by exactly the working time it was suspended, and
+/// so does the case's when the suspension stopped the case's term. Resuming a task that is
+/// not suspended is refused (409 `not-suspended`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tasks/{id}/resume",
+    tag = "tasks",
+    request_body = ResumeTask,
+    params(
+        ("id" = String, Path, description = "The task: `<case>:<number>`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of a 409"),
+    ),
+    responses((status = 200, description = "Resumed: the `task_resumed` event with the due instants it moved", body = CommandResultDto), CommandErrors),
+    security(("bearer" = []))
+)]
+pub async fn resume(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(body): Json<ResumeTask>,
+) -> ApiResult<axum::Json<CommandResultDto>> {
+    let (case, task, office, role) = locate(&state, &principal, &id).await?;
+    let actor = suspend_actor(&principal.grants(), &office, &role)?;
+    crate::limits::check_reason("/comment", body.comment.as_deref())?;
+    let command = Command::Resume {
+        task,
+        comment: body.comment,
+    };
+    run(&state, &case, &office, command, &actor).await
 }

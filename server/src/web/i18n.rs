@@ -713,6 +713,82 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Приостановлено рабочего времени",
         "Working time suspended",
     ),
+    // Suspending and resuming a task's time (the task page and the inbox).
+    (
+        "suspended",
+        "Уақытша тоқтатылған",
+        "Приостановлена",
+        "Suspended",
+    ),
+    (
+        "suspended_since",
+        "Уақытша тоқтатылды: {}",
+        "Приостановлена с {}",
+        "Suspended since {}",
+    ),
+    (
+        "suspend_task",
+        "Мерзімнің өтуін уақытша тоқтату",
+        "Приостановить течение срока",
+        "Suspend the task's time",
+    ),
+    ("suspend", "Уақытша тоқтату", "Приостановить", "Suspend"),
+    ("resume", "Қайта бастау", "Возобновить", "Resume"),
+    (
+        "suspension_reason",
+        "Тоқтату негізі",
+        "Основание приостановления",
+        "Reason for suspending",
+    ),
+    ("comment", "Түсініктеме", "Комментарий", "Comment"),
+    (
+        "suspend_help",
+        "Мерзім қайта басталғанда, тапсырманың (және негіз оны да тоқтатса, істің) мерзімі тоқтатылған жұмыс уақытына ұзарады.",
+        "При возобновлении срок задачи (и дела, если основание приостанавливает и его) продлевается на приостановленное рабочее время.",
+        "On resuming, the task's due date (and the case's, when the reason stops it too) moves by the working time suspended.",
+    ),
+    (
+        "suspended_ok",
+        "Тапсырма мерзімінің өтуі уақытша тоқтатылды",
+        "Течение срока задачи приостановлено",
+        "The task's time is suspended",
+    ),
+    (
+        "resumed_ok",
+        "Тапсырма мерзімінің өтуі қайта басталды",
+        "Течение срока задачи возобновлено",
+        "The task's time runs again",
+    ),
+    (
+        "already_suspended",
+        "Тапсырма бұрыннан уақытша тоқтатылған",
+        "Задача уже приостановлена",
+        "The task is suspended already",
+    ),
+    (
+        "not_suspended",
+        "Тапсырма уақытша тоқтатылмаған: мерзімі өтіп жатыр",
+        "Задача не приостановлена: срок идёт",
+        "The task is not suspended: its time is running",
+    ),
+    (
+        "resume_to_complete",
+        "Тапсырма уақытша тоқтатылған: оны орындау үшін алдымен мерзімді қайта бастаңыз",
+        "Задача приостановлена: чтобы её выполнить, сначала возобновите течение срока",
+        "The task is suspended: resume it before completing it",
+    ),
+    (
+        "choose_suspension_reason",
+        "Регламент рұқсат ететін тоқтату негізін таңдаңыз",
+        "Выберите основание приостановления, которое допускает регламент",
+        "Choose a reason for suspending that the regulation allows",
+    ),
+    (
+        "not_allowed_to_suspend",
+        "Мерзімді тапсырманы алған қызметкер немесе басшы ғана тоқтата және қайта бастай алады",
+        "Приостановить и возобновить срок может только взявший задачу сотрудник или руководитель",
+        "Only the person who took the task, or a head, may suspend or resume it",
+    ),
 ];
 
 fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {

@@ -68,6 +68,9 @@ pub struct Row {
     pub breached: bool,
     pub claimed_by_me: bool,
     pub claimed_by: String,
+    /// "Suspended since …" (the office's local time) while the task's time is stopped; such
+    /// a row is neither overdue nor warned.
+    pub suspended: Option<String>,
 }
 
 /// A select's choice.
@@ -169,14 +172,24 @@ pub async fn load(
         ..View::default()
     };
     for i in items {
+        // A suspended task's due instant moves when it resumes: it is not overdue.
+        if filters.overdue() && i.suspended_since.is_some() {
+            continue;
+        }
         let process = processes.get(&i.regulation).await;
         let clock = clocks
             .entry(i.office.clone())
             .or_insert_with(|| state.calendars.clock(Some(&i.office)).ok());
-        let overdue = i.due.is_some_and(|d| d <= now);
+        let suspended = i.suspended_since.map(|since| {
+            i18n::t(lang, "suspended_since")
+                .replace("{}", &local_time(state, &i.office, Some(since)))
+        });
+        let overdue = suspended.is_none() && i.due.is_some_and(|d| d <= now);
+        // While suspended, the time left stands still at what was left when it stopped.
+        let left_from = i.suspended_since.map_or(now, |s| s.min(now));
         let left = match (clock.as_ref(), i.due) {
             (Some(c), Some(due)) => c
-                .elapsed_minutes(now, due)
+                .elapsed_minutes(left_from, due)
                 .map(|m| i18n::working_time_left(lang, m, DAY_MINUTES))
                 .unwrap_or_default(),
             _ => i18n::t(lang, "no_term").to_string(),
@@ -206,7 +219,9 @@ pub async fn load(
                 i.opened_at,
                 i.due,
                 now,
-            ),
+            )
+            .filter(|_| suspended.is_none()),
+            suspended,
             breached: i.breached,
             claimed_by_me,
             claimed_by: i.claimed_by.clone().unwrap_or_default(),

@@ -64,6 +64,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/complete", post(tasks::complete))
         .route("/tasks/{id}/release", post(tasks::release))
         .route("/tasks/{id}/reassign", post(tasks::reassign))
+        .route("/tasks/{id}/suspend", post(tasks::suspend))
+        .route("/tasks/{id}/resume", post(tasks::resume))
         .route("/register", get(register::choose).post(register::submit))
         .route("/register/{regulation}", get(register::form))
         .route("/cases/{id}", get(cases::page))

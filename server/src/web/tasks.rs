@@ -1,8 +1,9 @@
 //! The task page: the case's data and history, the step's form generated from its JSON
 //! Schema (with the schema's errors next to the fields), one button per outcome, and the
-//! step's legal source. Claiming, releasing, completing and (for heads) handing the task to
-//! a named colleague go through the same policy and engine commands as the API; a second
-//! completion (a double click) lands on the inbox with a notice instead of an error.
+//! step's legal source. Claiming, releasing, completing, suspending and resuming the task's
+//! time (for a reason its step allows), and (for heads) handing the task to a named colleague
+//! go through the same policy and engine commands as the API; a second completion, suspension
+//! or resumption (a double click) lands on a page with a notice instead of an error.
 
 use std::collections::HashMap;
 
@@ -11,7 +12,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use reglament_model::model::Step;
-use reglament_runtime::{CaseState, Command, Task, TaskId, TaskStatus};
+use reglament_runtime::{CaseState, Command, CommandError, Task, TaskId, TaskStatus};
+use reglament_store::ServiceError;
 use serde_json::Value;
 
 use super::cases::{HistoryLine, history};
@@ -20,6 +22,7 @@ use super::{
     Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render_status,
 };
 use crate::access;
+use crate::api::tasks::suspend_actor;
 use crate::auth::{Principal, TaskAction};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -30,6 +33,16 @@ pub struct OutcomeButton {
     pub id: String,
     pub label: String,
     pub requires_reason: bool,
+}
+
+/// A suspended task's suspension as the page shows it.
+#[derive(Debug, Clone)]
+pub struct SuspensionLine {
+    /// The reason's name in the page's language.
+    pub reason: String,
+    /// "Suspended since …" in the office's local time.
+    pub since: String,
+    pub stops_case_term: bool,
 }
 
 #[derive(Template)]
@@ -66,6 +79,14 @@ struct TaskPage {
     errors: Vec<String>,
     source: Vec<(String, String)>,
     act: String,
+    /// The reasons the step allows suspending the task for: `(code, name in the page's
+    /// language)`; shown when the caller may suspend it.
+    suspensions: Vec<(String, String)>,
+    may_suspend: bool,
+    suspended: Option<SuspensionLine>,
+    may_resume: bool,
+    suspend_reason: String,
+    suspend_comment: String,
 }
 
 /// The case of a task the caller may see, and the task's number; 404 otherwise.
@@ -88,6 +109,9 @@ struct Submitted {
     reason: String,
     reason_error: Option<String>,
     messages: Vec<String>,
+    /// The suspension form's reason and comment, put back after a refusal.
+    suspend_reason: String,
+    suspend_comment: String,
 }
 
 async fn task_page(
@@ -117,6 +141,36 @@ async fn task_page(
             .task(&office, &t.role, TaskAction::Release)
             .is_ok();
     let may_reassign = open && principal.grants().reassign(&office).is_ok();
+    // Suspending and resuming: the holder (who claimed it, in its role) or a head.
+    let may_hold = open
+        && (principal.grants().reassign(&office).is_ok()
+            || (t.claimed_by.as_deref() == Some(&*principal.login)
+                && principal.grants().holds(&t.role, &office)));
+    let suspensions: Vec<(String, String)> = match &step {
+        Step::Task(ts) if open => ts
+            .suspensions
+            .iter()
+            .map(|s| (s.reason.clone(), s.name.get(lang).to_string()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let suspended = t.suspended.as_ref().filter(|_| open).map(|s| {
+        let reason = match &step {
+            Step::Task(ts) => ts
+                .suspensions
+                .iter()
+                .find(|a| a.reason == *s.reason)
+                .map(|a| a.name.get(lang).to_string()),
+            _ => None,
+        };
+        SuspensionLine {
+            reason: reason.unwrap_or_else(|| s.reason.to_string()),
+            since: i18n::t(lang, "suspended_since")
+                .replace("{}", &local_time(state, &office, Some(s.since))),
+            stops_case_term: s.stops_case_term,
+        }
+    });
+    let suspended_since = t.suspended.as_ref().map(|s| s.since);
     let candidates = if may_reassign {
         let users = state
             .accounts
@@ -135,9 +189,11 @@ async fn task_page(
         Vec::new()
     };
     let due = t.deadline.as_ref().map(|d| d.due);
+    // While suspended, the time left stands still at what was left when it stopped.
+    let left_from = suspended_since.map_or(now, |s| s.min(now));
     let left = match (state.calendars.clock(Some(&office)).ok(), due, open) {
         (Some(c), Some(d), true) => c
-            .elapsed_minutes(now, d)
+            .elapsed_minutes(left_from, d)
             .map(|m| i18n::working_time_left(lang, m, DAY_MINUTES))
             .unwrap_or_default(),
         _ => String::new(),
@@ -196,7 +252,11 @@ async fn task_page(
             .map_or_else(|| step.id().to_string(), |n| n.get(lang).to_string()),
         role: super::inbox::role_name(Some(process), &t.role, lang),
         office: office_name(state, lang, &office),
-        status: t.status.as_str().to_string(),
+        status: if suspended.is_some() {
+            "suspended".to_string()
+        } else {
+            t.status.as_str().to_string()
+        },
         claimed_by: t.claimed_by.as_deref().unwrap_or_default().to_string(),
         claimed_by_me: t.claimed_by.as_deref() == Some(&*principal.login),
         assigned_to: t.assigned_to.as_deref().unwrap_or_default().to_string(),
@@ -204,7 +264,7 @@ async fn task_page(
         may_reassign,
         candidates,
         due: local_time(state, &office, due),
-        overdue: open && due.is_some_and(|d| d <= now),
+        overdue: open && suspended.is_none() && due.is_some_and(|d| d <= now),
         left,
         open,
         may_work,
@@ -222,6 +282,12 @@ async fn task_page(
         errors: submitted.messages,
         source,
         act: process.regulation.source.act.clone(),
+        may_suspend: may_hold && suspended.is_none() && !suspensions.is_empty(),
+        may_resume: may_hold && suspended.is_some(),
+        suspensions,
+        suspended,
+        suspend_reason: submitted.suspend_reason,
+        suspend_comment: submitted.suspend_comment,
     };
     Ok(render_status(status, &page))
 }
@@ -421,6 +487,10 @@ pub async fn complete(
         .grants()
         .task(&st.office, &t.role, TaskAction::Complete)
         .map_err(|d| ctx.problem(d.into()))?;
+    // Suspended (the page was open from before): the engine would refuse it; say why.
+    if t.suspended.is_some() {
+        return refused_while_suspended(&state, &ctx, principal, &st, task).await;
+    }
     let schema = match st.step_of(&t) {
         Step::Task(ts) => ts.form.as_ref().map(|f| f.0.clone()),
         _ => None,
@@ -458,6 +528,15 @@ pub async fn complete(
                 {
                     return Ok(super::redirect("/inbox?notice=already_done"));
                 }
+                // Suspended in the meantime, by someone else (a head).
+                if p.code == CommandError::TaskSuspended(task).kind() {
+                    let st = state
+                        .service
+                        .case_state(&st.id)
+                        .await
+                        .map_err(|e| ctx.problem(e.into()))?;
+                    return refused_while_suspended(&state, &ctx, principal, &st, task).await;
+                }
                 return Err(ctx.problem(p));
             }
             if p.status() != StatusCode::UNPROCESSABLE_ENTITY {
@@ -485,6 +564,7 @@ pub async fn complete(
                 reason: reason.unwrap_or_default(),
                 reason_error,
                 messages,
+                ..Submitted::default()
             };
             task_page(
                 &state,
@@ -496,6 +576,173 @@ pub async fn complete(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
+        }
+    }
+}
+
+/// The task page again with the refusal of a completion while the task is suspended (409).
+async fn refused_while_suspended(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    st: &CaseState,
+    task: TaskId,
+) -> WebResult {
+    let submitted = Submitted {
+        messages: vec![ctx.t("resume_to_complete").to_string()],
+        ..Submitted::default()
+    };
+    task_page(
+        state,
+        ctx,
+        principal,
+        st,
+        task,
+        submitted,
+        StatusCode::CONFLICT,
+    )
+    .await
+}
+
+/// The canonical address of a task's page, with a notice.
+fn task_notice(st: &CaseState, task: TaskId, notice: &str) -> axum::response::Response {
+    super::redirect(&format!(
+        "/tasks/{}?notice={notice}",
+        crate::api::task_id(st.id.as_str(), task.0)
+    ))
+}
+
+/// `POST /tasks/{id}/suspend`: `reason` (one of the step's suspensions) and `comment`.
+/// The task's holder or a head of its office; a second suspension (a double click) lands on
+/// the page with a notice.
+pub async fn suspend(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let Posted {
+        form,
+        principal,
+        st,
+        task,
+        t,
+    } = posted(&state, &ctx, &id, &body).await?;
+    if t.status != TaskStatus::Open {
+        return Err(ctx.error(StatusCode::CONFLICT, ctx.t("task_closed")));
+    }
+    if t.suspended.is_some() {
+        return Ok(task_notice(&st, task, "already_suspended"));
+    }
+    let actor = suspend_actor(&principal.grants(), &st.office, &t.role)
+        .map_err(|d| suspend_denied(&ctx, d))?;
+    let reason = form.text("reason").unwrap_or_default().trim().to_string();
+    let comment = form.text("comment").unwrap_or_default().trim().to_string();
+    let allowed = match st.step_of(&t) {
+        Step::Task(ts) => ts.suspensions.iter().any(|s| s.reason == reason),
+        _ => false,
+    };
+    let too_long = crate::limits::check_reason("/comment", Some(&comment)).is_err();
+    if !allowed || too_long {
+        let message = if allowed {
+            ctx.t("text_too_long")
+        } else {
+            ctx.t("choose_suspension_reason")
+        };
+        let submitted = Submitted {
+            messages: vec![message.to_string()],
+            suspend_reason: reason,
+            suspend_comment: comment,
+            ..Submitted::default()
+        };
+        return task_page(
+            &state,
+            &ctx,
+            principal,
+            &st,
+            task,
+            submitted,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let command = Command::Suspend {
+        task,
+        reason,
+        comment: Some(comment).filter(|c| !c.is_empty()),
+    };
+    match state
+        .service
+        .execute(&st.id, &command, &actor, state.now())
+        .await
+    {
+        Ok(_) => Ok(task_notice(&st, task, "suspended_ok")),
+        // Suspended in the meantime (a double click that raced).
+        Err(ServiceError::Command(CommandError::AlreadySuspended(_))) => {
+            Ok(task_notice(&st, task, "already_suspended"))
+        }
+        Err(ServiceError::Command(CommandError::NotAllowedToSuspend(_))) => {
+            Err(ctx.error(StatusCode::FORBIDDEN, ctx.t("not_allowed_to_suspend")))
+        }
+        Err(e) => Err(ctx.problem(e.into())),
+    }
+}
+
+/// `POST /tasks/{id}/resume`: `comment`. The task's holder or a head of its office; resuming
+/// a task that runs already (a double click) lands on the page with a notice.
+pub async fn resume(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let Posted {
+        form,
+        principal,
+        st,
+        task,
+        t,
+    } = posted(&state, &ctx, &id, &body).await?;
+    if t.status != TaskStatus::Open {
+        return Err(ctx.error(StatusCode::CONFLICT, ctx.t("task_closed")));
+    }
+    if t.suspended.is_none() {
+        return Ok(task_notice(&st, task, "not_suspended"));
+    }
+    let actor = suspend_actor(&principal.grants(), &st.office, &t.role)
+        .map_err(|d| suspend_denied(&ctx, d))?;
+    let comment = form.text("comment").unwrap_or_default().trim().to_string();
+    if crate::limits::check_reason("/comment", Some(&comment)).is_err() {
+        return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("text_too_long")));
+    }
+    let command = Command::Resume {
+        task,
+        comment: Some(comment).filter(|c| !c.is_empty()),
+    };
+    match state
+        .service
+        .execute(&st.id, &command, &actor, state.now())
+        .await
+    {
+        Ok(_) => Ok(task_notice(&st, task, "resumed_ok")),
+        // Resumed in the meantime (a double click that raced).
+        Err(ServiceError::Command(CommandError::NotSuspended(_))) => {
+            Ok(task_notice(&st, task, "not_suspended"))
+        }
+        Err(ServiceError::Command(CommandError::NotAllowedToSuspend(_))) => {
+            Err(ctx.error(StatusCode::FORBIDDEN, ctx.t("not_allowed_to_suspend")))
+        }
+        Err(e) => Err(ctx.problem(e.into())),
+    }
+}
+
+/// The page for a caller the policy does not let suspend or resume the task: 404 for a case
+/// they may not see, 403 in the page's language otherwise.
+fn suspend_denied(ctx: &Ctx, d: crate::auth::Denied) -> WebError {
+    match d {
+        crate::auth::Denied::Hidden => ctx.not_found(),
+        crate::auth::Denied::Forbidden { .. } => {
+            ctx.error(StatusCode::FORBIDDEN, ctx.t("not_allowed_to_suspend"))
         }
     }
 }
