@@ -121,6 +121,9 @@ struct ClockInner {
 #[derive(Debug, Clone)]
 pub struct OfficeClock {
     inner: Arc<ClockInner>,
+    /// The office's warning thresholds (percent of a task's working time), for regulations
+    /// that declare none. Not working time, so not part of the version.
+    warnings: Arc<[u8]>,
 }
 
 impl OfficeClock {
@@ -215,7 +218,20 @@ impl OfficeClock {
                 wd_before,
                 version,
             }),
+            warnings: Arc::from(Vec::new()),
         })
+    }
+
+    /// The same clock with the office's warning thresholds.
+    pub fn with_warnings(mut self, warnings: &[u8]) -> OfficeClock {
+        self.warnings = Arc::from(warnings.to_vec());
+        self
+    }
+
+    /// The office's warning thresholds, in percent of a task's working time (none unless the
+    /// offices file gives them): they apply to the tasks of regulations that set none.
+    pub fn warnings(&self) -> &[u8] {
+        &self.warnings
     }
 
     /// Content hash (16 hex digits of SHA-256) of everything the answers depend on: the

@@ -281,6 +281,11 @@ pub struct OfficeData {
     pub email: Option<String>,
     /// The key of a schedule under `schedules:`.
     pub schedule: String,
+    /// Warnings before a breach for this office's tasks, in percent of each task's working
+    /// time (e.g. `[50, 80]`), where the regulation sets none of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5), inner(range(min = 1, max = 99)), extend("uniqueItems" = true))]
+    pub warnings: Vec<u8>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }

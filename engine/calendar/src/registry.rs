@@ -352,7 +352,7 @@ impl Calendars {
                     Office {
                         data: office.clone(),
                         region: region.id().to_string(),
-                        clock: clock.clone(),
+                        clock: clock.clone().with_warnings(&office.warnings),
                     },
                 );
             }

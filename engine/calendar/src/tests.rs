@@ -549,3 +549,29 @@ fn bad_values_are_worded_for_analysts() {
             .starts_with("/nonexistent/kz.yaml:1:1: error[E001]: cannot read the file")
     );
 }
+
+#[test]
+fn an_office_may_set_warning_thresholds_and_bad_ones_are_placed() {
+    let text = include_str!("../../../regulations/offices/atyrau.yaml");
+    let with = text.replacen(
+        "    schedule: ozsp\n",
+        "    schedule: ozsp\n    warnings: [50, 80]\n",
+        1,
+    );
+    let region = offices_from_str(&with, "atyrau.yaml").expect("loads");
+    let warned: Vec<&[u8]> = region
+        .offices()
+        .iter()
+        .map(|o| o.warnings.as_slice())
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert_eq!(warned, [&[50u8, 80][..]]);
+    let bad = text.replacen(
+        "    schedule: ozsp\n",
+        "    schedule: ozsp\n    warnings: [0, 100]\n",
+        1,
+    );
+    let errs = offices_from_str(&bad, "atyrau.yaml").unwrap_err();
+    assert!(!errs.is_empty());
+    assert!(errs.iter().all(|d| d.location.line > 1), "{errs:#?}");
+}

@@ -455,6 +455,15 @@ fn deadline(
     })
 }
 
+/// The warning thresholds of a task: the regulation's, or where it sets none, its office's.
+fn thresholds<'a>(p: &'a Process, clock: &'a OfficeClock) -> &'a [u8] {
+    if p.regulation.warnings.is_empty() {
+        clock.warnings()
+    } else {
+        &p.regulation.warnings
+    }
+}
+
 /// The instants at which `percents` of the working time from `from` to `due` have passed, in
 /// increasing order, each once (a share that falls on the due instant itself, as it may for a
 /// task with almost no working time, is left out: the breach says it then).
@@ -613,7 +622,7 @@ pub fn reschedule(
             });
         }
     }
-    let percents = &state.process.regulation.warnings;
+    let percents = thresholds(&state.process, clock);
     for t in state.open_tasks() {
         if t.breached {
             continue;
@@ -1006,13 +1015,11 @@ impl<'a> Plan<'a> {
             )?),
             None => None,
         };
+        let percents = thresholds(self.p, self.ctx.clock);
         let warnings = match &deadline {
-            Some(d) if !self.p.regulation.warnings.is_empty() => warning_instants(
-                self.ctx.clock,
-                self.base,
-                d.due,
-                &self.p.regulation.warnings,
-            )?,
+            Some(d) if !percents.is_empty() => {
+                warning_instants(self.ctx.clock, self.base, d.due, percents)?
+            }
             _ => Vec::new(),
         };
         // Numbered only once nothing can fail: a path parked at an incident here must not

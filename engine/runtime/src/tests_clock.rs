@@ -479,3 +479,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_office_s_warning_thresholds_apply_where_the_regulation_sets_none() {
+    // The fixture sets no `warnings`; the office warns at half of each task's time.
+    let p = fixture();
+    assert!(p.regulation.warnings.is_empty());
+    let mut e = Engine::new(Arc::new(office_clock().with_warnings(&[50])));
+    e.deploy(p.clone());
+    let id = start(&mut e, &p, "OFF-W", "2026-04-14T10:00:00+05:00");
+    let s = e.case(&id).expect("case");
+    // Registration: 15 working minutes from 10:00; half is 7 minutes (7.5 rounded down).
+    let w: Vec<(u8, DateTime<Utc>)> = s
+        .task(TaskId(1))
+        .map(|t| t.warn_at.iter().map(|w| (w.percent, w.at)).collect())
+        .unwrap_or_default();
+    assert_eq!(w, [(50, t("2026-04-14T10:07:00+05:00"))]);
+    // A regulation's own thresholds win over the office's.
+    let own = super::tests::FIXTURE.replace("\nsteps:\n", "\nwarnings: [80]\nsteps:\n");
+    let report = validate::check_str(&own, "own.yaml", None);
+    let own = Arc::new(report.process.expect("compiles"));
+    e.deploy(own.clone());
+    let id = start(&mut e, &own, "OFF-W2", "2026-04-14T10:00:00+05:00");
+    let s = e.case(&id).expect("case");
+    let percents: Vec<u8> = s
+        .task(TaskId(1))
+        .map(|t| t.warn_at.iter().map(|w| w.percent).collect())
+        .unwrap_or_default();
+    assert_eq!(percents, [80]);
+}

@@ -178,8 +178,10 @@ pub async fn history(
                 EventKind::DeadlinesRescheduled { days, moved, .. } => {
                     let mut d = moved_text(moved);
                     if !days.is_empty() {
-                        let days: Vec<String> =
-                            days.iter().map(|d| d.format("%d.%m.%Y").to_string()).collect();
+                        let days: Vec<String> = days
+                            .iter()
+                            .map(|d| d.format("%d.%m.%Y").to_string())
+                            .collect();
                         d.push_str(&format!(
                             " · {}: {}",
                             i18n::t(lang, "days_changed"),
@@ -194,11 +196,8 @@ pub async fn history(
                     comment,
                     stops_case_term,
                 } => {
-                    let mut d = format!(
-                        "{} · {}",
-                        task_step(*task),
-                        suspension_name(*task, reason)
-                    );
+                    let mut d =
+                        format!("{} · {}", task_step(*task), suspension_name(*task, reason));
                     if *stops_case_term {
                         d.push_str(&format!(" · {}", i18n::t(lang, "case_term_stopped")));
                     }
@@ -265,6 +264,10 @@ pub struct TaskLine {
     /// The due date was counted into a provisional calendar year.
     pub due_provisional: bool,
     pub breached: bool,
+    /// While the task's time is stopped: the reason's name and since when.
+    pub suspended: Option<(String, String)>,
+    /// Working time the task was suspended in all (empty when never).
+    pub suspended_for: String,
 }
 
 #[derive(Template)]
@@ -354,6 +357,25 @@ pub async fn page(
             due: local_time(&state, &st.office, t.deadline.as_ref().map(|d| d.due)),
             due_provisional: provisional(t.deadline.as_ref().map(|d| d.due)),
             breached: t.breached,
+            suspended: t.suspended.as_ref().map(|s| {
+                let name = match st.step_of(t) {
+                    reglament_model::model::Step::Task(ts) => ts
+                        .suspensions
+                        .iter()
+                        .find(|x| *x.reason == *s.reason)
+                        .map(|x| x.name.get(lang).to_string()),
+                    _ => None,
+                };
+                (
+                    name.unwrap_or_else(|| s.reason.to_string()),
+                    local_time(&state, &st.office, Some(s.since)),
+                )
+            }),
+            suspended_for: if t.suspended_seconds > 0 {
+                i18n::span(lang, (t.suspended_seconds / 60) as i64, 8 * 60)
+            } else {
+                String::new()
+            },
         })
         .collect();
     let tasks_provisional = tasks.iter().any(|t| t.due_provisional);
