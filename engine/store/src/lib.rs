@@ -1903,7 +1903,8 @@ fn inbox_sql(q: &InboxQuery) -> Result<(String, Vec<Bind>), StoreError> {
                 w.push_str(&format!(" AND t.claimed_by = {u}"));
             }
             if let Some(d) = &overdue_p {
-                w.push_str(&format!(" AND t.due < {d}"));
+                // A suspended task is not late: its time is stopped.
+                w.push_str(&format!(" AND t.due < {d} AND t.suspended_since IS NULL"));
             }
             if let Some((d, t, c)) = &after_p {
                 w.push_str(&format!(
