@@ -15,13 +15,13 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::verify::utc_instant;
 use reglament_model::model::CaseResult;
-use reglament_runtime::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, TaskId};
+use reglament_runtime::{Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Moved, TaskId};
 
 /// Every field of every event kind, with the type its kind gives it (`Option` where a kind
 /// may leave it out, or where kinds differ on whether it is required).
@@ -76,6 +76,15 @@ struct Flat<'a> {
     message: Option<String>,
     warnings: Option<Vec<reglament_runtime::Warning>>,
     percent: Option<u8>,
+    from_version: Option<String>,
+    to_version: Option<String>,
+    /// As the kind declares it: absent is empty, `null` is an error.
+    #[serde(default)]
+    days: Vec<NaiveDate>,
+    moved: Option<Vec<Moved>>,
+    comment: Option<String>,
+    stops_case_term: Option<bool>,
+    suspended_seconds: Option<u64>,
 }
 
 /// An instant as chrono's serde reads it, the engine's own form read without chrono.
@@ -162,7 +171,7 @@ impl Flat<'_> {
     /// The event, or `None` when a field its kind requires is missing (the ordinary reading
     /// then says what is wrong).
     fn into_event(self, r: &mut EventReader) -> Option<Event> {
-        let escalate_at = self.escalate_at;
+        let (escalate_at, days) = (self.escalate_at, self.days);
         let mut name = |s: Option<Cow<'_, str>>| s.map(|s| r.name(&s));
         let (step, role, user) = (name(self.step), name(self.role), name(self.user));
         let (outcome, next) = (name(self.outcome), name(self.next));
@@ -264,6 +273,24 @@ impl Flat<'_> {
                 percent: self.percent?,
                 due: self.due?,
             },
+            "deadlines_rescheduled" => EventKind::DeadlinesRescheduled {
+                from_version: self.from_version?,
+                to_version: self.to_version?,
+                days,
+                moved: self.moved?,
+            },
+            "task_suspended" => EventKind::TaskSuspended {
+                task: self.task?,
+                reason: self.reason?,
+                comment: self.comment,
+                stops_case_term: self.stops_case_term?,
+            },
+            "task_resumed" => EventKind::TaskResumed {
+                task: self.task?,
+                comment: self.comment,
+                suspended_seconds: self.suspended_seconds?,
+                moved: self.moved?,
+            },
             _ => return None,
         };
         Some(Event {
@@ -275,7 +302,7 @@ impl Flat<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use reglament_model::duration::Term;
     use serde_json::json;
@@ -294,7 +321,8 @@ mod tests {
         })
     }
 
-    fn every_kind() -> Vec<EventKind> {
+    /// A sample of every kind of event (several of some).
+    pub(crate) fn every_kind() -> Vec<EventKind> {
         let a: Arc<str> = Arc::from("intake");
         vec![
             EventKind::CaseStarted {
@@ -413,7 +441,120 @@ mod tests {
                 percent: 80,
                 due: t("2026-04-10T13:00:00Z"),
             },
+            EventKind::DeadlinesRescheduled {
+                from_version: "cal-1".into(),
+                to_version: "cal-2".into(),
+                days: vec![
+                    NaiveDate::from_ymd_opt(2026, 4, 9).expect("date"),
+                    NaiveDate::from_ymd_opt(2026, 4, 10).expect("date"),
+                ],
+                moved: vec![
+                    Moved {
+                        target: DeadlineTarget::Case,
+                        from: t("2026-04-20T13:00:00Z"),
+                        to: t("2026-04-21T13:00:00Z"),
+                        warnings: Vec::new(),
+                    },
+                    Moved {
+                        target: DeadlineTarget::Task(TaskId(3)),
+                        from: t("2026-04-10T13:00:00Z"),
+                        to: t("2026-04-13T13:00:00.5Z"),
+                        warnings: vec![reglament_runtime::Warning {
+                            percent: 80,
+                            at: t("2026-04-13T06:30:00Z"),
+                        }],
+                    },
+                ],
+            },
+            // No day named (the old calendar was not at hand), nothing moved.
+            EventKind::DeadlinesRescheduled {
+                from_version: "cal-2".into(),
+                to_version: "cal-3".into(),
+                days: Vec::new(),
+                moved: Vec::new(),
+            },
+            EventKind::TaskSuspended {
+                task: TaskId(3),
+                reason: "awaiting_authority".into(),
+                comment: Some("запрос в ЦОН №12".into()),
+                stops_case_term: true,
+            },
+            EventKind::TaskSuspended {
+                task: TaskId(4),
+                reason: "incomplete_documents".into(),
+                comment: None,
+                stops_case_term: false,
+            },
+            EventKind::TaskResumed {
+                task: TaskId(3),
+                comment: Some("ответ получен".into()),
+                suspended_seconds: 28_800,
+                moved: vec![
+                    Moved {
+                        target: DeadlineTarget::Task(TaskId(3)),
+                        from: t("2026-04-10T13:00:00Z"),
+                        to: t("2026-04-13T13:00:00Z"),
+                        warnings: vec![reglament_runtime::Warning {
+                            percent: 50,
+                            at: t("2026-04-13T04:00:00Z"),
+                        }],
+                    },
+                    Moved {
+                        target: DeadlineTarget::Case,
+                        from: t("2026-04-20T13:00:00Z"),
+                        to: t("2026-04-21T13:00:00Z"),
+                        warnings: Vec::new(),
+                    },
+                ],
+            },
+            EventKind::TaskResumed {
+                task: TaskId(4),
+                comment: None,
+                suspended_seconds: 0,
+                moved: Vec::new(),
+            },
         ]
+    }
+
+    /// How many kinds [`EventKind`] has. The match below stops compiling when a kind is
+    /// added: give it samples in [`every_kind`] and count it here.
+    const KINDS: usize = 24;
+
+    fn counted(k: &EventKind) {
+        match k {
+            EventKind::CaseStarted { .. }
+            | EventKind::TaskOpened { .. }
+            | EventKind::TaskClaimed { .. }
+            | EventKind::TaskReleased { .. }
+            | EventKind::TaskReassigned { .. }
+            | EventKind::TaskCompleted { .. }
+            | EventKind::TaskCancelled { .. }
+            | EventKind::BranchTaken { .. }
+            | EventKind::Split { .. }
+            | EventKind::JoinArrived { .. }
+            | EventKind::DispatchQueued { .. }
+            | EventKind::DispatchReleased { .. }
+            | EventKind::DocumentsMissing { .. }
+            | EventKind::DeadlineBreached { .. }
+            | EventKind::EscalationNotified { .. }
+            | EventKind::CaseEnded { .. }
+            | EventKind::CaseCancelled { .. }
+            | EventKind::IncidentOpened { .. }
+            | EventKind::IncidentResolved { .. }
+            | EventKind::WarningsScheduled { .. }
+            | EventKind::DeadlineWarned { .. }
+            | EventKind::DeadlinesRescheduled { .. }
+            | EventKind::TaskSuspended { .. }
+            | EventKind::TaskResumed { .. } => {}
+        }
+    }
+
+    #[test]
+    fn every_kind_has_a_sample() {
+        let kinds = every_kind();
+        kinds.iter().for_each(counted);
+        let names: std::collections::BTreeSet<&str> = kinds.iter().map(EventKind::name).collect();
+        assert_eq!(names.len(), KINDS, "{names:?}");
     }
 
     #[test]
@@ -463,6 +604,17 @@ mod tests {
             r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_completed","task":1,"data":null}"#,
             // A correction of null is no correction.
             r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"incident_resolved","incident":1,"reason":"r","data":null}"#,
+            // `days` may be left out but not null; `moved` is required.
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"deadlines_rescheduled","from_version":"a","to_version":"b","days":null,"moved":[]}"#,
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"deadlines_rescheduled","from_version":"a","to_version":"b"}"#,
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"deadlines_rescheduled","from_version":"a","to_version":"b","moved":[]}"#,
+            // Whether the case's term stops is required; a comment of null is none.
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_suspended","task":1,"reason":"r"}"#,
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_suspended","task":1,"reason":"r","comment":null,"stops_case_term":false}"#,
+            // A negative number of seconds is not a duration.
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_resumed","task":1,"suspended_seconds":-5,"moved":[]}"#,
+            // A moved instant without its target.
+            r#"{"actor":{"role":"c","user":"u"},"at":"2026-04-06T05:00:00Z","type":"task_resumed","task":1,"suspended_seconds":5,"moved":[{"from":"2026-04-06T05:00:00Z","to":"2026-04-06T06:00:00Z"}]}"#,
             "not JSON",
         ];
         for body in bodies {

@@ -7,7 +7,12 @@
 //!   and end. Each event has `concept:name` (the step's name in the chosen language; the
 //!   case's start and end have fixed names), `time:timestamp`, `org:resource` (who did the
 //!   task: the user who completed it, else the one who holds it), `org:role`, and the step
-//!   id, task number, outcome and log `seq` as extra attributes. ProM, PM4Py and Disco open it.
+//!   id, task number, outcome and log `seq` as extra attributes. A task whose time was
+//!   stopped has a `suspend` event (`task_suspended`, with the `reason` its step allows) and a
+//!   `resume` event (`task_resumed`, with the working seconds it stood still,
+//!   `suspended_seconds`, and the due instants that moved, `moved`); a new calendar that moved
+//!   the case's due instants is a case event of its own (`deadlines_rescheduled`, with the
+//!   `calendar_version` moved onto and `moved`). ProM, PM4Py and Disco open it.
 //! - **CSV**: the same events, one per row, for Disco, spreadsheets and pandas.
 //! - **JSON lines**: every stored event, whole, with its place in the chain: a line is the
 //!   hashed record plus its `hash`, so `jq -cS 'del(.hash)' | sha256sum` recomputes it.
@@ -79,6 +84,14 @@ pub struct MinedEvent {
     pub seq: u64,
     /// The log's event type.
     pub kind: &'static str,
+    /// Why the task's time stopped (a suspension and its resumption: the step's reason code).
+    pub reason: Option<String>,
+    /// Working seconds the task's time stood still (a resumption).
+    pub suspended_seconds: Option<u64>,
+    /// The due instants that moved (`task 2: A → B; case: C → D`).
+    pub moved: Option<String>,
+    /// The calendar version the case was moved onto (a rescheduling).
+    pub calendar_version: Option<String>,
 }
 
 /// Names of the case's own events in the process-mining view.
@@ -92,8 +105,30 @@ fn case_activity(kind: &str, lang: Lang) -> &'static str {
         ("case_ended", Lang::En) => "Case ended",
         ("case_cancelled", Lang::Ru) => "Дело отменено",
         ("case_cancelled", Lang::Kk) => "Іс тоқтатылды",
+        ("deadlines_rescheduled", Lang::Ru) => "Сроки пересчитаны по новому календарю",
+        ("deadlines_rescheduled", Lang::Kk) => "Мерзімдер жаңа күнтізбе бойынша қайта есептелді",
+        ("deadlines_rescheduled", Lang::En) => "Deadlines rescheduled on a new calendar",
         _ => "Case cancelled",
     }
+}
+
+/// `task 2: A → B; case: C → D`.
+fn moved_text(moved: &[reglament_runtime::Moved]) -> String {
+    moved
+        .iter()
+        .map(|m| {
+            let what = match m.target {
+                DeadlineTarget::Case => "case".to_string(),
+                DeadlineTarget::Task(t) => format!("task {t}"),
+            };
+            format!(
+                "{what}: {} → {}",
+                super::rfc3339(m.from),
+                super::rfc3339(m.to)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The process-mining view of one case's events (see the module documentation).
@@ -153,6 +188,8 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
     };
     let mut out = Vec::new();
     let mut roles: BTreeMap<u32, String> = BTreeMap::new();
+    // The reason of each task's suspension, while it runs.
+    let mut reasons: BTreeMap<u32, String> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
         let seq = i as u64 + 1;
         let case_event = |kind: &'static str, outcome: Option<String>| MinedEvent {
@@ -167,6 +204,10 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
             breached: false,
             seq,
             kind,
+            reason: None,
+            suspended_seconds: None,
+            moved: None,
+            calendar_version: None,
         };
         let task_event = |task: u32, lifecycle: &'static str, role: &str, outcome| {
             let facts = tasks.get(&task);
@@ -182,6 +223,10 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 breached: facts.is_some_and(|f| f.breached),
                 seq,
                 kind: e.kind.name(),
+                reason: None,
+                suspended_seconds: None,
+                moved: None,
+                calendar_version: None,
             }
         };
         match &e.kind {
@@ -210,6 +255,36 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 let role = roles.get(&task.0).cloned().unwrap_or_default();
                 out.push(task_event(task.0, "ate_abort", &role, None));
             }
+            // Who stopped the task's time, or let it run again, is the one who did it.
+            EventKind::TaskSuspended { task, reason, .. } => {
+                reasons.insert(task.0, reason.clone());
+                out.push(MinedEvent {
+                    resource: Some(e.actor.user.to_string()),
+                    role: Some(e.actor.role.to_string()),
+                    reason: Some(reason.clone()),
+                    ..task_event(task.0, "suspend", "", None)
+                });
+            }
+            EventKind::TaskResumed {
+                task,
+                suspended_seconds,
+                moved,
+                ..
+            } => out.push(MinedEvent {
+                resource: Some(e.actor.user.to_string()),
+                role: Some(e.actor.role.to_string()),
+                reason: reasons.remove(&task.0),
+                suspended_seconds: Some(*suspended_seconds),
+                moved: Some(moved_text(moved)).filter(|m| !m.is_empty()),
+                ..task_event(task.0, "resume", "", None)
+            }),
+            EventKind::DeadlinesRescheduled {
+                to_version, moved, ..
+            } => out.push(MinedEvent {
+                moved: Some(moved_text(moved)).filter(|m| !m.is_empty()),
+                calendar_version: Some(to_version.clone()),
+                ..case_event("deadlines_rescheduled", None)
+            }),
             _ => {}
         }
     }
@@ -306,6 +381,20 @@ fn write_xes_trace(
                 e.breached
             ));
         }
+        if let Some(r) = &e.reason {
+            ev(&mut t, "reason", r);
+        }
+        if let Some(n) = e.suspended_seconds {
+            t.push_str(&format!(
+                "      <int key=\"suspended_seconds\" value=\"{n}\"/>\n"
+            ));
+        }
+        if let Some(m) = &e.moved {
+            ev(&mut t, "moved", m);
+        }
+        if let Some(v) = &e.calendar_version {
+            ev(&mut t, "calendar_version", v);
+        }
         t.push_str(&format!("      <int key=\"seq\" value=\"{}\"/>\n", e.seq));
         t.push_str("    </event>\n");
     }
@@ -314,7 +403,7 @@ fn write_xes_trace(
 }
 
 /// The CSV form's columns.
-pub const CSV_COLUMNS: [&str; 17] = [
+pub const CSV_COLUMNS: [&str; 21] = [
     "case_id",
     "activity",
     "lifecycle",
@@ -332,6 +421,10 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "result",
     "seq",
     "type",
+    "reason",
+    "suspended_seconds",
+    "moved",
+    "calendar_version",
 ];
 
 fn write_csv_rows(
@@ -363,6 +456,12 @@ fn write_csv_rows(
             case.result.clone().unwrap_or_default(),
             e.seq.to_string(),
             e.kind.to_string(),
+            e.reason.clone().unwrap_or_default(),
+            e.suspended_seconds
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            e.moved.clone().unwrap_or_default(),
+            e.calendar_version.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         t.push_str(&line.join(","));
@@ -465,6 +564,18 @@ impl Ocel {
             if let Some(o) = &e.outcome {
                 attrs.push(serde_json::json!({"name": "outcome", "value": o}));
             }
+            if let Some(r) = &e.reason {
+                attrs.push(serde_json::json!({"name": "reason", "value": r}));
+            }
+            if let Some(n) = e.suspended_seconds {
+                attrs.push(serde_json::json!({"name": "suspended_seconds", "value": n}));
+            }
+            if let Some(m) = &e.moved {
+                attrs.push(serde_json::json!({"name": "moved", "value": m}));
+            }
+            if let Some(v) = &e.calendar_version {
+                attrs.push(serde_json::json!({"name": "calendar_version", "value": v}));
+            }
             let v = serde_json::json!({
                 "id": format!("{}/{}", case.case_id, e.seq),
                 "type": e.activity,
@@ -512,7 +623,9 @@ impl Ocel {
             "eventTypes": self.activities.iter().map(|a| serde_json::json!({
                 "name": a,
                 "attributes": [string("lifecycle"), {"name": "seq", "type": "integer"},
-                    string("role"), string("step"), string("outcome")],
+                    string("role"), string("step"), string("outcome"), string("reason"),
+                    {"name": "suspended_seconds", "type": "integer"}, string("moved"),
+                    string("calendar_version")],
             })).collect::<Vec<_>>(),
         });
         out.write_all(b"\n],\n\"objectTypes\": ")?;

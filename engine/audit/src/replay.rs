@@ -6,32 +6,41 @@
 //! 2. folds the events again ([`CaseState::fold`]) on the regulation version the case is
 //!    pinned to (its digest, compiled from the source stored at deployment) and compares the
 //!    result, field by field, with the stored projections (`cases`, `tasks`, `wakeups`);
-//! 3. recomputes every recorded due instant on the calendar version the case is pinned to
-//!    (rebuilt from `calendar_versions`) from the step's duration for the channel, and checks
-//!    that each recorded breach came at or after its due instant;
+//! 3. recomputes every recorded due instant on the calendar version it was computed on
+//!    (rebuilt from `calendar_versions`: the case's pinned one, and any it was moved onto by a
+//!    `deadlines_rescheduled` event) from the step's duration for the channel; recomputes
+//!    what each `deadlines_rescheduled` and `task_resumed` event moved; and checks that each
+//!    recorded breach came at or after the due instant in force, and not while its time was
+//!    stopped by a suspension;
 //! 4. lays out the timeline: per task, who, when it opened and closed, the outcome, the
-//!    working time it took on the office's calendar, the statutory time and whether it was
-//!    breached; and the case's statutory term;
+//!    working time it took on the office's calendar (without the time it was suspended,
+//!    shown apart), the statutory time and whether it was breached; and the case's statutory
+//!    term (without the time it stood still);
 //! 5. with `at`, the state as it stood at that instant (the events recorded by then).
 //!
-//! The work is done by [`replay_rows`], which is pure: the store is only read beforehand.
+//! The work is done by [`replay_rows_on`] (or [`replay_rows`], given the pinned clock only),
+//! which is pure: the store is only read beforehand.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::events::EventReader;
 use super::verify::verify_case_rows;
 use super::{AuditError, late, pinned_clock, rfc3339};
-use reglament_calendar::OfficeClock;
+use reglament_calendar::{CalendarError, OfficeClock};
 use reglament_model::compile::Process;
+use reglament_model::duration::Term;
 use reglament_model::model::{Counting, Step};
 use reglament_model::paths::{DEFAULT_DAY_MINUTES, format_minutes};
 use reglament_model::text::Text;
-use reglament_runtime::{CaseId, CaseState, Clocks, DeadlineTarget, Event, EventKind};
+use reglament_runtime::{
+    CaseId, CaseState, Clocks, CommandError, DeadlineTarget, Event, EventKind, Moved, TaskId,
+    Warning, warning_instants,
+};
 use reglament_store::Store;
 use reglament_store::rows::{self, EventRow, NO_DUE, micros};
 use reglament_store::scan::CaseProjection;
@@ -45,7 +54,9 @@ pub struct ReplayOptions<'a> {
     /// When the audit is made: open tasks' working time runs to it, and an open task past its
     /// due instant counts as breached.
     pub now: DateTime<Utc>,
-    /// Calendars to fall back on when the database lacks a case's calendar version.
+    /// Calendars to fall back on when the database lacks a case's calendar version; the
+    /// office's calendar as loaded now is also tried for resumptions (a case follows a new
+    /// calendar that moved none of its instants without an event of its own).
     pub clocks: Option<&'a dyn Clocks>,
 }
 
@@ -102,11 +113,22 @@ pub struct DeadlineMismatch {
 /// Recorded deadlines against the calendar and regulation the case is pinned to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlineCheck {
-    /// False when no clock of the case's calendar version was found (nothing recomputed).
+    /// False when a clock of a calendar version the case counted on was not found: the
+    /// deadlines computed on it were not recomputed (`missing_versions` names it).
     pub recomputed: bool,
-    /// Deadlines and breaches checked.
+    /// Deadlines, breaches, reschedulings and resumptions checked.
     pub checked: u32,
     pub mismatches: Vec<DeadlineMismatch>,
+    /// Deadlines, reschedulings and resumptions not checked for want of their calendar's clock.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unchecked: u32,
+    /// The calendar versions whose clocks neither the database nor the loaded calendars have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_versions: Vec<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One task of the timeline.
@@ -132,18 +154,27 @@ pub struct TimelineStep {
     pub outcome: Option<String>,
     pub reason: Option<String>,
     /// Working time from opening to closing (or to the audit, while open), on the office's
-    /// calendar, in minutes.
+    /// calendar, in minutes; the time the task was suspended is not in it.
     pub working_minutes: Option<i64>,
     /// The same, for people ("1 working day 2 h 5 min"; a working day is 8 hours).
     pub working_time: Option<String>,
     /// The step's time for the channel, as recorded with its deadline (e.g. `1 working day`).
     pub statutory: Option<String>,
+    /// The due instant in force at the end (moved by resumptions and reschedulings).
     pub due: Option<DateTime<Utc>>,
-    /// Closed after its due instant, or open past it.
+    /// Closed after its due instant, or open past it (while suspended: past it when the
+    /// suspension began).
     pub breached: bool,
     /// The engine recorded the breach (`deadline_breached`).
     pub breach_recorded: bool,
     pub escalations: u32,
+    /// Working time the task was suspended, in minutes (a suspension still running counts to
+    /// the audit); left out for a task never suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_minutes: Option<i64>,
+    /// Since when the task is suspended, while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_since: Option<DateTime<Utc>>,
 }
 
 /// The case's statutory term.
@@ -156,13 +187,18 @@ pub struct CaseTerm {
     pub due: DateTime<Utc>,
     /// When the case ended, if it has.
     pub done_at: Option<DateTime<Utc>>,
-    /// Working time from registration to the end (or to the audit).
+    /// Working time from registration to the end (or to the audit), without the time the
+    /// term stood still.
     pub working_minutes: Option<i64>,
     pub working_time: Option<String>,
     /// `Some(true)`: ended by the due instant; `Some(false)`: ended after it, or still open
-    /// past it; `None`: still open, not yet due.
+    /// past it; `None`: still open, not yet due (or stopped before it was due).
     pub met: Option<bool>,
     pub breach_recorded: bool,
+    /// Working time the term stood still, in minutes, while a suspension that stops it ran;
+    /// left out for a case whose term never stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_minutes: Option<i64>,
 }
 
 /// One line of the log.
@@ -192,6 +228,9 @@ pub struct OpenTaskAt {
     pub due: Option<DateTime<Utc>>,
     pub overdue: bool,
     pub working_minutes: Option<i64>,
+    /// The task's time is stopped at that instant.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
 }
 
 /// The case as it stood at an instant.
@@ -268,13 +307,31 @@ pub async fn replay(
         .map(|p| p.case.office.clone())
         .or_else(|| office_of(first))
         .unwrap_or_default();
-    let clock = pinned_clock(store, &office, &first.calendar_version, opts.clocks).await?;
-    replay_rows(
+    let mut clocks = BTreeMap::new();
+    if let Some(c) = pinned_clock(store, &office, &first.calendar_version, opts.clocks).await? {
+        clocks.insert(first.calendar_version.clone(), c);
+    }
+    for v in later_versions(&rows) {
+        if clocks.contains_key(&v) {
+            continue;
+        }
+        // A stored version that no longer compiles is as good as missing: the deadline check
+        // names it and says what it could not recompute.
+        if let Ok(Some(c)) = pinned_clock(store, &office, &v, opts.clocks).await {
+            clocks.insert(v, c);
+        }
+    }
+    // The office's calendar as loaded now: an open case counts on it from its next command,
+    // and a new calendar that moves none of the case's instants leaves no event of its own.
+    if let Some(c) = opts.clocks.and_then(|f| f.clock(&office, None).ok()) {
+        clocks.entry(c.version().to_string()).or_insert(c);
+    }
+    replay_rows_on(
         case.as_str(),
         &rows,
         projection.as_ref(),
         &process,
-        clock.as_ref(),
+        &clocks,
         opts,
     )
 }
@@ -285,15 +342,119 @@ fn office_of(row: &EventRow) -> Option<String> {
     v.get("office")?.as_str().map(str::to_string)
 }
 
+/// The calendar versions a case's log names after its start: those of its rows, of the
+/// deadlines it recorded and of its reschedulings (read from the bodies of the kinds that
+/// carry them only).
+fn later_versions(rows: &[EventRow]) -> BTreeSet<String> {
+    #[derive(Deserialize)]
+    struct Version {
+        calendar_version: String,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        deadline: Option<Version>,
+        from_version: Option<String>,
+        to_version: Option<String>,
+    }
+    let mut out = BTreeSet::new();
+    for r in rows {
+        if !out.contains(&r.calendar_version) {
+            out.insert(r.calendar_version.clone());
+        }
+        if matches!(
+            r.kind.as_str(),
+            "task_opened" | "documents_missing" | "deadlines_rescheduled"
+        ) && let Ok(n) = serde_json::from_str::<Named>(&r.body)
+        {
+            out.extend(n.deadline.map(|d| d.calendar_version));
+            out.extend(n.from_version);
+            out.extend(n.to_version);
+        }
+    }
+    out
+}
+
 /// Replays a case from its log rows (in `seq` order) and its stored projection, on the
 /// regulation and clock it is pinned to (`clock` may be missing: then no working time is
-/// computed and no deadline recomputed).
+/// computed and no deadline recomputed). Deadlines computed on another calendar version
+/// (after a `deadlines_rescheduled` event) are not recomputed: [`replay_rows_on`] takes the
+/// clock of each version.
 pub fn replay_rows(
     case: &str,
     rows: &[EventRow],
     projection: Option<&CaseProjection>,
     process: &Arc<Process>,
     clock: Option<&OfficeClock>,
+    opts: &ReplayOptions<'_>,
+) -> Result<Replay, AuditError> {
+    replay_with(
+        case,
+        rows,
+        projection,
+        process,
+        clock,
+        &BTreeMap::new(),
+        opts,
+    )
+}
+
+/// [`replay_rows`] with the clocks of the calendar versions at hand, by version: the case's
+/// pinned one and those it was moved onto (a version missing here is named in the deadline
+/// check, and what was computed on it is not recomputed).
+pub fn replay_rows_on(
+    case: &str,
+    rows: &[EventRow],
+    projection: Option<&CaseProjection>,
+    process: &Arc<Process>,
+    clocks: &BTreeMap<String, OfficeClock>,
+    opts: &ReplayOptions<'_>,
+) -> Result<Replay, AuditError> {
+    replay_with(case, rows, projection, process, None, clocks, opts)
+}
+
+/// The clocks of a case's calendar versions.
+struct Versions<'a> {
+    /// The version the case started on.
+    first: &'a str,
+    /// Its clock, when the caller gave it as such.
+    pinned: Option<&'a OfficeClock>,
+    by_version: &'a BTreeMap<String, OfficeClock>,
+}
+
+impl<'a> Versions<'a> {
+    fn get(&self, version: &str) -> Option<&'a OfficeClock> {
+        if version == self.first
+            && let Some(p) = self.pinned
+        {
+            return Some(p);
+        }
+        self.by_version
+            .get(version)
+            .or_else(|| self.pinned.filter(|c| c.version() == version))
+    }
+
+    /// The clocks of `preferred`, in that order, then every other one at hand.
+    fn candidates(&self, preferred: &[&str]) -> Vec<&'a OfficeClock> {
+        let mut out: Vec<&'a OfficeClock> = Vec::new();
+        let known = preferred.iter().filter_map(|v| self.get(v));
+        let rest = self.pinned.into_iter().chain(self.by_version.values());
+        for c in known.chain(rest) {
+            if !out.iter().any(|o| o.version() == c.version()) {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replay_with(
+    case: &str,
+    rows: &[EventRow],
+    projection: Option<&CaseProjection>,
+    process: &Arc<Process>,
+    pinned: Option<&OfficeClock>,
+    by_version: &BTreeMap<String, OfficeClock>,
     opts: &ReplayOptions<'_>,
 ) -> Result<Replay, AuditError> {
     let head = projection.map(|p| Head {
@@ -331,6 +492,12 @@ pub fn replay_rows(
             case: case.to_string(),
         });
     };
+    let versions = Versions {
+        first: calendar_version,
+        pinned,
+        by_version,
+    };
+    let clock = versions.get(calendar_version);
     let p = process.clone();
     let folded = CaseState::fold(&events, |_| Some(p.clone()));
     let (projections, fold_error, state) = match folded {
@@ -340,14 +507,13 @@ pub fn replay_rows(
         }
         Err(e) => (None, Some(e.to_string()), None),
     };
-    let deadlines = match clock {
-        Some(c) => check_deadlines(process, c, &events),
-        None => DeadlineCheck {
-            recomputed: false,
-            checked: 0,
-            mismatches: Vec::new(),
-        },
-    };
+    let deadlines = check_deadlines(process, &versions, &events);
+    // Working time on the calendar the case counts on at the end (the pinned one unless a
+    // rescheduling moved it onto another).
+    let current = state
+        .as_ref()
+        .and_then(|s| versions.get(&s.calendar_version))
+        .or(clock);
     let ended_at = state.as_ref().and_then(|s| s.ended_at);
     let (status, result) = match &state {
         Some(s) => {
@@ -356,16 +522,18 @@ pub fn replay_rows(
         }
         None => ("unknown".to_string(), None),
     };
-    let timeline = timeline(process, clock, &events, opts.now);
+    let timeline = timeline(process, current, &events, opts.now);
     let term = state
         .as_ref()
-        .and_then(|s| case_term(s, &events, clock, opts.now));
+        .and_then(|s| case_term(s, &events, current, opts.now));
     let log = events
         .iter()
         .zip(rows)
         .map(|(e, r)| log_line(e, r))
         .collect();
-    let state_at = opts.at.map(|t| state_at(process, clock, &events, rows, t));
+    let state_at = opts
+        .at
+        .map(|t| state_at(process, current, &events, rows, t));
     Ok(Replay {
         case: case.to_string(),
         regulation: RegulationRef {
@@ -536,66 +704,416 @@ pub(crate) fn start_group(events: &[Event]) -> usize {
         .count()
 }
 
-/// Every recorded due instant recomputed on the pinned clock from the pinned regulation,
-/// and every breach checked against the deadline it breached.
-fn check_deadlines(process: &Process, clock: &OfficeClock, events: &[Event]) -> DeadlineCheck {
-    let mut out = DeadlineCheck {
-        recomputed: true,
-        checked: 0,
-        mismatches: Vec::new(),
-    };
-    let Some(EventKind::CaseStarted {
-        channel,
-        registered_at,
-        ..
-    }) = events.first().map(|e| &e.kind)
-    else {
-        return out;
-    };
-    let started_at = events[0].at;
-    let ch = process.channel(channel);
-    let counting = ch.map(|c| c.counting.clone()).unwrap_or_default();
-    let group = start_group(events);
-    // Due instants in force: the case's, and each task's, to check breaches against.
-    let mut case_due: Option<DateTime<Utc>> = None;
-    let mut task_due: BTreeMap<u32, DateTime<Utc>> = BTreeMap::new();
-    let mut mismatch = |seq: usize, target: String, recorded, recomputed, reason: String| {
-        out.mismatches.push(DeadlineMismatch {
-            seq: seq as u64 + 1,
+/// A task's deadline as the log has it so far.
+struct TaskTrack {
+    opened_at: DateTime<Utc>,
+    /// The due instant in force, its term and the calendar version it was computed on.
+    deadline: Option<(DateTime<Utc>, Term, Arc<str>)>,
+    breached: bool,
+    open: bool,
+    /// Since when, and whether the case's term stopped too, while the task is suspended.
+    suspended: Option<(DateTime<Utc>, bool)>,
+    /// The suspensions that ended.
+    suspensions: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    warn_at: Vec<Warning>,
+    warned: usize,
+}
+
+/// The case's deadlines as the log has them so far (what the fold keeps of them).
+struct Track {
+    /// The calendar version the case counts on.
+    version: String,
+    started_at: DateTime<Utc>,
+    counting: Counting,
+    /// The case's due instant in force and its term.
+    deadline: Option<(DateTime<Utc>, Term)>,
+    breached: bool,
+    term_stops: u32,
+    term_stopped_since: Option<DateTime<Utc>>,
+    /// The intervals the case's term stood still.
+    term_stopped: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    tasks: BTreeMap<u32, TaskTrack>,
+}
+
+impl Track {
+    /// A task's suspension ended (resumed, or the task closed): the case's term runs again
+    /// once no suspension stops it.
+    fn end_suspension(&mut self, task: u32, at: DateTime<Utc>) {
+        let stopped = self.tasks.get_mut(&task).and_then(|t| t.suspended.take());
+        if let Some((since, stops)) = stopped {
+            if let Some(t) = self.tasks.get_mut(&task) {
+                t.suspensions.push((since, at));
+            }
+            if stops {
+                self.term_stops = self.term_stops.saturating_sub(1);
+                if self.term_stops == 0
+                    && let Some(since) = self.term_stopped_since.take()
+                {
+                    self.term_stopped.push((since, at));
+                }
+            }
+        }
+    }
+
+    /// Moves the due instants as an event recorded them (the checks that follow go on from
+    /// what the log says, so that one wrong instant is named once).
+    fn apply(&mut self, moved: &[Moved], version: Option<&str>) {
+        for m in moved {
+            match m.target {
+                DeadlineTarget::Case => {
+                    if let Some(d) = &mut self.deadline {
+                        d.0 = m.to;
+                    }
+                }
+                DeadlineTarget::Task(t) => {
+                    if let Some(t) = self.tasks.get_mut(&t.0) {
+                        t.warn_at.truncate(t.warned);
+                        t.warn_at.extend(m.warnings.iter().copied());
+                        if let Some(d) = &mut t.deadline {
+                            d.0 = m.to;
+                            if let Some(v) = version {
+                                d.2 = Arc::from(v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What resuming `task` at `at` moves on `clock`, as the engine computes it: the working
+    /// seconds it was suspended, its due instant and warnings to come moved by them, and the
+    /// case's due instant moved by the working time its term stood still when this was the
+    /// last suspension stopping it.
+    fn resumption(
+        &self,
+        task: u32,
+        at: DateTime<Utc>,
+        clock: &OfficeClock,
+    ) -> Result<Option<(u64, Vec<Moved>)>, CalendarError> {
+        let Some(t) = self.tasks.get(&task) else {
+            return Ok(None);
+        };
+        let Some((since, stops)) = t.suspended else {
+            return Ok(None);
+        };
+        let seconds = clock.elapsed_seconds(since, at)?.max(0) as u64;
+        let mut moved = Vec::new();
+        if !t.breached
+            && let Some((due, ..)) = &t.deadline
+        {
+            let to = clock.add_working_seconds(*due, seconds)?;
+            let warnings = t
+                .warn_at
+                .iter()
+                .skip(t.warned)
+                .map(|w| {
+                    Ok(Warning {
+                        percent: w.percent,
+                        at: clock.add_working_seconds(w.at, seconds)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, CalendarError>>()?;
+            if to != *due || !warnings.is_empty() {
+                moved.push(Moved {
+                    target: DeadlineTarget::Task(TaskId(task)),
+                    from: *due,
+                    to,
+                    warnings,
+                });
+            }
+        }
+        if stops
+            && self.term_stops == 1
+            && !self.breached
+            && let (Some((due, _)), Some(since)) = (&self.deadline, self.term_stopped_since)
+        {
+            let stopped = clock.elapsed_seconds(since, at)?.max(0) as u64;
+            let to = clock.add_working_seconds(*due, stopped)?;
+            if to != *due {
+                moved.push(Moved {
+                    target: DeadlineTarget::Case,
+                    from: *due,
+                    to,
+                    warnings: Vec::new(),
+                });
+            }
+        }
+        Ok(Some((seconds, moved)))
+    }
+
+    /// The running due instants recomputed afresh on `clock`, as the engine's `reschedule`
+    /// does: each term from its start, plus the working time of its ended suspensions (or of
+    /// the case's ended term stops) measured on `clock`; breached ones stay. Those that
+    /// differ from the ones in force, with the warnings still to come.
+    fn rescheduling(
+        &self,
+        clock: &OfficeClock,
+        percents: &[u8],
+    ) -> Result<Vec<Moved>, CommandError> {
+        let stopped = |spans: &[(DateTime<Utc>, DateTime<Utc>)]| -> Result<u64, CalendarError> {
+            let mut total = 0u64;
+            for (a, b) in spans {
+                total += clock.elapsed_seconds(*a, *b)?.max(0) as u64;
+            }
+            Ok(total)
+        };
+        let mut moved = Vec::new();
+        if !self.breached
+            && let Some((due, term)) = &self.deadline
+        {
+            let base = clock.due_at(self.started_at, *term, &self.counting)?;
+            let to = clock.add_working_seconds(base, stopped(&self.term_stopped)?)?;
+            if to != *due {
+                moved.push(Moved {
+                    target: DeadlineTarget::Case,
+                    from: *due,
+                    to,
+                    warnings: Vec::new(),
+                });
+            }
+        }
+        for (n, t) in &self.tasks {
+            if !t.open || t.breached {
+                continue;
+            }
+            let Some((due, term, _)) = &t.deadline else {
+                continue;
+            };
+            let base = clock.due_at(t.opened_at, *term, &Counting::default())?;
+            let shift = stopped(&t.suspensions)?;
+            let to = clock.add_working_seconds(base, shift)?;
+            let last_given = t
+                .warn_at
+                .get(..t.warned)
+                .and_then(|w| w.last())
+                .map_or(0, |w| w.percent);
+            let warnings = if percents.is_empty() {
+                Vec::new()
+            } else {
+                warning_instants(clock, t.opened_at, base, percents)?
+                    .into_iter()
+                    .filter(|w| w.percent > last_given)
+                    .map(|w| {
+                        Ok(Warning {
+                            percent: w.percent,
+                            at: clock.add_working_seconds(w.at, shift)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, CommandError>>()?
+            };
+            let pending = t.warn_at.get(t.warned..).unwrap_or_default();
+            if to != *due || warnings != pending {
+                moved.push(Moved {
+                    target: DeadlineTarget::Task(TaskId(*n)),
+                    from: *due,
+                    to,
+                    warnings,
+                });
+            }
+        }
+        Ok(moved)
+    }
+}
+
+/// What the deadline check found so far.
+struct Found {
+    check: DeadlineCheck,
+    missing: BTreeSet<String>,
+}
+
+impl Found {
+    fn mismatch(
+        &mut self,
+        i: usize,
+        target: String,
+        recorded: Option<DateTime<Utc>>,
+        recomputed: Option<DateTime<Utc>>,
+        reason: String,
+    ) {
+        self.check.mismatches.push(DeadlineMismatch {
+            seq: i as u64 + 1,
             target,
             recorded,
             recomputed,
             reason,
         });
+    }
+
+    /// The clock of `version`, counting the check as made; or, when it is missing, the
+    /// check as not made.
+    fn clock<'a>(&mut self, versions: &Versions<'a>, version: &str) -> Option<&'a OfficeClock> {
+        match versions.get(version) {
+            Some(c) => {
+                self.check.checked += 1;
+                Some(c)
+            }
+            None => {
+                self.check.unchecked += 1;
+                if !self.missing.contains(version) {
+                    self.missing.insert(version.to_string());
+                }
+                None
+            }
+        }
+    }
+
+    /// The instants an event moved against those recomputed (`why`: by what rule).
+    fn compare_moves(&mut self, i: usize, recorded: &[Moved], expected: &[Moved], why: &str) {
+        for m in recorded {
+            let name = target_name(m.target);
+            match expected.iter().find(|x| x.target == m.target) {
+                Some(x) if x.from != m.from => self.mismatch(
+                    i,
+                    name,
+                    Some(m.from),
+                    Some(x.from),
+                    format!(
+                        "moves the due instant from {}, but the one in force was {}",
+                        rfc3339(m.from),
+                        rfc3339(x.from)
+                    ),
+                ),
+                Some(x) if x.to != m.to => self.mismatch(
+                    i,
+                    name,
+                    Some(m.to),
+                    Some(x.to),
+                    format!("{why} gives {}", rfc3339(x.to)),
+                ),
+                Some(x) if x.warnings != m.warnings => self.mismatch(
+                    i,
+                    name,
+                    Some(m.to),
+                    Some(x.to),
+                    format!(
+                        "the warnings still to come are [{}]; {why} gives [{}]",
+                        warnings_text(&m.warnings),
+                        warnings_text(&x.warnings)
+                    ),
+                ),
+                Some(_) => {}
+                None => self.mismatch(
+                    i,
+                    name,
+                    Some(m.to),
+                    None,
+                    format!(
+                        "moves it from {}, but by {why} it does not move (it is not running, \
+                         was breached, or stays where it was)",
+                        rfc3339(m.from)
+                    ),
+                ),
+            }
+        }
+        for x in expected {
+            if !recorded.iter().any(|m| m.target == x.target) {
+                self.mismatch(
+                    i,
+                    target_name(x.target),
+                    Some(x.from),
+                    Some(x.to),
+                    format!(
+                        "{why} moves it from {} to {}, but the event does not",
+                        rfc3339(x.from),
+                        rfc3339(x.to)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Whether the recorded moves are exactly the recomputed ones (in any order).
+fn moves_agree(recorded: &[Moved], expected: &[Moved]) -> bool {
+    recorded.len() == expected.len() && recorded.iter().all(|m| expected.contains(m))
+}
+
+fn target_name(t: DeadlineTarget) -> String {
+    match t {
+        DeadlineTarget::Case => "case".into(),
+        DeadlineTarget::Task(n) => format!("task {n}"),
+    }
+}
+
+fn warnings_text(w: &[Warning]) -> String {
+    w.iter()
+        .map(|w| format!("{} % at {}", w.percent, rfc3339(w.at)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every recorded due instant recomputed on the clock of the calendar version it was
+/// computed on, from the pinned regulation; every rescheduling and resumption recomputed;
+/// every breach checked against the deadline in force and the suspensions.
+fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event]) -> DeadlineCheck {
+    let mut out = Found {
+        check: DeadlineCheck {
+            recomputed: true,
+            checked: 0,
+            mismatches: Vec::new(),
+            unchecked: 0,
+            missing_versions: Vec::new(),
+        },
+        missing: BTreeSet::new(),
     };
-    let mut checked = 0u32;
+    let Some(EventKind::CaseStarted {
+        channel,
+        registered_at,
+        calendar_version,
+        ..
+    }) = events.first().map(|e| &e.kind)
+    else {
+        return out.check;
+    };
+    let started_at = events[0].at;
+    let ch = process.channel(channel);
+    let counting = ch.map(|c| c.counting.clone()).unwrap_or_default();
+    let group = start_group(events);
+    let percents = &process.regulation.warnings;
+    let mut c = Track {
+        version: calendar_version.clone(),
+        started_at,
+        counting: counting.clone(),
+        deadline: None,
+        breached: false,
+        term_stops: 0,
+        term_stopped_since: None,
+        term_stopped: Vec::new(),
+        tasks: BTreeMap::new(),
+    };
     for (i, e) in events.iter().enumerate() {
         match &e.kind {
             EventKind::CaseStarted { deadline, .. } => {
-                checked += 1;
-                match clock.registration_instant(e.at) {
-                    Ok(r) if r == *registered_at => {}
-                    Ok(r) => mismatch(
+                if let Some(clock) = out.clock(versions, calendar_version) {
+                    match clock.registration_instant(e.at) {
+                        Ok(r) if r == *registered_at => {}
+                        Ok(r) => out.mismatch(
+                            i,
+                            "case".into(),
+                            Some(*registered_at),
+                            Some(r),
+                            "the registration instant is not the calendar's".into(),
+                        ),
+                        Err(err) => out.mismatch(i, "case".into(), None, None, err.to_string()),
+                    }
+                    let clock = deadline
+                        .as_ref()
+                        .and_then(|d| versions.get(&d.calendar_version))
+                        .unwrap_or(clock);
+                    let term = ch.and_then(|c| c.term.as_ref()).map(|t| t.duration);
+                    check_one(
+                        clock,
                         i,
                         "case".into(),
-                        Some(*registered_at),
-                        Some(r),
-                        "the registration instant is not the calendar's".into(),
-                    ),
-                    Err(err) => mismatch(i, "case".into(), None, None, err.to_string()),
+                        deadline.as_ref().map(|d| (d.due, d.term)),
+                        term,
+                        started_at,
+                        &counting,
+                        &mut out,
+                    );
                 }
-                let term = ch.and_then(|c| c.term.as_ref()).map(|t| t.duration);
-                check_one(
-                    clock,
-                    i,
-                    "case".into(),
-                    deadline.as_ref().map(|d| (d.due, d.term)),
-                    term,
-                    started_at,
-                    &counting,
-                    &mut mismatch,
-                );
-                case_due = deadline.as_ref().map(|d| d.due);
+                c.deadline = deadline.as_ref().map(|d| (d.due, d.term));
             }
             EventKind::TaskOpened {
                 task,
@@ -603,52 +1121,78 @@ fn check_deadlines(process: &Process, clock: &OfficeClock, events: &[Event]) -> 
                 deadline,
                 ..
             } => {
-                checked += 1;
-                let term = process
-                    .step_index(step)
-                    .and_then(|s| process.duration(s, channel));
-                let base = if i < group { *registered_at } else { e.at };
-                check_one(
-                    clock,
-                    i,
-                    format!("task {task}"),
-                    deadline.as_ref().map(|d| (d.due, d.term)),
-                    term,
-                    base,
-                    &Counting::default(),
-                    &mut mismatch,
-                );
-                if let Some(d) = deadline {
-                    task_due.insert(task.0, d.due);
+                let version = deadline
+                    .as_ref()
+                    .map_or(c.version.as_str(), |d| &*d.calendar_version);
+                if let Some(clock) = out.clock(versions, version) {
+                    let term = process
+                        .step_index(step)
+                        .and_then(|s| process.duration(s, channel));
+                    let base = if i < group { *registered_at } else { e.at };
+                    check_one(
+                        clock,
+                        i,
+                        format!("task {task}"),
+                        deadline.as_ref().map(|d| (d.due, d.term)),
+                        term,
+                        base,
+                        &Counting::default(),
+                        &mut out,
+                    );
                 }
+                c.tasks.insert(
+                    task.0,
+                    TaskTrack {
+                        opened_at: e.at,
+                        deadline: deadline
+                            .as_ref()
+                            .map(|d| (d.due, d.term, d.calendar_version.clone())),
+                        breached: false,
+                        open: true,
+                        suspended: None,
+                        suspensions: Vec::new(),
+                        warn_at: Vec::new(),
+                        warned: 0,
+                    },
+                );
             }
             EventKind::DocumentsMissing { deadline, .. } => {
-                checked += 1;
-                let term = ch
-                    .and_then(|c| c.extended_term.as_ref())
-                    .map(|t| t.duration);
-                check_one(
-                    clock,
-                    i,
-                    "case (extended)".into(),
-                    deadline.as_ref().map(|d| (d.due, d.term)),
-                    term,
-                    started_at,
-                    &counting,
-                    &mut mismatch,
-                );
+                let version = deadline
+                    .as_ref()
+                    .map_or(c.version.as_str(), |d| &*d.calendar_version);
+                if let Some(clock) = out.clock(versions, version) {
+                    let term = ch
+                        .and_then(|c| c.extended_term.as_ref())
+                        .map(|t| t.duration);
+                    check_one(
+                        clock,
+                        i,
+                        "case (extended)".into(),
+                        deadline.as_ref().map(|d| (d.due, d.term)),
+                        term,
+                        started_at,
+                        &counting,
+                        &mut out,
+                    );
+                }
                 if let Some(d) = deadline {
-                    case_due = Some(d.due);
+                    c.deadline = Some((d.due, d.term));
                 }
             }
             EventKind::DeadlineBreached { target, due, .. } => {
-                checked += 1;
-                let (name, in_force) = match target {
-                    DeadlineTarget::Case => ("case".to_string(), case_due),
-                    DeadlineTarget::Task(t) => (format!("task {t}"), task_due.get(&t.0).copied()),
+                out.check.checked += 1;
+                let name = target_name(*target);
+                let (in_force, stopped_since) = match target {
+                    DeadlineTarget::Case => (
+                        c.deadline.map(|d| d.0),
+                        c.term_stopped_since.filter(|_| c.term_stops > 0),
+                    ),
+                    DeadlineTarget::Task(t) => c.tasks.get(&t.0).map_or((None, None), |t| {
+                        (t.deadline.as_ref().map(|d| d.0), t.suspended.map(|s| s.0))
+                    }),
                 };
                 if in_force != Some(*due) {
-                    mismatch(
+                    out.mismatch(
                         i,
                         name.clone(),
                         Some(*due),
@@ -657,9 +1201,9 @@ fn check_deadlines(process: &Process, clock: &OfficeClock, events: &[Event]) -> 
                     );
                 }
                 if e.at < *due {
-                    mismatch(
+                    out.mismatch(
                         i,
-                        name,
+                        name.clone(),
                         Some(*due),
                         None,
                         format!(
@@ -668,12 +1212,239 @@ fn check_deadlines(process: &Process, clock: &OfficeClock, events: &[Event]) -> 
                         ),
                     );
                 }
+                if let Some(since) = stopped_since {
+                    let whose = match target {
+                        DeadlineTarget::Case => "the case's term was stopped by a suspension",
+                        DeadlineTarget::Task(_) => "the task was suspended",
+                    };
+                    out.mismatch(
+                        i,
+                        name,
+                        Some(*due),
+                        None,
+                        format!(
+                            "recorded as breached at {} while {whose} (since {}): stopped time \
+                             does not run",
+                            rfc3339(e.at),
+                            rfc3339(since)
+                        ),
+                    );
+                }
+                match target {
+                    DeadlineTarget::Case => c.breached = true,
+                    DeadlineTarget::Task(t) => {
+                        if let Some(t) = c.tasks.get_mut(&t.0) {
+                            t.breached = true;
+                        }
+                    }
+                }
+            }
+            EventKind::WarningsScheduled { task, warnings } => {
+                if let Some(t) = c.tasks.get_mut(&task.0) {
+                    t.warn_at.clone_from(warnings);
+                }
+            }
+            EventKind::DeadlineWarned { task, .. } => {
+                if let Some(t) = c.tasks.get_mut(&task.0) {
+                    t.warned += 1;
+                }
+            }
+            EventKind::TaskCompleted { task, .. } | EventKind::TaskCancelled { task } => {
+                c.end_suspension(task.0, e.at);
+                if let Some(t) = c.tasks.get_mut(&task.0) {
+                    t.open = false;
+                }
+            }
+            EventKind::TaskSuspended {
+                task,
+                stops_case_term,
+                ..
+            } => {
+                if let Some(t) = c.tasks.get_mut(&task.0) {
+                    t.suspended = Some((e.at, *stops_case_term));
+                }
+                if *stops_case_term {
+                    if c.term_stops == 0 {
+                        c.term_stopped_since = Some(e.at);
+                    }
+                    c.term_stops += 1;
+                }
+            }
+            EventKind::TaskResumed {
+                task,
+                suspended_seconds,
+                moved,
+                ..
+            } => {
+                check_resumption(
+                    &mut out,
+                    &c,
+                    versions,
+                    i,
+                    e.at,
+                    task.0,
+                    *suspended_seconds,
+                    moved,
+                );
+                c.end_suspension(task.0, e.at);
+                c.apply(moved, None);
+            }
+            EventKind::DeadlinesRescheduled {
+                from_version,
+                to_version,
+                days,
+                moved,
+            } => {
+                if *from_version != c.version {
+                    out.mismatch(
+                        i,
+                        "case".into(),
+                        None,
+                        None,
+                        format!(
+                            "names calendar {from_version} as the one the case leaves, but it \
+                             counted on {}",
+                            c.version
+                        ),
+                    );
+                }
+                if let Some(clock) = out.clock(versions, to_version) {
+                    match c.rescheduling(clock, percents) {
+                        Ok(expected) => out.compare_moves(
+                            i,
+                            moved,
+                            &expected,
+                            &format!("recomputing on calendar {}", short(to_version)),
+                        ),
+                        Err(err) => out.mismatch(
+                            i,
+                            "case".into(),
+                            None,
+                            None,
+                            format!(
+                                "the instants cannot be recomputed on calendar {to_version}: {err}"
+                            ),
+                        ),
+                    }
+                    if let Some(old) = versions.get(from_version) {
+                        for day in days {
+                            let same = match (old.open_hours(*day), clock.open_hours(*day)) {
+                                (Ok(a), Ok(b)) => a == b,
+                                (Err(_), Err(_)) => true,
+                                _ => false,
+                            };
+                            if same {
+                                out.mismatch(
+                                    i,
+                                    "case".into(),
+                                    None,
+                                    None,
+                                    format!(
+                                        "names {day} as a day whose working time changed, but \
+                                         both calendars give it the same"
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+                c.version.clone_from(to_version);
+                c.apply(moved, Some(to_version));
             }
             _ => {}
         }
     }
-    out.checked = checked;
-    out
+    out.check.missing_versions = out.missing.into_iter().collect();
+    out.check.recomputed = out.check.missing_versions.is_empty();
+    out.check
+}
+
+/// A `task_resumed` event against the engine's rule: `suspended_seconds` is the working time
+/// from the suspension to the resumption, and each moved instant is the one in force moved
+/// by it. On the case's calendar first, then on any other the case counted on (a case follows
+/// a new calendar that moved none of its instants without an event of its own).
+#[allow(clippy::too_many_arguments)]
+fn check_resumption(
+    out: &mut Found,
+    c: &Track,
+    versions: &Versions<'_>,
+    i: usize,
+    at: DateTime<Utc>,
+    task: u32,
+    seconds: u64,
+    moved: &[Moved],
+) {
+    let name = format!("task {task}");
+    let Some(since) = c.tasks.get(&task).and_then(|t| t.suspended.map(|s| s.0)) else {
+        out.check.checked += 1;
+        out.mismatch(
+            i,
+            name,
+            None,
+            None,
+            "resumes a task that was not suspended".into(),
+        );
+        return;
+    };
+    let task_version = c
+        .tasks
+        .get(&task)
+        .and_then(|t| t.deadline.as_ref().map(|d| &*d.2))
+        .unwrap_or(&c.version);
+    let candidates = versions.candidates(&[&c.version, task_version]);
+    let Some(first) = candidates.first() else {
+        // No clock at all: counted as not made under the case's version.
+        out.clock(versions, &c.version);
+        return;
+    };
+    out.check.checked += 1;
+    let agrees = |clock: &OfficeClock| matches!(c.resumption(task, at, clock), Ok(Some((s, m))) if s == seconds && moves_agree(moved, &m));
+    if candidates.iter().any(|k| agrees(k)) {
+        return;
+    }
+    match c.resumption(task, at, first) {
+        Ok(Some((expected, moves))) => {
+            if expected != seconds {
+                out.mismatch(
+                    i,
+                    name,
+                    None,
+                    None,
+                    format!(
+                        "records {} of working time suspended; from {} to {} the calendar gives {}",
+                        seconds_text(seconds),
+                        rfc3339(since),
+                        rfc3339(at),
+                        seconds_text(expected)
+                    ),
+                );
+            }
+            out.compare_moves(
+                i,
+                moved,
+                &moves,
+                &format!("the working time suspended ({})", seconds_text(expected)),
+            );
+        }
+        Ok(None) => {}
+        Err(err) => out.mismatch(i, name, None, None, err.to_string()),
+    }
+}
+
+/// Working time to the second, in hours and minutes: `16 h`, `1 h 5 min`, `45 s`.
+fn seconds_text(s: u64) -> String {
+    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h} h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    if sec > 0 || parts.is_empty() {
+        parts.push(format!("{sec} s"));
+    }
+    parts.join(" ")
 }
 
 /// Compares one recorded deadline (due, term) with the term the regulation gives and the
@@ -683,22 +1454,22 @@ fn check_one(
     clock: &OfficeClock,
     i: usize,
     target: String,
-    recorded: Option<(DateTime<Utc>, reglament_model::duration::Term)>,
-    expected_term: Option<reglament_model::duration::Term>,
+    recorded: Option<(DateTime<Utc>, Term)>,
+    expected_term: Option<Term>,
     base: DateTime<Utc>,
     counting: &Counting,
-    mismatch: &mut impl FnMut(usize, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String),
+    out: &mut Found,
 ) {
     match (recorded, expected_term) {
         (None, None) => {}
-        (Some((due, _)), None) => mismatch(
+        (Some((due, _)), None) => out.mismatch(
             i,
             target,
             Some(due),
             None,
             "a deadline was recorded where the regulation sets no time".into(),
         ),
-        (None, Some(term)) => mismatch(
+        (None, Some(term)) => out.mismatch(
             i,
             target,
             None,
@@ -707,7 +1478,7 @@ fn check_one(
         ),
         (Some((due, term)), Some(expected)) => {
             if term != expected {
-                mismatch(
+                out.mismatch(
                     i,
                     target.clone(),
                     Some(due),
@@ -718,14 +1489,18 @@ fn check_one(
             }
             match clock.due_at(base, term, counting) {
                 Ok(d) if d == due => {}
-                Ok(d) => mismatch(
+                Ok(d) => out.mismatch(
                     i,
                     target,
                     Some(due),
                     Some(d),
-                    format!("{term} from {} on the pinned calendar", rfc3339(base)),
+                    format!(
+                        "{term} from {} on calendar {}",
+                        rfc3339(base),
+                        short(clock.version())
+                    ),
                 ),
-                Err(e) => mismatch(i, target, Some(due), None, e.to_string()),
+                Err(e) => out.mismatch(i, target, Some(due), None, e.to_string()),
             }
         }
     }
@@ -745,6 +1520,108 @@ fn working(clock: Option<&OfficeClock>, from: DateTime<Utc>, to: DateTime<Utc>) 
 
 fn working_text(minutes: Option<i64>) -> Option<String> {
     minutes.map(|m| format_minutes(m.max(0) as u64, DEFAULT_DAY_MINUTES))
+}
+
+/// The working time a case's tasks were suspended and its term stood still, from its events
+/// (only the suspensions and the closing of tasks are looked at, so the events of other
+/// kinds may be left out). A resumption's own count is taken as recorded; a suspension that
+/// ended with its task (a cancellation) or runs still (to `now`) is measured on `clock`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Stops {
+    /// Per task: working seconds suspended in all, and since when it is suspended, while
+    /// it is (tasks never suspended are not here).
+    pub tasks: BTreeMap<u32, (u64, Option<DateTime<Utc>>)>,
+    /// Working seconds the case's term stood still.
+    pub term_seconds: u64,
+    /// Since when the case's term stands still, while it does.
+    pub term_stopped_since: Option<DateTime<Utc>>,
+    /// Whether the term ever stood still.
+    pub term_stopped: bool,
+}
+
+pub(crate) fn stops<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+    clock: Option<&OfficeClock>,
+    now: DateTime<Utc>,
+) -> Stops {
+    let span = |a: DateTime<Utc>, b: DateTime<Utc>| {
+        clock
+            .and_then(|c| c.elapsed_seconds(a, b).ok())
+            .map_or(0, |s| s.max(0) as u64)
+    };
+    let mut out = Stops::default();
+    // Per task suspended now: whether it stops the case's term.
+    let mut stopping: BTreeMap<u32, bool> = BTreeMap::new();
+    let mut term_stops = 0u32;
+    for e in events {
+        let (task, recorded) = match &e.kind {
+            EventKind::TaskSuspended {
+                task,
+                stops_case_term,
+                ..
+            } => {
+                out.tasks.entry(task.0).or_default().1 = Some(e.at);
+                stopping.insert(task.0, *stops_case_term);
+                if *stops_case_term {
+                    if term_stops == 0 {
+                        out.term_stopped_since = Some(e.at);
+                        out.term_stopped = true;
+                    }
+                    term_stops += 1;
+                }
+                continue;
+            }
+            EventKind::TaskResumed {
+                task,
+                suspended_seconds,
+                ..
+            } => (task.0, Some(*suspended_seconds)),
+            EventKind::TaskCompleted { task, .. } | EventKind::TaskCancelled { task } => {
+                (task.0, None)
+            }
+            _ => continue,
+        };
+        // A suspension ends: resumed, or the task closed.
+        let Some(since) = out.tasks.get_mut(&task).and_then(|t| t.1.take()) else {
+            continue;
+        };
+        let seconds = recorded.unwrap_or_else(|| span(since, e.at));
+        if let Some(t) = out.tasks.get_mut(&task) {
+            t.0 += seconds;
+        }
+        if stopping.remove(&task) == Some(true) {
+            term_stops = term_stops.saturating_sub(1);
+            if term_stops == 0
+                && let Some(since) = out.term_stopped_since.take()
+            {
+                out.term_seconds += span(since, e.at);
+            }
+        }
+    }
+    for t in out.tasks.values_mut() {
+        if let Some(since) = t.1 {
+            t.0 += span(since, now);
+        }
+    }
+    if let Some(since) = out.term_stopped_since {
+        out.term_seconds += span(since, now);
+    }
+    out
+}
+
+/// Working minutes from `from` to `to` without `stopped` seconds of them; the plain working
+/// minutes when nothing stopped.
+fn working_without(
+    clock: Option<&OfficeClock>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    stopped: u64,
+) -> Option<i64> {
+    if stopped == 0 {
+        return working(clock, from, to);
+    }
+    let all = clock.and_then(|c| c.elapsed_seconds(from, to).ok())?;
+    Some((all - stopped as i64).max(0) / 60)
 }
 
 /// The tasks of the case in the order they opened, from the events alone.
@@ -787,6 +1664,8 @@ pub(crate) fn timeline(
                     breached: false,
                     breach_recorded: false,
                     escalations: 0,
+                    suspended_minutes: None,
+                    suspended_since: None,
                 });
             }
             EventKind::TaskClaimed { task, user } => {
@@ -839,14 +1718,34 @@ pub(crate) fn timeline(
                     t.escalations += 1;
                 }
             }
+            // The due instants move with resumptions and reschedulings.
+            EventKind::TaskResumed { moved, .. }
+            | EventKind::DeadlinesRescheduled { moved, .. } => {
+                for m in moved {
+                    if let DeadlineTarget::Task(task) = m.target
+                        && let Some(t) = index(task.0).and_then(|i| steps.get_mut(i))
+                    {
+                        t.due = Some(m.to);
+                    }
+                }
+            }
             _ => {}
         }
     }
+    let stopped = stops(events, clock, now);
     for t in &mut steps {
         let end = t.closed_at.unwrap_or(now);
-        t.working_minutes = working(clock, t.opened_at, end);
+        let suspended = stopped.tasks.get(&t.task).copied();
+        let seconds = suspended.map_or(0, |s| s.0);
+        t.working_minutes = working_without(clock, t.opened_at, end, seconds);
         t.working_time = working_text(t.working_minutes);
-        t.breached = t.due.is_some_and(|d| late(d, t.closed_at, now));
+        t.suspended_minutes = suspended.map(|s| (s.0 / 60) as i64);
+        t.suspended_since = suspended.and_then(|s| s.1);
+        t.breached = match t.suspended_since {
+            // Its time stands still: late only if it was when it stopped.
+            Some(since) => t.due.is_some_and(|d| late(d, Some(since), now)),
+            None => t.due.is_some_and(|d| late(d, t.closed_at, now)),
+        };
     }
     steps
 }
@@ -859,7 +1758,17 @@ fn case_term(
 ) -> Option<CaseTerm> {
     let d = state.deadline.as_ref()?;
     let done = state.ended_at;
-    let minutes = working(clock, state.registered_at, done.unwrap_or(now));
+    let stopped = if state.term_stopped.is_empty() && !state.term_stopped_now() {
+        Stops::default()
+    } else {
+        stops(events, clock, now)
+    };
+    let minutes = working_without(
+        clock,
+        state.registered_at,
+        done.unwrap_or(now),
+        stopped.term_seconds,
+    );
     let breach_recorded = events.iter().any(|e| {
         matches!(
             e.kind,
@@ -870,10 +1779,14 @@ fn case_term(
             } if due == d.due
         )
     });
-    let met = match done {
-        Some(_) => Some(!late(d.due, done, now)),
-        None if d.due <= now => Some(false),
-        None => None,
+    let met = match (done, state.term_stopped_since) {
+        (Some(_), _) => Some(!late(d.due, done, now)),
+        // The term stands still: not met only if it had run out when it stopped.
+        (None, Some(since)) if state.term_stopped_now() => {
+            late(d.due, Some(since), now).then_some(false)
+        }
+        (None, _) if d.due <= now => Some(false),
+        (None, _) => None,
     };
     Some(CaseTerm {
         term: d.term.to_string(),
@@ -885,6 +1798,9 @@ fn case_term(
         working_time: working_text(minutes),
         met,
         breach_recorded,
+        stopped_minutes: stopped
+            .term_stopped
+            .then_some((stopped.term_seconds / 60) as i64),
     })
 }
 
@@ -1069,8 +1985,13 @@ fn state_at(
             assigned_to: t.assigned_to.as_deref().map(str::to_string),
             opened_at: t.opened_at,
             due: t.deadline.as_ref().map(|d| d.due),
-            overdue: t.deadline.as_ref().is_some_and(|d| late(d.due, None, at)),
+            // A suspended task's time stands still: overdue only if it was when it stopped.
+            overdue: t
+                .deadline
+                .as_ref()
+                .is_some_and(|d| late(d.due, t.suspended.as_ref().map(|s| s.since), at)),
             working_minutes: working(clock, t.opened_at, at),
+            suspended: t.suspended.is_some(),
         })
         .collect();
     StateAt {
@@ -1080,7 +2001,10 @@ fn state_at(
         status: status.to_string(),
         result: result.map(str::to_string),
         due,
-        overdue: due.is_some_and(|d| late(d, s.ended_at, at)),
+        overdue: due.is_some_and(|d| {
+            let stopped = s.term_stopped_since.filter(|_| s.term_stopped_now());
+            late(d, s.ended_at.or(stopped), at)
+        }),
         documents_missing: s.documents_missing,
         open_tasks,
         closed_tasks: s.tasks.iter().filter(|t| t.closed_at.is_some()).count() as u32,

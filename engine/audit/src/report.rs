@@ -5,14 +5,23 @@
 //! case's pinned calendar version. Definitions (also in `docs/audit.md`):
 //!
 //! - a task's **working time** is the office's working time from its opening to its
-//!   completion; the median and 90th percentile are over completed tasks, by the
-//!   nearest-rank method (the smallest value with at least p % of the values at or below it);
-//! - a task is **breached** when it was closed after its due instant, or is still open at or
-//!   past it (at the report's `now`); the **breach rate** is breaches over tasks that have a
-//!   due instant;
+//!   completion, less the working time it was **suspended** (its time stopped for a reason its
+//!   step allows: the engine moves its due instant by exactly that); the median and 90th
+//!   percentile are over completed tasks, by the nearest-rank method (the smallest value with
+//!   at least p % of the values at or below it). The suspended time is counted apart, per step
+//!   (`suspended_tasks`, `suspended_minutes`) and per case;
+//! - a task is **breached** when it was closed after its due instant (as moved by its
+//!   suspensions and by calendar reschedulings), or is still open at or past it (at the
+//!   report's `now`; a task suspended now is breached only if it was past its due instant when
+//!   it stopped); the **breach rate** is breaches over tasks that have a due instant;
 //! - a case's **statutory term** is **met** when it ended (or was cancelled) by its due
 //!   instant, **not met** when it ended after it or is still open past it, and **pending**
-//!   while open and not yet due; the case's breach rate is not-met over met plus not-met.
+//!   while open and not yet due (or while its term stands still, stopped before it was due);
+//!   the case's breach rate is not-met over met plus not-met. Its working time leaves out the
+//!   time its term stood still (`term_stopped_minutes`).
+//!
+//! The suspended time comes from the events of the cases whose regulation allows suspensions
+//! (read with each page of cases); the other cases' events are not read.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -20,15 +29,18 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::events::EventReader;
+use super::replay::{Stops, stops};
 use super::{AuditError, late, pinned_clock, rfc3339};
 use reglament_calendar::OfficeClock;
 use reglament_model::compile::Process;
 use reglament_model::markup::xml as esc;
+use reglament_model::model::Step;
 use reglament_model::paths::DEFAULT_DAY_MINUTES;
 use reglament_model::text::{Lang, Text};
 use reglament_runtime::Clocks;
 use reglament_store::Store;
-use reglament_store::rows::{CaseRow, NO_DUE, TaskRow, instant};
+use reglament_store::rows::{CaseRow, EventRow, NO_DUE, TaskRow, instant};
 use reglament_store::scan::CaseFilter;
 
 /// Cases read per query.
@@ -78,6 +90,11 @@ pub struct StepRow {
     pub with_deadline: u64,
     pub breaches: u64,
     pub breach_rate: Option<f64>,
+    /// Tasks that were suspended (their time stopped) at least once.
+    pub suspended_tasks: u64,
+    /// Working time those tasks spent suspended, in all, in minutes (not in the working
+    /// times above).
+    pub suspended_minutes: u64,
 }
 
 /// Per case.
@@ -96,12 +113,18 @@ pub struct CaseRowReport {
     /// The term that applies (`10 working days`; the extended one once documents were missing).
     pub term: Option<String>,
     pub due: Option<DateTime<Utc>>,
-    /// Working time from registration to the end (or to `now`).
+    /// Working time from registration to the end (or to `now`), less the time the term
+    /// stood still.
     pub working_minutes: Option<i64>,
     /// `Some(true)` met, `Some(false)` not met, `None` pending or no term.
     pub term_met: Option<bool>,
     /// Tasks of the case that were breached.
     pub breached_tasks: u32,
+    /// Working time the case's tasks spent suspended, in all, in minutes.
+    pub suspended_minutes: u64,
+    /// Working time the case's statutory term stood still (while a suspension that stops it
+    /// ran), in minutes.
+    pub term_stopped_minutes: u64,
 }
 
 /// What the report covers.
@@ -151,13 +174,36 @@ pub async fn compliance(
                 acc.clocks.insert(c.calendar_version.clone(), clock);
             }
         }
+        // The events of the cases whose regulation allows suspensions: the time they stood
+        // still is in no projection.
+        let suspendable: Vec<String> = cases
+            .iter()
+            .filter(|c| {
+                acc.processes
+                    .get(&c.digest)
+                    .is_some_and(|p| allows_suspension(p))
+            })
+            .map(|c| c.case_id.clone())
+            .collect();
+        let events = store.events_of(&suspendable).await?;
+        let mut events_by_case: HashMap<&str, Vec<&EventRow>> = HashMap::new();
+        for r in &events {
+            events_by_case
+                .entry(r.case_id.as_str())
+                .or_default()
+                .push(r);
+        }
         let mut by_case: HashMap<&str, Vec<&TaskRow>> = HashMap::new();
         for t in &tasks {
             by_case.entry(t.case_id.as_str()).or_default().push(t);
         }
         for c in &cases {
             let ts = by_case.remove(c.case_id.as_str()).unwrap_or_default();
-            acc.add(c, &ts);
+            let stopped = events_by_case
+                .remove(c.case_id.as_str())
+                .map(|rows| acc.stops(c, &rows))
+                .transpose()?;
+            acc.add(c, &ts, stopped.as_ref());
         }
         if cases.len() < PAGE as usize {
             break;
@@ -172,6 +218,22 @@ pub async fn compliance(
     }))
 }
 
+/// Whether any task step of the regulation allows its time to stop.
+fn allows_suspension(p: &Process) -> bool {
+    p.regulation
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::Task(t) if !t.suspensions.is_empty()))
+}
+
+/// The kinds of event the suspended time is read from.
+const STOP_KINDS: [&str; 4] = [
+    "task_suspended",
+    "task_resumed",
+    "task_completed",
+    "task_cancelled",
+];
+
 #[derive(Default)]
 struct StepAcc {
     name: Option<Text>,
@@ -185,6 +247,8 @@ struct StepAcc {
     minutes: Vec<i64>,
     with_deadline: u64,
     breaches: u64,
+    suspended_tasks: u64,
+    suspended_seconds: u64,
 }
 
 #[derive(Default)]
@@ -223,8 +287,32 @@ impl Accumulator {
         }
     }
 
-    pub(crate) fn add(&mut self, c: &CaseRow, tasks: &[&TaskRow]) {
+    /// The time a case's tasks and term stood still, from its log rows (those of the kinds
+    /// that say it are read), on the case's clock.
+    pub(crate) fn stops(&self, c: &CaseRow, rows: &[&EventRow]) -> Result<Stops, AuditError> {
+        let clock = self
+            .clocks
+            .get(&c.calendar_version)
+            .and_then(Option::as_ref);
+        let mut reader = EventReader::default();
+        let mut events = Vec::new();
+        for r in rows
+            .iter()
+            .filter(|r| STOP_KINDS.contains(&r.kind.as_str()))
+        {
+            events.push(reader.read(&r.body).map_err(|e| AuditError::Unreadable {
+                case: c.case_id.clone(),
+                seq: r.seq.max(0) as u64,
+                reason: e.to_string(),
+            })?);
+        }
+        Ok(stops(&events, clock, self.now))
+    }
+
+    pub(crate) fn add(&mut self, c: &CaseRow, tasks: &[&TaskRow], stopped: Option<&Stops>) {
         let now = self.now;
+        let none = Stops::default();
+        let stopped = stopped.unwrap_or(&none);
         let process = self.processes.get(&c.digest).cloned();
         let clock = self.clocks.get(&c.calendar_version).cloned().flatten();
         let channel = process
@@ -242,17 +330,21 @@ impl Accumulator {
         let registered = instant(c.registered_at);
         let ended = c.ended_at.map(instant);
         let due = c.due.map(instant);
-        let working = |from: DateTime<Utc>, to: DateTime<Utc>| {
-            clock
+        // Working minutes from one instant to another, without `stopped` seconds of them.
+        let working = |from: DateTime<Utc>, to: DateTime<Utc>, stopped: u64| {
+            let all = clock
                 .as_ref()
-                .and_then(|k| k.elapsed_minutes(from, to).ok())
+                .and_then(|k| k.elapsed_seconds(from, to).ok())?;
+            Some((all - stopped as i64).max(0) / 60)
         };
-        let case_minutes = working(registered, ended.unwrap_or(now));
-        let term_met = match (due, ended) {
-            (None, _) => None,
-            (Some(d), Some(e)) => Some(e <= d),
-            (Some(d), None) if d <= now => Some(false),
-            (Some(_), None) => None,
+        let case_minutes = working(registered, ended.unwrap_or(now), stopped.term_seconds);
+        let term_met = match (due, ended, stopped.term_stopped_since) {
+            (None, ..) => None,
+            (Some(d), Some(e), _) => Some(e <= d),
+            // The term stands still: not met only if it had run out when it stopped.
+            (Some(d), None, Some(since)) => (since > d).then_some(false),
+            (Some(d), None, None) if d <= now => Some(false),
+            (Some(_), None, None) => None,
         };
         let reg = self
             .regs
@@ -282,6 +374,7 @@ impl Accumulator {
         }
 
         let mut breached_tasks = 0u32;
+        let mut suspended_seconds = 0u64;
         for t in tasks {
             let key = (c.regulation_id.clone(), c.office.clone(), t.step.clone());
             let s = self.steps.entry(key).or_default();
@@ -306,14 +399,26 @@ impl Accumulator {
             }
             let opened = instant(t.opened_at);
             let closed = t.closed_at.map(instant);
+            let suspended = u32::try_from(t.task)
+                .ok()
+                .and_then(|n| stopped.tasks.get(&n))
+                .map(|x| x.0);
+            if let Some(seconds) = suspended {
+                s.suspended_tasks += 1;
+                s.suspended_seconds += seconds;
+                suspended_seconds += seconds;
+            }
+            let suspended = suspended.unwrap_or(0);
             if t.status == "completed"
-                && let Some(m) = closed.and_then(|cl| working(opened, cl))
+                && let Some(m) = closed.and_then(|cl| working(opened, cl, suspended))
             {
                 s.minutes.push(m);
             }
             if t.due != NO_DUE {
                 s.with_deadline += 1;
-                if t.breached || late(instant(t.due), closed, now) {
+                // A task suspended now: its time stands still since then.
+                let done = closed.or(t.suspended_since.map(instant));
+                if t.breached || late(instant(t.due), done, now) {
                     s.breaches += 1;
                     breached_tasks += 1;
                 }
@@ -336,6 +441,8 @@ impl Accumulator {
             working_minutes: case_minutes,
             term_met,
             breached_tasks,
+            suspended_minutes: suspended_seconds / 60,
+            term_stopped_minutes: stopped.term_seconds / 60,
         });
     }
 
@@ -385,6 +492,8 @@ impl Accumulator {
                     with_deadline: s.with_deadline,
                     breaches: s.breaches,
                     breach_rate: rate(s.breaches, s.with_deadline),
+                    suspended_tasks: s.suspended_tasks,
+                    suspended_minutes: s.suspended_seconds / 60,
                 };
                 (s.order, row)
             })
@@ -431,7 +540,7 @@ fn median_p90(values: &mut [i64]) -> (Option<i64>, Option<i64>) {
 
 /// The columns of the CSV form: one table, a `section` column saying which rows are which
 /// (`regulation`, `step`, `case`); cells that do not apply to a section are empty.
-pub const CSV_COLUMNS: [&str; 22] = [
+pub const CSV_COLUMNS: [&str; 25] = [
     "section",
     "regulation",
     "office",
@@ -454,6 +563,9 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "working_minutes",
     "term_met",
     "pending",
+    "suspended_tasks",
+    "suspended_minutes",
+    "term_stopped_minutes",
 ];
 
 /// A CSV cell, quoted when it must be (RFC 4180).
@@ -478,7 +590,7 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
     let mut out = String::new();
     out.push_str(&CSV_COLUMNS.join(","));
     out.push_str("\r\n");
-    let mut row = |cells: [String; 22]| {
+    let mut row = |cells: [String; 25]| {
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
@@ -508,6 +620,9 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
             e(),
             g.met.to_string(),
             g.pending.to_string(),
+            e(),
+            e(),
+            e(),
         ]);
     }
     for s in &r.steps {
@@ -533,6 +648,9 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
             e(),
             e(),
             e(),
+            e(),
+            s.suspended_tasks.to_string(),
+            s.suspended_minutes.to_string(),
             e(),
         ]);
     }
@@ -560,6 +678,9 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
             opt(c.working_minutes),
             opt(c.term_met),
             e(),
+            e(),
+            c.suspended_minutes.to_string(),
+            c.term_stopped_minutes.to_string(),
         ]);
     }
     out
@@ -570,6 +691,14 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
 fn hours(m: Option<i64>) -> String {
     m.map(|m| reglament_model::paths::format_minutes(m.max(0) as u64, DEFAULT_DAY_MINUTES))
         .unwrap_or_else(|| "—".into())
+}
+
+/// "2 · 1 working day 3 h": the tasks suspended and their time, or a dash.
+fn suspended_text(tasks: u64, minutes: u64) -> String {
+    if tasks == 0 {
+        return "—".into();
+    }
+    format!("{tasks} · {}", hours(Some(minutes as i64)))
 }
 
 fn percent(r: Option<f64>) -> String {
@@ -600,6 +729,8 @@ struct Words {
     due: &'static str,
     ended: &'static str,
     working: &'static str,
+    suspended: &'static str,
+    term_stopped: &'static str,
     none: &'static str,
     more: &'static str,
     legend_median: &'static str,
@@ -631,6 +762,8 @@ fn words(lang: Lang) -> Words {
             due: "Срок",
             ended: "Завершено",
             working: "Рабочее время",
+            suspended: "Приостановлено",
+            term_stopped: "Срок приостановлен",
             none: "Нарушений нет.",
             more: "и ещё",
             legend_median: "медиана",
@@ -659,6 +792,8 @@ fn words(lang: Lang) -> Words {
             due: "Мерзімі",
             ended: "Аяқталды",
             working: "Жұмыс уақыты",
+            suspended: "Тоқтатылған уақыт",
+            term_stopped: "Мерзім тоқтатылған уақыт",
             none: "Бұзушылық жоқ.",
             more: "тағы",
             legend_median: "медиана",
@@ -687,6 +822,8 @@ fn words(lang: Lang) -> Words {
             due: "Due",
             ended: "Ended",
             working: "Working time",
+            suspended: "Suspended",
+            term_stopped: "Term stopped",
             none: "No breaches.",
             more: "and",
             legend_median: "median",
@@ -780,7 +917,7 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
         h.push_str(&super::svg::steps_chart(&rows, lang, &w.chart_legend()));
         h.push_str(&format!(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
-             <th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+             <th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
             esc(w.step),
             esc(w.statutory),
             esc(w.cases),
@@ -788,14 +925,15 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
             esc(w.median),
             esc(w.p90),
             esc(w.breaches),
-            esc(w.breach_rate)
+            esc(w.breach_rate),
+            esc(w.suspended)
         ));
         for s in rows {
             let name = s.name.as_ref().map(|t| t.get(lang)).unwrap_or(&s.step);
             h.push_str(&format!(
                 "<tr><td title=\"{}\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td>\
-                 <td class=\"n\">{}</td></tr>\n",
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
                 esc(&s.step),
                 esc(name),
                 esc(&s.statutory.join(" / ")),
@@ -806,6 +944,7 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
                 if s.breaches > 0 { " bad" } else { "" },
                 s.breaches,
                 percent(s.breach_rate),
+                esc(&suspended_text(s.suspended_tasks, s.suspended_minutes)),
             ));
         }
         h.push_str("</tbody></table>\n");
@@ -822,19 +961,20 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
     } else {
         h.push_str(&format!(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
-             <th>{}</th><th>{}</th></tr></thead><tbody>\n",
+             <th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
             esc(w.case),
             esc(w.regulation),
             esc(w.office),
             esc(w.statutory),
             esc(w.due),
             esc(w.ended),
-            esc(w.working)
+            esc(w.working),
+            esc(w.term_stopped)
         ));
         for c in not_met.iter().take(HTML_CASES) {
             h.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td class=\"n\">{}</td></tr>\n",
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
                 esc(&c.case),
                 esc(&c.regulation),
                 esc(&c.office),
@@ -842,6 +982,11 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
                 esc(&c.due.map(rfc3339).unwrap_or_default()),
                 esc(&c.ended_at.map(rfc3339).unwrap_or_else(|| "—".into())),
                 esc(&hours(c.working_minutes)),
+                esc(&if c.term_stopped_minutes > 0 {
+                    hours(Some(c.term_stopped_minutes as i64))
+                } else {
+                    "—".to_string()
+                }),
             ));
         }
         h.push_str("</tbody></table>\n");
