@@ -281,7 +281,7 @@ fn replay_shows_an_intact_case_step_by_step() {
         "office atyrau-city-ozsp",
         "Hash chain    intact",
         "Projections   match the events",
-        "recomputed on the pinned calendar: all agree",
+        "recomputed on their calendars: all agree",
         "Status ended (granted)",
         "Statutory term 10 working days",
         "register (Registration)",

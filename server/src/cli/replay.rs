@@ -177,16 +177,16 @@ pub fn replay_text(r: &Replay, lang: Lang) -> String {
         (None, None) => {}
     }
     let d = &r.deadlines;
-    if !d.recomputed {
+    if !d.recomputed && d.checked == 0 {
         s.push_str("Deadlines     not recomputed: no clock of the case's calendar version\n");
     } else if d.mismatches.is_empty() {
         s.push_str(&format!(
-            "Deadlines     {} recomputed on the pinned calendar: all agree\n",
+            "Deadlines     {} recomputed on their calendars: all agree\n",
             d.checked
         ));
     } else {
         s.push_str(&format!(
-            "Deadlines     {} of {} DISAGREE with the pinned calendar:\n",
+            "Deadlines     {} of {} DISAGREE with their calendars:\n",
             d.mismatches.len(),
             d.checked
         ));
@@ -200,6 +200,13 @@ pub fn replay_text(r: &Replay, lang: Lang) -> String {
                 m.reason
             ));
         }
+    }
+    if !d.missing_versions.is_empty() {
+        s.push_str(&format!(
+            "              {} not checked: no clock of calendar version {}\n",
+            d.unchecked,
+            d.missing_versions.join(", ")
+        ));
     }
     s.push('\n');
     s.push_str(&format!(
