@@ -1164,7 +1164,13 @@ fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event])
                     let term = ch
                         .and_then(|c| c.extended_term.as_ref())
                         .map(|t| t.duration);
-                    check_one(
+                    // The term already stood still while suspensions stopped it.
+                    let shift = c
+                        .term_stopped
+                        .iter()
+                        .map(|(a, b)| clock.elapsed_seconds(*a, *b).unwrap_or(0).max(0) as u64)
+                        .sum();
+                    check_shifted(
                         clock,
                         i,
                         "case (extended)".into(),
@@ -1172,6 +1178,7 @@ fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event])
                         term,
                         started_at,
                         &counting,
+                        shift,
                         &mut out,
                     );
                 }
@@ -1460,6 +1467,38 @@ fn check_one(
     counting: &Counting,
     out: &mut Found,
 ) {
+    check_shifted(
+        clock,
+        i,
+        target,
+        recorded,
+        expected_term,
+        base,
+        counting,
+        0,
+        out,
+    )
+}
+
+/// [`check_one`] for a term that already stood still for `shift` working seconds (the
+/// extended term of a case whose term a suspension had stopped): its due comes that much later.
+#[allow(clippy::too_many_arguments)]
+fn check_shifted(
+    clock: &OfficeClock,
+    i: usize,
+    target: String,
+    recorded: Option<(DateTime<Utc>, Term)>,
+    expected_term: Option<Term>,
+    base: DateTime<Utc>,
+    counting: &Counting,
+    shift: u64,
+    out: &mut Found,
+) {
+    let due_at = |term: Term| {
+        clock
+            .due_at(base, term, counting)
+            .and_then(|d| clock.add_working_seconds(d, shift))
+    };
     match (recorded, expected_term) {
         (None, None) => {}
         (Some((due, _)), None) => out.mismatch(
@@ -1473,7 +1512,7 @@ fn check_one(
             i,
             target,
             None,
-            clock.due_at(base, term, counting).ok(),
+            due_at(term).ok(),
             format!("the regulation sets {term}, but no deadline was recorded"),
         ),
         (Some((due, term)), Some(expected)) => {
@@ -1482,12 +1521,12 @@ fn check_one(
                     i,
                     target.clone(),
                     Some(due),
-                    clock.due_at(base, expected, counting).ok(),
+                    due_at(expected).ok(),
                     format!("recorded with {term}, the regulation sets {expected}"),
                 );
                 return;
             }
-            match clock.due_at(base, term, counting) {
+            match due_at(term) {
                 Ok(d) if d == due => {}
                 Ok(d) => out.mismatch(
                     i,

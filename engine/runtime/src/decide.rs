@@ -187,13 +187,23 @@ pub fn decide(
             let ch = state.process.channel(&state.channel);
             let deadline = match ch.and_then(|c| c.extended_term.as_ref().map(|t| (t, &c.counting)))
             {
-                Some((term, counting)) => Some(self::deadline(
-                    ctx.clock,
-                    state.started_at,
-                    term.duration,
-                    counting,
-                    &state.calendar_version,
-                )?),
+                Some((term, counting)) => {
+                    let mut d = self::deadline(
+                        ctx.clock,
+                        state.started_at,
+                        term.duration,
+                        counting,
+                        &state.calendar_version,
+                    )?;
+                    // The term already stood still while suspensions stopped it: the extended
+                    // one too (as `reschedule` counts it).
+                    let mut stopped = 0u64;
+                    for (a, b) in &state.term_stopped {
+                        stopped += ctx.clock.elapsed_seconds(*a, *b)?.max(0) as u64;
+                    }
+                    d.due = ctx.clock.add_working_seconds(d.due, stopped)?;
+                    Some(d)
+                }
                 None => None,
             };
             plan.emit(EventKind::DocumentsMissing {

@@ -508,3 +508,40 @@ fn an_office_s_warning_thresholds_apply_where_the_regulation_sets_none() {
         .unwrap_or_default();
     assert_eq!(percents, [80]);
 }
+
+#[test]
+fn the_extended_term_counts_the_time_the_term_already_stood_still() {
+    let p = suspendable();
+    let mut e = Engine::new(calendars());
+    e.deploy(p.clone());
+    let id = start(&mut e, &p, "SUS-4", "2026-04-27T09:30:00+05:00");
+    to_review(&mut e, &id, t("2026-04-27T10:00:00+05:00"));
+    e.execute(
+        &id,
+        &Command::Claim { task: TaskId(4) },
+        &clerk(),
+        t("2026-04-30T09:55:00+05:00"),
+    )
+    .expect("claim");
+    e.execute(
+        &id,
+        &suspend("awaiting_authority"),
+        &clerk(),
+        t("2026-04-30T10:00:00+05:00"),
+    )
+    .expect("suspend");
+    e.execute(&id, &resume(), &clerk(), t("2026-05-06T10:00:00+05:00"))
+        .expect("resume");
+    e.execute(
+        &id,
+        &Command::DocumentsMissing { note: None },
+        &clerk(),
+        t("2026-05-06T11:00:00+05:00"),
+    )
+    .expect("documents missing");
+    // 20 working days from 28 April: 28, 29, 30 April, 4, 5, 6, 8, 12, 13, 14, 15, 18, 19,
+    // 20, 21, 22, 25, 26, 28, 29 May (27 May is Kurban Ait): 29 May 18:00; plus the 3 working
+    // days the term stood still: 1, 2, 3 June.
+    let s = e.case(&id).expect("case");
+    assert_eq!(case_due(s), t("2026-06-03T18:00:00+05:00"));
+}
