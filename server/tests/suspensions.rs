@@ -284,6 +284,11 @@ async fn a_suspension_across_a_weekend_moves_the_task_and_the_case_by_its_workin
     assert_eq!(s.tick().await.breaches, 0);
     let item = claimed_item(&s, executor, &id).await;
     assert_eq!(instant(&item["suspended_since"]), since, "{item}");
+    // The case's term is stopped too: its working time left stands still.
+    let left = case(&s, executor, &id).await["working_minutes_left"].clone();
+    s.clock().set(t("2026-04-20T15:00:00+05:00"));
+    assert!(left.is_i64(), "{left}");
+    assert_eq!(case(&s, executor, &id).await["working_minutes_left"], left);
 
     // Tuesday 21 April, 11:00: resumed after 12 h of working time.
     s.clock().set(t("2026-04-21T11:00:00+05:00"));

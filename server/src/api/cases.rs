@@ -137,15 +137,18 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
     };
     let now = state.now();
     let process = state.store.process(&view.digest).await.ok();
-    let (data, incidents) = match state.service.case_state(id).await {
+    let (data, incidents, term_stopped_since) = match state.service.case_state(id).await {
         Ok(s) => (
             s.data.clone(),
             s.incidents
                 .iter()
                 .map(|i| IncidentDto::new(id.as_str(), i))
                 .collect(),
+            s.term_stopped_since,
         ),
-        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => (Value::Null, Vec::new()),
+        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => {
+            (Value::Null, Vec::new(), None)
+        }
         Err(e) => return Err(e.into()),
     };
     let clock = state.calendars.clock(Some(&view.office)).ok();
@@ -154,6 +157,7 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
         .case_clock(&view.office, &view.calendar_version)
         .await
         .ok();
+    let due = view.due;
     let mut dto = CaseDto::new(
         view,
         data,
@@ -162,6 +166,13 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
         pinned.as_ref(),
         now,
     );
+    // While a suspension stops the case's term, its time left stands still.
+    if let Some(since) = term_stopped_since
+        && dto.working_minutes_left.is_some()
+    {
+        dto.working_minutes_left =
+            crate::api::dto::working_minutes_left(clock.as_ref(), since.min(now), due);
+    }
     dto.incidents = incidents;
     Ok(Some(dto))
 }
