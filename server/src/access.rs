@@ -22,7 +22,9 @@ pub enum Unseen {
 
 /// Whether the caller may read this case: its tasks, events, timeline and documents.
 pub fn may_read(principal: &Principal, case: &CaseState) -> bool {
-    principal.grants().read_case(&case.office).is_ok()
+    // Staff of every office the case has been at (where it was registered first).
+    let grants = principal.grants();
+    case.offices.iter().any(|o| grants.read_case(o).is_ok())
 }
 
 /// The state of a case the caller may see.

@@ -35,6 +35,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod metrics;
 pub mod problem;
+pub mod routing;
 pub mod state;
 pub mod timer;
 pub mod web;

@@ -85,6 +85,13 @@ struct Flat<'a> {
     comment: Option<String>,
     stops_case_term: Option<bool>,
     suspended_seconds: Option<u64>,
+    /// As the kind declares it: absent is empty, `null` is an error.
+    #[serde(default)]
+    route: std::collections::BTreeMap<String, String>,
+    #[serde(borrow)]
+    from: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    to: Option<Cow<'a, str>>,
 }
 
 /// An instant as chrono's serde reads it, the engine's own form read without chrono.
@@ -175,6 +182,8 @@ impl Flat<'_> {
         let mut name = |s: Option<Cow<'_, str>>| s.map(|s| r.name(&s));
         let (step, role, user) = (name(self.step), name(self.role), name(self.user));
         let (outcome, next) = (name(self.outcome), name(self.next));
+        let (from, to) = (name(self.from), name(self.to));
+        let office = name(self.office.clone().map(Cow::Owned));
         let actor = Actor {
             user: r.name(&self.actor.user),
             role: r.name(&self.actor.role),
@@ -191,12 +200,14 @@ impl Flat<'_> {
                 deadline: self.deadline,
                 calendar_version: self.calendar_version?,
                 data: self.data?,
+                route: self.route,
             },
             "task_opened" => EventKind::TaskOpened {
                 task: self.task?,
                 step: step?,
                 role: role?,
                 deadline: self.deadline,
+                office,
             },
             "task_claimed" => EventKind::TaskClaimed {
                 task: self.task?,
@@ -291,6 +302,11 @@ impl Flat<'_> {
                 suspended_seconds: self.suspended_seconds?,
                 moved: self.moved?,
             },
+            "case_handed_over" => EventKind::CaseHandedOver {
+                from: from?,
+                to: to?,
+                step: step?,
+            },
             _ => return None,
         };
         Some(Event {
@@ -336,12 +352,44 @@ pub(crate) mod tests {
                 deadline: deadline(),
                 calendar_version: "cal-1".into(),
                 data: json!({"b": [1, 2.5, null], "a": "é \"q\""}),
+                route: Default::default(),
+            },
+            EventKind::CaseStarted {
+                case: CaseId::new("ATY-2"),
+                regulation: "r".into(),
+                version: 3,
+                digest: "d".into(),
+                channel: "centre".into(),
+                office: "tson".into(),
+                registered_at: t("2026-04-06T05:00:00Z"),
+                deadline: None,
+                calendar_version: "cal-1".into(),
+                data: json!({}),
+                route: [
+                    ("provider_office".to_string(), "ozsp".to_string()),
+                    ("service_centre".to_string(), "tson".to_string()),
+                ]
+                .into_iter()
+                .collect(),
             },
             EventKind::TaskOpened {
                 task: TaskId(1),
                 step: a.clone(),
                 role: "clerk".into(),
                 deadline: None,
+                office: None,
+            },
+            EventKind::TaskOpened {
+                task: TaskId(2),
+                step: a.clone(),
+                role: "executor".into(),
+                deadline: deadline(),
+                office: Some("ozsp".into()),
+            },
+            EventKind::CaseHandedOver {
+                from: "tson".into(),
+                to: "ozsp".into(),
+                step: a.clone(),
             },
             EventKind::TaskClaimed {
                 task: TaskId(1),
@@ -518,7 +566,7 @@ pub(crate) mod tests {
 
     /// How many kinds [`EventKind`] has. The match below stops compiling when a kind is
     /// added: give it samples in [`every_kind`] and count it here.
-    const KINDS: usize = 24;
+    const KINDS: usize = 25;
 
     fn counted(k: &EventKind) {
         match k {
@@ -545,7 +593,8 @@ pub(crate) mod tests {
             | EventKind::DeadlineWarned { .. }
             | EventKind::DeadlinesRescheduled { .. }
             | EventKind::TaskSuspended { .. }
-            | EventKind::TaskResumed { .. } => {}
+            | EventKind::TaskResumed { .. }
+            | EventKind::CaseHandedOver { .. } => {}
         }
     }
 

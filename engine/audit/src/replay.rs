@@ -1679,6 +1679,7 @@ pub(crate) fn timeline(
                 step,
                 role,
                 deadline,
+                ..
             } => {
                 let s = process.step_index(step).map(|i| process.step(i));
                 steps.push(TimelineStep {
@@ -1936,6 +1937,7 @@ fn summary(e: &Event) -> String {
                 ""
             }
         ),
+        EventKind::CaseHandedOver { from, to, step } => handed_over(from, to, step),
         EventKind::TaskResumed {
             task,
             suspended_seconds,
@@ -1947,6 +1949,10 @@ fn summary(e: &Event) -> String {
             moved_text(moved)
         ),
     }
+}
+
+fn handed_over(from: &str, to: &str, step: &str) -> String {
+    format!("{from} → {to}, for {step}")
 }
 
 fn short(version: &str) -> &str {

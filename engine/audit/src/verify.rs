@@ -602,6 +602,7 @@ fn known_type(kind: &str) -> bool {
             | "deadlines_rescheduled"
             | "task_suspended"
             | "task_resumed"
+            | "case_handed_over"
     )
 }
 

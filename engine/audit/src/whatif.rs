@@ -399,16 +399,23 @@ pub fn whatif_events(
     let mut skipped = Vec::new();
     let mut diverged: Option<Divergence> = None;
     let mut replayed = 0u32;
+    let empty = std::collections::BTreeMap::new();
+    let route = match &first.kind {
+        EventKind::CaseStarted { route, .. } => route,
+        _ => &empty,
+    };
     let start = decide::start(
         draft,
         CaseId::new(case),
         channel,
         office,
+        route,
         data.clone(),
         Ctx {
             now: first.at,
             actor: &first.actor,
             clock,
+            offices: None,
         },
     );
     let d = draft.clone();
@@ -481,6 +488,7 @@ pub fn whatif_events(
                 now: dec.at,
                 actor: &actor,
                 clock,
+                offices: None,
             };
             match decide::decide(&sim.state, &command, ctx) {
                 Ok(evs) => {

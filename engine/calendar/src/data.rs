@@ -281,6 +281,10 @@ pub struct OfficeData {
     pub email: Option<String>,
     /// The key of a schedule under `schedules:`.
     pub schedule: String,
+    /// For a service centre or a rural akim: the provider office (of the same region) it hands
+    /// applications to, and from which it gets the result back to issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwards_to: Option<String>,
     /// Warnings before a breach for this office's tasks, in percent of each task's working
     /// time (e.g. `[50, 80]`), where the regulation sets none of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -290,26 +294,8 @@ pub struct OfficeData {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OfficeKind {
-    /// The provider's own office (уполномоченный орган, ОЗСП).
-    ProviderOffice,
-    /// The akim of a village or rural district.
-    RuralAkim,
-    /// A public service centre (ЦОН, State Corporation).
-    ServiceCentre,
-}
-
-impl OfficeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfficeKind::ProviderOffice => "provider_office",
-            OfficeKind::RuralAkim => "rural_akim",
-            OfficeKind::ServiceCentre => "service_centre",
-        }
-    }
-}
+// One kind of office for regulations (which office performs a role) and offices files.
+pub use reglament_model::model::OfficeKind;
 
 /// The e-gov portal: it accepts at any hour, but what arrives outside working hours is
 /// registered at the next opening of the provider office the application is addressed to.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 use super::clock::OfficeClock;
-use super::data::{NationalCalendarData, OfficeData, OfficesData};
+use super::data::{NationalCalendarData, OfficeData, OfficeKind, OfficesData};
 use super::error::CalendarError;
 use super::national::WorkCalendar;
 use super::schedule::Schedule;
@@ -333,6 +333,33 @@ impl Calendars {
                 }
             }
             for (i, office) in region.data.offices.iter().enumerate() {
+                if let Some(to) = &office.forwards_to {
+                    let target = region.data.offices.iter().find(|o| &o.id == to);
+                    let problem = match target {
+                        None => Some(format!(
+                            "`{}` forwards to `{to}`, which is not an office of region `{}`",
+                            office.id,
+                            region.id()
+                        )),
+                        Some(t) if t.kind != OfficeKind::ProviderOffice => Some(format!(
+                            "`{}` forwards to `{to}`, a {}, not a provider office",
+                            office.id,
+                            t.kind.as_str()
+                        )),
+                        Some(_) if office.kind == OfficeKind::ProviderOffice => Some(format!(
+                            "`{}` is a provider office: it forwards to nobody",
+                            office.id
+                        )),
+                        Some(_) => None,
+                    };
+                    if let Some(message) = problem {
+                        errors.push(
+                            region
+                                .located
+                                .error(&format!("/offices/{i}/forwards_to"), message),
+                        );
+                    }
+                }
                 let Some(clock) = clocks.get(&office.schedule) else {
                     continue;
                 };
@@ -368,6 +395,19 @@ impl Calendars {
         } else {
             Err(errors)
         }
+    }
+
+    /// The offices a case registered at `office` passes through, by kind: the office itself,
+    /// and for a service centre or a rural akim the provider office it forwards to (when its
+    /// offices file names one).
+    pub fn route(&self, office: &str) -> Result<BTreeMap<String, String>, CalendarError> {
+        let o = self.office(office)?;
+        let mut route = BTreeMap::new();
+        route.insert(o.data.kind.as_str().to_string(), o.data.id.clone());
+        if let Some(to) = &o.data.forwards_to {
+            route.insert(OfficeKind::ProviderOffice.as_str().to_string(), to.clone());
+        }
+        Ok(route)
     }
 
     /// A national calendar by id.

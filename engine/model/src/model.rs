@@ -123,8 +123,38 @@ pub struct Role {
     /// A person (a member of staff) or a system (the e-gov portal, the signature service).
     pub kind: RoleKind,
     pub name: Text,
+    /// Which kind of office performs the role (the centre's inspector at a service centre, the
+    /// akim at a rural akim's office, the registrar and executor at the provider's office). A
+    /// task of the role opens in the office of that kind on the case's route. Left out: the
+    /// office where the case was registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<OfficeKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceRef>,
+}
+
+/// A kind of office.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OfficeKind {
+    /// The provider's own office (уполномоченный орган, ОЗСП).
+    ProviderOffice,
+    /// The akim of a village or rural district.
+    RuralAkim,
+    /// A public service centre (ЦОН, State Corporation).
+    ServiceCentre,
+}
+
+impl OfficeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfficeKind::ProviderOffice => "provider_office",
+            OfficeKind::RuralAkim => "rural_akim",
+            OfficeKind::ServiceCentre => "service_centre",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -36,15 +36,20 @@ pub struct Ctx<'a> {
     pub actor: &'a Actor,
     /// The working-time clock of the case's office, at the calendar version the case is pinned to.
     pub clock: &'a OfficeClock,
+    /// The clocks of other offices, for tasks that open at another office of the case's route
+    /// (`None`: every task counts on `clock`).
+    pub offices: Option<&'a dyn super::engine::Clocks>,
 }
 
 /// Starts a case: checks the channel and the applicant's data, computes the statutory
 /// deadline, and moves the case to its first task.
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     process: &Arc<Process>,
     case: CaseId,
     channel: &str,
     office: &str,
+    route: &BTreeMap<String, String>,
     data: Value,
     ctx: Ctx<'_>,
 ) -> Result<Vec<Event>, CommandError> {
@@ -75,6 +80,9 @@ pub fn start(
         .step_index(&ch.start)
         .ok_or_else(|| CommandError::Runaway(ch.start.clone()))?;
     let mut plan = Plan::new(process, None, channel, ctx, registered_at, version.clone());
+    plan.office = Arc::from(office);
+    plan.at_office = plan.office.clone();
+    plan.route = Some(route);
     plan.emit(EventKind::CaseStarted {
         case,
         regulation: process.id().to_string(),
@@ -86,6 +94,7 @@ pub fn start(
         deadline,
         calendar_version: version.to_string(),
         data: data.clone(),
+        route: route.clone(),
     });
     plan.data = Some(data);
     plan.advance(start)?;
@@ -321,6 +330,16 @@ pub fn tick(
     now: DateTime<Utc>,
     clock: &OfficeClock,
 ) -> Result<Vec<Event>, CommandError> {
+    tick_at(state, now, clock, None)
+}
+
+/// [`tick`], with the clocks of the other offices on the case's route.
+pub fn tick_at(
+    state: &CaseState,
+    now: DateTime<Utc>,
+    clock: &OfficeClock,
+    offices: Option<&dyn super::engine::Clocks>,
+) -> Result<Vec<Event>, CommandError> {
     if !state.is_open() {
         return Ok(Vec::new());
     }
@@ -329,6 +348,7 @@ pub fn tick(
         now,
         actor: &engine,
         clock,
+        offices,
     };
     let mut plan = Plan::new(
         &state.process,
@@ -600,10 +620,23 @@ pub fn reschedule(
     clock: &OfficeClock,
     old: Option<&OfficeClock>,
 ) -> Result<Option<EventKind>, CommandError> {
+    reschedule_at(state, clock, None, old)
+}
+
+/// [`reschedule`], with the clocks of the other offices on the case's route: a task at
+/// another office is recomputed on that office's loaded calendar.
+pub fn reschedule_at(
+    state: &CaseState,
+    clock: &OfficeClock,
+    offices: Option<&dyn super::engine::Clocks>,
+    old: Option<&OfficeClock>,
+) -> Result<Option<EventKind>, CommandError> {
     if !state.is_open() {
         return Ok(None);
     }
-    let stopped = |spans: &[(DateTime<Utc>, DateTime<Utc>)]| -> Result<u64, CommandError> {
+    let stopped = |clock: &OfficeClock,
+                   spans: &[(DateTime<Utc>, DateTime<Utc>)]|
+     -> Result<u64, CommandError> {
         let mut total = 0u64;
         for (a, b) in spans {
             total += clock.elapsed_seconds(*a, *b)?.max(0) as u64;
@@ -621,7 +654,7 @@ pub fn reschedule(
             .map(|c| c.counting.clone())
             .unwrap_or_default();
         let base = clock.due_at(state.started_at, d.term, &counting)?;
-        let to = clock.add_working_seconds(base, stopped(&state.term_stopped)?)?;
+        let to = clock.add_working_seconds(base, stopped(clock, &state.term_stopped)?)?;
         if to != d.due {
             spans.push((state.started_at, to.max(d.due)));
             moved.push(Moved {
@@ -638,8 +671,13 @@ pub fn reschedule(
             continue;
         }
         let Some(d) = &t.deadline else { continue };
+        let other = match offices {
+            Some(c) if t.office != state.office => c.clock(&t.office, None).ok(),
+            _ => None,
+        };
+        let clock = other.as_ref().unwrap_or(clock);
         let base = clock.due_at(t.opened_at, d.term, &Counting::default())?;
-        let shift = stopped(&t.suspensions)?;
+        let shift = stopped(clock, &t.suspensions)?;
         let to = clock.add_working_seconds(base, shift)?;
         let last_given = t
             .warn_at
@@ -786,6 +824,11 @@ struct Plan<'a> {
     incidents: bool,
     /// Incidents opened by this command.
     opened_incidents: u32,
+    /// The office where the case was registered, and the one it is at now.
+    office: Arc<str>,
+    at_office: Arc<str>,
+    /// The case's route (the state's, or the one a starting case is given).
+    route: Option<&'a BTreeMap<String, String>>,
 }
 
 impl<'a> Plan<'a> {
@@ -815,6 +858,29 @@ impl<'a> Plan<'a> {
             walked: 0,
             incidents: true,
             opened_incidents: 0,
+            office: state.map_or_else(|| Arc::from(""), |s| s.office.clone()),
+            at_office: state.map_or_else(|| Arc::from(""), |s| s.at_office.clone()),
+            route: state.map(|s| &s.route),
+        }
+    }
+
+    /// The office a task at step `s` opens in: the office of its role's kind on the case's
+    /// route, or where the case was registered.
+    fn place(&self, s: usize) -> Arc<str> {
+        let routed = self.route.filter(|r| !r.is_empty()).and_then(|route| {
+            let role = self.p.step_role(s)?;
+            let kind = self
+                .p
+                .regulation
+                .roles
+                .iter()
+                .find(|r| *r.id == **role)?
+                .office?;
+            route.get(kind.as_str())
+        });
+        match routed {
+            Some(o) if **o != *self.office => Arc::from(o.as_str()),
+            _ => self.office.clone(),
         }
     }
 
@@ -1015,9 +1081,17 @@ impl<'a> Plan<'a> {
             .step_role(s)
             .cloned()
             .unwrap_or_else(|| Arc::from(""));
+        let office = self.place(s);
+        let elsewhere = office != self.office;
+        // A task at another office counts on that office's hours.
+        let other = match (elsewhere, self.ctx.offices) {
+            (true, Some(clocks)) => clocks.clock(&office, None).ok(),
+            _ => None,
+        };
+        let clock = other.as_ref().unwrap_or(self.ctx.clock);
         let deadline = match self.p.duration(s, self.channel) {
             Some(term) => Some(deadline(
-                self.ctx.clock,
+                clock,
                 self.base,
                 term,
                 &Counting::default(),
@@ -1025,13 +1099,19 @@ impl<'a> Plan<'a> {
             )?),
             None => None,
         };
-        let percents = thresholds(self.p, self.ctx.clock);
+        let percents = thresholds(self.p, clock);
         let warnings = match &deadline {
-            Some(d) if !percents.is_empty() => {
-                warning_instants(self.ctx.clock, self.base, d.due, percents)?
-            }
+            Some(d) if !percents.is_empty() => warning_instants(clock, self.base, d.due, percents)?,
             _ => Vec::new(),
         };
+        if office != self.at_office {
+            let from = std::mem::replace(&mut self.at_office, office.clone());
+            self.emit(EventKind::CaseHandedOver {
+                from,
+                to: office.clone(),
+                step: self.step_name(s),
+            });
+        }
         // Numbered only once nothing can fail: a path parked at an incident here must not
         // leave a gap in the task numbers.
         let task = TaskId(self.next_task);
@@ -1042,6 +1122,7 @@ impl<'a> Plan<'a> {
             step: self.step_name(s),
             role,
             deadline,
+            office: elsewhere.then_some(office),
         });
         if !warnings.is_empty() {
             self.emit(EventKind::WarningsScheduled { task, warnings });

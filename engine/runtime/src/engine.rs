@@ -2,7 +2,7 @@
 //! deadline or dispatch in an ordered index so that `tick` finds what is due in O(log n).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -185,6 +185,19 @@ impl Engine {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Vec<Event>, EngineError> {
+        self.start_routed(process, new, &BTreeMap::new(), actor, now)
+    }
+
+    /// Starts a case that passes through the offices of `route` (by kind: see
+    /// `CaseStarted::route`).
+    pub fn start_routed(
+        &mut self,
+        process: &Arc<Process>,
+        new: NewCase,
+        route: &BTreeMap<String, String>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Event>, EngineError> {
         let NewCase {
             case,
             channel,
@@ -202,8 +215,9 @@ impl Engine {
             now,
             actor,
             clock: &clock,
+            offices: Some(&*self.clocks),
         };
-        let events = decide::start(process, case.clone(), &channel, &office, data, ctx)?;
+        let events = decide::start(process, case.clone(), &channel, &office, route, data, ctx)?;
         let processes = &self.processes;
         let mut state = CaseState::begin(&events[0], |d| processes.get(d).cloned())?;
         for e in &events[1..] {
@@ -246,6 +260,7 @@ impl Engine {
             now,
             actor,
             clock: &clock,
+            offices: Some(&*self.clocks),
         };
         let events = decide::decide(state, command, ctx)?;
         self.commit_slot(slot, &events)?;
@@ -311,7 +326,7 @@ impl Engine {
             let result = self
                 .clocks
                 .clock(&state.office, Some(&state.calendar_version))
-                .and_then(|clock| Ok(decide::tick(state, now, &clock)?))
+                .and_then(|clock| Ok(decide::tick_at(state, now, &clock, Some(&*self.clocks))?))
                 .and_then(|events| {
                     self.commit_slot(slot, &events)?;
                     Ok(events)

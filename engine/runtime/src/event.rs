@@ -1,6 +1,7 @@
 //! Events: the only record of what happened to a case. A case's state is the fold of its
 //! events ([`super::CaseState::apply`]); the store keeps them in a hash chain.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -133,6 +134,11 @@ pub enum EventKind {
         /// The calendar version the case is pinned to.
         calendar_version: String,
         data: Value,
+        /// The offices the case passes through, by kind (`service_centre`, `rural_akim`,
+        /// `provider_office`): where the tasks of roles performed at another kind of office
+        /// than the registering one open. Empty: every task opens at `office`.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        route: BTreeMap<String, String>,
     },
     /// A task opened at a step: a person's work or a system step waiting for its result.
     TaskOpened {
@@ -140,6 +146,10 @@ pub enum EventKind {
         step: Arc<str>,
         role: Arc<str>,
         deadline: Option<Deadline>,
+        /// The office the task opens in, when it is not the one where the case was registered
+        /// (its due instant is on that office's hours).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        office: Option<Arc<str>>,
     },
     TaskClaimed {
         task: TaskId,
@@ -284,6 +294,14 @@ pub enum EventKind {
         suspended_seconds: u64,
         moved: Vec<Moved>,
     },
+    /// The case passed from one office to another (a service centre sends the documents to
+    /// the provider's office; the result goes back to the centre to be issued): the next task,
+    /// at `step`, opens at `to`.
+    CaseHandedOver {
+        from: Arc<str>,
+        to: Arc<str>,
+        step: Arc<str>,
+    },
 }
 
 impl EventKind {
@@ -314,6 +332,7 @@ impl EventKind {
             EventKind::DeadlinesRescheduled { .. } => "deadlines_rescheduled",
             EventKind::TaskSuspended { .. } => "task_suspended",
             EventKind::TaskResumed { .. } => "task_resumed",
+            EventKind::CaseHandedOver { .. } => "case_handed_over",
         }
     }
 }

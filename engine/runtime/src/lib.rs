@@ -15,7 +15,7 @@ pub mod simulate;
 pub mod state;
 
 pub use command::{Command, CommandError, FieldError, FieldRule};
-pub use decide::{Ctx, reschedule, warning_instants};
+pub use decide::{Ctx, reschedule, reschedule_at, tick_at, warning_instants};
 pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
 pub use event::{
     Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Moved, TaskId, Warning,
@@ -28,3 +28,5 @@ mod props;
 mod tests;
 #[cfg(test)]
 mod tests_clock;
+#[cfg(test)]
+mod tests_offices;

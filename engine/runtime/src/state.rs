@@ -75,6 +75,8 @@ pub struct Task {
     pub step: u32,
     pub step_id: Arc<str>,
     pub role: Arc<str>,
+    /// The office the task is in (whose staff of `role` work it, on whose hours).
+    pub office: Arc<str>,
     pub status: TaskStatus,
     pub opened_at: DateTime<Utc>,
     pub deadline: Option<Deadline>,
@@ -110,7 +112,14 @@ pub struct CaseState {
     pub id: CaseId,
     pub process: Arc<Process>,
     pub channel: Arc<str>,
+    /// The office where the case was registered.
     pub office: Arc<str>,
+    /// The offices the case may pass through, by kind (empty: it stays at `office`).
+    pub route: BTreeMap<String, String>,
+    /// The office the case is at now (its last hand-over's).
+    pub at_office: Arc<str>,
+    /// Every office the case has been at, in order, each once: whose staff may read it.
+    pub offices: Vec<Arc<str>>,
     pub data: Value,
     pub started_at: DateTime<Utc>,
     pub registered_at: DateTime<Utc>,
@@ -190,11 +199,13 @@ impl CaseState {
             deadline,
             calendar_version,
             data,
+            route,
             ..
         } = &event.kind
         else {
             return Err(FoldError::NotStarted);
         };
+        let office: Arc<str> = Arc::from(office.as_str());
         let process = process(digest).ok_or_else(|| FoldError::UnknownRegulation {
             digest: digest.clone(),
         })?;
@@ -202,7 +213,10 @@ impl CaseState {
             id: case.clone(),
             process,
             channel: Arc::from(channel.as_str()),
-            office: Arc::from(office.as_str()),
+            office: office.clone(),
+            route: route.clone(),
+            at_office: office.clone(),
+            offices: vec![office],
             data: data.clone(),
             started_at: event.at,
             registered_at: *registered_at,
@@ -277,6 +291,7 @@ impl CaseState {
                 step,
                 role,
                 deadline,
+                office,
             } => {
                 let step_ix = self.step_index(step, index)?;
                 // Task numbers are dense: the n-th opened task is number n.
@@ -288,6 +303,7 @@ impl CaseState {
                     step: step_ix,
                     step_id: step.clone(),
                     role: role.clone(),
+                    office: office.clone().unwrap_or_else(|| self.office.clone()),
                     status: TaskStatus::Open,
                     opened_at: event.at,
                     deadline: deadline.clone(),
@@ -386,6 +402,13 @@ impl CaseState {
             }
             EventKind::DeadlineWarned { task, .. } => {
                 self.task_mut(*task, index)?.warned += 1;
+            }
+            EventKind::CaseHandedOver { to, step, .. } => {
+                self.step_index(step, index)?;
+                self.at_office = to.clone();
+                if !self.offices.contains(to) {
+                    self.offices.push(to.clone());
+                }
             }
             EventKind::DeadlinesRescheduled {
                 to_version, moved, ..

@@ -202,7 +202,7 @@ pub fn task_row(state: &CaseState, id: TaskId) -> Option<TaskRow> {
         task: i64::from(t.id.0),
         step: t.step_id.to_string(),
         role: t.role.to_string(),
-        office: state.office.to_string(),
+        office: t.office.to_string(),
         status: status.to_string(),
         claimed_by: t.claimed_by.as_deref().map(str::to_string),
         assigned_to: t.assigned_to.as_deref().map(str::to_string),

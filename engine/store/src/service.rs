@@ -1,7 +1,7 @@
 //! The application layer: engine commands run against the store, with a bounded cache of
 //! case states, retries on conflicting appends, and pinned calendars.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -386,6 +386,39 @@ impl Service {
         Ok(Some(clocks::record(clock, now).map_err(StoreError::from)?))
     }
 
+    /// Keeps the calendar versions of deadlines counted at other offices than the case's
+    /// (tasks on the case's route), so that an audit can rebuild their clocks.
+    async fn record_other_calendars(
+        &self,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        for e in events {
+            if let EventKind::TaskOpened {
+                office: Some(office),
+                deadline: Some(d),
+                ..
+            } = &e.kind
+            {
+                let known = self
+                    .recorded
+                    .lock()
+                    .is_ok_and(|r| r.contains(&*d.calendar_version));
+                if known {
+                    continue;
+                }
+                let Ok(clock) = self.clocks.clock(office, None) else {
+                    continue;
+                };
+                if let Some(record) = self.calendar_record(&clock, now)? {
+                    self.store.record_calendar(&record).await?;
+                    self.remember_recorded(&record.version);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn remember_recorded(&self, version: &str) {
         if let Ok(mut r) = self.recorded.lock() {
             r.insert(version.to_string());
@@ -679,6 +712,20 @@ impl Service {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Vec<StoredEvent>, ServiceError> {
+        self.start_routed(process, new, &BTreeMap::new(), actor, now)
+            .await
+    }
+
+    /// Starts a case that passes through the offices of `route` (by kind), as
+    /// [`Service::start`] does.
+    pub async fn start_routed(
+        &self,
+        process: &Arc<Process>,
+        new: NewCase,
+        route: &BTreeMap<String, String>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredEvent>, ServiceError> {
         self.store.process(&process.digest).await?;
         let case = new.case.clone();
         let clock = self.clocks.clock(&new.office, None)?;
@@ -686,8 +733,18 @@ impl Service {
             now,
             actor,
             clock: &clock,
+            offices: Some(&*self.clocks),
         };
-        let events = decide::start(process, new.case, &new.channel, &new.office, new.data, ctx)?;
+        let events = decide::start(
+            process,
+            new.case,
+            &new.channel,
+            &new.office,
+            route,
+            new.data,
+            ctx,
+        )?;
+        self.record_other_calendars(&events, now).await?;
         let p = process.clone();
         let state = CaseState::fold(&events, |_| Some(p.clone())).map_err(EngineError::Fold)?;
         let version = clock.version().to_string();
@@ -733,6 +790,7 @@ impl Service {
                 now,
                 actor,
                 clock: &clock,
+                offices: Some(&*self.clocks),
             };
             let decided = match &moved {
                 None => decide::decide(&state, command, ctx),
@@ -756,6 +814,7 @@ impl Service {
             if events.is_empty() {
                 return Ok(Vec::new());
             }
+            self.record_other_calendars(&events, now).await?;
             let calendar = match moved {
                 Some(m) => {
                     events.insert(0, m);
@@ -831,12 +890,12 @@ impl Service {
             fresh = true;
             let (clock, moved) = self.follow(&state, now).await?;
             let events = match &moved {
-                None => decide::tick(&state, now, &clock)?,
+                None => decide::tick_at(&state, now, &clock, Some(&*self.clocks))?,
                 Some(m) => {
                     // The breaches are decided on the instants as the new calendar puts them.
                     let mut s = (*state).clone();
                     s.apply(m).map_err(EngineError::Fold)?;
-                    let mut events = decide::tick(&s, now, &clock)?;
+                    let mut events = decide::tick_at(&s, now, &clock, Some(&*self.clocks))?;
                     events.insert(0, m.clone());
                     events
                 }

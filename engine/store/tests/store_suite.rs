@@ -212,6 +212,7 @@ async fn a_stale_append_is_a_conflict(db: &TestDb) {
             now: t0(),
             actor: &Actor::new("clerk2", "executor"),
             clock: &calendars().clock(Some(OFFICE)).expect("clock"),
+            offices: None,
         },
     )
     .expect("decides on the stale state");

@@ -146,9 +146,7 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
                 .collect(),
             s.term_stopped_since,
         ),
-        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => {
-            (Value::Null, Vec::new(), None)
-        }
+        Err(ServiceError::Command(CommandError::NoSuchCase(_))) => (Value::Null, Vec::new(), None),
         Err(e) => return Err(e.into()),
     };
     let clock = state.calendars.clock(Some(&view.office)).ok();
@@ -234,6 +232,8 @@ pub async fn start(
     }
     let roles = start_roles(&process, &body.channel);
     let actor = principal.grants().start(&body.office, &roles)?;
+    let route = crate::routing::route(&state.calendars, &process, &body.office)
+        .map_err(|e| field_error("route-unresolved", "/office", e.to_string()))?;
     if let Some(id) = &body.id {
         if !valid_case_id(id) {
             return Err(field_error(
@@ -276,7 +276,7 @@ pub async fn start(
         };
         match state
             .service
-            .start(&process, new, &actor, state.now())
+            .start_routed(&process, new, &route, &actor, state.now())
             .await
         {
             Ok(_) => {

@@ -84,8 +84,13 @@ async fn locate(
     let task = st.task(task).ok_or_else(no_task)?;
     state
         .task_facts
-        .put(case.as_str(), n, &st.office, &task.role);
-    Ok((case, task.id, st.office.to_string(), task.role.to_string()))
+        .put(case.as_str(), n, &task.office, &task.role);
+    Ok((
+        case,
+        task.id,
+        task.office.to_string(),
+        task.role.to_string(),
+    ))
 }
 
 async fn run(

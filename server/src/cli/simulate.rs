@@ -190,14 +190,22 @@ fn timeline(events: &[Event], clock: &OfficeClock) -> String {
                 step,
                 role,
                 deadline,
+                office,
             } => format!(
-                "task {task} opened: {step} [{role}]; due {}",
+                "task {task} opened: {step} [{role}{}]; due {}",
+                office
+                    .as_ref()
+                    .map(|o| format!(" at {o}"))
+                    .unwrap_or_default(),
                 deadline.as_ref().map_or("—".to_string(), |d| format!(
                     "{} ({})",
                     local(d.due),
                     d.term
                 ))
             ),
+            EventKind::CaseHandedOver { from, to, .. } => {
+                format!("handed over from {from} to {to}")
+            }
             EventKind::TaskCompleted { task, outcome, .. } => format!(
                 "task {task} completed by {}{}",
                 e.actor.user,

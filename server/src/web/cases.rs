@@ -175,6 +175,21 @@ pub async fn history(
                     i18n::t(lang, "due"),
                     local_time(state, &st.office, Some(*due))
                 ),
+                EventKind::CaseHandedOver { from, to, step } => {
+                    let office = |id: &str| {
+                        state
+                            .calendars
+                            .office(id)
+                            .map(|o| o.data.name.get(lang).to_string())
+                            .unwrap_or_else(|_| id.to_string())
+                    };
+                    format!(
+                        "{} → {} · {}",
+                        office(from),
+                        office(to),
+                        step_name(Some(p), step, lang)
+                    )
+                }
                 EventKind::DeadlinesRescheduled { days, moved, .. } => {
                     let mut d = moved_text(moved);
                     if !days.is_empty() {

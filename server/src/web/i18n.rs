@@ -690,6 +690,18 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("case_term", "Істің мерзімі", "Срок дела", "The case's term"),
     (
+        "route_unresolved",
+        "Бұл мекеме құжаттарды қай уәкілетті органға жіберетіні көрсетілмеген",
+        "Для этого учреждения не указан уполномоченный орган, куда передаются документы",
+        "This office names no provider office it forwards applications to",
+    ),
+    (
+        "case_handed_over",
+        "Іс басқа мекемеге берілді",
+        "Дело передано в другое учреждение",
+        "Case handed over to another office",
+    ),
+    (
         "task_suspended",
         "Мерзімнің өтуі тоқтатылды",
         "Течение срока приостановлено",

@@ -290,6 +290,15 @@ pub async fn submit(
         .grants()
         .start(&office, &roles)
         .map_err(|d| ctx.problem(d.into()))?;
+    let route = match crate::routing::route(&state.calendars, &process, &office) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(refuse(
+                Vec::new(),
+                vec![format!("{}: {}", ctx.t("route_unresolved"), e.office)],
+            ));
+        }
+    };
     if let Err(p) = crate::limits::check_data(
         process.regulation.application_form.as_ref().map(|f| &f.0),
         &data,
@@ -310,7 +319,7 @@ pub async fn submit(
         };
         match state
             .service
-            .start(&process, new, &actor, state.now())
+            .start_routed(&process, new, &route, &actor, state.now())
             .await
         {
             Ok(_) => {

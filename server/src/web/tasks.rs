@@ -128,7 +128,7 @@ async fn task_page(
     let t = st.task(task).ok_or_else(|| ctx.not_found())?;
     let step = st.step_of(t).clone();
     let process = &st.process;
-    let office = st.office.to_string();
+    let office = t.office.to_string();
     let may_work = principal
         .grants()
         .task(&office, &t.role, TaskAction::Complete)
@@ -318,13 +318,13 @@ pub async fn claim(
     let form = ctx.form(&body)?;
     let principal = ctx.check_csrf(&form)?;
     let (st, task) = locate(&state, &ctx, principal, &id).await?;
-    let role = st
+    let (office, role) = st
         .task(task)
-        .map(|t| t.role.to_string())
+        .map(|t| (t.office.to_string(), t.role.to_string()))
         .unwrap_or_default();
     let actor = principal
         .grants()
-        .task(&st.office, &role, TaskAction::Claim)
+        .task(&office, &role, TaskAction::Claim)
         .map_err(|d| ctx.problem(d.into()))?;
     state
         .service
@@ -392,7 +392,7 @@ pub async fn release(
     }
     let actor = principal
         .grants()
-        .task(&st.office, &t.role, TaskAction::Release)
+        .task(&t.office, &t.role, TaskAction::Release)
         .map_err(|d| ctx.problem(d.into()))?;
     state
         .service
@@ -419,7 +419,7 @@ pub async fn reassign(
     } = posted(&state, &ctx, &id, &body).await?;
     let actor = principal
         .grants()
-        .reassign(&st.office)
+        .reassign(&t.office)
         .map_err(|d| ctx.problem(d.into()))?;
     let user = form
         .text("user")
@@ -432,7 +432,7 @@ pub async fn reassign(
             .user(login)
             .await
             .map_err(|e| ctx.problem(Problem::from(e)))?;
-        if !target.is_some_and(|u| may_take(&u, &st.office, &t.role)) {
+        if !target.is_some_and(|u| may_take(&u, &t.office, &t.role)) {
             return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("cannot_take_task")));
         }
     }
@@ -485,7 +485,7 @@ pub async fn complete(
     }
     let actor = principal
         .grants()
-        .task(&st.office, &t.role, TaskAction::Complete)
+        .task(&t.office, &t.role, TaskAction::Complete)
         .map_err(|d| ctx.problem(d.into()))?;
     // Suspended (the page was open from before): the engine would refuse it; say why.
     if t.suspended.is_some() {
@@ -634,7 +634,7 @@ pub async fn suspend(
     if t.suspended.is_some() {
         return Ok(task_notice(&st, task, "already_suspended"));
     }
-    let actor = suspend_actor(&principal.grants(), &st.office, &t.role)
+    let actor = suspend_actor(&principal.grants(), &t.office, &t.role)
         .map_err(|d| suspend_denied(&ctx, d))?;
     let reason = form.text("reason").unwrap_or_default().trim().to_string();
     let comment = form.text("comment").unwrap_or_default().trim().to_string();
@@ -709,7 +709,7 @@ pub async fn resume(
     if t.suspended.is_none() {
         return Ok(task_notice(&st, task, "not_suspended"));
     }
-    let actor = suspend_actor(&principal.grants(), &st.office, &t.role)
+    let actor = suspend_actor(&principal.grants(), &t.office, &t.role)
         .map_err(|d| suspend_denied(&ctx, d))?;
     let comment = form.text("comment").unwrap_or_default().trim().to_string();
     if crate::limits::check_reason("/comment", Some(&comment)).is_err() {

@@ -355,11 +355,14 @@ fn role_ext(x: &mut Xml, r: usize, role: &Role) {
         crate::model::RoleKind::Person => "person",
         crate::model::RoleKind::System => "system",
     };
-    let a: Attrs = vec![
+    let mut a: Attrs = vec![
         ("id", role.id.clone()),
         ("kind", kind.into()),
         ("order", r.to_string()),
     ];
+    if let Some(o) = role.office {
+        a.push(("office", o.as_str().to_string()));
+    }
     x.open("reglament:role", a);
     text_el(x, "reglament:name", &role.name);
     if let Some(s) = &role.source {

@@ -796,11 +796,15 @@ fn build(
         if kind.is_none() {
             role_gaps.push((roles.len(), e.attr("name").unwrap_or(&id).to_string()));
         }
+        let office = x
+            .and_then(|x| doc.elements[x].attr("office"))
+            .and_then(|o| serde_json::from_value(serde_json::Value::String(o.to_string())).ok());
         roles.push((
             Role {
                 id,
                 kind: kind.unwrap_or(RoleKind::Person),
                 name,
+                office,
                 source: x.and_then(|x| child_source(doc, x)),
             },
             order(doc, x),
@@ -835,6 +839,7 @@ fn build(
                 id,
                 kind: RoleKind::Person,
                 name,
+                office: None,
                 source: None,
             },
             None,
