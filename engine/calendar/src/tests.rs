@@ -575,3 +575,46 @@ fn an_office_may_set_warning_thresholds_and_bad_ones_are_placed() {
     assert!(!errs.is_empty());
     assert!(errs.iter().all(|d| d.location.line > 1), "{errs:#?}");
 }
+
+#[test]
+fn a_centre_forwards_to_a_provider_office_of_its_region_and_a_wrong_one_is_placed() {
+    let cals = Calendars::load(&reglament_testkit::regulations_dir()).expect("bundled");
+    let route = cals.route("atyrau-tson-inder").expect("route");
+    assert_eq!(
+        route.get("provider_office").map(String::as_str),
+        Some("atyrau-inder-ozsp")
+    );
+    assert_eq!(
+        route.get("service_centre").map(String::as_str),
+        Some("atyrau-tson-inder")
+    );
+    let text = include_str!("../../../regulations/offices/atyrau.yaml");
+    let wrong = text.replacen(
+        "forwards_to: atyrau-inder-ozsp",
+        "forwards_to: atyrau-indre-ozsp",
+        1,
+    );
+    let line = wrong
+        .lines()
+        .position(|l| l.contains("atyrau-indre-ozsp"))
+        .expect("line")
+        + 1;
+    let dir = std::env::temp_dir().join(format!("reglament-forwards-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("offices")).expect("dir");
+    std::fs::create_dir_all(dir.join("calendars")).expect("dir");
+    std::fs::write(dir.join("offices/atyrau.yaml"), &wrong).expect("write");
+    std::fs::write(
+        dir.join("calendars/kz.yaml"),
+        include_str!("../../../regulations/calendars/kz.yaml"),
+    )
+    .expect("write");
+    let errs = Calendars::load(&dir).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = errs
+        .iter()
+        .find(|d| d.message.contains("atyrau-indre-ozsp"))
+        .unwrap_or_else(|| panic!("{errs:#?}"));
+    assert!(e.message.contains("not an office of region `atyrau`"), "{e}");
+    assert_eq!(e.location.line as usize, line);
+}
