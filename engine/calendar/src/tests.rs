@@ -450,7 +450,7 @@ fn the_bundled_offices_load() {
             .count(),
         18
     );
-    assert_eq!(cals.offices().filter(|o| o.region == "atyrau").count(), 18);
+    assert_eq!(cals.offices().filter(|o| o.region == "atyrau").count(), 26);
     let aiyrtau = cals.office("nko-aiyrtau-ozsp").unwrap();
     assert_eq!(aiyrtau.clock.zone(), chrono_tz::Asia::Almaty);
     let err = cals.office("nko-aiyrtau-ozp").unwrap_err();
