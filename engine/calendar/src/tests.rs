@@ -450,7 +450,7 @@ fn the_bundled_offices_load() {
             .count(),
         18
     );
-    assert_eq!(cals.offices().filter(|o| o.region == "atyrau").count(), 26);
+    assert_eq!(cals.offices().filter(|o| o.region == "atyrau").count(), 34);
     let aiyrtau = cals.office("nko-aiyrtau-ozsp").unwrap();
     assert_eq!(aiyrtau.clock.zone(), chrono_tz::Asia::Almaty);
     let err = cals.office("nko-aiyrtau-ozp").unwrap_err();
@@ -465,6 +465,18 @@ fn the_bundled_offices_load() {
     assert_eq!(a.version(), b.version());
     assert_ne!(a.version(), c.version());
     assert_ne!(a.version(), cals.standard_clock().unwrap().version());
+    // The employment centres keep the departments' hours; the akimats have their own, and each
+    // akimat forwards to its district's department.
+    let centre = cals.clock(Some("atyrau-inder-employment-centre")).unwrap();
+    let akimat = cals.clock(Some("atyrau-inder-akimat")).unwrap();
+    assert_eq!(centre.version(), a.version());
+    assert_ne!(akimat.version(), a.version());
+    assert_ne!(akimat.version(), c.version());
+    let route = cals.route("atyrau-inder-akimat").unwrap();
+    assert_eq!(
+        route.get("provider_office").map(String::as_str),
+        Some("atyrau-inder-ozsp")
+    );
 }
 
 #[test]
