@@ -627,6 +627,9 @@ fn a_centre_forwards_to_a_provider_office_of_its_region_and_a_wrong_one_is_place
         .iter()
         .find(|d| d.message.contains("atyrau-indre-ozsp"))
         .unwrap_or_else(|| panic!("{errs:#?}"));
-    assert!(e.message.contains("not an office of region `atyrau`"), "{e}");
+    assert!(
+        e.message.contains("not an office of region `atyrau`"),
+        "{e}"
+    );
     assert_eq!(e.location.line as usize, line);
 }

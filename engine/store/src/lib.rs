@@ -482,6 +482,8 @@ pub struct TaskView {
     pub task: u32,
     pub step: String,
     pub role: String,
+    /// The office the task is in.
+    pub office: String,
     pub status: String,
     pub claimed_by: Option<String>,
     pub assigned_to: Option<String>,
@@ -505,6 +507,7 @@ impl From<TaskRow> for TaskView {
             task: t.task as u32,
             step: t.step,
             role: t.role,
+            office: t.office,
             status: t.status,
             claimed_by: t.claimed_by,
             assigned_to: t.assigned_to,

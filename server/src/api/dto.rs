@@ -110,6 +110,9 @@ pub struct TaskDto {
     pub step: String,
     pub step_name: Option<TextDto>,
     pub role: String,
+    /// The office the task is in: staff of `role` there work it, on its hours (a case
+    /// registered at a service centre passes to the provider's office and back).
+    pub office: String,
     /// `open`, `claimed`, `completed` or `cancelled`.
     pub status: String,
     pub claimed_by: Option<String>,
@@ -338,6 +341,7 @@ fn task_dto(
         due_provisional: due_provisional(pinned.or(clock), t.due),
         id: task_id(case, t.task),
         task: t.task,
+        office: t.office.clone(),
         working_minutes_left: if open {
             task_minutes_left(clock, now, t.due, t.suspended_since)
         } else {

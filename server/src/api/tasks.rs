@@ -105,9 +105,24 @@ async fn run(
         .execute(case, &command, actor, state.now())
         .await
         .map_err(refusal)?;
+    // A task opened elsewhere names its office; one that does not is at the office where
+    // the case was registered, which is the acting task's own unless the case was handed over.
+    let handed = events
+        .iter()
+        .any(|e| matches!(e.event.kind, EventKind::CaseHandedOver { .. }));
     for e in &events {
-        if let EventKind::TaskOpened { task, role, .. } = &e.event.kind {
-            state.task_facts.put(case.as_str(), task.0, office, role);
+        if let EventKind::TaskOpened {
+            task,
+            role,
+            office: at,
+            ..
+        } = &e.event.kind
+        {
+            match at {
+                Some(at) => state.task_facts.put(case.as_str(), task.0, at, role),
+                None if !handed => state.task_facts.put(case.as_str(), task.0, office, role),
+                None => {}
+            }
         }
     }
     Ok(axum::Json(CommandResultDto::new(case.as_str(), &events)))

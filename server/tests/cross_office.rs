@@ -1,0 +1,197 @@
+//! A case that crosses offices, through the API: a child-benefit application received at a
+//! public service centre (atyrau-tson-atyrau-1: 09:00–20:00 without a break) goes to the city's
+//! department of employment and social programmes (atyrau-city-ozsp: 09:00–18:00, lunch
+//! 13:00–14:00), which registers, reviews and signs, and comes back to the centre to be issued.
+//! Each task is in the inbox of its role in its own office only, on that office's hours; the
+//! case is readable by both offices' staff once it has been at them, and by nobody else.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Server, TestDb, t, test_config};
+
+const REGULATION: &str = "atyrau-child-benefit";
+const CENTRE: &str = "atyrau-tson-atyrau-1";
+const DEPARTMENT: &str = "atyrau-city-ozsp";
+const ELSEWHERE: &str = "atyrau-inder-ozsp";
+
+async fn application(s: &Server) -> Value {
+    let process = s.state.store.latest(REGULATION).await.expect("deployed");
+    reglament_model::sample::sample(
+        &process
+            .regulation
+            .application_form
+            .as_ref()
+            .expect("form")
+            .0,
+    )
+}
+
+async fn complete(s: &Server, token: &str, task: &str, outcome: Option<&str>) {
+    let body = match outcome {
+        Some(o) => json!({"outcome": o, "data": {}}),
+        None => json!({"data": {}}),
+    };
+    let r = s
+        .post(&format!("/api/v1/tasks/{task}/complete"), token, &body)
+        .await;
+    assert_eq!(r.status, 200, "complete {task}: {}", r.text);
+}
+
+async fn open_task(s: &Server, token: &str, id: &str) -> Value {
+    let r = s.get(&format!("/api/v1/cases/{id}"), token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["status"] == "open" || t["status"] == "claimed")
+        .cloned()
+        .unwrap_or_else(|| panic!("no open task: {}", r.text))
+}
+
+async fn inbox_has(s: &Server, token: &str, id: &str) -> bool {
+    let r = s.get("/api/v1/inbox?limit=200", token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|i| i["case"] == id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() {
+    let db = TestDb::sqlite();
+    let config = test_config(&db.url);
+    // Tuesday 14 April 2026, 10:00 in Atyrau.
+    let s = Server::start_at_with(t("2026-04-14T10:00:00+05:00"), db, config).await;
+    let inspector = s
+        .user("centre.inspector", &[&format!("centre_inspector@{CENTRE}")])
+        .await;
+    let accumulator = s
+        .user(
+            "centre.accumulator",
+            &[&format!("centre_accumulator@{CENTRE}")],
+        )
+        .await;
+    let executor = s
+        .user("city.executor", &[&format!("executor@{DEPARTMENT}")])
+        .await;
+    let head = s.user("city.head", &[&format!("head@{DEPARTMENT}")]).await;
+    let stranger = s
+        .user("inder.executor", &[&format!("executor@{ELSEWHERE}")])
+        .await;
+
+    let r = s
+        .post(
+            "/api/v1/cases",
+            &inspector,
+            &json!({"regulation": REGULATION, "channel": "centre", "office": CENTRE,
+                    "data": application(&s).await}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["id"].as_str().expect("id").to_string();
+    // Received at the centre: 15 minutes on its hours.
+    let receive = open_task(&s, &inspector, &id).await;
+    assert_eq!(receive["office"], CENTRE, "{receive}");
+    assert_eq!(receive["due"], "2026-04-14T05:15:00Z");
+    assert!(inbox_has(&s, &inspector, &id).await);
+    // The department has not had it yet: it does not exist for them, nor for another office.
+    s.get(&format!("/api/v1/cases/{id}"), &executor)
+        .await
+        .assert_problem(404, "not-found");
+    s.get(&format!("/api/v1/cases/{id}"), &stranger)
+        .await
+        .assert_problem(404, "not-found");
+
+    complete(&s, &inspector, &format!("{id}:1"), None).await;
+    // Collected within a working day of the centre: Wednesday 20:00.
+    let collect = open_task(&s, &accumulator, &id).await;
+    assert_eq!(collect["office"], CENTRE);
+    assert_eq!(collect["due"], "2026-04-15T15:00:00Z");
+    s.clock().set(t("2026-04-14T10:30:00+05:00"));
+    complete(&s, &accumulator, &format!("{id}:2"), None).await;
+    // The register goes at 11:00; the department registers within 15 of its minutes.
+    s.clock().set(t("2026-04-14T11:00:00+05:00"));
+    s.tick().await;
+    let register = open_task(&s, &executor, &id).await;
+    assert_eq!(register["office"], DEPARTMENT, "{register}");
+    assert_eq!(register["due"], "2026-04-14T06:15:00Z");
+    assert!(inbox_has(&s, &executor, &id).await);
+    assert!(
+        !inbox_has(&s, &inspector, &id).await,
+        "not the centre's work now"
+    );
+    s.get(&format!("/api/v1/cases/{id}"), &stranger)
+        .await
+        .assert_problem(404, "not-found");
+    let task = register["id"].as_str().expect("task id").to_string();
+    // The centre's inspector may read the case but not do the department's work.
+    s.post(
+        &format!("/api/v1/tasks/{task}/claim"),
+        &inspector,
+        &json!({}),
+    )
+    .await
+    .assert_is_problem();
+
+    // Registered at 12:55: the head's 15 minutes are 5 before lunch and 10 after, 14:10 (on
+    // the centre's hours it would be 13:10).
+    s.clock().set(t("2026-04-14T12:55:00+05:00"));
+    complete(&s, &executor, &task, None).await;
+    let assign = open_task(&s, &head, &id).await;
+    assert_eq!(assign["office"], DEPARTMENT);
+    assert_eq!(assign["due"], "2026-04-14T09:10:00Z");
+    s.clock().set(t("2026-04-14T14:00:00+05:00"));
+    complete(&s, &head, assign["id"].as_str().expect("id"), None).await;
+    let review = open_task(&s, &executor, &id).await;
+    complete(
+        &s,
+        &executor,
+        review["id"].as_str().expect("id"),
+        Some("grant"),
+    )
+    .await;
+    let sign = open_task(&s, &head, &id).await;
+    complete(&s, &head, sign["id"].as_str().expect("id"), None).await;
+    s.clock().set(t("2026-04-14T15:00:00+05:00"));
+    let result = open_task(&s, &executor, &id).await;
+    complete(&s, &executor, result["id"].as_str().expect("id"), None).await;
+    // Back to the centre to be issued: one working day of the centre, Wednesday 20:00.
+    let issue = open_task(&s, &inspector, &id).await;
+    assert_eq!(issue["office"], CENTRE, "{issue}");
+    assert_eq!(issue["due"], "2026-04-15T15:00:00Z");
+    assert!(inbox_has(&s, &inspector, &id).await);
+    assert!(!inbox_has(&s, &executor, &id).await);
+    // Both offices read it; the hand-overs are in its history with both offices.
+    let events = s
+        .get(&format!("/api/v1/cases/{id}/events"), &executor)
+        .await;
+    assert_eq!(events.status, 200, "{}", events.text);
+    let handed: Vec<(String, String)> = events.json["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["type"] == "case_handed_over")
+        .map(|e| {
+            (
+                e["event"]["from"].as_str().unwrap_or_default().to_string(),
+                e["event"]["to"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        handed,
+        [
+            (CENTRE.to_string(), DEPARTMENT.to_string()),
+            (DEPARTMENT.to_string(), CENTRE.to_string())
+        ]
+    );
+    s.get(&format!("/api/v1/cases/{id}"), &stranger)
+        .await
+        .assert_problem(404, "not-found");
+    complete(&s, &inspector, issue["id"].as_str().expect("id"), None).await;
+    s.stop().await;
+}
