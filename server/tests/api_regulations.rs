@@ -14,6 +14,14 @@ fn bundled() -> String {
         .expect("bundled file")
 }
 
+/// The `version:` of a regulation's text.
+fn bundled_version(text: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a version line")
+}
+
 async fn deploy(s: &Server, token: &str, yaml: &str) -> Resp {
     send(
         s.client
@@ -104,12 +112,15 @@ async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
     let r = deploy(&s, &analyst, &text).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["new"], false);
-    assert_eq!(r.json["version"], 1);
+    // The bundled file's version (`v`), then the next ones.
+    let v = bundled_version(&text);
+    let version = |n: u64| format!("version: {n}\n");
+    assert_eq!(r.json["version"], v);
 
-    // A case on version 1, then version 2.
+    // A case on the bundled version, then on the next.
     let old_case = start(&s, &exec).await;
-    assert_eq!(old_case["regulation_version"], 1);
-    let v2 = text.replacen("version: 1\n", "version: 2\n", 1).replacen(
+    assert_eq!(old_case["regulation_version"], v);
+    let v2 = text.replacen(&version(v), &version(v + 1), 1).replacen(
         "  en: Processing documents for disabled persons to receive a wheelchair",
         "  en: Wheelchairs for disabled persons (version 2)",
         1,
@@ -118,7 +129,7 @@ async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(
         (r.json["version"].as_u64(), r.json["new"].as_bool()),
-        (Some(2), Some(true))
+        (Some(v + 1), Some(true))
     );
     // JSON with the source works too, and is idempotent.
     let r = send(
@@ -136,11 +147,11 @@ async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
     );
 
     let new_case = start(&s, &exec).await;
-    assert_eq!(new_case["regulation_version"], 2);
+    assert_eq!(new_case["regulation_version"], v + 1);
     assert_ne!(new_case["digest"], old_case["digest"]);
     let old_id = old_case["id"].as_str().expect("id");
     let again = s.get(&format!("/api/v1/cases/{old_id}"), &exec).await;
-    assert_eq!(again.json["regulation_version"], 1);
+    assert_eq!(again.json["regulation_version"], v);
     assert_eq!(again.json["digest"], old_case["digest"]);
     // The old case still runs on its version.
     let r = s
@@ -155,7 +166,7 @@ async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
     let detail = s
         .get(&format!("/api/v1/regulations/{REGULATION}"), &exec)
         .await;
-    assert_eq!(detail.json["version"], 2);
+    assert_eq!(detail.json["version"], v + 1);
     assert_eq!(detail.json["versions"].as_array().map(Vec::len), Some(2));
     assert_eq!(detail.json["versions"][1]["deployed_by"], "ana");
     assert_eq!(
@@ -169,13 +180,13 @@ async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
     );
     let v1 = s
         .get(
-            &format!("/api/v1/regulations/{REGULATION}?version=1"),
+            &format!("/api/v1/regulations/{REGULATION}?version={v}"),
             &exec,
         )
         .await;
-    assert_eq!(v1.json["version"], 1);
+    assert_eq!(v1.json["version"], v);
     s.get(
-        &format!("/api/v1/regulations/{REGULATION}?version=7"),
+        &format!("/api/v1/regulations/{REGULATION}?version={}", v + 5),
         &exec,
     )
     .await
@@ -196,9 +207,9 @@ async fn deploying_checks_versions_and_keeps_running_cases_on_theirs() {
     )
     .await;
     r.assert_problem(409, "version-taken");
-    let v4 = v2.replacen("version: 2\n", "version: 4\n", 1);
+    let v4 = v2.replacen(&version(v + 1), &version(v + 3), 1);
     assert_eq!(deploy(&s, &analyst, &v4).await.status, 201);
-    let v3 = v2.replacen("version: 2\n", "version: 3\n", 1);
+    let v3 = v2.replacen(&version(v + 1), &version(v + 2), 1);
     deploy(&s, &analyst, &v3)
         .await
         .assert_problem(409, "version-too-low");
@@ -274,9 +285,17 @@ async fn the_bpmn_export_is_the_regulation_in_bpmn_and_comes_back() {
         .await;
     assert_ne!(ru.text, r.text);
     // The same version gives the same bytes.
+    let version = s
+        .state
+        .store
+        .latest("nko-social-assistance")
+        .await
+        .expect("deployed")
+        .regulation
+        .version;
     let again = s
         .get(
-            "/api/v1/regulations/nko-social-assistance/bpmn?lang=en&version=1",
+            &format!("/api/v1/regulations/nko-social-assistance/bpmn?lang=en&version={version}"),
             &token,
         )
         .await;

@@ -24,11 +24,21 @@ pub struct Regulation {
     /// Version number; a new deployment of the same id must have a higher version.
     #[schemars(range(min = 1))]
     pub version: u32,
-    /// First day the regulation applies.
+    /// The date of the act that approved the regulation (the decree's date). The day it took
+    /// effect, when the act gives another, is `in_force_from`.
     pub valid_from: NaiveDate,
+    /// The day from which the regulation applies, when it is not `valid_from`: an act may take
+    /// effect on its registration or publication, or apply to legal relations that arose before
+    /// its date («распространяется на правоотношения, возникшие с …»).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_force_from: Option<NaiveDate>,
     /// Last day the regulation applies, if it was repealed or replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<NaiveDate>,
+    /// The regulation has been repealed («утратил силу»), as far as the source says: by which
+    /// act, from which day. When the day is known, `valid_to` is the day before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repealed: Option<Repeal>,
     /// The name of the public service.
     pub title: Text,
     /// The legal act this regulation was approved by.
@@ -60,6 +70,23 @@ pub struct Regulation {
 
 fn default_calendar() -> String {
     "kz".to_string()
+}
+
+/// A repeal of the regulation: what the source says, and the act and day where known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Repeal {
+    /// The words of the source that mark the regulation repealed, e.g. «Утративший силу».
+    pub text: String,
+    /// The first day the regulation no longer applies, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// The repealing act, as cited, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<String>,
+    /// Where the repeal is stated: the publication, or the seed file and line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// The legal act and place in it.

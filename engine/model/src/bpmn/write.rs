@@ -287,6 +287,9 @@ fn collaboration(x: &mut Xml, c: &Ctx) {
         ("version", reg.version.to_string()),
         ("validFrom", reg.valid_from.to_string()),
     ];
+    if let Some(from) = reg.in_force_from {
+        a.push(("inForceFrom", from.to_string()));
+    }
     if let Some(to) = reg.valid_to {
         a.push(("validTo", to.to_string()));
     }
@@ -299,6 +302,15 @@ fn collaboration(x: &mut Xml, c: &Ctx) {
     x.open("reglament:regulation", a);
     text_el(x, "reglament:title", &reg.title);
     act_el(x, &reg.source);
+    if let Some(r) = &reg.repealed {
+        let mut a: Attrs = vec![("text", r.text.clone())];
+        if let Some(date) = r.date {
+            a.push(("date", date.to_string()));
+        }
+        opt(&mut a, "act", r.act.as_deref());
+        opt(&mut a, "url", r.url.as_deref());
+        x.empty("reglament:repealed", a);
+    }
     if let Some(form) = &reg.application_form {
         x.text(
             "reglament:applicationForm",

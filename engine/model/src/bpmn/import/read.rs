@@ -12,7 +12,8 @@ use crate::duration::Term;
 use crate::model::{
     Branch, CaseResult, Channel, ChannelKind, Counting, DispatchStep, EndStep, Escalation,
     EscalationAction, ExclusiveStep, Form, JoinStep, LegalSource, LocalTime, Note, Outcome,
-    ParallelStep, Regulation, Role, RoleKind, SourceRef, StatutoryTerm, Step, SystemStep, TaskStep,
+    ParallelStep, Regulation, Repeal, Role, RoleKind, SourceRef, StatutoryTerm, Step, SystemStep,
+    TaskStep,
 };
 use crate::text::{Lang, Text};
 
@@ -1578,9 +1579,23 @@ fn build(
             .and_then(|v| v.parse().ok())
             .unwrap_or(1),
         valid_from: valid_from.unwrap_or_default(),
+        in_force_from: rxe
+            .and_then(|x| x.attr("inForceFrom"))
+            .and_then(|d| d.parse().ok()),
         valid_to: rxe
             .and_then(|x| x.attr("validTo"))
             .and_then(|d| d.parse().ok()),
+        repealed: rx
+            .and_then(|x| doc.first(x, NS_REGLAMENT, "repealed"))
+            .map(|r| {
+                let e = &doc.elements[r];
+                Repeal {
+                    text: e.attr("text").unwrap_or_default().to_string(),
+                    date: e.attr("date").and_then(|d| d.parse().ok()),
+                    act: e.attr("act").map(str::to_string),
+                    url: e.attr("url").map(str::to_string),
+                }
+            }),
         title,
         source,
         calendar: rxe
