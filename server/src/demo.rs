@@ -5,6 +5,8 @@
 //! | login | roles |
 //! |---|---|
 //! | `<office>.<role>` for office `atyrau-city`, `atyrau-zhylyoi`, `nko-petropavl`, `nko-kyzylzhar` and role `registrar`, `head`, `executor`, `rural_akim`, `centre_inspector`, `centre_accumulator` | that role in `<office>-ozsp` |
+//! | `atyrau-tson-atyrau-1.centre_inspector`, `atyrau-tson-atyrau-1.centre_accumulator` | that role at the public service centre (ЦОН) № 1 of Atyrau, which forwards to `atyrau-city-ozsp` |
+//! | `nko-kyzylzhar-beskol-akim.rural_akim` | the akim of Beskol rural district, who forwards to `nko-kyzylzhar-ozsp` |
 //! | `analyst`, `auditor`, `admin` | analyst, auditor, administrator (every office) |
 //! | `portal` | the e-gov portal's system role (every office) |
 
@@ -32,6 +34,16 @@ pub const OFFICES: [(&str, &str); 4] = [
     ("atyrau-zhylyoi-ozsp", "atyrau-zhylyoi"),
     ("nko-petropavl-ozsp", "nko-petropavl"),
     ("nko-kyzylzhar-ozsp", "nko-kyzylzhar"),
+];
+
+/// Offices where applications are received and issued for a provider office (a service
+/// centre, a rural akim), with the roles their demo staff hold: logins `<office>.<role>`.
+pub const FRONT_OFFICES: [(&str, &[&str]); 2] = [
+    (
+        "atyrau-tson-atyrau-1",
+        &["centre_inspector", "centre_accumulator"],
+    ),
+    ("nko-kyzylzhar-beskol-akim", &["rural_akim"]),
 ];
 
 /// The roles of office staff in the bundled regulations.
@@ -63,6 +75,15 @@ pub fn accounts() -> Vec<(String, String, Vec<GrantRecord>)> {
             ));
         }
     }
+    for (office, roles) in FRONT_OFFICES {
+        for role in roles {
+            out.push((
+                format!("{office}.{role}"),
+                format!("{role} ({office})"),
+                vec![grant(role, office)],
+            ));
+        }
+    }
     for (login, role, name) in [
         ("analyst", ANALYST, "Analyst"),
         ("auditor", AUDITOR, "Auditor"),
@@ -78,6 +99,12 @@ pub fn accounts() -> Vec<(String, String, Vec<GrantRecord>)> {
 pub fn login_for(office: &str, role: &str) -> Option<String> {
     if role == PORTAL_ROLE {
         return Some("portal".to_string());
+    }
+    if FRONT_OFFICES
+        .iter()
+        .any(|(o, roles)| *o == office && roles.contains(&role))
+    {
+        return Some(format!("{office}.{role}"));
     }
     OFFICES
         .iter()
@@ -139,8 +166,45 @@ const NKO_CASES: &[(&str, &str, usize)] = &[
     ("nko-social-assistance", "portal", 0),
 ];
 
+/// Cases registered where the applicant stands: (office, regulation, channel, tasks to
+/// complete). They pass to the provider office as their route says, and come back for issue.
+const FRONT_CASES: &[(&str, &str, &str, usize)] = &[
+    ("atyrau-tson-atyrau-1", "atyrau-child-benefit", "centre", 0),
+    ("atyrau-tson-atyrau-1", "atyrau-child-benefit", "centre", 2),
+    (
+        "nko-kyzylzhar-beskol-akim",
+        "nko-social-assistance",
+        "rural_akim",
+        0,
+    ),
+    (
+        "nko-kyzylzhar-beskol-akim",
+        "nko-social-assistance",
+        "rural_akim",
+        1,
+    ),
+];
+
 async fn cases(state: &AppState) -> Result<usize, ServiceError> {
     let mut started = 0;
+    for (n, (office, regulation, channel, advance)) in FRONT_CASES.iter().enumerate() {
+        let id = CaseId::new(format!("DEMO-{office}-{:02}", n + 1));
+        let process = match state.store.latest(regulation).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(%regulation, error = %e, "demo: regulation not deployed");
+                continue;
+            }
+        };
+        if start(state, &process, &id, channel, office).await? {
+            started += 1;
+            for _ in 0..*advance {
+                if !complete_first(state, &id).await? {
+                    break;
+                }
+            }
+        }
+    }
     for (office, short) in OFFICES {
         let list = if office.starts_with("nko-") {
             NKO_CASES
@@ -159,7 +223,7 @@ async fn cases(state: &AppState) -> Result<usize, ServiceError> {
             if start(state, &process, &id, channel, office).await? {
                 started += 1;
                 for _ in 0..*advance {
-                    if !complete_first(state, &id, office).await? {
+                    if !complete_first(state, &id).await? {
                         break;
                     }
                 }
@@ -198,9 +262,12 @@ async fn start(
         office: office.to_string(),
         data,
     };
+    let Ok(route) = crate::routing::route(&state.calendars, process, office) else {
+        return Ok(false);
+    };
     match state
         .service
-        .start(process, new, &Actor::new(login, role), state.now())
+        .start_routed(process, new, &route, &Actor::new(login, role), state.now())
         .await
     {
         Ok(_) => Ok(true),
@@ -210,7 +277,7 @@ async fn start(
 }
 
 /// Completes the case's first open person task with its first outcome; false if there is none.
-async fn complete_first(state: &AppState, id: &CaseId, office: &str) -> Result<bool, ServiceError> {
+async fn complete_first(state: &AppState, id: &CaseId) -> Result<bool, ServiceError> {
     let st = state.service.case_state(id).await?;
     let Some(task) = st.open_tasks().next().cloned() else {
         return Ok(false);
@@ -219,7 +286,7 @@ async fn complete_first(state: &AppState, id: &CaseId, office: &str) -> Result<b
     let Step::Task(t) = &step else {
         return Ok(false);
     };
-    let Some(login) = login_for(office, &task.role) else {
+    let Some(login) = login_for(&task.office, &task.role) else {
         return Ok(false);
     };
     let outcome = t.outcomes.first();

@@ -503,7 +503,7 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
     assert!(!r.body.contains("id=\"deployed\""));
     // A clean new version deploys; the regulation page lists both versions and the change.
     let v2 = yaml
-        .replacen("\nversion: 1\n", "\nversion: 2\n", 1)
+        .replacen("\nversion: 2\n", "\nversion: 3\n", 1)
         .replacen("duration: 2 hours", "duration: 3 hours", 1);
     let r = analyst
         .post(
@@ -517,7 +517,7 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
-        text_of(&r.body, "deployed").contains("nko-social-assistance v2"),
+        text_of(&r.body, "deployed").contains("nko-social-assistance v3"),
         "{}",
         r.body
     );
@@ -541,7 +541,7 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
     assert_eq!(reg.status, 200);
     check_html("/regulations/…", &reg.body);
     assert!(reg.body.contains("<svg"), "the diagram is inline");
-    assert!(reg.body.contains("?version=1\">1</a>"), "versions listed");
+    assert!(reg.body.contains("?version=2\">2</a>"), "versions listed");
     assert!(reg.body.contains("~ "), "what changed");
     assert!(
         reg.body.contains("3 часа") || reg.body.contains("3 hours"),
