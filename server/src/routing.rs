@@ -54,3 +54,62 @@ pub fn route(
     }
     Ok(route)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calendars_without(forwarding: &str) -> Calendars {
+        let root = reglament_testkit::regulations_dir();
+        let dir = std::env::temp_dir().join(format!(
+            "reglament-routing-{}-{}",
+            std::process::id(),
+            forwarding
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["calendars", "offices"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("dir");
+            for e in std::fs::read_dir(root.join(sub)).expect("read").flatten() {
+                let text = std::fs::read_to_string(e.path()).expect("read");
+                let text = text.replace(&format!("    forwards_to: {forwarding}\n"), "");
+                std::fs::write(dir.join(sub).join(e.file_name()), text).expect("write");
+            }
+        }
+        let cals = Calendars::load(&dir).expect("loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        cals
+    }
+
+    fn child_benefit() -> Process {
+        let path = reglament_testkit::regulations_dir().join("atyrau/atyrau-child-benefit.yaml");
+        let report = reglament_model::validate::check_file(&path, None);
+        report.process.expect("compiles")
+    }
+
+    #[test]
+    fn a_centre_routes_to_its_department_and_one_that_names_none_is_refused_by_name() {
+        let p = child_benefit();
+        let bundled = Calendars::load(&reglament_testkit::regulations_dir()).expect("loads");
+        let route = route(&bundled, &p, "atyrau-tson-inder").expect("routed");
+        assert_eq!(
+            route.get("provider_office").map(String::as_str),
+            Some("atyrau-inder-ozsp")
+        );
+        // A provider office routes to itself.
+        let own = route_of(&bundled, &p, "atyrau-inder-ozsp");
+        assert_eq!(
+            own.get("provider_office").map(String::as_str),
+            Some("atyrau-inder-ozsp")
+        );
+
+        let cals = calendars_without("atyrau-inder-ozsp");
+        let err = super::route(&cals, &p, "atyrau-tson-inder").expect_err("no provider office");
+        assert_eq!(err.office, "atyrau-tson-inder");
+        assert_eq!(err.kind, "service_centre");
+        assert!(err.to_string().contains("forwards_to"), "{err}");
+    }
+
+    fn route_of(c: &Calendars, p: &Process, office: &str) -> BTreeMap<String, String> {
+        route(c, p, office).expect("routed")
+    }
+}
