@@ -140,7 +140,7 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
     // Registered at 12:55: the head's 15 minutes are 5 before lunch and 10 after, 14:10 (on
     // the centre's hours it would be 13:10).
     s.clock().set(t("2026-04-14T12:55:00+05:00"));
-    complete(&s, &executor, &task, None).await;
+    complete(&s, &executor, &task, Some("accept")).await;
     let assign = open_task(&s, &head, &id).await;
     assert_eq!(assign["office"], DEPARTMENT);
     assert_eq!(assign["due"], "2026-04-14T09:10:00Z");
