@@ -501,9 +501,19 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
             .contains(&format!("<span id=\"L{bad_line}\" class=\"bad\">"))
     );
     assert!(!r.body.contains("id=\"deployed\""));
-    // A clean new version deploys; the regulation page lists both versions and the change.
+    // A clean new version (the bundled one's next) deploys; the regulation page lists both
+    // versions and the change.
+    let bundled: u32 = yaml
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a version line");
     let v2 = yaml
-        .replacen("\nversion: 2\n", "\nversion: 3\n", 1)
+        .replacen(
+            &format!("\nversion: {bundled}\n"),
+            &format!("\nversion: {}\n", bundled + 1),
+            1,
+        )
         .replacen("duration: 2 hours", "duration: 3 hours", 1);
     let r = analyst
         .post(
@@ -517,7 +527,7 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
-        text_of(&r.body, "deployed").contains("nko-social-assistance v3"),
+        text_of(&r.body, "deployed").contains(&format!("nko-social-assistance v{}", bundled + 1)),
         "{}",
         r.body
     );
@@ -541,7 +551,11 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
     assert_eq!(reg.status, 200);
     check_html("/regulations/…", &reg.body);
     assert!(reg.body.contains("<svg"), "the diagram is inline");
-    assert!(reg.body.contains("?version=2\">2</a>"), "versions listed");
+    assert!(
+        reg.body
+            .contains(&format!("?version={bundled}\">{bundled}</a>")),
+        "versions listed"
+    );
     assert!(reg.body.contains("~ "), "what changed");
     assert!(
         reg.body.contains("3 часа") || reg.body.contains("3 hours"),
