@@ -195,3 +195,86 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
     complete(&s, &inspector, issue["id"].as_str().expect("id"), None).await;
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_staff_and_cases_at_a_centre_and_an_akim() {
+    let db = TestDb::sqlite();
+    let mut config = test_config(&db.url);
+    config.demo = true;
+    let s = Server::start_at_with(t("2026-04-14T10:00:00+05:00"), db, config).await;
+    let tokens = s.demo_users().await;
+    let inspector = &tokens["atyrau-tson-atyrau-1.centre_inspector"];
+    let akim = &tokens["nko-kyzylzhar-beskol-akim.rural_akim"];
+    // A case waits at the centre, in its inspector's inbox.
+    let first = "DEMO-atyrau-tson-atyrau-1-01";
+    let task = open_task(&s, inspector, first).await;
+    assert_eq!(task["office"], CENTRE, "{task}");
+    assert!(inbox_has(&s, inspector, first).await);
+    // The akim's case waits at the akim's office.
+    let third = "DEMO-nko-kyzylzhar-beskol-akim-03";
+    let task = open_task(&s, akim, third).await;
+    assert_eq!(task["office"], "nko-kyzylzhar-beskol-akim", "{task}");
+    assert!(inbox_has(&s, akim, third).await);
+    // The department of the centre's district does not see the centre's case yet.
+    let executor = &tokens["atyrau-city.executor"];
+    s.get(&format!("/api/v1/cases/{first}"), executor)
+        .await
+        .assert_problem(404, "not-found");
+    s.stop().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path, edit: &dyn Fn(&str) -> String) {
+    std::fs::create_dir_all(to).expect("dir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &target, edit);
+        } else {
+            let text = std::fs::read_to_string(&path).expect("read");
+            std::fs::write(&target, edit(&text)).expect("write");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_where_the_route_cannot_be_resolved_is_refused_by_name() {
+    // The offices file as deployed, with the city's centres naming no department.
+    let dir = std::env::temp_dir().join(format!("reglament-unrouted-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(
+        &reglament_testkit::regulations_dir(),
+        &dir,
+        &|text: &str| text.replace("    forwards_to: atyrau-city-ozsp\n", ""),
+    );
+    let db = TestDb::sqlite();
+    let mut config = test_config(&db.url);
+    config.regulations = dir.clone();
+    let s = Server::start_at_with(t("2026-04-14T10:00:00+05:00"), db, config).await;
+    let inspector = s
+        .user("centre.inspector", &[&format!("centre_inspector@{CENTRE}")])
+        .await;
+    let r = s
+        .post(
+            "/api/v1/cases",
+            &inspector,
+            &json!({"regulation": REGULATION, "channel": "centre", "office": CENTRE,
+                    "data": application(&s).await}),
+        )
+        .await;
+    r.assert_problem(422, "route-unresolved");
+    assert!(
+        r.json["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(CENTRE),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.json["errors"][0]["pointer"], "/office", "{}", r.text);
+    // Nothing was written.
+    let inbox = s.get("/api/v1/inbox?limit=200", &inspector).await;
+    assert_eq!(inbox.json["items"], json!([]), "{}", inbox.text);
+    s.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
