@@ -12,12 +12,19 @@
 //!   `resume` event (`task_resumed`, with the working seconds it stood still,
 //!   `suspended_seconds`, and the due instants that moved, `moved`); a new calendar that moved
 //!   the case's due instants is a case event of its own (`deadlines_rescheduled`, with the
-//!   `calendar_version` moved onto and `moved`). ProM, PM4Py and Disco open it.
-//! - **CSV**: the same events, one per row, for Disco, spreadsheets and pandas.
+//!   `calendar_version` moved onto and `moved`). Every event names the office where it
+//!   happened as `org:group` (the Organizational extension's group: PM4Py's default group
+//!   key): a task's events its task's office, the case's start the office that registered
+//!   it, its end the office it was at. A case that passes from one office to another has a
+//!   case event "Case handed over" (`case_handed_over`) at the office that hands it on, with
+//!   `to_office`. ProM, PM4Py and Disco open it.
+//! - **CSV**: the same events, one per row, for Disco, spreadsheets and pandas (`office` is
+//!   the case's, `event_office` the event's, `to_office` a hand-over's).
 //! - **JSON lines**: every stored event, whole, with its place in the chain: a line is the
 //!   hashed record plus its `hash`, so `jq -cS 'del(.hash)' | sha256sum` recomputes it.
-//! - **OCEL 2.0** (JSON): the same events as XES, related to two object types, the case and
-//!   the user who did the work.
+//! - **OCEL 2.0** (JSON): the same events as XES, related to three object types, the case,
+//!   the user who did the work and the office where it was done (a hand-over to the office
+//!   it goes to as well, qualified `to`).
 //!
 //! Cases are read a page at a time and written as they come, so an export of millions of
 //! events holds one page in memory (OCEL keeps the objects until the end).
@@ -92,6 +99,11 @@ pub struct MinedEvent {
     pub moved: Option<String>,
     /// The calendar version the case was moved onto (a rescheduling).
     pub calendar_version: Option<String>,
+    /// The office where it happened: a task's office; for the case's own events, the office
+    /// the case was at (its registering office at the start).
+    pub office: Option<String>,
+    /// The office a hand-over passes the case to.
+    pub to_office: Option<String>,
 }
 
 /// Names of the case's own events in the process-mining view.
@@ -108,6 +120,9 @@ fn case_activity(kind: &str, lang: Lang) -> &'static str {
         ("deadlines_rescheduled", Lang::Ru) => "Сроки пересчитаны по новому календарю",
         ("deadlines_rescheduled", Lang::Kk) => "Мерзімдер жаңа күнтізбе бойынша қайта есептелді",
         ("deadlines_rescheduled", Lang::En) => "Deadlines rescheduled on a new calendar",
+        ("case_handed_over", Lang::Ru) => "Дело передано в другой офис",
+        ("case_handed_over", Lang::Kk) => "Іс басқа кеңсеге берілді",
+        ("case_handed_over", Lang::En) => "Case handed over",
         _ => "Case cancelled",
     }
 }
@@ -137,18 +152,26 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
     #[derive(Default)]
     struct TaskFacts {
         step: String,
+        office: Option<String>,
         holder: Option<String>,
         performer: Option<String>,
         breached: bool,
     }
     let mut tasks: BTreeMap<u32, TaskFacts> = BTreeMap::new();
+    let registered: Option<&str> = match events.first().map(|e| &e.kind) {
+        Some(EventKind::CaseStarted { office, .. }) => Some(office),
+        _ => None,
+    };
     for e in events {
         match &e.kind {
-            EventKind::TaskOpened { task, step, .. } => {
+            EventKind::TaskOpened {
+                task, step, office, ..
+            } => {
                 tasks.insert(
                     task.0,
                     TaskFacts {
                         step: step.to_string(),
+                        office: office.as_deref().or(registered).map(str::to_string),
                         ..Default::default()
                     },
                 );
@@ -187,6 +210,8 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
             .unwrap_or_else(|| step.to_string())
     };
     let mut out = Vec::new();
+    // The office the case is at.
+    let mut at_office: Option<String> = registered.map(str::to_string);
     let mut roles: BTreeMap<u32, String> = BTreeMap::new();
     // The reason of each task's suspension, while it runs.
     let mut reasons: BTreeMap<u32, String> = BTreeMap::new();
@@ -208,6 +233,8 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
             suspended_seconds: None,
             moved: None,
             calendar_version: None,
+            office: at_office.clone(),
+            to_office: None,
         };
         let task_event = |task: u32, lifecycle: &'static str, role: &str, outcome| {
             let facts = tasks.get(&task);
@@ -227,6 +254,8 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 suspended_seconds: None,
                 moved: None,
                 calendar_version: None,
+                office: facts.and_then(|f| f.office.clone()),
+                to_office: None,
             }
         };
         match &e.kind {
@@ -285,6 +314,15 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 calendar_version: Some(to_version.clone()),
                 ..case_event("deadlines_rescheduled", None)
             }),
+            // Handed on by the office it leaves (whoever finished the step before).
+            EventKind::CaseHandedOver { from, to, .. } => {
+                out.push(MinedEvent {
+                    office: Some(from.to_string()),
+                    to_office: Some(to.to_string()),
+                    ..case_event("case_handed_over", None)
+                });
+                at_office = Some(to.to_string());
+            }
             _ => {}
         }
     }
@@ -365,6 +403,9 @@ fn write_xes_trace(
         if let Some(r) = &e.role {
             ev(&mut t, "org:role", r);
         }
+        if let Some(o) = &e.office {
+            ev(&mut t, "org:group", o);
+        }
         ev(&mut t, "lifecycle:transition", e.lifecycle);
         if let Some(s) = &e.step {
             ev(&mut t, "step", s);
@@ -395,6 +436,9 @@ fn write_xes_trace(
         if let Some(v) = &e.calendar_version {
             ev(&mut t, "calendar_version", v);
         }
+        if let Some(o) = &e.to_office {
+            ev(&mut t, "to_office", o);
+        }
         t.push_str(&format!("      <int key=\"seq\" value=\"{}\"/>\n", e.seq));
         t.push_str("    </event>\n");
     }
@@ -403,7 +447,7 @@ fn write_xes_trace(
 }
 
 /// The CSV form's columns.
-pub const CSV_COLUMNS: [&str; 21] = [
+pub const CSV_COLUMNS: [&str; 23] = [
     "case_id",
     "activity",
     "lifecycle",
@@ -425,6 +469,8 @@ pub const CSV_COLUMNS: [&str; 21] = [
     "suspended_seconds",
     "moved",
     "calendar_version",
+    "event_office",
+    "to_office",
 ];
 
 fn write_csv_rows(
@@ -462,6 +508,8 @@ fn write_csv_rows(
                 .unwrap_or_default(),
             e.moved.clone().unwrap_or_default(),
             e.calendar_version.clone().unwrap_or_default(),
+            e.office.clone().unwrap_or_default(),
+            e.to_office.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         t.push_str(&line.join(","));
@@ -497,6 +545,7 @@ fn write_jsonl(out: &mut dyn Write, rows: &[EventRow]) -> std::io::Result<()> {
 struct Ocel {
     cases: Vec<serde_json::Value>,
     users: BTreeSet<String>,
+    offices: BTreeSet<String>,
     activities: BTreeSet<String>,
     first: bool,
 }
@@ -550,6 +599,14 @@ impl Ocel {
                     serde_json::json!({"objectId": format!("user:{r}"), "qualifier": "resource"}),
                 );
             }
+            for (office, qualifier) in [(&e.office, "office"), (&e.to_office, "to")] {
+                if let Some(o) = office {
+                    self.offices.insert(o.clone());
+                    rel.push(
+                        serde_json::json!({"objectId": format!("office:{o}"), "qualifier": qualifier}),
+                    );
+                }
+            }
             self.activities.insert(e.activity.clone());
             let mut attrs = vec![
                 serde_json::json!({"name": "lifecycle", "value": e.lifecycle}),
@@ -575,6 +632,12 @@ impl Ocel {
             }
             if let Some(v) = &e.calendar_version {
                 attrs.push(serde_json::json!({"name": "calendar_version", "value": v}));
+            }
+            if let Some(o) = &e.office {
+                attrs.push(serde_json::json!({"name": "office", "value": o}));
+            }
+            if let Some(o) = &e.to_office {
+                attrs.push(serde_json::json!({"name": "to_office", "value": o}));
             }
             let v = serde_json::json!({
                 "id": format!("{}/{}", case.case_id, e.seq),
@@ -613,19 +676,30 @@ impl Ocel {
             )?;
             n += 1;
         }
+        for o in &self.offices {
+            if n > 0 {
+                out.write_all(b",\n")?;
+            }
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({"id": format!("office:{o}"), "type": "office", "attributes": [], "relationships": []}),
+            )?;
+            n += 1;
+        }
         let string = |name: &str| serde_json::json!({"name": name, "type": "string"});
         let types = serde_json::json!({
             "objectTypes": [
                 {"name": "case", "attributes": [string("regulation"), {"name": "regulation_version", "type": "integer"},
                     string("channel"), string("office"), string("status"), string("result")]},
                 {"name": "user", "attributes": []},
+                {"name": "office", "attributes": []},
             ],
             "eventTypes": self.activities.iter().map(|a| serde_json::json!({
                 "name": a,
                 "attributes": [string("lifecycle"), {"name": "seq", "type": "integer"},
                     string("role"), string("step"), string("outcome"), string("reason"),
                     {"name": "suspended_seconds", "type": "integer"}, string("moved"),
-                    string("calendar_version")],
+                    string("calendar_version"), string("office"), string("to_office")],
             })).collect::<Vec<_>>(),
         });
         out.write_all(b"\n],\n\"objectTypes\": ")?;

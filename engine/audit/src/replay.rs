@@ -13,9 +13,11 @@
 //!    recorded breach came at or after the due instant in force, and not while its time was
 //!    stopped by a suspension;
 //! 4. lays out the timeline: per task, who, when it opened and closed, the outcome, the
-//!    working time it took on the office's calendar (without the time it was suspended,
+//!    working time it took on its office's calendar (without the time it was suspended,
 //!    shown apart), the statutory time and whether it was breached; and the case's statutory
-//!    term (without the time it stood still);
+//!    term (without the time it stood still). A case that crossed offices names the office of
+//!    every step, and a task at another office than the registering one counts on that
+//!    office's clock (the version its deadline was computed on, which the store recorded);
 //! 5. with `at`, the state as it stood at that instant (the events recorded by then).
 //!
 //! The work is done by [`replay_rows_on`] (or [`replay_rows`], given the pinned clock only),
@@ -131,6 +133,11 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// A case that stayed at one office.
+fn crossed_none(offices: &[String]) -> bool {
+    offices.len() <= 1
+}
+
 /// One task of the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineStep {
@@ -141,6 +148,13 @@ pub struct TimelineStep {
     pub kind: &'static str,
     /// The role that holds it (after any reassignment).
     pub role: String,
+    /// The office that did it (whose staff of `role` worked it, on whose hours its working
+    /// time is counted). Given for every step of a case that crossed offices (a service
+    /// centre's case handed to the provider's office, and back); left out for a case that
+    /// stayed where it was registered, whose every step was done at [`Replay::office`] (so
+    /// that the audits recorded before cases crossed offices read the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
     pub opened_at: DateTime<Utc>,
     /// Who caused it to open (the user who finished the step before, or the engine).
     pub opened_by: String,
@@ -222,6 +236,9 @@ pub struct OpenTaskAt {
     pub step: String,
     pub name: Option<Text>,
     pub role: String,
+    /// The office the task is in, for a case that crossed offices (as in [`TimelineStep`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
     pub claimed_by: Option<String>,
     pub assigned_to: Option<String>,
     pub opened_at: DateTime<Utc>,
@@ -256,7 +273,13 @@ pub struct Replay {
     pub case: String,
     pub regulation: RegulationRef,
     pub channel: String,
+    /// The office where the case was registered.
     pub office: String,
+    /// Every office the case has been at, in order, the registering one first (a case handed
+    /// from a service centre to the provider's office and back: both); left out for a case
+    /// that never left `office`.
+    #[serde(default, skip_serializing_if = "crossed_none")]
+    pub offices: Vec<String>,
     pub calendar_version: String,
     /// The office's time zone (from the pinned calendar), for showing instants locally.
     pub time_zone: Option<String>,
@@ -311,13 +334,16 @@ pub async fn replay(
     if let Some(c) = pinned_clock(store, &office, &first.calendar_version, opts.clocks).await? {
         clocks.insert(first.calendar_version.clone(), c);
     }
+    // The versions of the deadlines of tasks at other offices are those offices' calendars.
+    let elsewhere = versions_elsewhere(&rows);
     for v in later_versions(&rows) {
         if clocks.contains_key(&v) {
             continue;
         }
+        let at = elsewhere.get(&v).map_or(office.as_str(), String::as_str);
         // A stored version that no longer compiles is as good as missing: the deadline check
         // names it and says what it could not recompute.
-        if let Ok(Some(c)) = pinned_clock(store, &office, &v, opts.clocks).await {
+        if let Ok(Some(c)) = pinned_clock(store, at, &v, opts.clocks).await {
             clocks.insert(v, c);
         }
     }
@@ -369,6 +395,31 @@ fn later_versions(rows: &[EventRow]) -> BTreeSet<String> {
             out.extend(n.deadline.map(|d| d.calendar_version));
             out.extend(n.from_version);
             out.extend(n.to_version);
+        }
+    }
+    out
+}
+
+/// The calendar versions of the deadlines of tasks opened at another office than the one the
+/// case was registered at, with that office (read from the bodies of `task_opened` only).
+fn versions_elsewhere(rows: &[EventRow]) -> BTreeMap<String, String> {
+    #[derive(Deserialize)]
+    struct Version {
+        calendar_version: String,
+    }
+    #[derive(Deserialize)]
+    struct Opened {
+        office: Option<String>,
+        deadline: Option<Version>,
+    }
+    let mut out = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.kind == "task_opened") {
+        if let Ok(Opened {
+            office: Some(office),
+            deadline: Some(d),
+        }) = serde_json::from_str::<Opened>(&r.body)
+        {
+            out.entry(d.calendar_version).or_insert(office);
         }
     }
     out
@@ -522,7 +573,8 @@ fn replay_with(
         }
         None => ("unknown".to_string(), None),
     };
-    let timeline = timeline(process, current, &events, opts.now);
+    let elsewhere = office_clocks(&events, office, &versions, opts.clocks);
+    let timeline = timeline(process, current, &elsewhere, &events, opts.now);
     let term = state
         .as_ref()
         .and_then(|s| case_term(s, &events, current, opts.now));
@@ -533,7 +585,7 @@ fn replay_with(
         .collect();
     let state_at = opts
         .at
-        .map(|t| state_at(process, current, &events, rows, t));
+        .map(|t| state_at(process, current, &elsewhere, &events, rows, t));
     Ok(Replay {
         case: case.to_string(),
         regulation: RegulationRef {
@@ -543,6 +595,7 @@ fn replay_with(
         },
         channel: channel.clone(),
         office: office.clone(),
+        offices: offices_of(&events),
         calendar_version: calendar_version.clone(),
         time_zone: clock.map(|c| c.zone().name().to_string()),
         events: rows.len() as u64,
@@ -561,6 +614,84 @@ fn replay_with(
         state_at,
         as_of: opts.now,
     })
+}
+
+/// Every office a case has been at, in order, each once: where it was registered, then each
+/// office a hand-over or a task took it to (as [`CaseState::offices`], without folding).
+pub(crate) fn offices_of(events: &[Event]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in events {
+        let office = match &e.kind {
+            EventKind::CaseStarted { office, .. } => office.as_str(),
+            EventKind::CaseHandedOver { to, .. } => to,
+            EventKind::TaskOpened {
+                office: Some(o), ..
+            } => o,
+            _ => continue,
+        };
+        if !out.iter().any(|o| o == office) {
+            out.push(office.to_string());
+        }
+    }
+    out
+}
+
+/// Whether any task of the case was at another office than the one it was registered at.
+fn crossed(events: &[Event]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::CaseHandedOver { .. }
+                | EventKind::TaskOpened {
+                    office: Some(_),
+                    ..
+                }
+        )
+    })
+}
+
+/// The clocks of the offices other than `office` that the case's tasks were at: the calendar
+/// version the first deadline counted there was computed on, else (its tasks had no time)
+/// the office's calendar as loaded in `fallback`. An office with neither is left out, and
+/// its tasks' working time is not computed.
+fn office_clocks(
+    events: &[Event],
+    office: &str,
+    versions: &Versions<'_>,
+    fallback: Option<&dyn Clocks>,
+) -> BTreeMap<String, OfficeClock> {
+    let mut out: BTreeMap<String, OfficeClock> = BTreeMap::new();
+    let mut unclocked: Vec<&str> = Vec::new();
+    for e in events {
+        let EventKind::TaskOpened {
+            office: Some(at),
+            deadline,
+            ..
+        } = &e.kind
+        else {
+            continue;
+        };
+        if **at == *office || out.contains_key(&**at) {
+            continue;
+        }
+        match deadline
+            .as_ref()
+            .and_then(|d| versions.get(&d.calendar_version))
+        {
+            Some(c) => {
+                out.insert(at.to_string(), c.clone());
+            }
+            None => unclocked.push(at),
+        }
+    }
+    for at in unclocked {
+        if !out.contains_key(at)
+            && let Some(c) = fallback.and_then(|f| f.clock(at, None).ok())
+        {
+            out.insert(at.to_string(), c);
+        }
+    }
+    out
 }
 
 /// The events of the rows; a body that is not an event stops the replay.
@@ -1663,15 +1794,25 @@ fn working_without(
     Some((all - stopped as i64).max(0) / 60)
 }
 
-/// The tasks of the case in the order they opened, from the events alone.
+/// The tasks of the case in the order they opened, from the events alone. Working time is
+/// counted on `clock` (the case's), or for a task at another office on that office's clock
+/// in `elsewhere`.
 pub(crate) fn timeline(
     process: &Process,
     clock: Option<&OfficeClock>,
+    elsewhere: &BTreeMap<String, OfficeClock>,
     events: &[Event],
     now: DateTime<Utc>,
 ) -> Vec<TimelineStep> {
     let mut steps: Vec<TimelineStep> = Vec::new();
     let index = |task: u32| usize::try_from(task).ok().and_then(|t| t.checked_sub(1));
+    let registered = match events.first().map(|e| &e.kind) {
+        Some(EventKind::CaseStarted { office, .. }) => office.as_str(),
+        _ => "",
+    };
+    let named = crossed(events);
+    // Per step: the other office it was at, if it was.
+    let mut at: Vec<Option<Arc<str>>> = Vec::new();
     for e in events {
         match &e.kind {
             EventKind::TaskOpened {
@@ -1679,15 +1820,17 @@ pub(crate) fn timeline(
                 step,
                 role,
                 deadline,
-                ..
+                office,
             } => {
                 let s = process.step_index(step).map(|i| process.step(i));
+                at.push(office.clone().filter(|o| **o != *registered));
                 steps.push(TimelineStep {
                     task: task.0,
                     step: step.to_string(),
                     name: s.and_then(Step::name).cloned(),
                     kind: step_kind(s),
                     role: role.to_string(),
+                    office: named.then(|| office.as_deref().unwrap_or(registered).to_string()),
                     opened_at: e.at,
                     opened_by: e.actor.user.to_string(),
                     claimed_by: None,
@@ -1773,10 +1916,14 @@ pub(crate) fn timeline(
         }
     }
     let stopped = stops(events, clock, now);
-    for t in &mut steps {
+    for (t, other) in steps.iter_mut().zip(&at) {
         let end = t.closed_at.unwrap_or(now);
         let suspended = stopped.tasks.get(&t.task).copied();
         let seconds = suspended.map_or(0, |s| s.0);
+        let clock = match other {
+            Some(o) => elsewhere.get(&**o),
+            None => clock,
+        };
         t.working_minutes = working_without(clock, t.opened_at, end, seconds);
         t.working_time = working_text(t.working_minutes);
         t.suspended_minutes = suspended.map(|s| (s.0 / 60) as i64);
@@ -1855,8 +2002,15 @@ fn summary(e: &Event) -> String {
             ..
         } => format!("{regulation} v{version}, channel {channel}, office {office}"),
         EventKind::TaskOpened {
-            task, step, role, ..
-        } => format!("task {task} {step} ({role})"),
+            task,
+            step,
+            role,
+            office,
+            ..
+        } => match office {
+            Some(o) => format!("task {task} {step} ({role}) at {o}"),
+            None => format!("task {task} {step} ({role})"),
+        },
         EventKind::TaskClaimed { task, user } => format!("task {task} by {user}"),
         EventKind::TaskReleased { task } | EventKind::TaskCancelled { task } => {
             format!("task {task}")
@@ -1993,6 +2147,7 @@ fn log_line(e: &Event, r: &EventRow) -> LogLine {
 fn state_at(
     process: &Arc<Process>,
     clock: Option<&OfficeClock>,
+    elsewhere: &BTreeMap<String, OfficeClock>,
     events: &[Event],
     rows: &[EventRow],
     at: DateTime<Utc>,
@@ -2019,6 +2174,7 @@ fn state_at(
     };
     let (status, result) = rows::case_status(s.status);
     let due = s.deadline.as_ref().map(|d| d.due);
+    let named = crossed(&events[..n]);
     let open_tasks = s
         .open_tasks()
         .map(|t| OpenTaskAt {
@@ -2026,6 +2182,7 @@ fn state_at(
             step: t.step_id.to_string(),
             name: s.step_of(t).name().cloned(),
             role: t.role.to_string(),
+            office: named.then(|| t.office.to_string()),
             claimed_by: t.claimed_by.as_deref().map(str::to_string),
             assigned_to: t.assigned_to.as_deref().map(str::to_string),
             opened_at: t.opened_at,
@@ -2035,7 +2192,15 @@ fn state_at(
                 .deadline
                 .as_ref()
                 .is_some_and(|d| late(d.due, t.suspended.as_ref().map(|s| s.since), at)),
-            working_minutes: working(clock, t.opened_at, at),
+            working_minutes: working(
+                if t.office == s.office {
+                    clock
+                } else {
+                    elsewhere.get(&*t.office)
+                },
+                t.opened_at,
+                at,
+            ),
             suspended: t.suspended.is_some(),
         })
         .collect();

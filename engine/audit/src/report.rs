@@ -4,6 +4,13 @@
 //! [`super::verify`] prove to be what the log leads to, and working time is counted on each
 //! case's pinned calendar version. Definitions (also in `docs/audit.md`):
 //!
+//! - a case is counted under the office where it was **registered** (its statutory term is
+//!   that office's to keep), a step under the office that **did** it: a case received at a
+//!   service centre and handed to the provider's office has its registration and issue in
+//!   the centre's step rows and its review in the provider office's (`cases_from` names the
+//!   centre there), each task's working time on the hours of its own office (the calendar
+//!   version its deadline was computed on, read from the events of the cases that crossed
+//!   offices); per case, `offices` lists every office its tasks were at;
 //! - a task's **working time** is the office's working time from its opening to its
 //!   completion, less the working time it was **suspended** (its time stopped for a reason its
 //!   step allows: the engine moves its due instant by exactly that); the median and 90th
@@ -72,7 +79,12 @@ pub struct RegulationRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepRow {
     pub regulation: String,
+    /// The office that did the step (its tasks were there, on its hours).
     pub office: String,
+    /// The offices, other than `office`, where the cases of these tasks were registered (the
+    /// service centres and akims whose cases a provider office worked); empty when every one
+    /// was registered at `office`.
+    pub cases_from: Vec<String>,
     pub step: String,
     pub name: Option<Text>,
     pub role: String,
@@ -103,7 +115,10 @@ pub struct CaseRowReport {
     pub case: String,
     pub regulation: String,
     pub version: u32,
+    /// The office where the case was registered.
     pub office: String,
+    /// Every office the case has been at, in order, `office` first: where its steps were done.
+    pub offices: Vec<String>,
     pub channel: String,
     pub status: String,
     pub result: Option<String>,
@@ -164,6 +179,17 @@ pub async fn compliance(
         after = last.case_id.clone();
         let ids: Vec<String> = cases.iter().map(|c| c.case_id.clone()).collect();
         let tasks = store.tasks_of(&ids).await?;
+        let home: HashMap<&str, &str> = cases
+            .iter()
+            .map(|c| (c.case_id.as_str(), c.office.as_str()))
+            .collect();
+        // The cases with a task at another office than the one they were registered at: their
+        // events say on which calendar version each such task's time counted.
+        let crossing: BTreeSet<&str> = tasks
+            .iter()
+            .filter(|t| home.get(t.case_id.as_str()) != Some(&t.office.as_str()))
+            .map(|t| t.case_id.as_str())
+            .collect();
         for c in &cases {
             if !acc.processes.contains_key(&c.digest) {
                 let p = store.process(&c.digest).await?;
@@ -176,16 +202,20 @@ pub async fn compliance(
         }
         // The events of the cases whose regulation allows suspensions: the time they stood
         // still is in no projection.
-        let suspendable: Vec<String> = cases
+        let suspendable: BTreeSet<&str> = cases
             .iter()
             .filter(|c| {
                 acc.processes
                     .get(&c.digest)
                     .is_some_and(|p| allows_suspension(p))
             })
-            .map(|c| c.case_id.clone())
+            .map(|c| c.case_id.as_str())
             .collect();
-        let events = store.events_of(&suspendable).await?;
+        let read: Vec<String> = suspendable
+            .union(&crossing)
+            .map(|c| c.to_string())
+            .collect();
+        let events = store.events_of(&read).await?;
         let mut events_by_case: HashMap<&str, Vec<&EventRow>> = HashMap::new();
         for r in &events {
             events_by_case
@@ -199,11 +229,19 @@ pub async fn compliance(
         }
         for c in &cases {
             let ts = by_case.remove(c.case_id.as_str()).unwrap_or_default();
-            let stopped = events_by_case
-                .remove(c.case_id.as_str())
+            let rows = events_by_case.remove(c.case_id.as_str());
+            let elsewhere = match &rows {
+                Some(rows) if crossing.contains(c.case_id.as_str()) => {
+                    acc.versions_elsewhere(store, c, &ts, rows, fallback)
+                        .await?
+                }
+                _ => BTreeMap::new(),
+            };
+            let stopped = rows
+                .filter(|_| suspendable.contains(c.case_id.as_str()))
                 .map(|rows| acc.stops(c, &rows))
                 .transpose()?;
-            acc.add(c, &ts, stopped.as_ref());
+            acc.add(c, &ts, stopped.as_ref(), &elsewhere);
         }
         if cases.len() < PAGE as usize {
             break;
@@ -226,6 +264,9 @@ fn allows_suspension(p: &Process) -> bool {
         .any(|s| matches!(s, Step::Task(t) if !t.suspensions.is_empty()))
 }
 
+/// Per task at another office than the case's: the calendar version its time counts on.
+type TaskVersions = BTreeMap<i64, String>;
+
 /// The kinds of event the suspended time is read from.
 const STOP_KINDS: [&str; 4] = [
     "task_suspended",
@@ -238,6 +279,7 @@ const STOP_KINDS: [&str; 4] = [
 struct StepAcc {
     name: Option<Text>,
     role: String,
+    cases_from: BTreeSet<String>,
     order: usize,
     statutory: BTreeSet<String>,
     statutory_minutes: Option<u64>,
@@ -287,6 +329,74 @@ impl Accumulator {
         }
     }
 
+    /// For a case whose tasks were at other offices than its own: the calendar version each
+    /// such task's time counts on (the one its deadline was computed on; for a task without
+    /// one, that of another task of the case at the same office, else the office's calendar
+    /// as loaded in `fallback`), with the clocks of those versions loaded.
+    async fn versions_elsewhere(
+        &mut self,
+        store: &Store,
+        c: &CaseRow,
+        tasks: &[&TaskRow],
+        rows: &[&EventRow],
+        fallback: Option<&dyn Clocks>,
+    ) -> Result<TaskVersions, AuditError> {
+        #[derive(serde::Deserialize)]
+        struct Version {
+            calendar_version: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Opened {
+            task: i64,
+            office: Option<String>,
+            deadline: Option<Version>,
+        }
+        let mut out = TaskVersions::new();
+        // Per office: a version one of its tasks counted on.
+        let mut by_office: BTreeMap<String, String> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.kind == "task_opened") {
+            let Ok(o) = serde_json::from_str::<Opened>(&r.body) else {
+                continue;
+            };
+            if let (Some(office), Some(d)) = (o.office, o.deadline) {
+                by_office
+                    .entry(office)
+                    .or_insert_with(|| d.calendar_version.clone());
+                out.insert(o.task, d.calendar_version);
+            }
+        }
+        for t in tasks.iter().filter(|t| t.office != c.office) {
+            if out.contains_key(&t.task) {
+                continue;
+            }
+            let version = match by_office.get(&t.office) {
+                Some(v) => Some(v.clone()),
+                None => fallback
+                    .and_then(|f| f.clock(&t.office, None).ok())
+                    .map(|k| {
+                        let v = k.version().to_string();
+                        self.clocks.entry(v.clone()).or_insert(Some(k));
+                        by_office.insert(t.office.clone(), v.clone());
+                        v
+                    }),
+            };
+            if let Some(v) = version {
+                out.insert(t.task, v);
+            }
+        }
+        let offices: BTreeMap<&String, &String> = tasks
+            .iter()
+            .filter_map(|t| out.get(&t.task).map(|v| (v, &t.office)))
+            .collect();
+        for (version, office) in offices {
+            if !self.clocks.contains_key(version) {
+                let clock = pinned_clock(store, office, version, fallback).await?;
+                self.clocks.insert(version.clone(), clock);
+            }
+        }
+        Ok(out)
+    }
+
     /// The time a case's tasks and term stood still, from its log rows (those of the kinds
     /// that say it are read), on the case's clock.
     pub(crate) fn stops(&self, c: &CaseRow, rows: &[&EventRow]) -> Result<Stops, AuditError> {
@@ -309,7 +419,15 @@ impl Accumulator {
         Ok(stops(&events, clock, self.now))
     }
 
-    pub(crate) fn add(&mut self, c: &CaseRow, tasks: &[&TaskRow], stopped: Option<&Stops>) {
+    /// Adds a case with its tasks, the time they stood still and, for its tasks at other
+    /// offices, the calendar versions their time counts on.
+    pub(crate) fn add(
+        &mut self,
+        c: &CaseRow,
+        tasks: &[&TaskRow],
+        stopped: Option<&Stops>,
+        elsewhere: &TaskVersions,
+    ) {
         let now = self.now;
         let none = Stops::default();
         let stopped = stopped.unwrap_or(&none);
@@ -330,14 +448,18 @@ impl Accumulator {
         let registered = instant(c.registered_at);
         let ended = c.ended_at.map(instant);
         let due = c.due.map(instant);
-        // Working minutes from one instant to another, without `stopped` seconds of them.
-        let working = |from: DateTime<Utc>, to: DateTime<Utc>, stopped: u64| {
-            let all = clock
-                .as_ref()
-                .and_then(|k| k.elapsed_seconds(from, to).ok())?;
-            Some((all - stopped as i64).max(0) / 60)
-        };
-        let case_minutes = working(registered, ended.unwrap_or(now), stopped.term_seconds);
+        // Working minutes from one instant to another on a clock, without `stopped` seconds.
+        let working =
+            |clock: Option<&OfficeClock>, from: DateTime<Utc>, to: DateTime<Utc>, stopped: u64| {
+                let all = clock.and_then(|k| k.elapsed_seconds(from, to).ok())?;
+                Some((all - stopped as i64).max(0) / 60)
+            };
+        let case_minutes = working(
+            clock.as_ref(),
+            registered,
+            ended.unwrap_or(now),
+            stopped.term_seconds,
+        );
         let term_met = match (due, ended, stopped.term_stopped_since) {
             (None, ..) => None,
             (Some(d), Some(e), _) => Some(e <= d),
@@ -375,9 +497,27 @@ impl Accumulator {
 
         let mut breached_tasks = 0u32;
         let mut suspended_seconds = 0u64;
-        for t in tasks {
-            let key = (c.regulation_id.clone(), c.office.clone(), t.step.clone());
+        let mut offices = vec![c.office.clone()];
+        let mut ordered: Vec<&&TaskRow> = tasks.iter().collect();
+        ordered.sort_by_key(|t| t.task);
+        for t in ordered {
+            if !offices.contains(&t.office) {
+                offices.push(t.office.clone());
+            }
+            // A task at another office counts on that office's hours.
+            let task_clock = if t.office == c.office {
+                clock.as_ref()
+            } else {
+                elsewhere
+                    .get(&t.task)
+                    .and_then(|v| self.clocks.get(v))
+                    .and_then(Option::as_ref)
+            };
+            let key = (c.regulation_id.clone(), t.office.clone(), t.step.clone());
             let s = self.steps.entry(key).or_default();
+            if t.office != c.office && !s.cases_from.contains(&c.office) {
+                s.cases_from.insert(c.office.clone());
+            }
             if s.tasks == 0 {
                 let ix = process.as_ref().and_then(|p| p.step_index(&t.step));
                 s.order = ix.unwrap_or(usize::MAX);
@@ -410,7 +550,7 @@ impl Accumulator {
             }
             let suspended = suspended.unwrap_or(0);
             if t.status == "completed"
-                && let Some(m) = closed.and_then(|cl| working(opened, cl, suspended))
+                && let Some(m) = closed.and_then(|cl| working(task_clock, opened, cl, suspended))
             {
                 s.minutes.push(m);
             }
@@ -430,6 +570,7 @@ impl Accumulator {
             regulation: c.regulation_id.clone(),
             version,
             office: c.office.clone(),
+            offices,
             channel: c.channel.clone(),
             status,
             result: c.result.clone(),
@@ -479,6 +620,7 @@ impl Accumulator {
                 let row = StepRow {
                     regulation,
                     office,
+                    cases_from: s.cases_from.into_iter().collect(),
                     step,
                     name: s.name,
                     role: s.role,
@@ -539,8 +681,11 @@ fn median_p90(values: &mut [i64]) -> (Option<i64>, Option<i64>) {
 // ------------------------------------------------------------------------------------ CSV
 
 /// The columns of the CSV form: one table, a `section` column saying which rows are which
-/// (`regulation`, `step`, `case`); cells that do not apply to a section are empty.
-pub const CSV_COLUMNS: [&str; 25] = [
+/// (`regulation`, `step`, `case`); cells that do not apply to a section are empty. `office`
+/// is where a case was registered (regulation and case rows) or the office that did the step
+/// (step rows); `offices` every office a case has been at, in order (`a → b`), `cases_from` the
+/// other offices where a step's cases were registered (`a / b`).
+pub const CSV_COLUMNS: [&str; 27] = [
     "section",
     "regulation",
     "office",
@@ -566,6 +711,8 @@ pub const CSV_COLUMNS: [&str; 25] = [
     "suspended_tasks",
     "suspended_minutes",
     "term_stopped_minutes",
+    "offices",
+    "cases_from",
 ];
 
 /// A CSV cell, quoted when it must be (RFC 4180).
@@ -590,7 +737,7 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
     let mut out = String::new();
     out.push_str(&CSV_COLUMNS.join(","));
     out.push_str("\r\n");
-    let mut row = |cells: [String; 25]| {
+    let mut row = |cells: [String; 27]| {
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
@@ -623,6 +770,8 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
             e(),
             e(),
             e(),
+            e(),
+            e(),
         ]);
     }
     for s in &r.steps {
@@ -652,6 +801,8 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
             s.suspended_tasks.to_string(),
             s.suspended_minutes.to_string(),
             e(),
+            e(),
+            s.cases_from.join(" / "),
         ]);
     }
     for c in &r.cases {
@@ -681,6 +832,8 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
             e(),
             c.suspended_minutes.to_string(),
             c.term_stopped_minutes.to_string(),
+            c.offices.join(" → "),
+            e(),
         ]);
     }
     out
@@ -731,6 +884,7 @@ struct Words {
     working: &'static str,
     suspended: &'static str,
     term_stopped: &'static str,
+    cases_from: &'static str,
     none: &'static str,
     more: &'static str,
     legend_median: &'static str,
@@ -764,6 +918,7 @@ fn words(lang: Lang) -> Words {
             working: "Рабочее время",
             suspended: "Приостановлено",
             term_stopped: "Срок приостановлен",
+            cases_from: "дела приняты в",
             none: "Нарушений нет.",
             more: "и ещё",
             legend_median: "медиана",
@@ -794,6 +949,7 @@ fn words(lang: Lang) -> Words {
             working: "Жұмыс уақыты",
             suspended: "Тоқтатылған уақыт",
             term_stopped: "Мерзім тоқтатылған уақыт",
+            cases_from: "істер қабылданған кеңселер",
             none: "Бұзушылық жоқ.",
             more: "тағы",
             legend_median: "медиана",
@@ -824,6 +980,7 @@ fn words(lang: Lang) -> Words {
             working: "Working time",
             suspended: "Suspended",
             term_stopped: "Term stopped",
+            cases_from: "cases received at",
             none: "No breaches.",
             more: "and",
             legend_median: "median",
@@ -913,7 +1070,21 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
             .iter()
             .filter(|s| s.regulation == reg && s.office == office)
             .collect();
-        h.push_str(&format!("<h4>{} — {}</h4>\n", esc(reg), esc(office)));
+        // A provider office's steps of cases received elsewhere say where.
+        let from: BTreeSet<&str> = rows
+            .iter()
+            .flat_map(|s| s.cases_from.iter().map(String::as_str))
+            .collect();
+        let from = if from.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " <small>({}: {})</small>",
+                esc(w.cases_from),
+                esc(&from.into_iter().collect::<Vec<_>>().join(", "))
+            )
+        };
+        h.push_str(&format!("<h4>{} — {}{from}</h4>\n", esc(reg), esc(office)));
         h.push_str(&super::svg::steps_chart(&rows, lang, &w.chart_legend()));
         h.push_str(&format!(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
@@ -977,7 +1148,11 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
                  <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
                 esc(&c.case),
                 esc(&c.regulation),
-                esc(&c.office),
+                esc(&if c.offices.len() > 1 {
+                    c.offices.join(" → ")
+                } else {
+                    c.office.clone()
+                }),
                 esc(c.term.as_deref().unwrap_or("—")),
                 esc(&c.due.map(rfc3339).unwrap_or_default()),
                 esc(&c.ended_at.map(rfc3339).unwrap_or_else(|| "—".into())),

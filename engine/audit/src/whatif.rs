@@ -14,6 +14,13 @@
 //! deadline is then judged the same way on both sides: missed if the work was done after
 //! its due instant, or not done by then.
 //!
+//! A case that crossed offices is started under the draft with the same route, so each task
+//! opens at the office of its role's kind as in reality, and its due instant is computed on
+//! that office's clock: the calendar version the real task's deadline was computed on there
+//! (from the database, as the replay rebuilds it), else that office's calendar as loaded
+//! (for an office the real case reached with no deadline, or never reached). Each deadline
+//! names its office on both sides (`office`, `draft_office`).
+//!
 //! A task of the real history is matched with the draft's open task at the same step. A
 //! decision the draft cannot take (its step is gone, the outcome renamed, the case already
 //! ended there) is where the histories part: the comparison stops at that instant and says
@@ -29,13 +36,14 @@ use serde_json::Value;
 
 use super::replay::{RegulationRef, parse_events};
 use super::{AuditError, late, pinned_clock};
-use reglament_calendar::OfficeClock;
+use reglament_calendar::{CalendarError, OfficeClock};
 use reglament_model::compile::Process;
 use reglament_model::model::CaseResult;
 use reglament_model::text::Text;
 use reglament_runtime::decide::{self, Ctx};
 use reglament_runtime::{
-    Actor, CaseId, CaseState, Command, CommandError, Event, EventKind, TaskId, TaskStatus,
+    Actor, CaseId, CaseState, Clocks, Command, CommandError, EngineError, Event, EventKind, TaskId,
+    TaskStatus,
 };
 use reglament_store::Store;
 
@@ -69,6 +77,12 @@ pub struct DeadlineChange {
     pub draft_task: Option<u32>,
     pub step: Option<String>,
     pub name: Option<Text>,
+    /// The office the real task was at (`None` for the case's own deadline, or a task only
+    /// the draft has).
+    pub office: Option<String>,
+    /// The office the draft's task was at: the same as `office` unless the draft places the
+    /// step's role at another kind of office.
+    pub draft_office: Option<String>,
     pub real_term: Option<String>,
     pub draft_term: Option<String>,
     pub real_due: Option<DateTime<Utc>>,
@@ -178,7 +192,68 @@ pub async fn whatif(
             office: office.clone(),
             version: calendar_version.clone(),
         })?;
-    whatif_events(case.as_str(), &events, &real, draft, &clock, opts.now)
+    let mut elsewhere = OfficeClocks::default();
+    for (at, version) in other_offices(&events, office) {
+        let found = match &version {
+            Some(v) => pinned_clock(store, &at, v, opts.clocks).await?,
+            None => None,
+        };
+        if let Some(c) = found.or_else(|| opts.clocks.and_then(|f| f.clock(&at, None).ok())) {
+            elsewhere.0.insert(at, c);
+        }
+    }
+    whatif_events_routed(
+        case.as_str(),
+        &events,
+        &real,
+        draft,
+        &clock,
+        Some(&elsewhere),
+        opts.now,
+    )
+}
+
+/// The clocks of the offices a case passes through besides the one it was registered at, by
+/// office (whatever version is asked: each is the one the real case counted on there).
+#[derive(Default)]
+pub struct OfficeClocks(pub BTreeMap<String, OfficeClock>);
+
+impl Clocks for OfficeClocks {
+    fn clock(&self, office: &str, _version: Option<&str>) -> Result<OfficeClock, EngineError> {
+        self.0.get(office).cloned().ok_or_else(|| {
+            EngineError::Calendar(CalendarError::UnknownOffice {
+                id: office.to_string(),
+                suggestion: None,
+            })
+        })
+    }
+}
+
+/// The offices other than `office` on the case's route or where its tasks opened, each with
+/// the calendar version the first of its tasks' deadlines was computed on there (if any).
+fn other_offices(events: &[Event], office: &str) -> BTreeMap<String, Option<String>> {
+    let mut out: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for e in events {
+        match &e.kind {
+            EventKind::CaseStarted { route, .. } => {
+                for o in route.values().filter(|o| *o != office) {
+                    out.entry(o.clone()).or_default();
+                }
+            }
+            EventKind::TaskOpened {
+                office: Some(at),
+                deadline,
+                ..
+            } if **at != *office => {
+                let v = out.entry(at.to_string()).or_default();
+                if v.is_none() {
+                    *v = deadline.as_ref().map(|d| d.calendar_version.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A decision of the real history.
@@ -327,6 +402,7 @@ fn decisions(events: &[Event]) -> Vec<Decision> {
 struct Draft<'a> {
     state: CaseState,
     clock: &'a OfficeClock,
+    offices: Option<&'a dyn Clocks>,
 }
 
 impl Draft<'_> {
@@ -349,7 +425,8 @@ impl Draft<'_> {
             if w > until || (w == until && !through) {
                 return Ok(());
             }
-            let events = decide::tick(&self.state, w, self.clock).map_err(|e| e.to_string())?;
+            let events = decide::tick_at(&self.state, w, self.clock, self.offices)
+                .map_err(|e| e.to_string())?;
             if events.is_empty() {
                 return Ok(());
             }
@@ -359,13 +436,30 @@ impl Draft<'_> {
     }
 }
 
-/// Re-times a case's events under `draft` on `clock` (the real case's pinned calendar).
+/// Re-times a case's events under `draft` on `clock` (the real case's pinned calendar), every
+/// task at the office where it was registered.
 pub fn whatif_events(
     case: &str,
     events: &[Event],
     real: &Arc<Process>,
     draft: &Arc<Process>,
     clock: &OfficeClock,
+    now: DateTime<Utc>,
+) -> Result<WhatIf, AuditError> {
+    whatif_events_routed(case, events, real, draft, clock, None, now)
+}
+
+/// [`whatif_events`] for a case that crosses offices: the draft's tasks open at the offices of
+/// the real case's route, and a task at another office than the registering one counts on
+/// its clock in `offices` (with `None`, or an office missing there, on `clock`, as the engine
+/// does).
+pub fn whatif_events_routed(
+    case: &str,
+    events: &[Event],
+    real: &Arc<Process>,
+    draft: &Arc<Process>,
+    clock: &OfficeClock,
+    offices: Option<&dyn Clocks>,
     now: DateTime<Utc>,
 ) -> Result<WhatIf, AuditError> {
     let Some(first) = events.first() else {
@@ -415,7 +509,7 @@ pub fn whatif_events(
             now: first.at,
             actor: &first.actor,
             clock,
-            offices: None,
+            offices,
         },
     );
     let d = draft.clone();
@@ -423,7 +517,11 @@ pub fn whatif_events(
         .map_err(|e| e.to_string())
         .and_then(|evs| CaseState::fold(&evs, |_| Some(d.clone())).map_err(|e| e.to_string()))
     {
-        Ok(state) => Some(Draft { state, clock }),
+        Ok(state) => Some(Draft {
+            state,
+            clock,
+            offices,
+        }),
         Err(reason) => {
             diverged = Some(Divergence {
                 seq: 1,
@@ -488,7 +586,7 @@ pub fn whatif_events(
                 now: dec.at,
                 actor: &actor,
                 clock,
-                offices: None,
+                offices,
             };
             match decide::decide(&sim.state, &command, ctx) {
                 Ok(evs) => {
@@ -663,6 +761,8 @@ fn compare(
             draft_task: None,
             step: None,
             name: None,
+            office: None,
+            draft_office: None,
             real_term: r.map(|d| d.term.to_string()),
             draft_term: case_draft.map(|(d, _)| d.term.to_string()),
             real_due: r.map(|d| d.due),
@@ -702,6 +802,8 @@ fn compare(
             draft_task: dt.map(|d| d.id.0),
             step: Some(t.step_id.to_string()),
             name: real.step_of(t).name().cloned(),
+            office: Some(t.office.to_string()),
+            draft_office: dt.map(|d| d.office.to_string()),
             real_term: r.map(|d| d.term.to_string()),
             draft_term: dd.map(|d| d.term.to_string()),
             real_due: r.map(|d| d.due),
@@ -722,6 +824,8 @@ fn compare(
                 draft_task: Some(t.id.0),
                 step: Some(t.step_id.to_string()),
                 name: d.step_of(t).name().cloned(),
+                office: None,
+                draft_office: Some(t.office.to_string()),
                 real_term: None,
                 draft_term: Some(dl.term.to_string()),
                 real_due: None,

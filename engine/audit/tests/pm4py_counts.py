@@ -1,7 +1,9 @@
 """Reads a Reglament export with PM4Py and prints what it found, as JSON on stdout.
 
-    python3 pm4py_counts.py xes  FILE.xes       -> {"traces": N, "events": N, "starts": N, ...}
-    python3 pm4py_counts.py ocel FILE.jsonocel  -> {"events": N, "objects": N}
+    python3 pm4py_counts.py xes  FILE.xes       -> {"traces": N, "events": N, "starts": N,
+                                                    "groups": [org:group values], ...}
+    python3 pm4py_counts.py ocel FILE.jsonocel  -> {"events": N, "objects": N,
+                                                    "object_types": [...]}
 
 Exit status 3 when PM4Py is not installed (the Rust test then skips loudly, or fails in CI).
 PM4Py talks on stdout when imported; everything it says goes to stderr instead.
@@ -34,9 +36,22 @@ def main():
                 "frame_events": len(df),
                 "frame_cases": int(df["case:concept:name"].nunique()),
                 "activities": len(pm4py.get_event_attribute_values(log, "concept:name")),
+                # The offices, as PM4Py's organisational mining reads them (its group key).
+                "groups": sorted(
+                    {e["org:group"] for t in log for e in t if "org:group" in e}
+                ),
+                "frame_groups": sorted(
+                    str(g) for g in df["org:group"].dropna().unique()
+                )
+                if "org:group" in df.columns
+                else [],
                 "pm4py": pm4py.__version__,
             }
-            if out["frame_events"] != out["events"] or out["frame_cases"] != out["traces"]:
+            if (
+                out["frame_events"] != out["events"]
+                or out["frame_cases"] != out["traces"]
+                or out["frame_groups"] != out["groups"]
+            ):
                 print(f"the two readers disagree: {out}", file=sys.stderr)
                 sys.exit(1)
         elif kind == "ocel":
@@ -44,6 +59,7 @@ def main():
             out = {
                 "events": len(ocel.events),
                 "objects": len(ocel.objects),
+                "object_types": sorted(str(t) for t in ocel.objects["ocel:type"].unique()),
                 "pm4py": pm4py.__version__,
             }
         else:

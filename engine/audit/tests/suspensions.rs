@@ -428,11 +428,9 @@ async fn a_suspended_task_replays_clean_and_its_time_is_counted_apart(db: &TestD
         .await
         .expect("csv");
     let csv = String::from_utf8(csv).expect("utf-8");
-    assert!(
-        csv.lines()
-            .next()
-            .is_some_and(|h| h.ends_with(",reason,suspended_seconds,moved,calendar_version"))
-    );
+    assert!(csv.lines().next().is_some_and(|h| {
+        h.ends_with(",reason,suspended_seconds,moved,calendar_version,event_office,to_office")
+    }));
     assert!(
         csv.lines()
             .any(|l| l.starts_with("S-1,Review,resume,") && l.contains(",57600,task 2: ")),
@@ -687,7 +685,10 @@ async fn a_rescheduled_case_replays_on_its_new_calendar(db: &TestDb) {
         .lines()
         .find(|l| l.starts_with("D-1,Deadlines rescheduled on a new calendar,complete,"))
         .unwrap_or_else(|| panic!("{csv}"));
-    assert!(line.ends_with(&format!(",{}", new.version())), "{line}");
+    assert!(
+        line.ends_with(&format!(",{},{OFFICE},", new.version())),
+        "{line}"
+    );
     assert!(
         line.contains("task 2: 2026-04-07T13:00:00Z → 2026-04-08T13:00:00Z"),
         "{line}"

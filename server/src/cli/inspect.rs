@@ -1,4 +1,6 @@
 //! `reglament inspect ID`: roles, channels, steps and, per channel, every path with its time.
+//! Each role and each step names the kind of office that does it (the role's `office`; `—`
+//! where the regulation leaves it to the office where the case was registered).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -70,7 +72,14 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
             RoleKind::Person => "person",
             RoleKind::System => "system",
         };
-        let _ = writeln!(out, "  {:<20} {:<7} {}", r.id, kind, r.name.get(lang));
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<7} {:<16} {}",
+            r.id,
+            kind,
+            r.office.map_or("—", |o| o.as_str()),
+            r.name.get(lang)
+        );
     }
     let _ = writeln!(out, "\nchannels:");
     for c in &reg.channels {
@@ -102,9 +111,22 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
             );
         }
     }
-    let _ = writeln!(out, "\nsteps:");
+    let _ = writeln!(
+        out,
+        "\nsteps (id, kind, role, office where it is done, time, name):"
+    );
     for (i, s) in reg.steps.iter().enumerate() {
         let role = s.role().unwrap_or("-");
+        // Steps without a role (gateways, ends) are done nowhere in particular.
+        let office = match s.role() {
+            None => "",
+            Some(id) => reg
+                .roles
+                .iter()
+                .find(|r| r.id == id)
+                .and_then(|r| r.office)
+                .map_or("—", |o| o.as_str()),
+        };
         let name = s.name().map(|n| n.get(lang)).unwrap_or("");
         let mut durations = Vec::new();
         if let Some(d) = p.duration(i, "") {
@@ -117,10 +139,11 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
         }
         let _ = writeln!(
             out,
-            "  {:<22} {:<9} {:<18} {:<28} {}",
+            "  {:<22} {:<9} {:<18} {:<16} {:<28} {}",
             s.id(),
             s.kind_name(),
             role,
+            office,
             durations.join(", "),
             name
         );

@@ -139,6 +139,12 @@ pub fn replay_text(r: &Replay, lang: Lang) -> String {
         r.channel,
         r.office
     ));
+    if r.offices.len() > 1 {
+        s.push_str(&format!(
+            "Offices {} (the office of each step is in its row)\n",
+            r.offices.join(" → ")
+        ));
+    }
     s.push_str(&format!(
         "Calendar version {}{} · {} events · as of {}\n\n",
         r.calendar_version,
@@ -238,15 +244,22 @@ pub fn replay_text(r: &Replay, lang: Lang) -> String {
         ));
     }
     s.push('\n');
+    // A case that crossed offices names the office of every step (on whose hours it counts).
+    let offices = r.timeline.iter().any(|t| t.office.is_some());
     let rows: Vec<Vec<String>> = r
         .timeline
         .iter()
         .map(|t| {
             let name = t.name.as_ref().map(|n| n.get(lang)).unwrap_or(&t.step);
-            vec![
+            let mut row = vec![
                 t.task.to_string(),
                 format!("{} ({})", t.step, name),
                 t.role.clone(),
+            ];
+            if offices {
+                row.push(t.office.clone().unwrap_or_else(|| r.office.clone()));
+            }
+            row.extend([
                 at(t.opened_at),
                 or_dash(t.closed_at.map(at)),
                 or_dash(t.closed_by.clone().or_else(|| t.claimed_by.clone())),
@@ -266,25 +279,25 @@ pub fn replay_text(r: &Replay, lang: Lang) -> String {
                 } else {
                     "no".into()
                 },
-            ]
+            ]);
+            row
         })
         .collect();
-    s.push_str(&table(
-        &[
-            "#",
-            "step",
-            "role",
-            "opened",
-            "closed",
-            "by",
-            "outcome",
-            "worked",
-            "statutory",
-            "due",
-            "breached",
-        ],
-        &rows,
-    ));
+    let mut head = vec!["#", "step", "role"];
+    if offices {
+        head.push("office");
+    }
+    head.extend([
+        "opened",
+        "closed",
+        "by",
+        "outcome",
+        "worked",
+        "statutory",
+        "due",
+        "breached",
+    ]);
+    s.push_str(&table(&head, &rows));
     if let Some(st) = &r.state_at {
         s.push_str(&format!(
             "\nAt {}: {} event(s) recorded, status {}{}{}\n",
@@ -317,15 +330,21 @@ pub fn replay_text(r: &Replay, lang: Lang) -> String {
         if st.open_tasks.is_empty() {
             s.push_str("No open task.\n");
         } else {
+            let offices = st.open_tasks.iter().any(|t| t.office.is_some());
             let rows: Vec<Vec<String>> = st
                 .open_tasks
                 .iter()
                 .map(|t| {
                     let name = t.name.as_ref().map(|n| n.get(lang)).unwrap_or(&t.step);
-                    vec![
+                    let mut row = vec![
                         t.task.to_string(),
                         format!("{} ({})", t.step, name),
                         t.role.clone(),
+                    ];
+                    if offices {
+                        row.push(t.office.clone().unwrap_or_else(|| r.office.clone()));
+                    }
+                    row.extend([
                         or_dash(t.claimed_by.clone().or_else(|| t.assigned_to.clone())),
                         at(t.opened_at),
                         or_dash(t.due.map(at)),
@@ -334,21 +353,16 @@ pub fn replay_text(r: &Replay, lang: Lang) -> String {
                         } else {
                             "no".into()
                         },
-                    ]
+                    ]);
+                    row
                 })
                 .collect();
-            s.push_str(&table(
-                &[
-                    "#",
-                    "open task",
-                    "role",
-                    "held by",
-                    "opened",
-                    "due",
-                    "overdue",
-                ],
-                &rows,
-            ));
+            let mut head = vec!["#", "open task", "role"];
+            if offices {
+                head.push("office");
+            }
+            head.extend(["held by", "opened", "due", "overdue"]);
+            s.push_str(&table(&head, &rows));
         }
     }
     s
@@ -406,6 +420,19 @@ pub fn whatif_text(w: &WhatIf, lang: Lang) -> String {
     }
     s.push('\n');
     let verdict = |b: bool| if b { "BREACHED" } else { "on time" };
+    // The office of each task, when any is elsewhere than where the case was registered (or
+    // the draft puts it elsewhere than reality did: `real → draft`).
+    let offices = w.deadlines.iter().any(|d| {
+        [&d.office, &d.draft_office]
+            .into_iter()
+            .flatten()
+            .any(|o| *o != w.office)
+    });
+    let office = |d: &reglament_audit::whatif::DeadlineChange| match (&d.office, &d.draft_office) {
+        (Some(a), Some(b)) if a != b => format!("{a} → {b}"),
+        (Some(a), _) | (None, Some(a)) => a.clone(),
+        (None, None) => "—".into(),
+    };
     let rows: Vec<Vec<String>> = w
         .deadlines
         .iter()
@@ -421,9 +448,11 @@ pub fn whatif_text(w: &WhatIf, lang: Lang) -> String {
                 .as_ref()
                 .map(|n| format!("{} ({})", d.step.clone().unwrap_or_default(), n.get(lang)))
                 .or_else(|| d.step.clone());
-            vec![
-                what,
-                or_dash(name),
+            let mut row = vec![what, or_dash(name)];
+            if offices {
+                row.push(office(d));
+            }
+            row.extend([
                 or_dash(d.real_term.clone()),
                 or_dash(d.real_due.map(at)),
                 or_dash(d.draft_term.clone()),
@@ -440,24 +469,25 @@ pub fn whatif_text(w: &WhatIf, lang: Lang) -> String {
                     "—".into()
                 },
                 change_text(d.change).into(),
-            ]
+            ]);
+            row
         })
         .collect();
-    s.push_str(&table(
-        &[
-            "deadline",
-            "step",
-            "real term",
-            "real due",
-            "draft term",
-            "draft due",
-            "done",
-            "real",
-            "draft",
-            "change",
-        ],
-        &rows,
-    ));
+    let mut head = vec!["deadline", "step"];
+    if offices {
+        head.push("office");
+    }
+    head.extend([
+        "real term",
+        "real due",
+        "draft term",
+        "draft due",
+        "done",
+        "real",
+        "draft",
+        "change",
+    ]);
+    s.push_str(&table(&head, &rows));
     s.push_str(&format!(
         "\n{} deadline(s): {} breached in reality, {} under the draft; newly breached {}, no longer breached {}.\n",
         w.summary.deadlines,

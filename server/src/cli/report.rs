@@ -1,6 +1,8 @@
 //! `reglament report compliance [--regulation ID] [--office ID] [--from D --to D]
 //! [--format json|csv|html]`: compliance with statutory terms per regulation, office and
-//! step, and per case. The HTML form is a page with charts drawn on the server (SVG).
+//! step, and per case. The HTML form is a page with charts drawn on the server (SVG). A case
+//! is under the office that registered it, a step under the office that did it (a service
+//! centre's case handed to the provider's office has its review in the provider's rows).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -51,7 +53,8 @@ pub struct FilterArgs {
     /// Only cases of this regulation (its id).
     #[arg(long)]
     pub regulation: Option<String>,
-    /// Only cases of this office.
+    /// Only cases registered at this office (a case handed on to another office is still
+    /// selected by the office that registered it; each step names the office that did it).
     #[arg(long)]
     pub office: Option<String>,
     /// Only cases started on or after this date (Kazakhstan time) or instant.

@@ -1,5 +1,11 @@
 //! `reglament simulate ID --channel C --start T [--decide step=outcome ...]`: one case in
-//! memory with simulated time, printed step by step with its due instants.
+//! memory with simulated time, printed step by step with its due instants and the office of
+//! every task.
+//!
+//! With `--office` a service centre or a rural akim whose offices file names the provider
+//! office it forwards to, the case is routed as registration routes it
+//! ([`reglament_server::routing::route`]): each task opens at the office of its role's kind,
+//! its due instant on that office's hours, and the hand-overs are printed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,9 +15,13 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow, bail};
 use chrono::{DateTime, Utc};
 use reglament_calendar::{Calendars, OfficeClock, OfficeKind};
+use reglament_model::compile::Process;
+use reglament_model::model::{RoleKind, Step};
+use reglament_model::sample::sample;
 use reglament_model::validate;
-use reglament_runtime::simulate::{self, Pace, Scenario};
-use reglament_runtime::{Event, EventKind};
+use reglament_runtime::simulate::{self, Pace, Scenario, Simulation, SimulationError};
+use reglament_runtime::{Actor, CaseId, CaseStatus, Command, Engine, Event, EventKind, NewCase};
+use serde_json::Value;
 
 use super::find::find_regulation;
 
@@ -28,7 +38,9 @@ pub struct SimulateArgs {
     /// The outcome to choose at a step, e.g. `--decide review=refuse` (repeatable).
     #[arg(long = "decide", value_parser = parse_decision)]
     pub decisions: Vec<(String, String)>,
-    /// The office (default: the region's first office that receives on this channel).
+    /// The office where the application is received (default: the region's first provider
+    /// office). A service centre or rural akim that forwards to a provider office routes the
+    /// case: each task at the office of its role's kind.
     #[arg(long)]
     pub office: Option<String>,
     /// Report documents missing right after registration (the extended term applies).
@@ -124,6 +136,13 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         })?,
     };
     let clock: OfficeClock = calendars.clock(Some(&office))?;
+    // Routed as registration routes it: only an office named on the command line (the default
+    // office is the provider's, where every task is).
+    let route = match &args.office {
+        Some(o) => reglament_server::routing::route(&calendars, &process, o)
+            .map_err(|e| anyhow!("--office {o}: {e}"))?,
+        None => BTreeMap::new(),
+    };
     let scenario = Scenario {
         channel: args.channel.clone(),
         office: office.clone(),
@@ -136,21 +155,150 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             PaceArg::Instant => Pace::Instant,
         },
     };
-    let sim = simulate::run(&process, &clock, &scenario)?;
+    let sim = if route.is_empty() {
+        simulate::run(&process, &clock, &scenario)?
+    } else {
+        run_routed(&process, Arc::new(calendars.clone()), &scenario, &route)?
+    };
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+        Format::Json => {
+            let mut out = serde_json::json!({
                 "regulation": process.id(),
                 "version": process.version(),
                 "channel": scenario.channel,
                 "office": office,
                 "events": sim.events,
-            }))?
-        ),
-        Format::Text => print!("{}", timeline(&sim.events, &clock)),
+            });
+            if !route.is_empty() {
+                out["route"] = serde_json::json!(route);
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?)
+        }
+        Format::Text => {
+            if !route.is_empty() {
+                // Where the case is received first, then where it is forwarded.
+                let mut stops: Vec<(&String, &String)> = route.iter().collect();
+                stops.sort_by_key(|(_, o)| **o != office);
+                let stops: Vec<String> = stops.iter().map(|(k, o)| format!("{o} ({k})")).collect();
+                println!("route: {}", stops.join(" → "));
+            }
+            print!("{}", timeline(&sim.events, &clock, &calendars))
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// [`simulate::run`] for a case registered with a route: the engine is given every office's
+/// clock, so a task at another office counts on its hours. The same pace and choices: each
+/// task done at its due instant (or at once), its outcome the one decided or the first.
+fn run_routed(
+    process: &Arc<Process>,
+    calendars: Arc<Calendars>,
+    scenario: &Scenario,
+    route: &BTreeMap<String, String>,
+) -> Result<Simulation, SimulationError> {
+    const MAX_STEPS: usize = 10_000;
+    let mut engine = Engine::new(calendars);
+    engine.deploy(process.clone());
+    let id = CaseId::new("SIM-1");
+    let data = scenario.data.clone().unwrap_or_else(|| {
+        process
+            .regulation
+            .application_form
+            .as_ref()
+            .map(|f| sample(&f.0))
+            .unwrap_or(Value::Object(Default::default()))
+    });
+    let first_person = process
+        .regulation
+        .roles
+        .iter()
+        .find(|r| r.kind == RoleKind::Person)
+        .map_or("registrar", |r| r.id.as_str());
+    let registrar = Actor::new("sim-registrar", first_person);
+    let mut events = engine.start_routed(
+        process,
+        NewCase {
+            case: id.clone(),
+            channel: scenario.channel.clone(),
+            office: scenario.office.clone(),
+            data,
+        },
+        route,
+        &registrar,
+        scenario.start,
+    )?;
+    let mut now = scenario.start;
+    if scenario.documents_missing {
+        events.extend(engine.execute(
+            &id,
+            &Command::DocumentsMissing {
+                note: Some("simulated".into()),
+            },
+            &registrar,
+            now,
+        )?);
+    }
+    for _ in 0..MAX_STEPS {
+        let state = engine.case(&id).ok_or(SimulationError::Stuck)?;
+        if state.status != CaseStatus::Open {
+            let state = state.clone();
+            return Ok(Simulation { events, state });
+        }
+        let Some(task) = state.open_tasks().next().cloned() else {
+            let wake = state.next_wakeup().ok_or(SimulationError::Stuck)?;
+            now = now.max(wake);
+            events.extend(engine.tick(now).events.into_iter().map(|(_, e)| e));
+            continue;
+        };
+        let at = match (scenario.pace, &task.deadline) {
+            (Pace::Due, Some(d)) => now.max(d.due),
+            _ => now.max(task.opened_at),
+        };
+        let process = state.process.clone();
+        // Time passes up to just before the work is handed in: earlier deadlines breach.
+        if at > now {
+            let before = at - chrono::Duration::seconds(1);
+            events.extend(engine.tick(before).events.into_iter().map(|(_, e)| e));
+        }
+        now = at;
+        let step = process.step(task.step as usize);
+        let (outcomes, form) = match step {
+            Step::Task(t) => (&t.outcomes[..], t.form.as_ref()),
+            Step::System(s) => (&s.outcomes[..], None),
+            _ => (&[][..], None),
+        };
+        let outcome = scenario
+            .decisions
+            .get(&*task.step_id)
+            .cloned()
+            .or_else(|| outcomes.first().map(|o| o.id.clone()));
+        let reason = outcomes
+            .iter()
+            .any(|o| Some(o.id.as_str()) == outcome.as_deref() && o.requires_reason)
+            .then(|| "simulated reason".to_string());
+        let data = form
+            .map(|f| sample(&f.0))
+            .unwrap_or(Value::Object(Default::default()));
+        let actor = Actor::new(format!("sim-{}", task.role), &*task.role);
+        let command = match step {
+            Step::System(_) => Command::SystemResult {
+                step: task.step_id.to_string(),
+                outcome,
+                data,
+                reason,
+            },
+            _ => Command::Complete {
+                task: task.id,
+                outcome,
+                data,
+                reason,
+            },
+        };
+        events.extend(engine.execute(&id, &command, &actor, now)?);
+        events.extend(engine.tick(now).events.into_iter().map(|(_, e)| e));
+    }
+    Err(SimulationError::TooLong(MAX_STEPS))
 }
 
 /// The case belongs to the authority that decides it, so its deadlines run on the provider
@@ -162,9 +310,19 @@ fn default_office(calendars: &Calendars, region: &str) -> Option<String> {
         .map(|o| o.data.id.clone())
 }
 
-fn timeline(events: &[Event], clock: &OfficeClock) -> String {
+/// The case step by step, instants in the local time of the case's office (a task's due
+/// instant in its own office's); each task names its office.
+fn timeline(events: &[Event], clock: &OfficeClock, calendars: &Calendars) -> String {
     use std::fmt::Write as _;
     let local = |t: DateTime<Utc>| clock.to_local(t).format("%a %Y-%m-%d %H:%M").to_string();
+    let registered = match events.first().map(|e| &e.kind) {
+        Some(EventKind::CaseStarted { office, .. }) => office.as_str(),
+        _ => "",
+    };
+    let local_at = |office: &str, t: DateTime<Utc>| match calendars.clock(Some(office)) {
+        Ok(c) if office != registered => c.to_local(t).format("%a %Y-%m-%d %H:%M").to_string(),
+        _ => local(t),
+    };
     let mut out = String::new();
     for e in events {
         let what = match &e.kind {
@@ -191,20 +349,19 @@ fn timeline(events: &[Event], clock: &OfficeClock) -> String {
                 role,
                 deadline,
                 office,
-            } => format!(
-                "task {task} opened: {step} [{role}{}]; due {}",
-                office
-                    .as_ref()
-                    .map(|o| format!(" at {o}"))
-                    .unwrap_or_default(),
-                deadline.as_ref().map_or("—".to_string(), |d| format!(
-                    "{} ({})",
-                    local(d.due),
-                    d.term
-                ))
-            ),
-            EventKind::CaseHandedOver { from, to, .. } => {
-                format!("handed over from {from} to {to}")
+            } => {
+                let office = office.as_deref().unwrap_or(registered);
+                format!(
+                    "task {task} opened: {step} [{role}] at {office}; due {}",
+                    deadline.as_ref().map_or("—".to_string(), |d| format!(
+                        "{} ({})",
+                        local_at(office, d.due),
+                        d.term
+                    ))
+                )
+            }
+            EventKind::CaseHandedOver { from, to, step } => {
+                format!("handed over from {from} to {to}, for {step}")
             }
             EventKind::TaskCompleted { task, outcome, .. } => format!(
                 "task {task} completed by {}{}",
