@@ -248,7 +248,7 @@ fn analyst_mistakes_are_one_line_and_exit_2() {
 fn check_reports_the_data() {
     let out = ok(&["check"]);
     assert!(
-        out.starts_with("ok: 1 calendar(s), 2 region(s), 36 office(s)"),
+        out.starts_with("ok: 1 calendar(s), 2 region(s), 52 office(s)"),
         "{out}"
     );
     assert!(

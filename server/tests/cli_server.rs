@@ -394,7 +394,7 @@ fn the_demo_has_an_account_for_every_role_and_work_in_the_inboxes() {
     let data = temp_data();
     let mut s = Served::start(&data, &["--demo"]);
     let line = s.wait_for("Demo:");
-    assert!(line.contains("28 new account(s)"), "{line}");
+    assert!(line.contains("31 new account(s)"), "{line}");
     for (login, role) in [
         ("atyrau-city.executor", "executor"),
         ("nko-kyzylzhar.registrar", "registrar"),
