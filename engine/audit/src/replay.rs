@@ -916,11 +916,14 @@ impl Track {
     /// seconds it was suspended, its due instant and warnings to come moved by them, and the
     /// case's due instant moved by the working time its term stood still when this was the
     /// last suspension stopping it.
+    /// `clock` is the task's office's, `case_clock` the case's (they differ for a task the
+    /// case was handed over for), as the engine counts them.
     fn resumption(
         &self,
         task: u32,
         at: DateTime<Utc>,
         clock: &OfficeClock,
+        case_clock: &OfficeClock,
     ) -> Result<Option<(u64, Vec<Moved>)>, CalendarError> {
         let Some(t) = self.tasks.get(&task) else {
             return Ok(None);
@@ -959,8 +962,8 @@ impl Track {
             && !self.breached
             && let (Some((due, _)), Some(since)) = (&self.deadline, self.term_stopped_since)
         {
-            let stopped = clock.elapsed_seconds(since, at)?.max(0) as u64;
-            let to = clock.add_working_seconds(*due, stopped)?;
+            let stopped = case_clock.elapsed_seconds(since, at)?.max(0) as u64;
+            let to = case_clock.add_working_seconds(*due, stopped)?;
             if to != *due {
                 moved.push(Moved {
                     target: DeadlineTarget::Case,
@@ -1536,11 +1539,16 @@ fn check_resumption(
         return;
     };
     out.check.checked += 1;
-    let agrees = |clock: &OfficeClock| matches!(c.resumption(task, at, clock), Ok(Some((s, m))) if s == seconds && moves_agree(moved, &m));
+    let case_clock = versions
+        .candidates(&[&c.version])
+        .first()
+        .copied()
+        .unwrap_or(first);
+    let agrees = |clock: &OfficeClock| matches!(c.resumption(task, at, clock, case_clock), Ok(Some((s, m))) if s == seconds && moves_agree(moved, &m));
     if candidates.iter().any(|k| agrees(k)) {
         return;
     }
-    match c.resumption(task, at, first) {
+    match c.resumption(task, at, first, case_clock) {
         Ok(Some((expected, moves))) => {
             if expected != seconds {
                 out.mismatch(

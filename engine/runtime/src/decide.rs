@@ -302,7 +302,13 @@ pub fn decide(
             let Some(s) = &t.suspended else {
                 return Err(CommandError::NotSuspended(t.id));
             };
-            let (seconds, moved) = resumption(state, t, s, ctx.clock, ctx.now)?;
+            // A task at another office stood still on that office's hours.
+            let other = match ctx.offices {
+                Some(c) if t.office != state.office => c.clock(&t.office, None).ok(),
+                _ => None,
+            };
+            let task_clock = other.as_ref().unwrap_or(ctx.clock);
+            let (seconds, moved) = resumption(state, t, s, task_clock, ctx.clock, ctx.now)?;
             plan.emit(EventKind::TaskResumed {
                 task: t.id,
                 comment: comment.clone().filter(|c| !c.trim().is_empty()),
@@ -562,6 +568,7 @@ fn resumption(
     t: &Task,
     s: &super::state::Suspended,
     clock: &OfficeClock,
+    case_clock: &OfficeClock,
     now: DateTime<Utc>,
 ) -> Result<(u64, Vec<Moved>), CommandError> {
     let seconds = clock.elapsed_seconds(s.since, now)?.max(0) as u64;
@@ -595,8 +602,8 @@ fn resumption(
         && !state.breached
         && let (Some(d), Some(since)) = (&state.deadline, state.term_stopped_since)
     {
-        let stopped = clock.elapsed_seconds(since, now)?.max(0) as u64;
-        let to = clock.add_working_seconds(d.due, stopped)?;
+        let stopped = case_clock.elapsed_seconds(since, now)?.max(0) as u64;
+        let to = case_clock.add_working_seconds(d.due, stopped)?;
         if to != d.due {
             moved.push(Moved {
                 target: DeadlineTarget::Case,

@@ -13,7 +13,7 @@ use reglament_calendar::OfficeClock;
 use reglament_model::compile::Process;
 use reglament_runtime::{
     Actor, CaseId, CaseState, Clocks, Command, CommandError, EngineError, Event, EventKind, Moved,
-    NewCase, decide, reschedule,
+    NewCase, decide, reschedule_at,
 };
 
 /// Why a command did not go through.
@@ -115,6 +115,7 @@ fn recompute_page(
     rows: Vec<super::rows::EventRow>,
     processes: &HashMap<String, Arc<Process>>,
     clock: &OfficeClock,
+    offices: Option<&dyn Clocks>,
     old: Option<&OfficeClock>,
 ) -> Recomputed {
     let mut cases: Vec<&[super::rows::EventRow]> = Vec::new();
@@ -130,12 +131,13 @@ fn recompute_page(
     }
     let one = |case: &[super::rows::EventRow]| {
         let id = case.first().map(|r| r.case_id.clone()).unwrap_or_default();
-        let outcome =
-            fold_rows(case, processes).and_then(|state| match reschedule(&state, clock, old) {
+        let outcome = fold_rows(case, processes).and_then(|state| {
+            match reschedule_at(&state, clock, offices, old) {
                 Ok(Some(kind)) => Ok(Some((state, kind))),
                 Ok(None) => Ok(None),
                 Err(e) => Err(e.to_string()),
-            });
+            }
+        });
         (id, outcome)
     };
     let half = cases.len() / 2;
@@ -331,7 +333,7 @@ impl Service {
     /// onto it. An open case counts on its office's calendar as loaded now: the law counts a
     /// term on the days that are actually working days, so a decree issued while the case
     /// runs reaches it. When that calendar is not the one the case's instants were computed
-    /// on, they are recomputed ([`reschedule`]); those that move are recorded by a
+    /// on, they are recomputed ([`reschedule_at`]); those that move are recorded by a
     /// `deadlines_rescheduled` event ahead of the command's own. A closed case, or one whose
     /// office the loaded calendars no longer have, keeps the clock it is pinned to.
     async fn follow(
@@ -351,7 +353,7 @@ impl Service {
             return Ok((current, None));
         }
         let old = pinned().await.ok();
-        match reschedule(state, &current, old.as_ref()) {
+        match reschedule_at(state, &current, Some(&*self.clocks), old.as_ref()) {
             Ok(kind) => Ok((
                 current,
                 kind.map(|kind| Event {
@@ -492,8 +494,9 @@ impl Service {
                         }
                     }
                     let (procs, clock, old) = (processes.clone(), current.clone(), old.clone());
+                    let offices = self.clocks.clone();
                     let folded = tokio::task::spawn_blocking(move || {
-                        recompute_page(rows, &procs, &clock, old.as_ref())
+                        recompute_page(rows, &procs, &clock, Some(&*offices), old.as_ref())
                     })
                     .await
                     .map_err(|e| StoreError::Task(format!("recomputing a page of cases: {e}")))?;
