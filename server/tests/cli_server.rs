@@ -184,13 +184,13 @@ fn a_first_start_makes_an_administrator_and_sigterm_stops_cleanly() {
     let mut s = Served::start(&data, &[]);
     let line = s.wait_for("one-time password");
     assert!(line.contains("`admin`"), "{line}");
-    // The password is on a line of its own, indented.
+    // The password is on a line of its own, indented (log lines on stderr may come between).
     let password = s
         .seen
         .iter()
         .skip_while(|l| !l.contains("one-time password"))
         .skip(1)
-        .find(|l| !l.trim().is_empty())
+        .find(|l| l.starts_with("    ") && !l.trim().is_empty())
         .map(|l| l.trim().to_string())
         .expect("the password line");
     let (status, session) = call(
