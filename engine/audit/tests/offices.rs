@@ -531,6 +531,24 @@ async fn a_case_across_two_offices_is_audited_on_each_office_s_hours(db: &TestDb
         w.deadlines
     );
 
+    // A department's report includes the cases the centre handed to it, as well as its own;
+    // the centre's, only the case registered there.
+    let of = |office: &str| CaseFilter {
+        office: Some(office.into()),
+        ..Default::default()
+    };
+    let dept = compliance(&store, &of(DEPARTMENT), now, None)
+        .await
+        .expect("report");
+    let mut ids: Vec<&str> = dept.cases.iter().map(|c| c.case.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["OZSP-1", "TSON-1"]);
+    let centre = compliance(&store, &of(CENTRE), now, None)
+        .await
+        .expect("report");
+    let ids: Vec<&str> = centre.cases.iter().map(|c| c.case.as_str()).collect();
+    assert_eq!(ids, ["TSON-1"]);
+
     // The exports: every event names its office; the hand-overs are events of their own.
     let crossing_only = CaseFilter {
         office: Some(CENTRE.into()),

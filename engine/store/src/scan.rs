@@ -76,6 +76,7 @@ pub struct CaseProjection {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseFilter {
     pub regulation: Option<String>,
+    /// Cases registered at this office or with a task there.
     pub office: Option<String>,
     /// Cases started at or after this instant.
     pub started_from: Option<DateTime<Utc>>,
@@ -98,21 +99,30 @@ enum Arg {
 /// `WHERE …` over `cases` aliased `c`, and its arguments, numbered from `$1`.
 fn filter_sql(filter: &CaseFilter, args: &mut Vec<Arg>) -> String {
     let mut conds = Vec::new();
-    let mut push = |cond: &str, arg: Arg| {
+    let mut bind = |arg: Arg| {
         args.push(arg);
-        conds.push(format!("{cond} ${}", args.len()));
+        args.len()
     };
     if let Some(r) = &filter.regulation {
-        push("c.regulation_id =", Arg::Text(r.clone()));
+        let p = bind(Arg::Text(r.clone()));
+        conds.push(format!("c.regulation_id = ${p}"));
     }
     if let Some(o) = &filter.office {
-        push("c.office =", Arg::Text(o.clone()));
+        // Registered there, or worked there (a department's report includes the cases the
+        // centres it serves handed to it).
+        let p = bind(Arg::Text(o.clone()));
+        conds.push(format!(
+            "(c.office = ${p} OR EXISTS (SELECT 1 FROM tasks t WHERE t.case_id = c.case_id \
+             AND t.office = ${p}))"
+        ));
     }
     if let Some(t) = filter.started_from {
-        push("c.started_at >=", Arg::Int(micros(t)));
+        let p = bind(Arg::Int(micros(t)));
+        conds.push(format!("c.started_at >= ${p}"));
     }
     if let Some(t) = filter.started_before {
-        push("c.started_at <", Arg::Int(micros(t)));
+        let p = bind(Arg::Int(micros(t)));
+        conds.push(format!("c.started_at < ${p}"));
     }
     if conds.is_empty() {
         "1 = 1".to_string()
