@@ -53,8 +53,9 @@ pub struct FilterArgs {
     /// Only cases of this regulation (its id).
     #[arg(long)]
     pub regulation: Option<String>,
-    /// Only cases registered at this office (a case handed on to another office is still
-    /// selected by the office that registered it; each step names the office that did it).
+    /// Only cases registered at this office or worked there (a provider office's report
+    /// includes the cases centres and akims handed to it; each step names the office that
+    /// did it).
     #[arg(long)]
     pub office: Option<String>,
     /// Only cases started on or after this date (Kazakhstan time) or instant.
