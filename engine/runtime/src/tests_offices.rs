@@ -178,3 +178,43 @@ fn without_a_route_every_task_stays_where_the_case_was_registered() {
     assert!(s.tasks.iter().all(|t| &*t.office == PROVIDER));
     assert_eq!(s.offices.len(), 1);
 }
+
+#[test]
+fn a_hand_off_before_a_holiday_counts_on_the_department_s_days_and_hours() {
+    let p = routed();
+    let mut e = Engine::new(calendars());
+    e.deploy(p.clone());
+    let id = CaseId::new("TSON-3");
+    let inspector = Actor::new("inspector1", "centre_inspector");
+    // Thursday 30 April 2026 at the centre; 1 May is Unity Day, 2–3 May a weekend.
+    e.start_routed(
+        &p,
+        NewCase {
+            case: id.clone(),
+            channel: "centre".into(),
+            office: CENTRE.into(),
+            data: json!({"full_name": "Айгүл Серікова", "iin": "900101400123"}),
+        },
+        &route(),
+        &inspector,
+        t("2026-04-30T10:00:00+05:00"),
+    )
+    .expect("starts");
+    act(&mut e, &id, 1, &inspector, "2026-04-30T10:05:00+05:00");
+    // The 11:00 dispatch leaves when the timer next runs (16:00); the department registers
+    // at 17:55.
+    e.tick(t("2026-04-30T16:00:00+05:00"));
+    let clerk = Actor::new("clerk1", "executor");
+    act(&mut e, &id, 2, &clerk, "2026-04-30T17:55:00+05:00");
+    let s = e.case(&id).expect("case");
+    // One working day after the holiday and the weekend: Monday 4 May at the department's
+    // closing, 18:00 (the centre closes at 20:00).
+    for n in [3, 4] {
+        let task = s.task(TaskId(n)).expect("check");
+        assert_eq!(&*task.office, PROVIDER);
+        assert_eq!(
+            task.deadline.as_ref().map(|d| d.due),
+            Some(t("2026-05-04T18:00:00+05:00"))
+        );
+    }
+}
