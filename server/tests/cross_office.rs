@@ -278,3 +278,93 @@ async fn registering_where_the_route_cannot_be_resolved_is_refused_by_name() {
     s.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Who may read a case that went from a centre to the department and back, and who may act
+/// on its open task at the centre: staff of both offices read it, only the centre's inspector
+/// works its task there, and staff of offices it never passed through learn nothing (404).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_matrix_of_a_case_across_offices() {
+    let db = TestDb::sqlite();
+    let config = test_config(&db.url);
+    let s = Server::start_at_with(t("2026-04-14T10:00:00+05:00"), db, config).await;
+    let who = |role: &str, office: &str| format!("{role}@{office}");
+    let mut tokens: Vec<(String, String)> = Vec::new();
+    for (role, office) in [
+        ("centre_inspector", CENTRE),
+        ("centre_accumulator", CENTRE),
+        ("executor", DEPARTMENT),
+        ("head", DEPARTMENT),
+        ("executor", ELSEWHERE),
+        ("head", ELSEWHERE),
+        ("centre_inspector", "atyrau-tson-inder"),
+    ] {
+        let login = format!("{role}.{office}");
+        let token = s.user(&login, &[&who(role, office)]).await;
+        tokens.push((format!("{role}@{office}"), token));
+    }
+    let token = |label: &str| {
+        tokens
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, t)| t.clone())
+            .expect("subject")
+    };
+    let inspector = token(&who("centre_inspector", CENTRE));
+    let accumulator = token(&who("centre_accumulator", CENTRE));
+    let executor = token(&who("executor", DEPARTMENT));
+    let head = token(&who("head", DEPARTMENT));
+    let r = s
+        .post(
+            "/api/v1/cases",
+            &inspector,
+            &json!({"regulation": REGULATION, "channel": "centre", "office": CENTRE,
+                    "data": application(&s).await}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["id"].as_str().expect("id").to_string();
+    // Through the department and back to the centre for issue.
+    complete(&s, &inspector, &format!("{id}:1"), None).await;
+    complete(&s, &accumulator, &format!("{id}:2"), None).await;
+    s.clock().set(t("2026-04-14T11:00:00+05:00"));
+    s.tick().await;
+    complete(&s, &executor, &format!("{id}:3"), Some("accept")).await;
+    for token in [&head, &executor, &head, &executor] {
+        let task = open_task(&s, token, &id).await;
+        let outcome = (task["step"] == "review").then_some("grant");
+        complete(&s, token, task["id"].as_str().expect("id"), outcome).await;
+    }
+    let issue = open_task(&s, &inspector, &id).await;
+    assert_eq!(issue["office"], CENTRE, "{issue}");
+    let task = issue["id"].as_str().expect("id").to_string();
+
+    let mut table = Vec::new();
+    for (label, token) in &tokens {
+        let read = s.get(&format!("/api/v1/cases/{id}"), token).await.status;
+        let events = s
+            .get(&format!("/api/v1/cases/{id}/events"), token)
+            .await
+            .status;
+        let claim = s
+            .post(&format!("/api/v1/tasks/{task}/claim"), token, &json!({}))
+            .await
+            .status;
+        if claim == 200 {
+            // Give it back, so that the next subject meets the task unclaimed.
+            s.post(&format!("/api/v1/tasks/{task}/release"), token, &json!({}))
+                .await;
+        }
+        table.push((label.clone(), read, events, claim));
+    }
+    let expected = [
+        (who("centre_inspector", CENTRE), 200, 200, 200),
+        (who("centre_accumulator", CENTRE), 200, 200, 403),
+        (who("executor", DEPARTMENT), 200, 200, 403),
+        (who("head", DEPARTMENT), 200, 200, 403),
+        (who("executor", ELSEWHERE), 404, 404, 404),
+        (who("head", ELSEWHERE), 404, 404, 404),
+        (who("centre_inspector", "atyrau-tson-inder"), 404, 404, 404),
+    ];
+    assert_eq!(table, expected, "subject, read, events, claim");
+    s.stop().await;
+}

@@ -61,6 +61,18 @@ impl TaskFacts {
     }
 }
 
+/// A refusal for a task of a case the caller sees (`locate` found it): a task at another office
+/// of the case's route is refused as such (403), not hidden, since the case is not.
+fn elsewhere(d: Denied) -> Problem {
+    match d {
+        Denied::Hidden => Problem::forbidden(
+            "task-at-another-office",
+            "this task is at another office of the case's route; only that office's staff of the task's role may act on it",
+        ),
+        other => other.into(),
+    }
+}
+
 /// The case and number of a task the caller may see, with the office and the task's role.
 async fn locate(
     state: &AppState,
@@ -68,13 +80,13 @@ async fn locate(
     id: &str,
 ) -> Result<(CaseId, TaskId, String, String), Problem> {
     let (case, n) = parse_task_id(id).ok_or_else(no_task)?;
-    if let Some((office, role)) = state.task_facts.get(&case, n) {
-        principal
-            .grants()
-            .read_case(&office)
-            .map_err(|_| no_task())?;
+    if let Some((office, role)) = state.task_facts.get(&case, n)
+        && principal.grants().read_case(&office).is_ok()
+    {
         return Ok((CaseId::new(case), TaskId(n), office, role));
     }
+    // Not known, or at an office the caller has no grant in: whether they may see the case
+    // at all (it may have passed through their office) decides between 404 and 403.
     let (st, task) = match access::visible_task(state, principal, id).await {
         Ok(found) => found,
         Err(Unseen::Hidden) => return Err(no_task()),
@@ -179,7 +191,10 @@ pub async fn claim(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CommandResultDto>> {
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
-    let actor = principal.grants().task(&office, &role, TaskAction::Claim)?;
+    let actor = principal
+        .grants()
+        .task(&office, &role, TaskAction::Claim)
+        .map_err(elsewhere)?;
     run(&state, &case, &office, Command::Claim { task }, &actor).await
 }
 
@@ -203,7 +218,8 @@ pub async fn release(
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
     let actor = principal
         .grants()
-        .task(&office, &role, TaskAction::Release)?;
+        .task(&office, &role, TaskAction::Release)
+        .map_err(elsewhere)?;
     run(&state, &case, &office, Command::Release { task }, &actor).await
 }
 
@@ -248,7 +264,8 @@ pub async fn complete(
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
     let actor = principal
         .grants()
-        .task(&office, &role, TaskAction::Complete)?;
+        .task(&office, &role, TaskAction::Complete)
+        .map_err(elsewhere)?;
     crate::limits::check_reason("/reason", body.reason.as_deref())?;
     let data = body
         .data
@@ -299,7 +316,7 @@ pub async fn reassign(
     Json(body): Json<ReassignTask>,
 ) -> ApiResult<axum::Json<CommandResultDto>> {
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
-    let actor = principal.grants().reassign(&office)?;
+    let actor = principal.grants().reassign(&office).map_err(elsewhere)?;
     if let Some(login) = &body.user {
         let target = state.accounts.user(login).await?;
         let fits = target.as_ref().is_some_and(|u| {
@@ -369,7 +386,7 @@ pub async fn suspend(
     Json(body): Json<SuspendTask>,
 ) -> ApiResult<axum::Json<CommandResultDto>> {
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
-    let actor = suspend_actor(&principal.grants(), &office, &role)?;
+    let actor = suspend_actor(&principal.grants(), &office, &role).map_err(elsewhere)?;
     crate::limits::check_reason("/comment", body.comment.as_deref())?;
     let command = Command::Suspend {
         task,
@@ -412,7 +429,7 @@ pub async fn resume(
     Json(body): Json<ResumeTask>,
 ) -> ApiResult<axum::Json<CommandResultDto>> {
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
-    let actor = suspend_actor(&principal.grants(), &office, &role)?;
+    let actor = suspend_actor(&principal.grants(), &office, &role).map_err(elsewhere)?;
     crate::limits::check_reason("/comment", body.comment.as_deref())?;
     let command = Command::Resume {
         task,
