@@ -144,6 +144,9 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
     let assign = open_task(&s, &head, &id).await;
     assert_eq!(assign["office"], DEPARTMENT);
     assert_eq!(assign["due"], "2026-04-14T09:10:00Z");
+    // Its time left is on the department's hours: 15 working minutes (the centre's would
+    // count 75 to 14:10).
+    assert_eq!(assign["working_minutes_left"], 15, "{assign}");
     s.clock().set(t("2026-04-14T14:00:00+05:00"));
     complete(&s, &head, assign["id"].as_str().expect("id"), None).await;
     let review = open_task(&s, &executor, &id).await;

@@ -172,6 +172,18 @@ pub async fn case_dto(state: &AppState, id: &CaseId) -> Result<Option<CaseDto>, 
             crate::api::dto::working_minutes_left(clock.as_ref(), since.min(now), due);
     }
     dto.incidents = incidents;
+    // A task at another office of the case's route: its time left is on that office's hours.
+    for task in dto.tasks.iter_mut() {
+        if task.office != dto.office && task.working_minutes_left.is_some() {
+            let own = state.calendars.clock(Some(&task.office)).ok();
+            task.working_minutes_left = crate::api::dto::task_minutes_left(
+                own.as_ref(),
+                now,
+                task.due,
+                task.suspended_since,
+            );
+        }
+    }
     Ok(Some(dto))
 }
 
