@@ -64,8 +64,19 @@ pub fn run(
     clock: &OfficeClock,
     scenario: &Scenario,
 ) -> Result<Simulation, SimulationError> {
+    run_routed(process, Arc::new(clock.clone()), scenario, &BTreeMap::new())
+}
+
+/// [`run`] for a case registered with a route (by kind of office, see `CaseStarted::route`):
+/// `clocks` gives every office's clock, so a task at another office counts on its hours.
+pub fn run_routed(
+    process: &Arc<Process>,
+    clocks: Arc<dyn super::engine::Clocks>,
+    scenario: &Scenario,
+    route: &BTreeMap<String, String>,
+) -> Result<Simulation, SimulationError> {
     const MAX_STEPS: usize = 10_000;
-    let mut engine = Engine::new(Arc::new(clock.clone()));
+    let mut engine = Engine::new(clocks);
     engine.deploy(process.clone());
     let id = CaseId::new("SIM-1");
     let data = scenario.data.clone().unwrap_or_else(|| {
@@ -77,7 +88,7 @@ pub fn run(
             .unwrap_or(Value::Object(Default::default()))
     });
     let registrar = Actor::new("sim-registrar", first_person_role(process));
-    let mut events = engine.start(
+    let mut events = engine.start_routed(
         process,
         NewCase {
             case: id.clone(),
@@ -85,6 +96,7 @@ pub fn run(
             office: scenario.office.clone(),
             data,
         },
+        route,
         &registrar,
         scenario.start,
     )?;

@@ -15,13 +15,9 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow, bail};
 use chrono::{DateTime, Utc};
 use reglament_calendar::{Calendars, OfficeClock, OfficeKind};
-use reglament_model::compile::Process;
-use reglament_model::model::{RoleKind, Step};
-use reglament_model::sample::sample;
 use reglament_model::validate;
-use reglament_runtime::simulate::{self, Pace, Scenario, Simulation, SimulationError};
-use reglament_runtime::{Actor, CaseId, CaseStatus, Command, Engine, Event, EventKind, NewCase};
-use serde_json::Value;
+use reglament_runtime::simulate::{self, Pace, Scenario};
+use reglament_runtime::{Event, EventKind};
 
 use super::find::find_regulation;
 
@@ -158,7 +154,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let sim = if route.is_empty() {
         simulate::run(&process, &clock, &scenario)?
     } else {
-        run_routed(&process, Arc::new(calendars.clone()), &scenario, &route)?
+        simulate::run_routed(&process, Arc::new(calendars.clone()), &scenario, &route)?
     };
     match args.format {
         Format::Json => {
@@ -186,119 +182,6 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// [`simulate::run`] for a case registered with a route: the engine is given every office's
-/// clock, so a task at another office counts on its hours. The same pace and choices: each
-/// task done at its due instant (or at once), its outcome the one decided or the first.
-fn run_routed(
-    process: &Arc<Process>,
-    calendars: Arc<Calendars>,
-    scenario: &Scenario,
-    route: &BTreeMap<String, String>,
-) -> Result<Simulation, SimulationError> {
-    const MAX_STEPS: usize = 10_000;
-    let mut engine = Engine::new(calendars);
-    engine.deploy(process.clone());
-    let id = CaseId::new("SIM-1");
-    let data = scenario.data.clone().unwrap_or_else(|| {
-        process
-            .regulation
-            .application_form
-            .as_ref()
-            .map(|f| sample(&f.0))
-            .unwrap_or(Value::Object(Default::default()))
-    });
-    let first_person = process
-        .regulation
-        .roles
-        .iter()
-        .find(|r| r.kind == RoleKind::Person)
-        .map_or("registrar", |r| r.id.as_str());
-    let registrar = Actor::new("sim-registrar", first_person);
-    let mut events = engine.start_routed(
-        process,
-        NewCase {
-            case: id.clone(),
-            channel: scenario.channel.clone(),
-            office: scenario.office.clone(),
-            data,
-        },
-        route,
-        &registrar,
-        scenario.start,
-    )?;
-    let mut now = scenario.start;
-    if scenario.documents_missing {
-        events.extend(engine.execute(
-            &id,
-            &Command::DocumentsMissing {
-                note: Some("simulated".into()),
-            },
-            &registrar,
-            now,
-        )?);
-    }
-    for _ in 0..MAX_STEPS {
-        let state = engine.case(&id).ok_or(SimulationError::Stuck)?;
-        if state.status != CaseStatus::Open {
-            let state = state.clone();
-            return Ok(Simulation { events, state });
-        }
-        let Some(task) = state.open_tasks().next().cloned() else {
-            let wake = state.next_wakeup().ok_or(SimulationError::Stuck)?;
-            now = now.max(wake);
-            events.extend(engine.tick(now).events.into_iter().map(|(_, e)| e));
-            continue;
-        };
-        let at = match (scenario.pace, &task.deadline) {
-            (Pace::Due, Some(d)) => now.max(d.due),
-            _ => now.max(task.opened_at),
-        };
-        let process = state.process.clone();
-        // Time passes up to just before the work is handed in: earlier deadlines breach.
-        if at > now {
-            let before = at - chrono::Duration::seconds(1);
-            events.extend(engine.tick(before).events.into_iter().map(|(_, e)| e));
-        }
-        now = at;
-        let step = process.step(task.step as usize);
-        let (outcomes, form) = match step {
-            Step::Task(t) => (&t.outcomes[..], t.form.as_ref()),
-            Step::System(s) => (&s.outcomes[..], None),
-            _ => (&[][..], None),
-        };
-        let outcome = scenario
-            .decisions
-            .get(&*task.step_id)
-            .cloned()
-            .or_else(|| outcomes.first().map(|o| o.id.clone()));
-        let reason = outcomes
-            .iter()
-            .any(|o| Some(o.id.as_str()) == outcome.as_deref() && o.requires_reason)
-            .then(|| "simulated reason".to_string());
-        let data = form
-            .map(|f| sample(&f.0))
-            .unwrap_or(Value::Object(Default::default()));
-        let actor = Actor::new(format!("sim-{}", task.role), &*task.role);
-        let command = match step {
-            Step::System(_) => Command::SystemResult {
-                step: task.step_id.to_string(),
-                outcome,
-                data,
-                reason,
-            },
-            _ => Command::Complete {
-                task: task.id,
-                outcome,
-                data,
-                reason,
-            },
-        };
-        events.extend(engine.execute(&id, &command, &actor, now)?);
-        events.extend(engine.tick(now).events.into_iter().map(|(_, e)| e));
-    }
-    Err(SimulationError::TooLong(MAX_STEPS))
 }
 
 /// The case belongs to the authority that decides it, so its deadlines run on the provider
