@@ -235,6 +235,9 @@ pub struct Service {
     pinned: Mutex<HashMap<String, OfficeClock>>,
     /// Calendar versions known to be recorded in `calendar_versions`.
     recorded: Mutex<HashSet<String>>,
+    /// (office, old calendar version) → the version its open cases were moved onto: a case
+    /// still naming the old version was looked at already and nothing of it moved.
+    adopted: Mutex<HashMap<(String, String), String>>,
     retries: usize,
     lease: Duration,
     tick_batch: u32,
@@ -248,6 +251,7 @@ impl Service {
             cache: Mutex::new(StateCache::new(10_000)),
             pinned: Mutex::new(HashMap::new()),
             recorded: Mutex::new(HashSet::new()),
+            adopted: Mutex::new(HashMap::new()),
             retries: 8,
             lease: Duration::from_secs(30),
             tick_batch: 256,
@@ -349,7 +353,7 @@ impl Service {
             Ok(c) => c,
             Err(_) => return Ok((pinned().await?, None)),
         };
-        if current.version() == &*state.calendar_version {
+        if current.version() == &*state.calendar_version || self.adopted_onto(state, &current) {
             return Ok((current, None));
         }
         let old = pinned().await.ok();
@@ -421,6 +425,24 @@ impl Service {
         Ok(())
     }
 
+    fn remember_adoption(&self, a: &Adoption) {
+        if let Ok(mut m) = self.adopted.lock() {
+            m.insert(
+                (a.office.clone(), a.from_version.clone()),
+                a.to_version.clone(),
+            );
+        }
+    }
+
+    /// Whether the case's office's open cases on its calendar version were moved onto
+    /// `current` already (so this one had nothing to move).
+    fn adopted_onto(&self, state: &CaseState, current: &OfficeClock) -> bool {
+        self.adopted.lock().is_ok_and(|m| {
+            m.get(&(state.office.to_string(), state.calendar_version.to_string()))
+                .is_some_and(|to| to == current.version())
+        })
+    }
+
     fn remember_recorded(&self, version: &str) {
         if let Ok(mut r) = self.recorded.lock() {
             r.insert(version.to_string());
@@ -448,9 +470,11 @@ impl Service {
         let done: HashSet<(String, String)> = if dry_run {
             HashSet::new()
         } else {
-            self.store
-                .adoptions()
-                .await?
+            let adoptions = self.store.adoptions().await?;
+            for a in &adoptions {
+                self.remember_adoption(a);
+            }
+            adoptions
                 .into_iter()
                 .map(|a| (a.office, a.from_version))
                 .collect()
@@ -577,6 +601,7 @@ impl Service {
             report.rescheduled += adoption.rescheduled;
             if !dry_run {
                 self.store.record_adoption(&adoption).await?;
+                self.remember_adoption(&adoption);
             }
             report.adoptions.push(adoption);
         }
