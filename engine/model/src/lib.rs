@@ -17,6 +17,7 @@ pub mod duration;
 pub mod lint;
 pub mod load;
 pub mod markup;
+pub mod migration_plan;
 pub mod model;
 pub mod paths;
 pub mod render;
