@@ -13,6 +13,7 @@ pub mod bpmn;
 pub mod compile;
 pub mod condition;
 pub mod diagnostic;
+pub mod diff;
 pub mod duration;
 pub mod lint;
 pub mod load;

@@ -78,6 +78,28 @@ pub fn svg(process: &Process, options: &Options) -> String {
     svg::write(process, &layout(process, options), options)
 }
 
+/// A mark drawn on some steps of a diagram (what a new version added or changed): a class
+/// and an outline colour, a sign beside each marked step and a legend line in words, so the
+/// mark never rests on colour alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    /// Added to the step's `class` (`step mark-{class}`) and given as `data-mark`.
+    pub class: String,
+    /// The outline colour, e.g. `#2b8a3e`.
+    pub colour: String,
+    /// A character or two drawn in a badge at the step's corner, e.g. `+`.
+    pub sign: String,
+    /// The legend's words for the mark.
+    pub legend: String,
+    /// The steps it marks; unknown ids are ignored. A step in two marks takes the first.
+    pub steps: Vec<String>,
+}
+
+/// [`svg`] with marks on steps and, below the lanes, a legend of the marks used.
+pub fn svg_marked(process: &Process, options: &Options, marks: &[Mark]) -> String {
+    svg::write_marked(process, &layout(process, options), options, marks)
+}
+
 /// The process as a Mermaid `flowchart LR` with a subgraph per role.
 pub fn mermaid(process: &Process, options: &Options) -> String {
     mermaid::write(&view::View::new(process, options), options)

@@ -10,13 +10,13 @@ use std::fmt::Write;
 use crate::compile::Process;
 use crate::model::CaseResult;
 
-use super::Options;
 use super::labels::{text_width, truncate};
 use super::layout::{
     BOX_PAD, CAPTION_FONT, CAPTION_GAP, CAPTION_LINE, DETAIL_FONT, DETAIL_GAP, DETAIL_LINE,
     EdgeLine, HEADER_FONT, HEADER_LINE, Lane, Layout, MARGIN, NAME_FONT, NAME_LINE, Node, Shape,
 };
 use super::route::LABEL_FONT;
+use super::{Mark, Options};
 use crate::markup::xml as esc;
 
 const FONT: &str = "'Segoe UI', 'Noto Sans', 'DejaVu Sans', Arial, sans-serif";
@@ -26,10 +26,32 @@ const EDGE: &str = "#495057";
 const LOOP: &str = "#ae3ec9";
 const HIGHLIGHT: &str = "#e8590c";
 
+/// The height of the legend under a marked diagram: one row of marks.
+const LEGEND: f64 = 30.0;
+
 pub fn write(process: &Process, layout: &Layout, options: &Options) -> String {
+    write_marked(process, layout, options, &[])
+}
+
+/// [`write`] with marks on steps and their legend in a row under the lanes.
+pub fn write_marked(
+    process: &Process,
+    layout: &Layout,
+    options: &Options,
+    marks: &[Mark],
+) -> String {
+    let used: Vec<&Mark> = marks
+        .iter()
+        .filter(|m| {
+            m.steps
+                .iter()
+                .any(|s| layout.nodes.iter().any(|n| n.id == *s))
+        })
+        .collect();
+    let legend = if used.is_empty() { 0.0 } else { LEGEND };
     // Roughly what the elements take, to avoid regrowing the buffer on large processes.
     let mut out = String::with_capacity(1024 + layout.nodes.len() * 900 + layout.edges.len() * 400);
-    let (w, h) = (num(layout.width), num(layout.height));
+    let (w, h) = (num(layout.width), num(layout.height + legend));
     let _ = writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{}" font-size="11">"#,
@@ -66,9 +88,14 @@ pub fn write(process: &Process, layout: &Layout, options: &Options) -> String {
     }
     out.push_str("</g>\n<g class=\"steps\">\n");
     for node in &layout.nodes {
-        write_node(&mut out, node);
+        let mark = used.iter().find(|m| m.steps.contains(&node.id)).copied();
+        write_node(&mut out, node, mark);
     }
-    out.push_str("</g>\n</svg>\n");
+    out.push_str("</g>\n");
+    if !used.is_empty() {
+        write_legend(&mut out, layout.height, &used);
+    }
+    out.push_str("</svg>\n");
     out
 }
 
@@ -173,7 +200,7 @@ fn write_edge(out: &mut String, layout: &Layout, edge: &EdgeLine) {
     out.push_str("</g>\n");
 }
 
-fn write_node(out: &mut String, node: &Node) {
+fn write_node(out: &mut String, node: &Node, mark: Option<&Mark>) {
     let kind = match node.shape {
         Shape::Task => "task",
         Shape::System => "system",
@@ -183,11 +210,15 @@ fn write_node(out: &mut String, node: &Node) {
         Shape::Join => "join",
         Shape::End(_) => "end",
     };
+    let marked = mark.map_or(String::new(), |m| format!(" mark-{}", esc(&m.class)));
     let _ = write!(
         out,
-        r#"<g class="step" id="step-{id}" data-step="{id}" data-kind="{kind}""#,
+        r#"<g class="step{marked}" id="step-{id}" data-step="{id}" data-kind="{kind}""#,
         id = esc(&node.id)
     );
+    if let Some(m) = mark {
+        let _ = write!(out, r#" data-mark="{}""#, esc(&m.class));
+    }
     if let Shape::End(result) = node.shape {
         let _ = write!(out, r#" data-result="{}""#, result.as_str());
     }
@@ -205,10 +236,10 @@ fn write_node(out: &mut String, node: &Node) {
         tooltip.push_str(d);
     }
     let _ = writeln!(out, "<title>{}</title>", esc(&tooltip));
-    let (stroke, width) = if node.highlighted {
-        (Some(HIGHLIGHT), 3.5)
-    } else {
-        (None, 1.5)
+    let (stroke, width) = match mark {
+        _ if node.highlighted => (Some(HIGHLIGHT), 3.5),
+        Some(m) => (Some(m.colour.as_str()), 3.5),
+        None => (None, 1.5),
     };
     let b = &node.body;
     let (x, y, w, h) = (num(b.x), num(b.y), num(b.width), num(b.height));
@@ -295,6 +326,42 @@ fn write_node(out: &mut String, node: &Node) {
                 esc(line)
             );
         }
+    }
+    if let Some(m) = mark {
+        write_badge(out, b.right(), b.y, m);
+    }
+    out.push_str("</g>\n");
+}
+
+/// A mark's sign in a circle of its colour, centred at (`x`, `y`).
+fn write_badge(out: &mut String, x: f64, y: f64, mark: &Mark) {
+    let _ = writeln!(
+        out,
+        r##"<g class="mark-sign"><circle cx="{}" cy="{}" r="8" fill="{}" stroke="#ffffff" stroke-width="1.5"/><text x="{}" y="{}" font-size="12" font-weight="bold" text-anchor="middle" fill="#ffffff">{}</text></g>"##,
+        num(x),
+        num(y),
+        esc(&mark.colour),
+        num(x),
+        num(y + 4.0),
+        esc(&mark.sign)
+    );
+}
+
+/// The marks in a row under the lanes: each sign in its badge, then its words.
+fn write_legend(out: &mut String, top: f64, marks: &[&Mark]) {
+    out.push_str("<g class=\"legend\">\n");
+    let mut x = MARGIN + 8.0;
+    let y = top + LEGEND / 2.0;
+    for m in marks {
+        write_badge(out, x, y, m);
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}" font-size="12" fill="{INK}">{}</text>"#,
+            num(x + 14.0),
+            num(y + 4.0),
+            esc(&m.legend)
+        );
+        x += 14.0 + text_width(&m.legend, 12.0) + 28.0;
     }
     out.push_str("</g>\n");
 }
