@@ -17,6 +17,8 @@
 //! - [`calendar_horizon`] — how far the working calendars reach (start-up log, `/healthz`,
 //!   `/metrics`);
 //! - [`demo`] — demo accounts and cases;
+//! - [`versions`] — which version of a regulation a registration starts on (the one in force
+//!   on the day where the office is), and the refusal when none is;
 //! - [`web`] — the web interface (server-rendered pages in kk/ru/en).
 
 #![forbid(unsafe_code)]
@@ -38,6 +40,7 @@ pub mod problem;
 pub mod routing;
 pub mod state;
 pub mod timer;
+pub mod versions;
 pub mod web;
 
 pub use app::Started;

@@ -194,6 +194,8 @@ fn title_of(status: StatusCode, code: &str) -> &'static str {
         "case-closed" => "The case has ended",
         "invalid-data" => "The data does not fit the form",
         "invalid-regulation" => "The regulation does not validate",
+        "version-dates-conflict" => "The version's dates do not follow the deployed versions",
+        "regulation-not-in-force" => "The regulation is not in force",
         "rate-limited" => "Too many failed sign-ins",
         "password-change-required" => "The password must be changed first",
         "weak-password" => "The password is too weak",
@@ -330,6 +332,10 @@ impl From<StoreError> for Problem {
             StoreError::UnknownRegulation(_) => Problem::not_found(e.to_string()),
             StoreError::VersionTaken { .. } => Problem::conflict("version-taken", e.to_string()),
             StoreError::VersionTooLow { .. } => Problem::conflict("version-too-low", e.to_string()),
+            StoreError::Succession { conflict, .. } => {
+                Problem::conflict("version-dates-conflict", e.to_string())
+                    .with_errors(succession_errors(conflict))
+            }
             StoreError::InvalidRegulation { diagnostics } => invalid_regulation(diagnostics),
             // What was found is for administrators (GET /api/v1/incidents), not for every caller.
             StoreError::HistoryDoesNotVerify(_) => Problem::conflict(
@@ -339,6 +345,53 @@ impl From<StoreError> for Problem {
             ),
             _ => Problem::internal(&e),
         }
+    }
+}
+
+/// The two versions of a refused deployment whose days do not follow, each with its days: the
+/// deployed one (pointer `/version`: not in the submitted text) and the submitted one (at the
+/// date that decides its first day).
+fn succession_errors(c: &reglament_store::versions::Succession) -> Vec<FieldProblem> {
+    use reglament_store::versions::Succession;
+    let new = |version: u32, from| {
+        FieldProblem::new(
+            "/in_force_from",
+            format!("the submitted version {version} takes effect on {from}"),
+        )
+    };
+    match *c {
+        Succession::Earlier {
+            previous,
+            previous_from,
+            version,
+            from,
+        } => vec![
+            FieldProblem::new(
+                "/version",
+                format!("the deployed version {previous} takes effect on {previous_from}"),
+            ),
+            new(version, from),
+        ],
+        Succession::Gap {
+            previous,
+            previous_last,
+            version,
+            from,
+            ..
+        }
+        | Succession::Overlap {
+            previous,
+            previous_last,
+            version,
+            from,
+            ..
+        } => vec![
+            FieldProblem::new(
+                "/version",
+                format!("the deployed version {previous} applies until {previous_last}"),
+            ),
+            new(version, from),
+        ],
     }
 }
 

@@ -107,6 +107,7 @@ mod sqlite;
 #[allow(unsafe_code)]
 mod sqlite_capi;
 pub mod verify;
+pub mod versions;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -177,6 +178,12 @@ pub enum StoreError {
         id: String,
         version: u32,
         latest: u32,
+    },
+    /// The version's days do not follow the deployed version before it (`versions.rs`).
+    #[error("regulation `{id}`: {conflict}")]
+    Succession {
+        id: String,
+        conflict: versions::Succession,
     },
     #[error("no deployed regulation has digest {digest}")]
     UnknownDigest { digest: String },
@@ -340,6 +347,8 @@ pub struct RegulationInfo {
     pub digest: String,
     pub deployed_at: DateTime<Utc>,
     pub deployed_by: String,
+    /// The days the version applies by its own dates ([`versions::Window`]).
+    pub window: versions::Window,
 }
 
 /// Which tasks an inbox lists.
@@ -897,6 +906,7 @@ impl Store {
             Backend::Sqlite(s) => s.migrate(&self.inner.migrations).await?,
             Backend::Postgres(s) => s.migrate(&self.inner.migrations).await?,
         }
+        self.backfill_windows().await?;
         self.schema_version().await
     }
 
@@ -1006,12 +1016,11 @@ impl Store {
         let id = process.id().to_string();
         let version = process.version();
         let digest = process.digest.clone();
-        let existing: Vec<(i64, String)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT version, digest FROM regulations WHERE regulation_id = $1 ORDER BY version"
-        )
-        .bind(&id)
-        .fetch_all(p)
-        .await)?;
+        let windows = self.windows(&id).await?;
+        let existing: Vec<(i64, String)> = windows
+            .iter()
+            .map(|w| (i64::from(w.version), w.digest.clone()))
+            .collect();
         if let Some((v, d)) = existing.iter().find(|(_, d)| *d == digest) {
             self.remember(&process);
             return Ok((
@@ -1040,46 +1049,29 @@ impl Store {
                 latest: *latest as u32,
             });
         }
-        let sql = "INSERT INTO regulations (regulation_id, version, digest, source, deployed_at, deployed_by) VALUES ($1, $2, $3, $4, $5, $6)";
-        let args = (
-            id.clone(),
-            i64::from(version),
-            digest.clone(),
-            source.to_string(),
-            micros(now),
-            by.to_string(),
-        );
-        let inserted = match &self.inner.backend {
-            Backend::Sqlite(s) => {
-                s.write(move |c| {
-                    Box::pin(async move {
-                        sqlx::query(sql)
-                            .bind(args.0)
-                            .bind(args.1)
-                            .bind(args.2)
-                            .bind(args.3)
-                            .bind(args.4)
-                            .bind(args.5)
-                            .execute(c)
-                            .await
-                            .map(|r| r.rows_affected())
-                            .map_err(StoreError::from)
-                    })
-                })
-                .await
-            }
-            Backend::Postgres(s) => sqlx::query(sql)
-                .bind(args.0)
-                .bind(args.1)
-                .bind(args.2)
-                .bind(args.3)
-                .bind(args.4)
-                .bind(args.5)
-                .execute(&s.pool)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(StoreError::from),
-        };
+        // The days it applies must follow the newest deployed version's (`versions.rs`).
+        let window = versions::Window::of(&process.regulation);
+        if let Some(previous) = windows.last() {
+            versions::follows((previous.version, previous.window), (version, window)).map_err(
+                |conflict| StoreError::Succession {
+                    id: id.clone(),
+                    conflict,
+                },
+            )?;
+        }
+        let sql = "INSERT INTO regulations (regulation_id, version, digest, source, deployed_at, deployed_by, effective_from, effective_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let [from, until] = versions::window_args(&window);
+        let args = vec![
+            side::SqlArg::Text(id.clone()),
+            side::SqlArg::Int(i64::from(version)),
+            side::SqlArg::Text(digest.clone()),
+            side::SqlArg::Text(source.to_string()),
+            side::SqlArg::Int(micros(now)),
+            side::SqlArg::Text(by.to_string()),
+            from,
+            until,
+        ];
+        let inserted = self.write_side(vec![(sql, args)]).await;
         match inserted {
             Ok(_) => {}
             // Another node deployed at the same moment: decide again on what it wrote.
@@ -1109,21 +1101,35 @@ impl Store {
 
     /// The deployed versions, oldest first per id.
     pub async fn regulations(&self) -> Result<Vec<RegulationInfo>, StoreError> {
-        let rows: Vec<(String, i64, String, i64, String)> = on_pool!(self, |p| {
-            sqlx::query_as(
-            "SELECT regulation_id, version, digest, deployed_at, deployed_by FROM regulations ORDER BY regulation_id, version"
-        )
-        .fetch_all(p)
-        .await
-        })?;
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            regulation_id: String,
+            version: i64,
+            digest: String,
+            deployed_at: i64,
+            deployed_by: String,
+            effective_from: Option<String>,
+            effective_to: Option<String>,
+        }
+        let rows: Vec<Row> = self
+            .read_side(
+                "SELECT regulation_id, version, digest, deployed_at, deployed_by, effective_from, effective_to \
+                 FROM regulations ORDER BY regulation_id, version",
+                Vec::new(),
+            )
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, version, digest, at, by)| RegulationInfo {
-                id,
-                version: version as u32,
-                digest,
-                deployed_at: instant(at),
-                deployed_by: by,
+            .map(|r| RegulationInfo {
+                id: r.regulation_id,
+                version: r.version as u32,
+                digest: r.digest,
+                deployed_at: instant(r.deployed_at),
+                deployed_by: r.deployed_by,
+                window: versions::window_of_row(
+                    r.effective_from.as_deref(),
+                    r.effective_to.as_deref(),
+                ),
             })
             .collect())
     }

@@ -73,6 +73,13 @@ pub const STORE: &[Migration] = &[
             "../migrations/postgres/0006_suspensions_and_calendar_adoptions.sql"
         ),
     },
+    // Each deployed version's window: the day it takes effect and the day it stops.
+    Migration {
+        version: 7,
+        description: "regulation windows",
+        sqlite: include_str!("../migrations/sqlite/0007_regulation_windows.sql"),
+        postgres: include_str!("../migrations/postgres/0007_regulation_windows.sql"),
+    },
 ];
 
 /// Whether a version is one a user of the store may take.

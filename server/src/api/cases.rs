@@ -1,14 +1,12 @@
 //! Cases: start one, read it, read its log, record a system step's result, cancel it.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use reglament_model::compile::Process;
 use reglament_model::model::RoleKind;
 use reglament_runtime::{CaseId, Command, CommandError, NewCase};
-use reglament_store::{ServiceError, StoreError};
+use reglament_store::ServiceError;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -29,7 +27,9 @@ use crate::state::AppState;
 pub struct StartCase {
     /// The regulation's id, e.g. `atyrau-child-benefit`.
     pub regulation: String,
-    /// A deployed version; the latest by default.
+    /// A deployed version. By default the one in force on the day of the registration at
+    /// the office (a version deployed with a later `in_force_from` is scheduled, not used);
+    /// a version asked for must be that one, or the answer is 422 `regulation-not-in-force`.
     #[serde(default)]
     pub version: Option<u32>,
     /// The channel the application came through, e.g. `provider`, `centre`, `portal`.
@@ -46,43 +46,6 @@ pub struct StartCase {
     /// get 403 `id-not-allowed`, whatever the id.
     #[serde(default)]
     pub id: Option<String>,
-}
-
-/// The process a new case will run: the latest version, or the one asked for.
-pub async fn deployed_process(
-    state: &AppState,
-    regulation: &str,
-    version: Option<u32>,
-) -> Result<Arc<Process>, Problem> {
-    let unknown = || {
-        field_error(
-            "unknown-regulation",
-            "/regulation",
-            format!("no regulation `{regulation}` is deployed"),
-        )
-    };
-    match version {
-        None => match state.store.latest(regulation).await {
-            Ok(p) => Ok(p),
-            Err(StoreError::UnknownRegulation(_)) => Err(unknown()),
-            Err(e) => Err(e.into()),
-        },
-        Some(v) => {
-            let versions = state.store.regulations().await?;
-            let digest = versions
-                .iter()
-                .find(|r| r.id == regulation && r.version == v)
-                .map(|r| r.digest.clone())
-                .ok_or_else(|| {
-                    field_error(
-                        "unknown-version",
-                        "/version",
-                        format!("regulation `{regulation}` has no deployed version {v}"),
-                    )
-                })?;
-            Ok(state.store.process(&digest).await?)
-        }
-    }
 }
 
 /// The roles that may register an application on a channel: the role of its first step, or
@@ -206,7 +169,10 @@ pub async fn start(
     principal: Principal,
     Json(body): Json<StartCase>,
 ) -> ApiResult {
-    let process = deployed_process(&state, &body.regulation, body.version).await?;
+    // The version in force on the day of the registration where the office is.
+    let process =
+        crate::versions::for_registration(&state, &body.regulation, body.version, &body.office)
+            .await?;
     if process.channel(&body.channel).is_none() {
         let known: Vec<&str> = process
             .regulation

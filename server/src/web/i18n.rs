@@ -345,6 +345,31 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "У вас нет роли для регистрации заявлений",
         "You hold no role that registers applications",
     ),
+    // When a regulation is in force (server/src/versions.rs): the registration pages' reasons.
+    (
+        "not_in_force",
+        "Бұл қызметтің регламенті бүгін күшінде емес",
+        "Регламент этой услуги сегодня не действует",
+        "The regulation of this service is not in force today",
+    ),
+    (
+        "not_in_force_repealed",
+        "Бұл қызметтің регламенті {date} бастап күшін жойды ({act}), ал күшіндегі жаңа нұсқасы жоқ",
+        "Регламент этой услуги утратил силу с {date} ({act}), а новой действующей редакции нет",
+        "The regulation of this service was repealed from {date} ({act}), and no later version is in force",
+    ),
+    (
+        "not_in_force_ended",
+        "Бұл қызметтің регламенті {last} дейін қолданылды, ал күшіндегі жаңа нұсқасы жоқ",
+        "Регламент этой услуги действовал по {last}, а новой действующей редакции нет",
+        "The regulation of this service applied until {last}, and no later version is in force",
+    ),
+    (
+        "not_in_force_yet",
+        "Регламент {from} бастап күшіне енеді",
+        "Регламент вступает в силу {from}",
+        "The regulation takes effect on {from}",
+    ),
     ("error", "Қате", "Ошибка", "Error"),
     ("not_found", "Табылмады", "Не найдено", "Not found"),
     (

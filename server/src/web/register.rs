@@ -18,6 +18,7 @@ use super::forms::{self, Choice, Field};
 use super::{Ctx, Page, WebResult, local_time, office_name, render, render_status};
 use crate::auth::{Principal, secret};
 use crate::state::AppState;
+use crate::versions::{self, NotInForce, Registrable};
 
 /// The roles that may register on `channel`: its first step's role, or any person of the
 /// regulation when the first step is automatic (as the API decides).
@@ -73,6 +74,9 @@ fn allowed(
 pub struct ServiceLine {
     pub id: String,
     pub title: String,
+    /// Why it cannot be registered today (no version in force), in the page's language; the
+    /// service is listed without a link.
+    pub not_in_force: Option<String>,
 }
 
 #[derive(Template)]
@@ -82,7 +86,11 @@ struct ChoosePage {
     services: Vec<ServiceLine>,
 }
 
-async fn latest_processes(state: &AppState) -> Result<Vec<Arc<Process>>, crate::problem::Problem> {
+/// Each deployed regulation's newest version (for who may register it and its title), with
+/// the reason none is in force today in its region, if none is.
+async fn latest_processes(
+    state: &AppState,
+) -> Result<Vec<(Arc<Process>, Option<NotInForce>)>, crate::problem::Problem> {
     let mut ids: Vec<String> = state
         .store
         .regulations()
@@ -95,7 +103,12 @@ async fn latest_processes(state: &AppState) -> Result<Vec<Arc<Process>>, crate::
     let mut out = Vec::new();
     for id in ids {
         if let Ok(p) = state.store.latest(&id).await {
-            out.push(p);
+            let day = versions::registration_day(state, None, Some(&p.regulation.region));
+            let why = match versions::in_force(state, &id, day).await? {
+                Registrable::Process(_) => None,
+                Registrable::NotInForce(why) => Some(why),
+            };
+            out.push((p, why));
         }
     }
     Ok(out)
@@ -105,11 +118,12 @@ async fn latest_processes(state: &AppState) -> Result<Vec<Arc<Process>>, crate::
 pub async fn choose(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let principal = ctx.user()?;
     let mut services = Vec::new();
-    for p in latest_processes(&state).await.map_err(|e| ctx.problem(e))? {
+    for (p, why) in latest_processes(&state).await.map_err(|e| ctx.problem(e))? {
         if !allowed(&state, principal, &p).0.is_empty() {
             services.push(ServiceLine {
                 id: p.id().to_string(),
                 title: p.regulation.title.get(ctx.lang).to_string(),
+                not_in_force: why.map(|w| w.say(ctx.lang)),
             });
         }
     }
@@ -189,13 +203,32 @@ fn form_page(
     )
 }
 
+/// The version a registration at `office` (or, before one is chosen, anywhere in the
+/// regulation's region) starts on today: the one in force; when none is, the page says why
+/// (422) and nothing is written.
 async fn process_for(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
+    office: Option<&str>,
 ) -> Result<Arc<Process>, super::WebError> {
-    match state.store.latest(id).await {
-        Ok(p) => Ok(p),
+    let latest = match state.store.latest(id).await {
+        Ok(p) => p,
+        Err(StoreError::UnknownRegulation(_)) => return Err(ctx.not_found()),
+        Err(e) => return Err(ctx.problem(e.into())),
+    };
+    let office = office.filter(|o| {
+        state
+            .calendars
+            .office(o)
+            .is_ok_and(|o| o.region == latest.regulation.region)
+    });
+    let day = versions::registration_day(state, office, Some(&latest.regulation.region));
+    match versions::in_force(state, id, day).await {
+        Ok(Registrable::Process(p)) => Ok(p),
+        Ok(Registrable::NotInForce(why)) => {
+            Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, why.say(ctx.lang)))
+        }
         Err(StoreError::UnknownRegulation(_)) => Err(ctx.not_found()),
         Err(e) => Err(ctx.problem(e.into())),
     }
@@ -208,7 +241,7 @@ pub async fn form(
     Path(regulation): Path<String>,
 ) -> WebResult<Response> {
     let principal = ctx.user()?;
-    let process = process_for(&state, &ctx, &regulation).await?;
+    let process = process_for(&state, &ctx, &regulation, None).await?;
     if allowed(&state, principal, &process).0.is_empty() {
         return Err(ctx.error(StatusCode::FORBIDDEN, ctx.t("nothing_to_register")));
     }
@@ -250,7 +283,8 @@ pub async fn submit(
     let form = ctx.form(&body)?;
     let principal = ctx.check_csrf(&form)?;
     let regulation = form.text("regulation").unwrap_or_default().to_string();
-    let process = process_for(&state, &ctx, &regulation).await?;
+    // The version in force on the day of the registration at the chosen office.
+    let process = process_for(&state, &ctx, &regulation, form.text("office")).await?;
     let channel = form.text("channel").unwrap_or_default().to_string();
     let office = form.text("office").unwrap_or_default().to_string();
     let data = process
