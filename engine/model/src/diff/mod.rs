@@ -26,6 +26,8 @@ pub mod words;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bundled;
 
 use std::collections::{BTreeMap, BTreeSet};
 
