@@ -37,6 +37,10 @@ enum Command {
     /// Read a BPMN 2.0 file back into a YAML draft of a regulation; what is not supported is
     /// listed with its line, what BPMN lacks is marked for `reglament validate`.
     ImportBpmn(cli::import_bpmn::ImportBpmnArgs),
+    /// What a new version of a regulation changes: steps, durations, terms, outcomes,
+    /// conditions, forms, roles, channels, with `file:line` of both sides (text, JSON or HTML).
+    /// Exit status 0: no changes, 1: changes, 2: error.
+    Diff(cli::diff::DiffArgs),
     /// Run one case in memory with simulated time and print its dates.
     Simulate(cli::simulate::SimulateArgs),
     /// Working-time calendar: due instants, elapsed working time, the list of days.
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cli::inspect::run(args),
         Command::Render(args) => cli::render::run(args),
         Command::ImportBpmn(args) => cli::import_bpmn::run(args),
+        Command::Diff(args) => cli::diff::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
         Command::Serve(args) => cli::serve::run(args),

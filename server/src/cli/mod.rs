@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod db;
+pub mod diff;
 pub mod export;
 pub mod find;
 pub mod import_bpmn;

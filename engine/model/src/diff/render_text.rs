@@ -20,14 +20,14 @@ pub fn text(diff: &Diff, lang: Lang) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} v{} ({}) → {} v{} ({}): {} {}",
+        "{} v{} ({}) → {} v{} ({})\n{}: {}",
         diff.old.id,
         diff.old.version,
         diff.old.file,
         diff.new.id,
         diff.new.version,
         diff.new.file,
-        label("changes", lang).to_lowercase(),
+        label("changes", lang),
         diff.changes.len()
     );
     if diff.changes.is_empty() {

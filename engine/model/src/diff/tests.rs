@@ -361,7 +361,7 @@ fn channels_roles_terms_and_dates() {
     assert_eq!(
         render_text::text(&d, Lang::Ru)
             .lines()
-            .nth(3)
+            .nth(4)
             .unwrap_or_default(),
         format!(
             "~ Канал `provider`: нормативный срок 10 рабочих дней → 15 рабочих дней  [old.yaml:{l} → new.yaml:{n}]"
