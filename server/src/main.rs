@@ -41,6 +41,10 @@ enum Command {
     /// conditions, forms, roles, channels, with `file:line` of both sides (text, JSON or HTML).
     /// Exit status 0: no changes, 1: changes, 2: error.
     Diff(cli::diff::DiffArgs),
+    /// Move the open cases of a regulation version onto another by a migration plan (one
+    /// `case_migrated` event each); `--dry-run` shows each case's due instants before and
+    /// after and changes nothing. Exit status 1 when a selected case could not move.
+    Migrate(cli::migrate::MigrateArgs),
     /// Run one case in memory with simulated time and print its dates.
     Simulate(cli::simulate::SimulateArgs),
     /// Working-time calendar: due instants, elapsed working time, the list of days.
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Calendar(cmd) => cli::calendar::run(cmd),
         Command::Serve(args) => cli::serve::run(args),
+        Command::Migrate(args) => cli::migrate::run(args),
         Command::Db(cmd) => cli::db::run(cmd),
         Command::User(cmd) => cli::user::run(cmd),
         Command::Token(cmd) => cli::token::run(cmd),

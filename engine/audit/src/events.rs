@@ -76,8 +76,9 @@ struct Flat<'a> {
     message: Option<String>,
     warnings: Option<Vec<reglament_runtime::Warning>>,
     percent: Option<u8>,
-    from_version: Option<String>,
-    to_version: Option<String>,
+    /// A calendar version (`deadlines_rescheduled`) or a regulation version (`case_migrated`).
+    from_version: Option<VersionField>,
+    to_version: Option<VersionField>,
     /// As the kind declares it: absent is empty, `null` is an error.
     #[serde(default)]
     days: Vec<NaiveDate>,
@@ -92,6 +93,44 @@ struct Flat<'a> {
     from: Option<Cow<'a, str>>,
     #[serde(borrow)]
     to: Option<Cow<'a, str>>,
+    from_digest: Option<String>,
+    to_digest: Option<String>,
+    plan_digest: Option<String>,
+    act: Option<String>,
+    paragraph: Option<String>,
+    /// As the kind declares it: absent is empty, `null` is an error.
+    #[serde(default)]
+    steps: std::collections::BTreeMap<String, String>,
+    tasks: Option<Vec<reglament_runtime::MigratedTask>>,
+    case_policy: Option<reglament_model::migration_plan::CasePolicy>,
+    #[serde(default, deserialize_with = "some_instant")]
+    case_due_before: Option<DateTime<Utc>>,
+    case_deadline: Option<Deadline>,
+}
+
+/// `from_version`/`to_version`: a calendar version's text in `deadlines_rescheduled`, a
+/// regulation version's number in `case_migrated`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum VersionField {
+    Number(u32),
+    Text(String),
+}
+
+impl VersionField {
+    fn text(self) -> Option<String> {
+        match self {
+            VersionField::Text(s) => Some(s),
+            VersionField::Number(_) => None,
+        }
+    }
+
+    fn number(self) -> Option<u32> {
+        match self {
+            VersionField::Number(n) => Some(n),
+            VersionField::Text(_) => None,
+        }
+    }
 }
 
 /// An instant as chrono's serde reads it, the engine's own form read without chrono.
@@ -285,8 +324,8 @@ impl Flat<'_> {
                 due: self.due?,
             },
             "deadlines_rescheduled" => EventKind::DeadlinesRescheduled {
-                from_version: self.from_version?,
-                to_version: self.to_version?,
+                from_version: self.from_version?.text()?,
+                to_version: self.to_version?.text()?,
                 days,
                 moved: self.moved?,
             },
@@ -306,6 +345,22 @@ impl Flat<'_> {
                 from: from?,
                 to: to?,
                 step: step?,
+            },
+            "case_migrated" => EventKind::CaseMigrated {
+                regulation: self.regulation?,
+                from_version: self.from_version?.number()?,
+                from_digest: self.from_digest?,
+                to_version: self.to_version?.number()?,
+                to_digest: self.to_digest?,
+                plan_digest: self.plan_digest?,
+                act: self.act?,
+                paragraph: self.paragraph?,
+                reason: self.reason?,
+                steps: self.steps,
+                tasks: self.tasks?,
+                case_policy: self.case_policy?,
+                case_due_before: self.case_due_before,
+                case_deadline: self.case_deadline,
             },
             _ => return None,
         };
@@ -561,12 +616,42 @@ pub(crate) mod tests {
                 suspended_seconds: 0,
                 moved: Vec::new(),
             },
+            EventKind::CaseMigrated {
+                regulation: "r".into(),
+                from_version: 3,
+                from_digest: "d".into(),
+                to_version: 4,
+                to_digest: "e".into(),
+                plan_digest: "p".into(),
+                act: "Постановление № 45".into(),
+                paragraph: "п. 3".into(),
+                reason: "срок сокращён".into(),
+                steps: [("intake".to_string(), "receive".to_string())]
+                    .into_iter()
+                    .collect(),
+                tasks: vec![reglament_runtime::MigratedTask {
+                    task: TaskId(2),
+                    from_step: "intake".into(),
+                    to_step: "receive".into(),
+                    role: "executor".into(),
+                    policy: reglament_model::migration_plan::Policy::Restart,
+                    due_before: Some(t("2026-04-10T13:00:00Z")),
+                    deadline: deadline(),
+                    warnings: vec![reglament_runtime::Warning {
+                        percent: 50,
+                        at: t("2026-04-08T04:00:00Z"),
+                    }],
+                }],
+                case_policy: reglament_model::migration_plan::CasePolicy::Recompute,
+                case_due_before: None,
+                case_deadline: deadline(),
+            },
         ]
     }
 
     /// How many kinds [`EventKind`] has. The match below stops compiling when a kind is
     /// added: give it samples in [`every_kind`] and count it here.
-    const KINDS: usize = 25;
+    const KINDS: usize = 26;
 
     fn counted(k: &EventKind) {
         match k {
@@ -594,7 +679,8 @@ pub(crate) mod tests {
             | EventKind::DeadlinesRescheduled { .. }
             | EventKind::TaskSuspended { .. }
             | EventKind::TaskResumed { .. }
-            | EventKind::CaseHandedOver { .. } => {}
+            | EventKind::CaseHandedOver { .. }
+            | EventKind::CaseMigrated { .. } => {}
         }
     }
 

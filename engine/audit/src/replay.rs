@@ -23,7 +23,7 @@
 //! The work is done by [`replay_rows_on`] (or [`replay_rows`], given the pinned clock only),
 //! which is pure: the store is only read beforehand.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -36,6 +36,7 @@ use super::{AuditError, late, pinned_clock, rfc3339};
 use reglament_calendar::{CalendarError, OfficeClock};
 use reglament_model::compile::Process;
 use reglament_model::duration::Term;
+use reglament_model::migration_plan::Policy;
 use reglament_model::model::{Counting, Step};
 use reglament_model::paths::{DEFAULT_DAY_MINUTES, format_minutes};
 use reglament_model::text::Text;
@@ -325,6 +326,14 @@ pub async fn replay(
         return Err(AuditError::NoSuchCase(case.to_string()));
     };
     let process = store.process(&first.digest).await?;
+    // The versions a `case_migrated` moved the case onto (each row names the one it was
+    // written on).
+    let mut later = HashMap::new();
+    for r in &rows {
+        if r.digest != first.digest && !later.contains_key(&r.digest) {
+            later.insert(r.digest.clone(), store.process(&r.digest).await?);
+        }
+    }
     let office = projection
         .as_ref()
         .map(|p| p.case.office.clone())
@@ -352,11 +361,13 @@ pub async fn replay(
     if let Some(c) = opts.clocks.and_then(|f| f.clock(&office, None).ok()) {
         clocks.entry(c.version().to_string()).or_insert(c);
     }
-    replay_rows_on(
+    replay_with(
         case.as_str(),
         &rows,
         projection.as_ref(),
         &process,
+        &later,
+        None,
         &clocks,
         opts,
     )
@@ -443,6 +454,7 @@ pub fn replay_rows(
         rows,
         projection,
         process,
+        &HashMap::new(),
         clock,
         &BTreeMap::new(),
         opts,
@@ -460,7 +472,16 @@ pub fn replay_rows_on(
     clocks: &BTreeMap<String, OfficeClock>,
     opts: &ReplayOptions<'_>,
 ) -> Result<Replay, AuditError> {
-    replay_with(case, rows, projection, process, None, clocks, opts)
+    replay_with(
+        case,
+        rows,
+        projection,
+        process,
+        &HashMap::new(),
+        None,
+        clocks,
+        opts,
+    )
 }
 
 /// The clocks of a case's calendar versions.
@@ -504,6 +525,7 @@ fn replay_with(
     rows: &[EventRow],
     projection: Option<&CaseProjection>,
     process: &Arc<Process>,
+    later: &HashMap<String, Arc<Process>>,
     pinned: Option<&OfficeClock>,
     by_version: &BTreeMap<String, OfficeClock>,
     opts: &ReplayOptions<'_>,
@@ -549,8 +571,13 @@ fn replay_with(
         by_version,
     };
     let clock = versions.get(calendar_version);
+    // The version it started on, then those `case_migrated` events moved it onto.
     let p = process.clone();
-    let folded = CaseState::fold(&events, |_| Some(p.clone()));
+    // (A `case_migrated` checks that it got the version it names, so the fallback to the
+    // first version cannot fold a migrated case wrongly.)
+    let folded = CaseState::fold(&events, |d| {
+        later.get(d).cloned().or_else(|| Some(p.clone()))
+    });
     let (projections, fold_error, state) = match folded {
         Ok(state) => {
             let check = projection_check(&state, rows, projection);
@@ -558,7 +585,7 @@ fn replay_with(
         }
         Err(e) => (None, Some(e.to_string()), None),
     };
-    let deadlines = check_deadlines(process, &versions, &events);
+    let deadlines = check_deadlines(process, later, &versions, &events);
     // Working time on the calendar the case counts on at the end (the pinned one unless a
     // rescheduling moved it onto another).
     let current = state
@@ -1180,7 +1207,14 @@ fn warnings_text(w: &[Warning]) -> String {
 /// Every recorded due instant recomputed on the clock of the calendar version it was
 /// computed on, from the pinned regulation; every rescheduling and resumption recomputed;
 /// every breach checked against the deadline in force and the suspensions.
-fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event]) -> DeadlineCheck {
+fn check_deadlines(
+    first: &Arc<Process>,
+    later: &HashMap<String, Arc<Process>>,
+    versions: &Versions<'_>,
+    events: &[Event],
+) -> DeadlineCheck {
+    // The version the case runs on: the one it started on until a `case_migrated` moves it.
+    let mut process = first.clone();
     let mut out = Found {
         check: DeadlineCheck {
             recomputed: true,
@@ -1201,10 +1235,10 @@ fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event])
         return out.check;
     };
     let started_at = events[0].at;
-    let ch = process.channel(channel);
-    let counting = ch.map(|c| c.counting.clone()).unwrap_or_default();
+    let mut ch = process.channel(channel).cloned();
+    let counting = ch.as_ref().map(|c| c.counting.clone()).unwrap_or_default();
     let group = start_group(events);
-    let percents = &process.regulation.warnings;
+    let mut percents = process.regulation.warnings.clone();
     let mut c = Track {
         version: calendar_version.clone(),
         started_at,
@@ -1235,7 +1269,10 @@ fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event])
                         .as_ref()
                         .and_then(|d| versions.get(&d.calendar_version))
                         .unwrap_or(clock);
-                    let term = ch.and_then(|c| c.term.as_ref()).map(|t| t.duration);
+                    let term = ch
+                        .as_ref()
+                        .and_then(|c| c.term.as_ref())
+                        .map(|t| t.duration);
                     check_one(
                         clock,
                         i,
@@ -1296,6 +1333,7 @@ fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event])
                     .map_or(c.version.as_str(), |d| &*d.calendar_version);
                 if let Some(clock) = out.clock(versions, version) {
                     let term = ch
+                        .as_ref()
                         .and_then(|c| c.extended_term.as_ref())
                         .map(|t| t.duration);
                     // The term already stood still while suspensions stopped it.
@@ -1450,7 +1488,7 @@ fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event])
                     );
                 }
                 if let Some(clock) = out.clock(versions, to_version) {
-                    match c.rescheduling(clock, percents) {
+                    match c.rescheduling(clock, &percents) {
                         Ok(expected) => out.compare_moves(
                             i,
                             moved,
@@ -1491,6 +1529,114 @@ fn check_deadlines(process: &Process, versions: &Versions<'_>, events: &[Event])
                 }
                 c.version.clone_from(to_version);
                 c.apply(moved, Some(to_version));
+            }
+            EventKind::CaseMigrated {
+                to_digest,
+                tasks,
+                case_deadline,
+                ..
+            } => {
+                let Some(next) = later.get(to_digest) else {
+                    out.mismatch(
+                        i,
+                        "case".into(),
+                        None,
+                        None,
+                        format!("moves the case onto regulation digest {to_digest}, which is not at hand: the steps after it are checked against the old version"),
+                    );
+                    continue;
+                };
+                for m in tasks {
+                    let name = format!("task {}", m.task);
+                    let Some(t) = c.tasks.get_mut(&m.task.0) else {
+                        out.mismatch(
+                            i,
+                            name,
+                            None,
+                            None,
+                            "moves a task that was never opened".into(),
+                        );
+                        continue;
+                    };
+                    let recorded = m.deadline.as_ref().map(|d| (d.due, d.term));
+                    let version = m
+                        .deadline
+                        .as_ref()
+                        .map_or(c.version.as_str(), |d| &*d.calendar_version)
+                        .to_string();
+                    let term = next
+                        .step_index(&m.to_step)
+                        .and_then(|s| next.duration(s, channel));
+                    let in_force = t.deadline.as_ref().map(|d| (d.0, d.1));
+                    match m.policy {
+                        // What the plan kept must be what was in force.
+                        Policy::Keep => {
+                            out.check.checked += 1;
+                            if recorded != in_force && term.is_some() {
+                                out.mismatch(
+                                    i,
+                                    name,
+                                    in_force.map(|d| d.0),
+                                    recorded.map(|d| d.0),
+                                    "the plan keeps the due instant, but the event moves it".into(),
+                                );
+                            }
+                        }
+                        Policy::Recompute => {
+                            if let Some(clock) = out.clock(versions, &version) {
+                                let shift = t
+                                    .suspensions
+                                    .iter()
+                                    .map(|(a, b)| {
+                                        clock.elapsed_seconds(*a, *b).unwrap_or(0).max(0) as u64
+                                    })
+                                    .sum();
+                                check_shifted(
+                                    clock,
+                                    i,
+                                    name,
+                                    recorded,
+                                    term,
+                                    t.opened_at,
+                                    &Counting::default(),
+                                    shift,
+                                    &mut out,
+                                );
+                            }
+                        }
+                        Policy::Restart => {
+                            if let Some(clock) = out.clock(versions, &version) {
+                                check_one(
+                                    clock,
+                                    i,
+                                    name,
+                                    recorded,
+                                    term,
+                                    e.at,
+                                    &Counting::default(),
+                                    &mut out,
+                                );
+                            }
+                            // The term counts afresh from the migration.
+                            t.opened_at = e.at;
+                            t.suspensions.clear();
+                            if let Some(s) = &mut t.suspended {
+                                s.0 = s.0.max(e.at);
+                            }
+                        }
+                    }
+                    t.deadline = m
+                        .deadline
+                        .as_ref()
+                        .map(|d| (d.due, d.term, d.calendar_version.clone()));
+                    t.warn_at.truncate(t.warned);
+                    t.warn_at.extend(m.warnings.iter().copied());
+                }
+                // The breaches that follow count against the deadline in force from here.
+                c.deadline = case_deadline.as_ref().map(|d| (d.due, d.term));
+                process = next.clone();
+                ch = process.channel(channel).cloned();
+                percents.clone_from(&process.regulation.warnings);
             }
             _ => {}
         }
@@ -2110,7 +2256,56 @@ fn summary(e: &Event) -> String {
             working_text(Some(*suspended_seconds as i64 / 60)).unwrap_or_default(),
             moved_text(moved)
         ),
+        EventKind::CaseMigrated {
+            from_version,
+            to_version,
+            act,
+            paragraph,
+            reason,
+            tasks,
+            case_due_before,
+            case_deadline,
+            ..
+        } => migrated_text(
+            *from_version,
+            *to_version,
+            &format!("{act}, {paragraph}"),
+            reason,
+            tasks,
+            (*case_due_before, case_deadline.as_ref().map(|d| d.due)),
+        ),
     }
+}
+
+/// "version 3 → 4 (act, paragraph: reason); task 2 review → examine due A → B (recompute)".
+pub(crate) fn migrated_text(
+    from: u32,
+    to: u32,
+    basis: &str,
+    reason: &str,
+    tasks: &[reglament_runtime::MigratedTask],
+    case: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+) -> String {
+    let due = |d: Option<DateTime<Utc>>| d.map_or_else(|| "none".to_string(), rfc3339);
+    let mut parts = vec![format!("version {from} → {to} ({basis}: {reason})")];
+    for t in tasks {
+        let step = if t.from_step == t.to_step {
+            t.to_step.to_string()
+        } else {
+            format!("{} → {}", t.from_step, t.to_step)
+        };
+        parts.push(format!(
+            "task {} {step} due {} → {} ({})",
+            t.task,
+            due(t.due_before),
+            due(t.deadline.as_ref().map(|d| d.due)),
+            t.policy.as_str()
+        ));
+    }
+    if case.0 != case.1 {
+        parts.push(format!("the case due {} → {}", due(case.0), due(case.1)));
+    }
+    parts.join("; ")
 }
 
 fn handed_over(from: &str, to: &str, step: &str) -> String {

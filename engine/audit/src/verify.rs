@@ -603,6 +603,7 @@ fn known_type(kind: &str) -> bool {
             | "task_suspended"
             | "task_resumed"
             | "case_handed_over"
+            | "case_migrated"
     )
 }
 

@@ -683,7 +683,8 @@ pub fn reschedule_at(
             _ => None,
         };
         let clock = other.as_ref().unwrap_or(clock);
-        let base = clock.due_at(t.opened_at, d.term, &Counting::default())?;
+        // From when its term counts: its opening, or a migration that restarted it.
+        let base = clock.due_at(t.term_from, d.term, &Counting::default())?;
         let shift = stopped(clock, &t.suspensions)?;
         let to = clock.add_working_seconds(base, shift)?;
         let last_given = t
@@ -694,7 +695,7 @@ pub fn reschedule_at(
         let warnings = if percents.is_empty() {
             Vec::new()
         } else {
-            warning_instants(clock, t.opened_at, base, percents)?
+            warning_instants(clock, t.term_from, base, percents)?
                 .into_iter()
                 .filter(|w| w.percent > last_given)
                 .map(|w| {
@@ -707,7 +708,7 @@ pub fn reschedule_at(
         };
         let pending = t.warn_at.get(t.warned as usize..).unwrap_or_default();
         if to != d.due || warnings != pending {
-            spans.push((t.opened_at, to.max(d.due)));
+            spans.push((t.term_from, to.max(d.due)));
             moved.push(Moved {
                 target: DeadlineTarget::Task(t.id),
                 from: d.due,

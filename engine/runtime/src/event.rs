@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use reglament_model::duration::Term;
+use reglament_model::migration_plan::{CasePolicy, Policy};
 use reglament_model::model::CaseResult;
 
 /// A case's id, given by the caller (e.g. a registration number); the engine never invents one.
@@ -101,6 +102,31 @@ pub struct Deadline {
     pub term: Term,
     /// Content hash of the calendar and office schedule used.
     pub calendar_version: Arc<str>,
+}
+
+/// An open task of a case that moved onto another regulation version: where it went and the
+/// due instant it has there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigratedTask {
+    pub task: TaskId,
+    /// The step of the old version it was at.
+    pub from_step: Arc<str>,
+    /// The step of the new version it is at.
+    pub to_step: Arc<str>,
+    /// The role that works it now (the new step's, unless the task had been handed to
+    /// another role by a head or an escalation).
+    pub role: Arc<str>,
+    /// The plan's policy for its due instant.
+    pub policy: Policy,
+    /// The due instant before the move (`None`: the task had no time limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_before: Option<DateTime<Utc>>,
+    /// The deadline in force after the move.
+    pub deadline: Option<Deadline>,
+    /// The warnings still to come, at their instants after the move (they replace the old
+    /// ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// One event in a case's history.
@@ -302,6 +328,34 @@ pub enum EventKind {
         to: Arc<str>,
         step: Arc<str>,
     },
+    /// The case moved onto another version of its regulation, by a migration plan whose act
+    /// required it: from here on it runs on `to_digest`. Closed tasks keep their history;
+    /// each open task is at its mapped step with the due instant the plan's policy gave it.
+    CaseMigrated {
+        regulation: String,
+        from_version: u32,
+        from_digest: String,
+        to_version: u32,
+        to_digest: String,
+        /// The digest of the migration plan (SHA-256 of its canonical JSON).
+        plan_digest: String,
+        /// The act and paragraph whose transitional provisions require the move.
+        act: String,
+        paragraph: String,
+        reason: String,
+        /// Old step → new step, for each step of the case's tasks and waiting paths whose id
+        /// changes (a step the new version keeps maps to itself and is not listed).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        steps: BTreeMap<String, String>,
+        /// Every open task, where it went and its due instant after the move.
+        tasks: Vec<MigratedTask>,
+        case_policy: CasePolicy,
+        /// The case's statutory due instant before the move.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case_due_before: Option<DateTime<Utc>>,
+        /// The case's statutory deadline in force after the move.
+        case_deadline: Option<Deadline>,
+    },
 }
 
 impl EventKind {
@@ -333,6 +387,7 @@ impl EventKind {
             EventKind::TaskSuspended { .. } => "task_suspended",
             EventKind::TaskResumed { .. } => "task_resumed",
             EventKind::CaseHandedOver { .. } => "case_handed_over",
+            EventKind::CaseMigrated { .. } => "case_migrated",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod command;
 pub mod decide;
 pub mod engine;
 pub mod event;
+pub mod migrate;
 pub mod simulate;
 pub mod state;
 
@@ -18,8 +19,10 @@ pub use command::{Command, CommandError, FieldError, FieldRule};
 pub use decide::{Ctx, reschedule, reschedule_at, tick_at, warning_instants};
 pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
 pub use event::{
-    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Moved, TaskId, Warning,
+    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, MigratedTask, Moved, TaskId,
+    Warning,
 };
+pub use migrate::{MigrateError, migrate};
 pub use state::{CaseState, CaseStatus, FoldError, Incident, Suspended, Task, TaskStatus};
 
 #[cfg(test)]
@@ -28,5 +31,7 @@ mod props;
 mod tests;
 #[cfg(test)]
 mod tests_clock;
+#[cfg(test)]
+mod tests_migrate;
 #[cfg(test)]
 mod tests_offices;

@@ -79,6 +79,9 @@ pub struct Task {
     pub office: Arc<str>,
     pub status: TaskStatus,
     pub opened_at: DateTime<Utc>,
+    /// When the task's time started counting: its opening, or the migration onto a new
+    /// regulation version that restarted it (`restart`).
+    pub term_from: DateTime<Utc>,
     pub deadline: Option<Deadline>,
     pub breached: bool,
     /// Instants at which the step's escalations fall due (set when the deadline is breached).
@@ -180,7 +183,7 @@ impl CaseState {
         let first = iter.next().ok_or(FoldError::NotStarted)?;
         let mut state = CaseState::begin(first, &process)?;
         for event in iter {
-            state.apply(event)?;
+            state.apply_with(event, &process)?;
         }
         Ok(state)
     }
@@ -281,8 +284,20 @@ impl CaseState {
             })
     }
 
-    /// Folds one more event in.
+    /// Folds one more event in. A `case_migrated` event needs the version the case moves
+    /// onto: fold it with [`CaseState::apply_with`] (here it is refused as an unknown
+    /// regulation).
     pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
+        self.apply_with(event, |_| None)
+    }
+
+    /// Folds one more event in; `process` resolves the digest of a version the case moves
+    /// onto (`case_migrated`).
+    pub fn apply_with(
+        &mut self,
+        event: &Event,
+        process: impl Fn(&str) -> Option<Arc<Process>>,
+    ) -> Result<(), FoldError> {
         let index = self.version;
         match &event.kind {
             EventKind::CaseStarted { .. } => return Err(FoldError::StartedTwice),
@@ -306,6 +321,7 @@ impl CaseState {
                     office: office.clone().unwrap_or_else(|| self.office.clone()),
                     status: TaskStatus::Open,
                     opened_at: event.at,
+                    term_from: event.at,
                     deadline: deadline.clone(),
                     breached: false,
                     escalate_at: Vec::new(),
@@ -481,6 +497,24 @@ impl CaseState {
                     resolved_at: None,
                 });
             }
+            EventKind::CaseMigrated {
+                regulation,
+                to_version,
+                to_digest,
+                steps,
+                tasks,
+                case_deadline,
+                ..
+            } => {
+                // The resolver must give the version the event names: a caller that hands
+                // every digest the case's first version folds nothing wrong, it fails here.
+                let next = process(to_digest)
+                    .filter(|p| p.id() == regulation && p.version() == *to_version)
+                    .ok_or_else(|| FoldError::UnknownRegulation {
+                        digest: to_digest.clone(),
+                    })?;
+                self.migrate_to(next, event.at, steps, tasks, case_deadline, index)?;
+            }
             EventKind::IncidentResolved { incident, data, .. } => {
                 let i = self
                     .incidents
@@ -498,6 +532,70 @@ impl CaseState {
         }
         self.version += 1;
         self.last_event_at = event.at;
+        Ok(())
+    }
+
+    /// The case runs on `next` from now on: every task and waiting path is placed on its
+    /// step there, and the open tasks take the deadlines the migration gave them.
+    fn migrate_to(
+        &mut self,
+        next: Arc<Process>,
+        at: DateTime<Utc>,
+        steps: &BTreeMap<String, String>,
+        moved: &[super::event::MigratedTask],
+        case_deadline: &Option<Deadline>,
+        index: u64,
+    ) -> Result<(), FoldError> {
+        let place = |id: &str| -> Result<(Arc<str>, u32), FoldError> {
+            let to = steps.get(id).map_or(id, String::as_str);
+            let ix = next
+                .step_index(to)
+                .and_then(|i| u32::try_from(i).ok())
+                .ok_or_else(|| FoldError::UnknownStep {
+                    index,
+                    step: to.to_string(),
+                    regulation: next.id().to_string(),
+                })?;
+            Ok((next.step_id(ix as usize).clone(), ix))
+        };
+        let old = self.process.clone();
+        let remap = |ix: u32| -> Result<u32, FoldError> {
+            let id = old.step_id(ix as usize).clone();
+            place(&id).map(|(_, i)| i)
+        };
+        for (s, _) in &mut self.joins {
+            *s = remap(*s)?;
+        }
+        for (s, _) in &mut self.dispatches {
+            *s = remap(*s)?;
+        }
+        for t in &mut self.tasks {
+            let (id, ix) = place(&t.step_id)?;
+            t.step_id = id;
+            t.step = ix;
+        }
+        for m in moved {
+            let (id, ix) = place(&m.to_step)?;
+            let t = self.task_mut(m.task, index)?;
+            t.step_id = id;
+            t.step = ix;
+            t.role = m.role.clone();
+            t.deadline = m.deadline.clone();
+            let given = t.warned as usize;
+            t.warn_at.truncate(given);
+            t.warn_at.extend(m.warnings.iter().copied());
+            if m.policy == reglament_model::migration_plan::Policy::Restart {
+                // The term counts afresh from the migration: what was stopped before it no
+                // longer stands to be added.
+                t.term_from = at;
+                t.suspensions.clear();
+                if let Some(s) = &mut t.suspended {
+                    s.since = s.since.max(at);
+                }
+            }
+        }
+        self.deadline = case_deadline.clone();
+        self.process = next;
         Ok(())
     }
 

@@ -800,6 +800,7 @@ macro_rules! on_pool {
 mod adoptions;
 pub use adoptions::{Adoption, CalendarGroup};
 
+pub mod case_migration;
 /// How a database URL is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Location {
@@ -1282,8 +1283,18 @@ impl Store {
                 });
             }
         };
-        let process = self.process(&digest).await?;
-        let state = CaseState::fold(events.iter().map(|e| &e.event), |_| Some(process.clone()))
+        // A case runs on the version it started on until a `case_migrated` moves it: every
+        // version it ran on is needed to fold it.
+        let mut processes = HashMap::new();
+        processes.insert(digest.clone(), self.process(&digest).await?);
+        for e in &events {
+            if let reglament_runtime::EventKind::CaseMigrated { to_digest, .. } = &e.event.kind
+                && !processes.contains_key(to_digest)
+            {
+                processes.insert(to_digest.clone(), self.process(to_digest).await?);
+            }
+        }
+        let state = CaseState::fold(events.iter().map(|e| &e.event), |d| processes.get(d).cloned())
             .map_err(|source| StoreError::Fold {
                 case: case.to_string(),
                 source,
@@ -1321,10 +1332,19 @@ impl Store {
             .iter()
             .map(|e| PreparedEvent::new(e, case.as_str(), digest, &after.calendar_version))
             .collect::<Result<Vec<_>, _>>()?;
-        let tasks = rows::touched_tasks(events)
-            .into_iter()
-            .filter_map(|t| rows::task_row(after, t))
-            .collect();
+        let migrated = events
+            .iter()
+            .any(|e| matches!(e.kind, reglament_runtime::EventKind::CaseMigrated { .. }));
+        let tasks = if migrated {
+            // A migration may rename the steps of closed tasks too (the new version's
+            // conditions read their outcomes by the new names).
+            rows::all_task_rows(after)
+        } else {
+            rows::touched_tasks(events)
+                .into_iter()
+                .filter_map(|t| rows::task_row(after, t))
+                .collect()
+        };
         let job = AppendJob {
             case: case.to_string(),
             expected: expected_seq as i64,

@@ -33,6 +33,7 @@ const UPSERT_CASES: &str = "INSERT INTO cases (case_id, regulation_id, regulatio
     (r->>15)::bigint, (r->>16)::bigint, r->>17, (r->>18)::bigint, (r->>19)::bigint \
     FROM json_array_elements($1::json) AS r \
     ON CONFLICT (case_id) DO UPDATE SET calendar_version = excluded.calendar_version, \
+    regulation_version = excluded.regulation_version, digest = excluded.digest, \
     status = excluded.status, result = excluded.result, \
     applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
     documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \

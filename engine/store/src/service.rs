@@ -157,25 +157,24 @@ fn recompute_page(
 }
 
 /// A case's state from its log rows (the chain checked, as [`Store::load`] does).
-fn fold_rows(
+pub(crate) fn fold_rows(
     rows: &[super::rows::EventRow],
     processes: &HashMap<String, Arc<Process>>,
 ) -> Result<CaseState, String> {
     if let Err(tamper) = super::verify::verify_case(rows, None) {
         return Err(StoreError::HistoryDoesNotVerify(tamper).to_string());
     }
-    let digest = rows.first().map(|r| r.digest.as_str()).unwrap_or_default();
-    let process = processes
-        .get(digest)
-        .cloned()
-        .ok_or_else(|| format!("regulation digest {digest} is not deployed"))?;
+    if let Some(r) = rows.iter().find(|r| !processes.contains_key(&r.digest)) {
+        return Err(format!("regulation digest {} is not deployed", r.digest));
+    }
     let events = rows
         .iter()
         .cloned()
         .map(super::stored_event)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    CaseState::fold(events.iter().map(|e| &e.event), |_| Some(process.clone()))
+    // Every version the case ran on (each event row names the one it was written on).
+    CaseState::fold(events.iter().map(|e| &e.event), |d| processes.get(d).cloned())
         .map_err(|e| e.to_string())
 }
 
@@ -280,6 +279,11 @@ impl Service {
         &self.store
     }
 
+    /// The loaded calendars cases count on.
+    pub fn clocks(&self) -> &Arc<dyn Clocks> {
+        &self.clocks
+    }
+
     /// Case states in the cache.
     pub fn cached(&self) -> usize {
         self.cache.lock().map(|c| c.len()).unwrap_or(0)
@@ -295,7 +299,7 @@ impl Service {
         }
     }
 
-    fn cache_drop(&self, id: &CaseId) {
+    pub(crate) fn cache_drop(&self, id: &CaseId) {
         if let Ok(mut c) = self.cache.lock() {
             c.remove(id);
         }
@@ -377,7 +381,7 @@ impl Service {
 
     /// The record of a calendar version to write with an append, unless it is known to be in
     /// `calendar_versions` already.
-    fn calendar_record(
+    pub(crate) fn calendar_record(
         &self,
         clock: &OfficeClock,
         now: DateTime<Utc>,
@@ -443,7 +447,7 @@ impl Service {
         })
     }
 
-    fn remember_recorded(&self, version: &str) {
+    pub(crate) fn remember_recorded(&self, version: &str) {
         if let Ok(mut r) = self.recorded.lock() {
             r.insert(version.to_string());
         }
@@ -707,7 +711,17 @@ impl Service {
         let state = match cached {
             Some(s) => {
                 let newer = self.store.events_after(case, s.version).await?;
-                if newer.is_empty() {
+                let migrated = newer
+                    .iter()
+                    .any(|e| matches!(e.event.kind, EventKind::CaseMigrated { .. }));
+                if migrated {
+                    // Moved onto another version meanwhile (by `reglament migrate`): folded
+                    // again from the log with every version it ran on.
+                    match self.store.load(case).await? {
+                        Some(s) => Arc::new(s),
+                        None => return Err(CommandError::NoSuchCase(case.clone()).into()),
+                    }
+                } else if newer.is_empty() {
                     s
                 } else {
                     let mut st = (*s).clone();

@@ -165,7 +165,8 @@ macro_rules! rebuild_pages {
                         .is_some_and(|(s, _)| s.id.as_str() == row.case_id);
                     if same {
                         if let Some((s, h)) = state.as_mut() {
-                            s.apply(&event).map_err(fold_err)?;
+                            s.apply_with(&event, |d| processes.get(d).cloned())
+                                .map_err(fold_err)?;
                             *h = row.hash.clone();
                         }
                     } else {

@@ -93,6 +93,7 @@ const UPSERT_CASES: (&str, usize, &str) = (
      documents_missing, ended_at, last_seq, last_hash, last_event_at, incidents_open)",
     20,
     " ON CONFLICT (case_id) DO UPDATE SET calendar_version = excluded.calendar_version, \
+     regulation_version = excluded.regulation_version, digest = excluded.digest, \
      status = excluded.status, result = excluded.result, \
      applicant = excluded.applicant, due = excluded.due, breached = excluded.breached, \
      documents_missing = excluded.documents_missing, ended_at = excluded.ended_at, \

@@ -8,6 +8,7 @@ pub mod export;
 pub mod find;
 pub mod import_bpmn;
 pub mod inspect;
+pub mod migrate;
 pub mod render;
 pub mod replay;
 pub mod report;

@@ -221,6 +221,44 @@ pub async fn history(
                     }
                     d
                 }
+                EventKind::CaseMigrated {
+                    from_version,
+                    to_version,
+                    act,
+                    paragraph,
+                    reason,
+                    tasks,
+                    case_due_before,
+                    case_deadline,
+                    ..
+                } => {
+                    let mut d = format!(
+                        "{} {from_version} → {to_version} · {}: {act}, {paragraph} · {reason}",
+                        i18n::t(lang, "version"),
+                        i18n::t(lang, "migration_basis"),
+                    );
+                    for t in tasks {
+                        let due = |x: Option<chrono::DateTime<chrono::Utc>>| {
+                            local_time(state, &st.office, x)
+                        };
+                        d.push_str(&format!(
+                            "; {}: {} → {}",
+                            step_name(Some(p), &t.to_step, lang),
+                            due(t.due_before),
+                            due(t.deadline.as_ref().map(|x| x.due))
+                        ));
+                    }
+                    let after = case_deadline.as_ref().map(|x| x.due);
+                    if *case_due_before != after {
+                        d.push_str(&format!(
+                            "; {}: {} → {}",
+                            i18n::t(lang, "case_term"),
+                            local_time(state, &st.office, *case_due_before),
+                            local_time(state, &st.office, after)
+                        ));
+                    }
+                    d
+                }
                 EventKind::TaskResumed {
                     task,
                     comment,

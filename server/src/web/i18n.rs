@@ -840,6 +840,14 @@ fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {
 
 /// The word for `key` in `lang`; the key itself when there is none (a test keeps every
 /// key used by the templates in the table).
+    // Migration of running cases onto a new regulation version.
+    (
+        "case_migrated",
+        "Іс регламенттің жаңа нұсқасына ауыстырылды",
+        "Дело переведено на новую версию регламента",
+        "Case moved to a new version of the regulation",
+    ),
+    ("migration_basis", "Негіздеме", "Основание", "Legal basis"),
 pub fn t(lang: Lang, key: &str) -> &str {
     match table().get(key) {
         Some(w) => match lang {
