@@ -268,7 +268,10 @@ fn a_renamed_step_is_mapped_and_the_claimed_task_stays_with_its_user() {
     let old = v1();
     let new = version2(&[
         ("  - id: review\n", "  - id: examine\n"),
-        ("kind: join\n    next: review", "kind: join\n    next: examine"),
+        (
+            "kind: join\n    next: review",
+            "kind: join\n    next: examine",
+        ),
         ("outcomes.review ==", "outcomes.examine =="),
     ]);
     let (e, id) = at_review(&old, &[&new]);

@@ -799,9 +799,9 @@ macro_rules! on_pool {
 
 mod adoptions;
 pub use adoptions::{Adoption, CalendarGroup};
-
 pub mod case_migration;
 /// How a database URL is read.
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Location {
     Sqlite(PathBuf),
@@ -1294,10 +1294,13 @@ impl Store {
                 processes.insert(to_digest.clone(), self.process(to_digest).await?);
             }
         }
-        let state = CaseState::fold(events.iter().map(|e| &e.event), |d| processes.get(d).cloned())
-            .map_err(|source| StoreError::Fold {
-                case: case.to_string(),
-                source,
+        let resolve = |d: &str| processes.get(d).cloned();
+        let state =
+            CaseState::fold(events.iter().map(|e| &e.event), resolve).map_err(|source| {
+                StoreError::Fold {
+                    case: case.to_string(),
+                    source,
+                }
             })?;
         Ok(Some(state))
     }

@@ -174,8 +174,8 @@ pub(crate) fn fold_rows(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     // Every version the case ran on (each event row names the one it was written on).
-    CaseState::fold(events.iter().map(|e| &e.event), |d| processes.get(d).cloned())
-        .map_err(|e| e.to_string())
+    let resolve = |d: &str| processes.get(d).cloned();
+    CaseState::fold(events.iter().map(|e| &e.event), resolve).map_err(|e| e.to_string())
 }
 
 /// A bounded cache: two generations of at most `cap / 2` entries each. Entries used in the
