@@ -187,7 +187,15 @@ pub async fn for_registration(
         ));
     }
     let region = match all.last() {
-        Some(r) => Some(state.store.process(&r.digest).await?.regulation.region.clone()),
+        Some(r) => Some(
+            state
+                .store
+                .process(&r.digest)
+                .await?
+                .regulation
+                .region
+                .clone(),
+        ),
         None => None,
     };
     let day = registration_day(state, Some(office), region.as_deref());
@@ -268,6 +276,10 @@ mod tests {
             }),
             ..not_yet
         };
-        assert!(ended.say(Lang::En).contains("2026-06-30"), "{}", ended.say(Lang::En));
+        assert!(
+            ended.say(Lang::En).contains("2026-06-30"),
+            "{}",
+            ended.say(Lang::En)
+        );
     }
 }

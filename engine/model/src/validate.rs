@@ -215,17 +215,37 @@ impl<'a> Ctx<'a> {
         );
         self.duplicates("/steps", "step", reg.steps.iter().map(Step::id).collect());
 
+        // The days it applies run from `in_force_from` (else `valid_from`) to `valid_to` or
+        // the day before a dated repeal; an empty or contradictory window is this file's own
+        // mistake (how versions follow one another is the store's check at deployment).
+        let begins = reg.in_force_from.unwrap_or(reg.valid_from);
         if let Some(to) = reg.valid_to
-            && to < reg.valid_from
+            && to < begins
         {
             self.at_value(
                 Code::E028,
                 "/valid_to",
-                format!(
-                    "the regulation ends ({to}) before it begins ({})",
-                    reg.valid_from
-                ),
+                format!("the regulation ends ({to}) before it begins ({begins})"),
             );
+        }
+        if let Some(day) = reg.repealed.as_ref().and_then(|r| r.date) {
+            if day <= begins {
+                self.at_value(
+                    Code::E028,
+                    "/repealed/date",
+                    format!("the regulation is repealed from {day}, before it begins ({begins})"),
+                );
+            } else if let Some(to) = reg.valid_to
+                && to.succ_opt() != Some(day)
+            {
+                self.at_value(
+                    Code::E028,
+                    "/valid_to",
+                    format!(
+                        "`valid_to` ({to}) must be the day before the repeal ({day}): the last day the regulation applies"
+                    ),
+                );
+            }
         }
         if let Some(known) = known {
             if !known.regions.is_empty() && !known.regions.contains(&reg.region) {

@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use reglament_model::bpmn;
 use reglament_model::compile::Process;
 use reglament_model::diagnostic::Diagnostic;
@@ -19,6 +19,7 @@ use reglament_model::render;
 use reglament_model::text::Lang;
 use reglament_model::validate;
 use reglament_store::RegulationInfo;
+use reglament_store::versions::{Status, statuses};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -28,6 +29,7 @@ use super::dto::TextDto;
 use crate::auth::Principal;
 use crate::problem::{AuthErrors, CreateErrors, FieldProblem, Path, Problem, Query, ReadErrors};
 use crate::state::AppState;
+use crate::versions::registration_day;
 
 /// A deployed version.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -36,17 +38,64 @@ pub struct VersionDto {
     pub digest: String,
     pub deployed_at: DateTime<Utc>,
     pub deployed_by: String,
+    /// The first day the version applies: its `in_force_from`, else its `valid_from`.
+    pub effective_from: NaiveDate,
+    /// The first day it no longer applies: its own end (the day after `valid_to`, or the
+    /// repeal's day) or the day the next version takes effect, whichever is earlier; none
+    /// while it applies with no end in sight.
+    pub effective_until: Option<NaiveDate>,
+    /// Where it stands today in the regulation's region: `in_force` (new registrations start
+    /// on it), `scheduled` (takes effect on `effective_from`), `superseded` (a later version
+    /// took over, or replaced it before it applied), `ended` (its days ended with no
+    /// successor: registrations are refused).
+    pub status: VersionStatus,
 }
 
-impl From<&RegulationInfo> for VersionDto {
-    fn from(r: &RegulationInfo) -> Self {
-        VersionDto {
+/// Where a version stands on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    InForce,
+    Scheduled,
+    Superseded,
+    Ended,
+}
+
+impl From<Status> for VersionStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::InForce => VersionStatus::InForce,
+            Status::Scheduled => VersionStatus::Scheduled,
+            Status::Superseded => VersionStatus::Superseded,
+            Status::Ended => VersionStatus::Ended,
+        }
+    }
+}
+
+/// The versions of one regulation (oldest first) as they stand on `today`.
+pub fn version_dtos(versions: &[RegulationInfo], today: NaiveDate) -> Vec<VersionDto> {
+    let windows: Vec<_> = versions.iter().map(|r| r.window).collect();
+    versions
+        .iter()
+        .zip(statuses(&windows, today))
+        .map(|(r, (status, until))| VersionDto {
             version: r.version,
             digest: r.digest.clone(),
             deployed_at: r.deployed_at,
             deployed_by: r.deployed_by.clone(),
-        }
-    }
+            effective_from: r.window.from,
+            effective_until: until,
+            status: status.into(),
+        })
+        .collect()
+}
+
+/// The version in force on `today`, if any.
+fn in_force_version(versions: &[VersionDto]) -> Option<u32> {
+    versions
+        .iter()
+        .find(|v| v.status == VersionStatus::InForce)
+        .map(|v| v.version)
 }
 
 /// A regulation in the list.
@@ -56,6 +105,10 @@ pub struct RegulationSummaryDto {
     pub title: TextDto,
     pub region: String,
     pub latest_version: u32,
+    /// The version new registrations start on today, if any is in force.
+    pub in_force_version: Option<u32>,
+    /// The day the versions' statuses are for: today in the regulation's region.
+    pub today: NaiveDate,
     /// Every deployed version, oldest first.
     pub versions: Vec<VersionDto>,
 }
@@ -68,6 +121,10 @@ pub struct RegulationDto {
     pub digest: String,
     pub title: TextDto,
     pub region: String,
+    /// The version new registrations start on today, if any is in force.
+    pub in_force_version: Option<u32>,
+    /// The day the versions' statuses are for: today in the regulation's region.
+    pub today: NaiveDate,
     pub versions: Vec<VersionDto>,
     /// The regulation as its typed model: roles, channels with terms, forms, steps
     /// (see regulations/schema/regulation.schema.json).
@@ -110,6 +167,12 @@ pub struct DeployedDto {
     pub digest: String,
     /// False when exactly this content was deployed before (nothing changed).
     pub new: bool,
+    /// The first day the version applies (`in_force_from`, else `valid_from`).
+    pub effective_from: NaiveDate,
+    /// `scheduled` when that day is still to come in the regulation's region (registrations
+    /// start on it from then), `in_force` when it applies today, `superseded` or `ended`
+    /// otherwise (see [`VersionDto::status`]).
+    pub status: VersionStatus,
     /// The linter's warnings (they do not stop a deployment).
     pub warnings: Vec<DiagnosticDto>,
 }
@@ -140,12 +203,16 @@ pub async fn list(
             continue;
         };
         let process = state.store.process(&latest.digest).await?;
+        let today = registration_day(&state, None, Some(&process.regulation.region));
+        let versions = version_dtos(&versions, today);
         out.push(RegulationSummaryDto {
             id,
             title: TextDto::from(&process.regulation.title),
             region: process.regulation.region.clone(),
             latest_version: latest.version,
-            versions: versions.iter().map(VersionDto::from).collect(),
+            in_force_version: in_force_version(&versions),
+            today,
+            versions,
         });
     }
     Ok(axum::Json(out))
@@ -201,13 +268,17 @@ pub async fn get(
     Query(q): Query<VersionParams>,
 ) -> ApiResult<axum::Json<RegulationDto>> {
     let (process, chosen, versions) = version_process(&state, &id, q.version).await?;
+    let today = registration_day(&state, None, Some(&process.regulation.region));
+    let versions = version_dtos(&versions, today);
     Ok(axum::Json(RegulationDto {
         id,
         version: chosen.version,
         digest: chosen.digest,
         title: TextDto::from(&process.regulation.title),
         region: process.regulation.region.clone(),
-        versions: versions.iter().map(VersionDto::from).collect(),
+        in_force_version: in_force_version(&versions),
+        today,
+        versions,
         definition: serde_json::to_value(&process.regulation).unwrap_or(Value::Null),
     }))
 }
@@ -401,7 +472,11 @@ fn deployment_text(headers: &HeaderMap, body: &Bytes) -> Result<String, Problem>
 
 /// Deploys a new version of a regulation from its YAML (analysts). Deploying the same text
 /// again changes nothing (200); a new version is 201. Errors come with line and column (422);
-/// reusing a version number for other content, or going back to an older one, is 409.
+/// reusing a version number for other content, or going back to an older one, is 409. A
+/// version whose `in_force_from` (else `valid_from`) is still to come is scheduled: new
+/// registrations start on it from that day. Its days must follow the newest deployed
+/// version's — the same first day or a later one, and exactly that version's end when it
+/// names one — or it is refused with 409 `version-dates-conflict` naming both versions' days.
 #[utoipa::path(
     post,
     path = "/api/v1/regulations",
@@ -442,7 +517,7 @@ pub async fn deploy(
         .filter(|d| !d.is_error())
         .map(DiagnosticDto::from)
         .collect();
-    let (deployed, _) = state
+    let (deployed, process) = state
         .store
         .deploy_validated(report, &actor.user, state.now())
         .await?;
@@ -458,11 +533,25 @@ pub async fn deploy(
     } else {
         StatusCode::OK
     };
+    let all: Vec<RegulationInfo> = state
+        .store
+        .regulations()
+        .await?
+        .into_iter()
+        .filter(|r| r.id == deployed.id)
+        .collect();
+    let today = registration_day(&state, None, Some(&process.regulation.region));
+    let this = version_dtos(&all, today)
+        .into_iter()
+        .find(|v| v.version == deployed.version)
+        .ok_or_else(|| Problem::internal(&"a deployed version is not listed"))?;
     let dto = DeployedDto {
         id: deployed.id,
         version: deployed.version,
         digest: deployed.digest,
         new: deployed.new,
+        effective_from: this.effective_from,
+        status: this.status,
         warnings,
     };
     Ok((status, axum::Json(dto)).into_response())

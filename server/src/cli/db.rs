@@ -1,4 +1,5 @@
-//! `reglament db migrate|rebuild|verify|status [--db URL]`: the database without the server.
+//! `reglament db migrate|rebuild|verify|status|regulations|deploy [--db URL]`: the database
+//! without the server.
 //!
 //! The default database is the one `reglament serve` uses: `sqlite:<data>/reglament.db`, with
 //! `--data` (or `REGLAMENT_DATA`, default `data`). `migrate` creates a missing SQLite file;
@@ -26,6 +27,44 @@ pub enum DbCommand {
     Verify(DbArgs),
     /// Counts: events, cases, open tasks, wake-ups, the schema version.
     Status(DbArgs),
+    /// The deployed regulations, each version with the days it applies and where it stands
+    /// today: in force, scheduled, superseded or ended.
+    Regulations(RegulationsArgs),
+    /// Deploy regulation files, as `reglament serve` does at start-up and the API does: a
+    /// version whose `in_force_from` (else `valid_from`) is still to come is scheduled. A
+    /// file that does not validate, or whose days do not follow the deployed versions', is
+    /// refused with a one-line error (exit status 1) and nothing of it is written.
+    Deploy(DeployArgs),
+}
+
+/// `reglament db regulations`.
+#[derive(clap::Args, Clone)]
+pub struct RegulationsArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The regulations folder, for each region's time zone (today is the date there).
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    pub regulations: PathBuf,
+    /// The statuses on this day instead of today (YYYY-MM-DD).
+    #[arg(long)]
+    pub on: Option<chrono::NaiveDate>,
+}
+
+/// `reglament db deploy FILE...`.
+#[derive(clap::Args, Clone)]
+pub struct DeployArgs {
+    /// Regulation files (YAML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The regulations folder: its `offices/` and `calendars/` are the regions and calendars
+    /// a regulation may name, and give today's date in its region.
+    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    pub regulations: PathBuf,
+    /// Who deploys, as recorded with the version.
+    #[arg(long, default_value = "reglament (command line)")]
+    pub by: String,
 }
 
 /// Which database, and how to print.
@@ -126,6 +165,8 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
             DbCommand::Migrate(args) => migrate(&args).await,
             DbCommand::Rebuild(args) => rebuild(&args).await,
             DbCommand::Status(args) => status(&args).await,
+            DbCommand::Regulations(args) => regulations(&args).await,
+            DbCommand::Deploy(args) => deploy(&args).await,
             DbCommand::Verify(_) => unreachable!("handled above"),
         }
     })
@@ -223,4 +264,174 @@ async fn status(args: &DbArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Today in `region` (its offices' time zone), or in Kazakhstan's UTC+5 when the folder does
+/// not say.
+fn today_in(calendars: Option<&reglament_calendar::Calendars>, region: &str) -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    match calendars.and_then(|c| c.regions().find(|r| r.id() == region)) {
+        Some(r) => now.with_timezone(&r.zone).date_naive(),
+        None => (now + chrono::TimeDelta::hours(5)).date_naive(),
+    }
+}
+
+async fn regulations(args: &RegulationsArgs) -> anyhow::Result<ExitCode> {
+    use reglament_server::api::regulations::{VersionStatus, version_dtos};
+    let calendars = reglament_calendar::Calendars::load(&args.regulations).ok();
+    let store = args.db.open(false).await?;
+    let listed = list_regulations(&store, calendars.as_ref(), args.on).await;
+    store.close().await;
+    let listed = listed?;
+    match args.db.format {
+        Format::Json => {
+            let out: Vec<serde_json::Value> = listed
+                .iter()
+                .map(|(id, today, versions)| {
+                    let versions = version_dtos(versions, *today);
+                    let in_force = versions
+                        .iter()
+                        .find(|v| v.status == VersionStatus::InForce)
+                        .map(|v| v.version);
+                    serde_json::json!({
+                        "id": id,
+                        "today": today,
+                        "in_force_version": in_force,
+                        "versions": versions,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Format::Text => {
+            for (id, today, versions) in &listed {
+                println!("{id} (on {today})");
+                for v in version_dtos(versions, *today) {
+                    let until = v
+                        .effective_until
+                        .and_then(|u| u.pred_opt())
+                        .map(|u| format!("to {u}"))
+                        .unwrap_or_default();
+                    let status = serde_json::to_value(v.status)?;
+                    println!(
+                        "  v{:<3} from {} {:<13} {:<11} deployed {} by {}",
+                        v.version,
+                        v.effective_from,
+                        until,
+                        status.as_str().unwrap_or_default(),
+                        v.deployed_at.format("%Y-%m-%d %H:%M UTC"),
+                        v.deployed_by
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each regulation's id, the day its statuses are for, and its versions, oldest first.
+async fn list_regulations(
+    store: &Store,
+    calendars: Option<&reglament_calendar::Calendars>,
+    on: Option<chrono::NaiveDate>,
+) -> anyhow::Result<
+    Vec<(
+        String,
+        chrono::NaiveDate,
+        Vec<reglament_store::RegulationInfo>,
+    )>,
+> {
+    let mut by_id: std::collections::BTreeMap<String, Vec<reglament_store::RegulationInfo>> =
+        Default::default();
+    for r in store.regulations().await? {
+        by_id.entry(r.id.clone()).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for (id, versions) in by_id {
+        let today = match (on, versions.last()) {
+            (Some(day), _) => day,
+            (None, Some(latest)) => {
+                let region = store
+                    .process(&latest.digest)
+                    .await?
+                    .regulation
+                    .region
+                    .clone();
+                today_in(calendars, &region)
+            }
+            (None, None) => continue,
+        };
+        out.push((id, today, versions));
+    }
+    Ok(out)
+}
+
+async fn deploy(args: &DeployArgs) -> anyhow::Result<ExitCode> {
+    use reglament_model::validate;
+    use reglament_server::api::regulations::version_dtos;
+    let known = super::validate::known_from(&args.regulations);
+    let calendars = reglament_calendar::Calendars::load(&args.regulations).ok();
+    let store = args.db.open(false).await?;
+    let mut failed = false;
+    for path in &args.files {
+        let file = path.display().to_string();
+        let outcome: anyhow::Result<String> = async {
+            let source = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = validate::check_str(&source, &file, known.as_ref());
+            if let Some(first) = report.diagnostics.iter().find(|d| d.is_error()) {
+                bail!(
+                    "{} error(s), the first: {}",
+                    report.errors(),
+                    first.header()
+                );
+            }
+            let (deployed, process) = store
+                .deploy_validated(report, &args.by, chrono::Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let today = today_in(calendars.as_ref(), &process.regulation.region);
+            let versions: Vec<_> = store
+                .regulations()
+                .await?
+                .into_iter()
+                .filter(|r| r.id == deployed.id)
+                .collect();
+            let this = version_dtos(&versions, today)
+                .into_iter()
+                .find(|v| v.version == deployed.version);
+            let status = this
+                .as_ref()
+                .and_then(|v| serde_json::to_value(v.status).ok())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let from = this
+                .map(|v| v.effective_from.to_string())
+                .unwrap_or_default();
+            Ok(if deployed.new {
+                format!(
+                    "{file}: deployed {} version {}, from {from} ({status})",
+                    deployed.id, deployed.version
+                )
+            } else {
+                format!(
+                    "{file}: {} version {} was already deployed ({status})",
+                    deployed.id, deployed.version
+                )
+            })
+        }
+        .await;
+        match outcome {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("error: {file}: {e}");
+                failed = true;
+            }
+        }
+    }
+    store.close().await;
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
