@@ -826,6 +826,34 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Приостановить и возобновить срок может только взявший задачу сотрудник или руководитель",
         "Only the person who took the task, or a head, may suspend or resume it",
     ),
+    // What changed between two versions of a regulation (the regulation page).
+    (
+        "diff_title",
+        "Нұсқалар арасындағы өзгерістер",
+        "Что изменилось между версиями",
+        "What changed between versions",
+    ),
+    ("diff_from", "Бұрынғы нұсқа", "Прежняя версия", "Old version"),
+    ("diff_to", "Жаңа нұсқа", "Новая версия", "New version"),
+    ("diff_compare", "Салыстыру", "Сравнить", "Compare"),
+    (
+        "diff_with_previous",
+        "алдыңғысымен салыстыру",
+        "сравнить с предыдущей",
+        "compare with the previous",
+    ),
+    (
+        "diff_removed_steps",
+        "Алынып тасталған қадамдар (жаңа сызбада жоқ)",
+        "Удалённые шаги (их нет на новой схеме)",
+        "Removed steps (not in the new diagram)",
+    ),
+    (
+        "diff_diagram",
+        "Жоғарыдағы сызбада қосылған және өзгертілген қадамдар белгіленген",
+        "На схеме выше отмечены добавленные и изменённые шаги",
+        "The diagram above marks the added and changed steps",
+    ),
 ];
 
 fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {

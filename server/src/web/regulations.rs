@@ -1,6 +1,8 @@
 //! Regulations: the list, one regulation's page (swimlane diagram, steps with durations per
-//! channel, statutory terms, lint warnings, versions and what changed), and the analyst's
-//! page to validate a new text against its line numbers and deploy it when clean.
+//! channel, statutory terms, lint warnings, versions, and what changed between any two of
+//! them: the semantic diff of [`reglament_model::diff`] with the new version's diagram marking
+//! added and changed steps), and the analyst's page to validate a new text against its line
+//! numbers and deploy it when clean.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,13 +12,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use reglament_model::compile::Process;
+use reglament_model::diff::{self, render_html};
+use reglament_model::load::{Loaded, load_str};
 use reglament_model::model::Step;
 use reglament_model::render;
 use reglament_model::text::Lang;
 use reglament_model::validate;
 use reglament_store::RegulationInfo;
+use reglament_store::side::SqlArg;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::inbox::{role_name, step_name};
 use super::{Ctx, Page, WebResult, render, render_status};
@@ -98,7 +102,21 @@ pub struct VersionRow {
     pub deployed_at: String,
     pub deployed_by: String,
     pub current: bool,
-    pub changes: Vec<String>,
+    /// The version before it, to compare with.
+    pub previous: Option<u32>,
+}
+
+/// What changed from another deployed version to the shown one, ready for the page. The
+/// page's diagram (of the shown version) marks the steps added and changed.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub from: u32,
+    pub to: u32,
+    /// The versions to choose from.
+    pub choices: Vec<u32>,
+    /// The changes as an HTML table (escaped by the diff's writer).
+    pub table: String,
+    pub removed: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,11 +138,14 @@ struct RegulationPage {
     steps: Vec<StepRow>,
     warnings: Vec<Finding>,
     versions: Vec<VersionRow>,
+    comparison: Option<Comparison>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct VersionParam {
     version: Option<u32>,
+    /// The version the shown one is compared with (default: the one before it).
+    from: Option<u32>,
 }
 
 fn source_text(s: Option<&reglament_model::model::SourceRef>) -> String {
@@ -141,48 +162,62 @@ fn source_text(s: Option<&reglament_model::model::SourceRef>) -> String {
     .join(", ")
 }
 
-/// What changed from `old` to `new`: steps added, removed or changed, channel terms.
-pub fn changes(old: &Process, new: &Process, lang: Lang) -> Vec<String> {
-    let index = |p: &Process| -> BTreeMap<String, Value> {
-        p.regulation
-            .steps
-            .iter()
-            .map(|s| {
-                (
-                    s.id().to_string(),
-                    serde_json::to_value(s).unwrap_or(Value::Null),
-                )
-            })
-            .collect()
+/// The YAML a version was deployed from, named `ID@VERSION` in the places of a diff.
+async fn deployed(
+    state: &AppState,
+    id: &str,
+    version: u32,
+) -> Result<Loaded, crate::problem::Problem> {
+    let rows: Vec<(String,)> = state
+        .store
+        .read_side(
+            "SELECT source FROM regulations WHERE regulation_id = $1 AND version = $2",
+            vec![
+                SqlArg::Text(id.to_string()),
+                SqlArg::Int(i64::from(version)),
+            ],
+        )
+        .await?;
+    let Some((source,)) = rows.into_iter().next() else {
+        return Err(crate::problem::Problem::not_found(format!(
+            "{id} version {version} is not deployed"
+        )));
     };
-    let (a, b) = (index(old), index(new));
-    let mut out = Vec::new();
-    for (id, v) in &b {
-        match a.get(id) {
-            None => out.push(format!("+ {}", step_name(Some(new), id, lang))),
-            Some(o) if o != v => out.push(format!("~ {}", step_name(Some(new), id, lang))),
-            _ => {}
-        }
-    }
-    for id in a.keys().filter(|k| !b.contains_key(*k)) {
-        out.push(format!("− {}", step_name(Some(old), id, lang)));
-    }
-    for c in &new.regulation.channels {
-        let before = old
-            .channel(&c.id)
-            .and_then(|x| x.term.as_ref())
-            .map(|t| t.duration.to_string());
-        let after = c.term.as_ref().map(|t| t.duration.to_string());
-        if before != after {
-            out.push(format!(
-                "{}: {} → {}",
-                c.id,
-                before.unwrap_or_else(|| "—".into()),
-                after.unwrap_or_else(|| "—".into())
-            ));
-        }
-    }
-    out
+    let name = format!("{id}@{version}");
+    tokio::task::spawn_blocking(move || load_str(&source, &name))
+        .await
+        .map_err(|e| crate::problem::Problem::internal(&e))?
+        // A deployed source was validated when deployed; one that no longer loads is the
+        // store's business (`Store::process` says so), not a page error.
+        .map_err(|d| {
+            crate::problem::Problem::internal(&d.first().map(|d| d.header()).unwrap_or_default())
+        })
+}
+
+/// The comparison of two deployed versions of `id`, and the marks it puts on the diagram of
+/// the newer one (`to`).
+async fn compare(
+    state: &AppState,
+    id: &str,
+    (from, to): (u32, u32),
+    choices: Vec<u32>,
+    lang: Lang,
+) -> Result<(Comparison, Vec<render::Mark>), crate::problem::Problem> {
+    let old = deployed(state, id, from).await?;
+    let new = deployed(state, id, to).await?;
+    let d = tokio::task::spawn_blocking(move || diff::diff(&old, &new))
+        .await
+        .map_err(|e| crate::problem::Problem::internal(&e))?;
+    Ok((
+        Comparison {
+            from,
+            to,
+            choices,
+            table: render_html::table(&d, lang),
+            removed: d.step_marks().removed.into_iter().collect(),
+        },
+        d.diagram_marks(lang),
+    ))
 }
 
 /// The linter's warnings on a deployed regulation (its definition is checked again).
@@ -230,15 +265,34 @@ pub async fn page(
         .position(|v| v.version == chosen.version)
         .unwrap_or(0);
     let p = processes[at].clone();
+    // What changed from the version asked for (default: the one before) to the shown one.
+    let from = match q.from {
+        Some(v) => Some(v),
+        None => at.checked_sub(1).map(|i| vs[i].version),
+    };
+    let (comparison, marks) = match from {
+        Some(from) => {
+            if !vs.iter().any(|r| r.version == from) {
+                return Err(ctx.not_found());
+            }
+            let choices = vs.iter().map(|v| v.version).collect();
+            let (c, marks) = compare(&state, &id, (from, chosen.version), choices, lang)
+                .await
+                .map_err(|e| ctx.problem(e))?;
+            (Some(c), marks)
+        }
+        None => (None, Vec::new()),
+    };
     let for_render = p.clone();
     let options = render::Options {
         lang,
         channel: None,
         highlight: Vec::new(),
     };
-    let svg = tokio::task::spawn_blocking(move || render::svg(&for_render, &options))
-        .await
-        .unwrap_or_default();
+    let svg =
+        tokio::task::spawn_blocking(move || render::svg_marked(&for_render, &options, &marks))
+            .await
+            .unwrap_or_default();
     let channels: Vec<ChannelRow> = p
         .regulation
         .channels
@@ -294,11 +348,7 @@ pub async fn page(
             deployed_at: v.deployed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             deployed_by: v.deployed_by.clone(),
             current: v.version == chosen.version,
-            changes: if i == 0 {
-                Vec::new()
-            } else {
-                changes(&processes[i - 1], &processes[i], lang)
-            },
+            previous: i.checked_sub(1).map(|p| vs[p].version),
         })
         .collect();
     let warn_p = p.clone();
@@ -317,6 +367,7 @@ pub async fn page(
         steps,
         warnings,
         versions,
+        comparison,
     }))
 }
 
