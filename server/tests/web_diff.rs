@@ -185,8 +185,10 @@ async fn the_regulation_page_shows_what_changed_between_two_versions() {
         .await;
     assert!(rows(&same.body).is_empty() && same.body.contains("No differences"));
     // A version that is not deployed: 404.
-    let missing = analyst.get(&format!("/regulations/{ID}?from=999")).await;
-    assert_eq!(missing.status, 404);
+    for from in ["999", "abc", "-1"] {
+        let missing = analyst.get(&format!("/regulations/{ID}?from={from}")).await;
+        assert_eq!(missing.status, 404, "from={from}");
+    }
 
     // A removed step is listed, since it is not in the new diagram: deploy a third version
     // without the akim's hand-over to the provider.

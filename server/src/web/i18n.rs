@@ -833,7 +833,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Что изменилось между версиями",
         "What changed between versions",
     ),
-    ("diff_from", "Бұрынғы нұсқа", "Прежняя версия", "Old version"),
+    (
+        "diff_from",
+        "Бұрынғы нұсқа",
+        "Прежняя версия",
+        "Old version",
+    ),
     ("diff_to", "Жаңа нұсқа", "Новая версия", "New version"),
     ("diff_compare", "Салыстыру", "Сравнить", "Compare"),
     (

@@ -144,8 +144,9 @@ struct RegulationPage {
 #[derive(Debug, Deserialize)]
 pub struct VersionParam {
     version: Option<u32>,
-    /// The version the shown one is compared with (default: the one before it).
-    from: Option<u32>,
+    /// The version the shown one is compared with (default: the one before it). Read as text
+    /// so that a mistyped one is a page that says not found, like a version not deployed.
+    from: Option<String>,
 }
 
 fn source_text(s: Option<&reglament_model::model::SourceRef>) -> String {
@@ -266,8 +267,8 @@ pub async fn page(
         .unwrap_or(0);
     let p = processes[at].clone();
     // What changed from the version asked for (default: the one before) to the shown one.
-    let from = match q.from {
-        Some(v) => Some(v),
+    let from = match q.from.as_deref().filter(|v| !v.is_empty()) {
+        Some(v) => Some(v.parse::<u32>().map_err(|_| ctx.not_found())?),
         None => at.checked_sub(1).map(|i| vs[i].version),
     };
     let (comparison, marks) = match from {
