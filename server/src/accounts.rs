@@ -31,6 +31,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1001_known_devices.sql"),
         postgres: include_str!("../migrations/postgres/1001_known_devices.sql"),
     },
+    // Notifications: users' settings, webhook subscribers, notices and their deliveries.
+    Migration {
+        version: 1002,
+        description: "notices",
+        sqlite: include_str!("../migrations/sqlite/1002_notices.sql"),
+        postgres: include_str!("../migrations/postgres/1002_notices.sql"),
+    },
 ];
 
 /// Opens (and migrates) the store with the server's tables too: every opening of a server's

@@ -109,6 +109,7 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
         offices,
         known,
         task_facts: Default::default(),
+        status_limiter: Default::default(),
     });
     crate::calendar_horizon::log_warnings(&state.calendars, state.now());
     let deployed = if state.config.deploy_bundled {
@@ -274,6 +275,11 @@ pub async fn serve_all(
         .map(|(signer, every)| {
             crate::checkpoints::Checkpointer::spawn(state.clone(), signer, every)
         });
+    let notifier = state
+        .config
+        .notify
+        .clone()
+        .map(|c| crate::notify::Notifier::spawn(state.clone(), c));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
@@ -313,6 +319,9 @@ pub async fn serve_all(
     }
     if let Some(t) = timer {
         t.stop().await;
+    }
+    if let Some(n) = notifier {
+        n.stop().await;
     }
     // Last: the heads as the shutdown leaves them.
     if let Some(c) = checkpointer {

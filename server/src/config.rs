@@ -54,6 +54,11 @@ pub struct Config {
     /// Signed checkpoints of every chain head; `None`: none are made (tests, unless they
     /// ask). `reglament serve` makes them by default.
     pub checkpoints: Option<crate::checkpoints::CheckpointConfig>,
+    /// Notifications (e-mail, webhooks); `None`: the worker does not run and the outbox
+    /// waits (tests, unless they ask). `reglament serve` runs it unless `--no-notify`.
+    pub notify: Option<crate::notify::NotifyConfig>,
+    /// Lookups per client address per hour on the public status page.
+    pub status_limit: u32,
 }
 
 impl Default for Config {
@@ -79,6 +84,8 @@ impl Default for Config {
             db_pool: 8,
             case_cache: 100_000,
             checkpoints: None,
+            notify: None,
+            status_limit: crate::web::status::DEFAULT_LIMIT,
         }
     }
 }

@@ -13,6 +13,8 @@
 //! - [`limits`] — the length of free text in forms and requests;
 //! - [`idempotency`] — `Idempotency-Key` on state-changing requests;
 //! - [`metrics`] — Prometheus metrics;
+//! - [`notify`] — notifications by e-mail and webhook from the store's outbox, and the
+//!   public status page's lookup;
 //! - [`timer`] — the clock and the worker that fires deadlines;
 //! - [`calendar_horizon`] — how far the working calendars reach (start-up log, `/healthz`,
 //!   `/metrics`);
@@ -36,6 +38,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod limits;
 pub mod metrics;
+pub mod notify;
 pub mod problem;
 pub mod routing;
 pub mod state;

@@ -74,6 +74,9 @@ enum Command {
     Report(cli::report::ReportCommand),
     /// Export the event log: XES for process mining, CSV, JSON lines with hashes, OCEL 2.0.
     Export(cli::export::ExportArgs),
+    /// Notifications stuck on their way: outbox rows not dispatched, notices not delivered
+    /// (with attempts and the last error); exit status 1 when any.
+    Outbox(cli::outbox::OutboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => cli::audit::run(cmd),
         Command::Report(cmd) => cli::report::run(cmd),
         Command::Export(args) => cli::export::run(args),
+        Command::Outbox(args) => cli::outbox::run(args),
     };
     match result {
         Ok(code) => code,

@@ -34,6 +34,8 @@ pub struct Inner {
     pub task_facts: crate::api::tasks::TaskFacts,
     /// The checkpoint signing key, when checkpoints are made.
     pub signer: Option<Arc<crate::checkpoints::Signer>>,
+    /// Lookups of the public status page per client address.
+    pub status_limiter: crate::web::status::Limiter,
 }
 
 /// The server's state; cheap to clone.

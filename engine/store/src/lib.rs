@@ -98,6 +98,7 @@ mod shared;
 pub mod canonical;
 pub mod clocks;
 pub mod migrate;
+pub mod outbox;
 mod postgres;
 pub mod rows;
 pub mod scan;

@@ -80,6 +80,13 @@ pub const STORE: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_regulation_windows.sql"),
         postgres: include_str!("../migrations/postgres/0007_regulation_windows.sql"),
     },
+    // The outbox of notifications, filled by a trigger on `events` (see `outbox.rs`).
+    Migration {
+        version: 9,
+        description: "outbox",
+        sqlite: include_str!("../migrations/sqlite/0009_outbox.sql"),
+        postgres: include_str!("../migrations/postgres/0009_outbox.sql"),
+    },
 ];
 
 /// Whether a version is one a user of the store may take.

@@ -58,6 +58,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(users::disable))
         .routes(routes!(system::healthz))
         .routes(routes!(system::metrics))
+        .routes(routes!(
+            crate::notify::api::get_settings,
+            crate::notify::api::put_settings
+        ))
+        .routes(routes!(
+            crate::notify::api::list_webhooks,
+            crate::notify::api::add_webhook
+        ))
+        .routes(routes!(crate::notify::api::remove_webhook))
+        .routes(routes!(crate::notify::api::case_notices))
         .split_for_parts();
     let doc = Arc::new(document(doc));
     let openapi = Router::new().route(

@@ -9,6 +9,7 @@ pub mod find;
 pub mod import_bpmn;
 pub mod inspect;
 pub mod migrate;
+pub mod outbox;
 pub mod render;
 pub mod replay;
 pub mod report;

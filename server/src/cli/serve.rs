@@ -94,10 +94,54 @@ pub struct ServeArgs {
     /// Sign no checkpoints (the chains are then only as good as the database's access rules).
     #[arg(long, env = "REGLAMENT_NO_CHECKPOINTS")]
     pub no_checkpoints: bool,
+    /// Notifications and the public status page.
+    #[command(flatten)]
+    pub notify: Box<NotifyArgs>,
     /// For tests only: run as if the clock read this instant at start-up (RFC 3339); time
     /// then passes as usual. Hidden from `--help`; never set it on a real server.
     #[arg(long, env = "REGLAMENT_FAKE_NOW", hide = true, value_parser = parse_instant)]
     pub fake_now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The flags of notifications (e-mail, webhooks) and of the public status page; boxed into
+/// `ServeArgs` to keep the command enum small.
+#[derive(clap::Args)]
+pub struct NotifyArgs {
+    /// The SMTP server for e-mail notices: `smtp://HOST:PORT` (no TLS: a local relay),
+    /// `smtp://USER:PASSWORD@HOST:587?tls=required` (STARTTLS), `smtps://USER:PASSWORD@HOST:465`.
+    /// Without it, e-mail notices wait (listed by `reglament outbox`). Prefer the environment
+    /// variable, which `ps` does not show.
+    #[arg(long, env = "REGLAMENT_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notices, e.g. `Reglament <noreply@example.kz>`.
+    #[arg(
+        long,
+        env = "REGLAMENT_SMTP_FROM",
+        default_value = "Reglament <reglament@localhost>"
+    )]
+    pub smtp_from: String,
+    /// Send no notifications: the outbox keeps what happened until a server that sends runs.
+    #[arg(long, env = "REGLAMENT_NO_NOTIFY")]
+    pub no_notify: bool,
+    /// How often notifications are looked for and sent, e.g. `2s`.
+    #[arg(long, env = "REGLAMENT_NOTIFY_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub notify_interval: Duration,
+    /// The wait after a failed delivery; it doubles after each failure up to
+    /// --notify-backoff-max.
+    #[arg(long, env = "REGLAMENT_NOTIFY_BACKOFF", default_value = "10s", value_parser = parse_duration)]
+    pub notify_backoff: Duration,
+    #[arg(long, env = "REGLAMENT_NOTIFY_BACKOFF_MAX", default_value = "1h", value_parser = parse_duration)]
+    pub notify_backoff_max: Duration,
+    /// Attempts after which a notice is given up (and listed by `reglament outbox`).
+    #[arg(long, env = "REGLAMENT_NOTIFY_ATTEMPTS", default_value_t = 20)]
+    pub notify_attempts: u32,
+    /// How long a notice being sent is kept from other servers (and, after a crash, from
+    /// this one), e.g. `60s`.
+    #[arg(long, env = "REGLAMENT_NOTIFY_LEASE", default_value = "60s", value_parser = parse_duration)]
+    pub notify_lease: Duration,
+    /// Lookups of the public status page (/status) per client address per hour.
+    #[arg(long, env = "REGLAMENT_STATUS_LIMIT", default_value_t = reglament_server::web::status::DEFAULT_LIMIT)]
+    pub status_limit: u32,
 }
 
 fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -186,6 +230,20 @@ impl ServeArgs {
         c.throttle.window = self.login_window.max(Duration::from_secs(60));
         c.metrics_token = self.metrics_token.clone();
         c.metrics_listen = self.metrics_listen;
+        c.status_limit = self.notify.status_limit;
+        c.notify = (!self.notify.no_notify).then(|| reglament_server::notify::NotifyConfig {
+            smtp_url: self.notify.smtp_url.clone().filter(|u| !u.is_empty()),
+            from: self.notify.smtp_from.clone(),
+            interval: self.notify.notify_interval.max(Duration::from_millis(20)),
+            backoff_first: self.notify.notify_backoff,
+            backoff_max: self
+                .notify
+                .notify_backoff_max
+                .max(self.notify.notify_backoff),
+            max_attempts: self.notify.notify_attempts.max(1),
+            lease: self.notify.notify_lease.max(Duration::from_millis(100)),
+            ..reglament_server::notify::NotifyConfig::default()
+        });
         c.checkpoints = (!self.no_checkpoints).then(|| CheckpointConfig {
             key: self
                 .checkpoint_key

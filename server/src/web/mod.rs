@@ -22,6 +22,7 @@ pub mod password;
 pub mod register;
 pub mod regulations;
 pub mod session;
+pub mod status;
 pub mod tasks;
 
 use askama::Template;
@@ -75,6 +76,7 @@ pub fn router() -> Router<AppState> {
             post(incidents::retry),
         )
         .route("/incidents", get(incidents::page))
+        .route("/status", get(status::form).post(status::lookup))
         .route("/dashboard", get(cases::dashboard))
         .route("/report", get(cases::report))
         .route("/regulations", get(regulations::list))
