@@ -17,7 +17,10 @@
 //!   key): a task's events its task's office, the case's start the office that registered
 //!   it, its end the office it was at. A case that passes from one office to another has a
 //!   case event "Case handed over" (`case_handed_over`) at the office that hands it on, with
-//!   `to_office`. ProM, PM4Py and Disco open it.
+//!   `to_office`. A case moved onto another regulation version by a migration plan has a
+//!   case event "Case moved to a new regulation version" (`case_migrated`), with the act,
+//!   paragraph and reason as `reason` and the versions, steps and due instants as `moved`.
+//!   ProM, PM4Py and Disco open it.
 //! - **CSV**: the same events, one per row, for Disco, spreadsheets and pandas (`office` is
 //!   the case's, `event_office` the event's, `to_office` a hand-over's).
 //! - **JSON lines**: every stored event, whole, with its place in the chain: a line is the
@@ -123,6 +126,9 @@ fn case_activity(kind: &str, lang: Lang) -> &'static str {
         ("case_handed_over", Lang::Ru) => "Дело передано в другой офис",
         ("case_handed_over", Lang::Kk) => "Іс басқа кеңсеге берілді",
         ("case_handed_over", Lang::En) => "Case handed over",
+        ("case_migrated", Lang::Ru) => "Дело переведено на новую версию регламента",
+        ("case_migrated", Lang::Kk) => "Іс регламенттің жаңа нұсқасына ауыстырылды",
+        ("case_migrated", Lang::En) => "Case moved to a new regulation version",
         _ => "Case cancelled",
     }
 }
@@ -313,6 +319,29 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 moved: Some(moved_text(moved)).filter(|m| !m.is_empty()),
                 calendar_version: Some(to_version.clone()),
                 ..case_event("deadlines_rescheduled", None)
+            }),
+            // Moved onto another version: why (the act and paragraph) and what moved.
+            EventKind::CaseMigrated {
+                from_version,
+                to_version,
+                act,
+                paragraph,
+                reason,
+                tasks,
+                case_due_before,
+                case_deadline,
+                ..
+            } => out.push(MinedEvent {
+                reason: Some(format!("{act}, {paragraph}: {reason}")),
+                moved: Some(super::replay::migrated_text(
+                    *from_version,
+                    *to_version,
+                    &format!("{act}, {paragraph}"),
+                    reason,
+                    tasks,
+                    (*case_due_before, case_deadline.as_ref().map(|d| d.due)),
+                )),
+                ..case_event("case_migrated", None)
             }),
             // Handed on by the office it leaves (whoever finished the step before).
             EventKind::CaseHandedOver { from, to, .. } => {

@@ -801,8 +801,8 @@ macro_rules! on_pool {
 mod adoptions;
 pub use adoptions::{Adoption, CalendarGroup};
 pub mod case_migration;
-/// How a database URL is read.
 
+/// How a database URL is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Location {
     Sqlite(PathBuf),

@@ -53,7 +53,7 @@ pub fn table(diff: &Diff, lang: Lang) -> String {
     let _ = writeln!(
         out,
         "<table class=\"diff\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{} (v{})</th><th scope=\"col\">{} (v{})</th></tr></thead><tbody>",
-        esc(label("where", lang)),
+        esc(label("kind", lang)),
         esc(label("change", lang)),
         esc(label("old", lang)),
         diff.old.version,

@@ -432,3 +432,70 @@ fn the_new_diagram_marks_added_and_changed_steps_with_a_legend_in_words() {
         crate::render::svg(&process, &options)
     );
 }
+
+#[test]
+fn suspensions_escalations_ends_roles_and_the_act() {
+    let new = BASE
+        .replace(
+            "    duration: 2 working days\n    next: decide\n",
+            "    duration: 2 working days\n    next: decide\n    suspensions:\n      - {reason: awaiting_authority, name: {kk: Күту, ru: Ожидание}, stops_case_term: true}\n    escalation:\n      - {action: notify, role: head, after: 1 hour}\n",
+        )
+        .replace("result: refused}", "result: returned}")
+        .replace(
+            "    kind: person\n    name: {kk: Басшы, ru: Руководитель}\n",
+            "    kind: person\n    office: provider_office\n    name: {kk: Басшы, ru: Руководитель}\n",
+        )
+        .replace("source: {act: Тест}", "source: {act: Тест 2, appendix: \"3\"}")
+        .replace("valid_from: 2020-01-01\n", "valid_from: 2020-01-01\nvalid_to: 2024-12-31\nrepealed: {text: Утратил силу, date: 2025-01-01, act: Постановление № 1}\n");
+    let d = run(&new);
+    let tags: Vec<String> = d.changes.iter().map(|c| c.what.tag()).collect();
+    assert_eq!(
+        tags,
+        [
+            "source_changed",
+            "source_changed",
+            "date_changed",
+            "repeal_changed",
+            "role_office_changed",
+            "escalation_changed",
+            "suspension_added",
+            "end_result_changed",
+        ],
+        "{:#?}",
+        d.changes
+    );
+    // Each with a place in the new file; in the old one where the part, or the step or role
+    // that holds it, is there.
+    for c in &d.changes {
+        assert!(c.new.is_some(), "{c:#?}");
+    }
+    let old_missing: Vec<String> = d
+        .changes
+        .iter()
+        .filter(|c| c.old.is_none())
+        .map(|c| c.what.tag())
+        .collect();
+    // The old file has a `source` (without an appendix): the appendix's change points there.
+    assert_eq!(old_missing, ["date_changed", "repeal_changed"]);
+    let esc = &d.changes[5];
+    assert_eq!(
+        esc.new.as_ref().map(|p| p.line),
+        Some(line_of(&new, "escalation:"))
+    );
+    assert_eq!(
+        esc.old.as_ref().map(|p| p.pointer.as_str()),
+        Some("/steps/1")
+    );
+    let en = render_text::text(&d, Lang::En);
+    assert!(
+        en.contains("Step `review`: on a breach — → notify head after 1 hour"),
+        "{en}"
+    );
+    assert!(
+        en.contains("may now be suspended for `awaiting_authority` (the case's term stops too)")
+    );
+    assert!(en.contains("End `refused`: result `refused` → `returned`"));
+    assert!(en.contains("Role `head`: kind of office — → `provider_office`"));
+    let kk = render_text::text(&d, Lang::Kk);
+    assert!(kk.contains("істің мерзімі де тоқтайды"), "{kk}");
+}
