@@ -147,6 +147,7 @@ fn known() -> Known {
     Known {
         regions: stems("offices"),
         calendars: stems("calendars"),
+        days: Default::default(),
     }
 }
 

@@ -111,6 +111,7 @@ fn the_example_regulation_validates_with_no_error_and_no_warning() {
     let known = Known {
         regions: stems("offices").into_iter().collect(),
         calendars: stems("calendars").into_iter().collect(),
+        days: Default::default(),
     };
     let report = validate::check_file(&repo_root().join(EXAMPLE), Some(&known));
     let found: Vec<String> = report

@@ -252,3 +252,78 @@ fn hand_checked_dates_of_three_regulations() {
     // 6–10 (20): Friday 10 April at 17:30.
     assert_eq!(extended, Some(t("2026-04-10T17:30:00+05:00")));
 }
+
+/// Path sums count each step on the working day of the office where it is done. In North
+/// Kazakhstan a department works 7 hours (09:00–17:30, lunch 13:00–14:30) and a rural akim 8
+/// (09:00–18:00, lunch 13:00–14:00); the akim channel's term runs at the akim's office, so its
+/// path is counted in 8-hour days and the department's hours are shares of its 7-hour day.
+#[test]
+fn path_sums_count_each_step_on_its_own_office_day() {
+    let (calendars, processes) = load_all();
+    let nko = processes
+        .iter()
+        .find(|p| p.regulation.id == "nko-social-assistance")
+        .expect("bundled");
+    let days = calendars
+        .regions()
+        .find(|r| r.id() == "north-kazakhstan")
+        .expect("region")
+        .day_lengths();
+    assert_eq!(days.kinds.get(&OfficeKind::ProviderOffice), Some(&420));
+    assert_eq!(days.kinds.get(&OfficeKind::RuralAkim), Some(&480));
+
+    // Provider channel, all at the department: 15 min + 2 h + 1 d + 5 d + 1 d + 30 min,
+    // days of 420 minutes: 7 days 2 h 45 min (3,105 minutes).
+    let provider = paths::longest_path(nko, "provider", &days).expect("path");
+    assert_eq!(provider.minutes, 15 + 120 + 420 + 5 * 420 + 420 + 30);
+    assert_eq!(
+        paths::format_minutes(provider.minutes, paths::term_day(nko, "provider", &days)),
+        "7 working days 2 h 45 min"
+    );
+
+    // Akim channel, in the akim's 480-minute days: akim 15 min + 2 d, department 15 min
+    // (15·480/420 = 17.1 → 17), 2 h (137.1 → 137), 1 d, 4 d, 1 d, 30 min (34.3 → 34), akim
+    // 30 min.
+    let akim = paths::longest_path(nko, "rural_akim", &days).expect("path");
+    assert_eq!(
+        akim.minutes,
+        15 + 960 + 17 + 137 + 480 + 1920 + 480 + 34 + 30
+    );
+    assert_eq!(paths::term_day(nko, "rural_akim", &days), 480);
+    assert_eq!(
+        paths::format_minutes(akim.minutes, 480),
+        "8 working days 3 h 53 min"
+    );
+
+    // With one eight-hour day everywhere, as before, the department's hours count in full.
+    let flat = paths::longest_path(nko, "rural_akim", DEFAULT_DAY_MINUTES).expect("path");
+    assert_eq!(
+        flat.minutes,
+        15 + 960 + 15 + 120 + 480 + 1920 + 480 + 30 + 30
+    );
+}
+
+/// The linter's W100 on a channel whose path crosses offices names each office's day, and
+/// `validate` with the region's offices at hand uses them.
+#[test]
+fn lint_counts_a_service_centre_channel_on_the_centres_day() {
+    let root = regulations_dir();
+    let calendars = Calendars::load(&root).expect("calendars");
+    let known = validate::Known {
+        regions: calendars.regions().map(|r| r.id().to_string()).collect(),
+        calendars: calendars.nationals().map(|c| c.id().to_string()).collect(),
+        days: calendars.day_lengths(),
+    };
+    let report = validate::check_file(&root.join("atyrau/atyrau-child-benefit.yaml"), Some(&known));
+    let w100 = report
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("channel `centre`"))
+        .expect("the centre channel's path is over its term");
+    let note = w100.notes.join("\n");
+    assert!(
+        note.contains("a working day (at a service_centre) is counted as 660 working minutes"),
+        "{note}"
+    );
+    assert!(note.contains("provider_office 480"), "{note}");
+}

@@ -90,6 +90,7 @@ pub async fn open(config: Config, clock: Clock) -> Result<Started, StartError> {
     let known = Known {
         regions: calendars.regions().map(|r| r.id().to_string()).collect(),
         calendars: calendars.nationals().map(|c| c.id().to_string()).collect(),
+        days: calendars.day_lengths(),
     };
     let auth = Authenticator::new(accounts.clone(), config.auth_cache_ttl);
     let signer = match &config.checkpoints {

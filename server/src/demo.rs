@@ -262,7 +262,7 @@ async fn start(
         office: office.to_string(),
         data,
     };
-    let Ok(route) = crate::routing::route(&state.calendars, process, office) else {
+    let Ok(route) = crate::routing::route(&state.calendars, process, office, None) else {
         return Ok(false);
     };
     match state

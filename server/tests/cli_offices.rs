@@ -107,7 +107,10 @@ async fn write_case(url: &str) {
         .await
         .expect("deploys");
     let calendars = Arc::new(Calendars::load(&regulations_dir()).expect("calendars load"));
-    let route = calendars.route(CENTRE).expect("the centre forwards");
+    // The regional centre forwards to the department of the applicant's district: the city's.
+    let route = calendars
+        .route_via(CENTRE, Some(DEPARTMENT))
+        .expect("the centre forwards");
     let service = Service::new(store.clone(), calendars);
     let case = CaseId::new("TSON-1");
     let inspector = Actor::new("inspector1", "centre_inspector");
@@ -411,6 +414,8 @@ fn simulate_routes_a_centre_case_and_inspect_shows_where_each_step_is_done() {
         "centre",
         "--office",
         CENTRE,
+        "--forward-to",
+        DEPARTMENT,
         "--start",
         "2026-04-14T12:50:00+05:00",
     ]);
@@ -438,6 +443,8 @@ fn simulate_routes_a_centre_case_and_inspect_shows_where_each_step_is_done() {
         "centre",
         "--office",
         CENTRE,
+        "--forward-to",
+        DEPARTMENT,
         "--start",
         "2026-04-14T12:50:00+05:00",
         "--format",

@@ -7,7 +7,10 @@
 
 mod support;
 
+use reglament_server::accounts::GrantRecord;
+use reglament_server::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
+use support::browser::Browser;
 use support::{Server, TestDb, t, test_config};
 
 const REGULATION: &str = "atyrau-child-benefit";
@@ -284,7 +287,8 @@ async fn registering_where_the_route_cannot_be_resolved_is_refused_by_name() {
 
 /// Who may read a case that went from a centre to the department and back, and who may act
 /// on its open task at the centre: staff of both offices read it, only the centre's inspector
-/// works its task there, and staff of offices it never passed through learn nothing (404).
+/// works its task there (the others are told it is at another office: 403), and staff of
+/// offices it never passed through learn nothing (404). Through the API and the pages alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_matrix_of_a_case_across_offices() {
     let db = TestDb::sqlite();
@@ -302,7 +306,11 @@ async fn the_access_matrix_of_a_case_across_offices() {
         ("centre_inspector", "atyrau-tson-inder"),
     ] {
         let login = format!("{role}.{office}");
-        let token = s.user(&login, &[&who(role, office)]).await;
+        let grants = vec![GrantRecord {
+            role: role.to_string(),
+            office: office.to_string(),
+        }];
+        let token = s.user_with(&login, grants, Some(DEMO_PASSWORD)).await;
         tokens.push((format!("{role}@{office}"), token));
     }
     let token = |label: &str| {
@@ -357,17 +365,70 @@ async fn the_access_matrix_of_a_case_across_offices() {
             s.post(&format!("/api/v1/tasks/{task}/release"), token, &json!({}))
                 .await;
         }
-        table.push((label.clone(), read, events, claim));
+        // The same through the pages: the case page, the task page, the claim button.
+        let login = label.replace('@', ".");
+        let mut b = Browser::new(&s);
+        b.sign_in(&login).await;
+        let case_page = b.get(&format!("/cases/{id}?lang=ru")).await.status;
+        let task_page = b.get(&format!("/tasks/{task}?lang=ru")).await;
+        let csrf = match task_page.status {
+            200 => task_page.csrf(),
+            _ => b.get("/inbox").await.csrf(),
+        };
+        let web_claim = b
+            .post(&format!("/tasks/{task}/claim?lang=ru"), &[("_csrf", &csrf)])
+            .await;
+        if web_claim.status == 303 {
+            let page = b.get(&format!("/tasks/{task}")).await;
+            b.post(
+                &format!("/tasks/{task}/release"),
+                &[("_csrf", &page.csrf())],
+            )
+            .await;
+        }
+        if web_claim.status == 403 && label.ends_with(DEPARTMENT) {
+            assert!(
+                web_claim
+                    .body
+                    .contains("Эта задача в другом офисе маршрута дела"),
+                "{label}: {}",
+                web_claim.body
+            );
+        }
+        table.push((
+            label.clone(),
+            [read, events, claim],
+            [case_page, task_page.status, web_claim.status],
+        ));
     }
     let expected = [
-        (who("centre_inspector", CENTRE), 200, 200, 200),
-        (who("centre_accumulator", CENTRE), 200, 200, 403),
-        (who("executor", DEPARTMENT), 200, 200, 403),
-        (who("head", DEPARTMENT), 200, 200, 403),
-        (who("executor", ELSEWHERE), 404, 404, 404),
-        (who("head", ELSEWHERE), 404, 404, 404),
-        (who("centre_inspector", "atyrau-tson-inder"), 404, 404, 404),
+        (
+            who("centre_inspector", CENTRE),
+            [200, 200, 200],
+            [200, 200, 303],
+        ),
+        (
+            who("centre_accumulator", CENTRE),
+            [200, 200, 403],
+            [200, 200, 403],
+        ),
+        (
+            who("executor", DEPARTMENT),
+            [200, 200, 403],
+            [200, 200, 403],
+        ),
+        (who("head", DEPARTMENT), [200, 200, 403], [200, 200, 403]),
+        (who("executor", ELSEWHERE), [404, 404, 404], [404, 404, 404]),
+        (who("head", ELSEWHERE), [404, 404, 404], [404, 404, 404]),
+        (
+            who("centre_inspector", "atyrau-tson-inder"),
+            [404, 404, 404],
+            [404, 404, 404],
+        ),
     ];
-    assert_eq!(table, expected, "subject, read, events, claim");
+    assert_eq!(
+        table, expected,
+        "subject, API [read, events, claim], pages [case, task, claim]"
+    );
     s.stop().await;
 }

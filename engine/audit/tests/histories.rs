@@ -9,7 +9,8 @@
 //!
 //! To record a new set from the audit corpus (every bundled regulation driven through
 //! several paths): `REGLAMENT_RECORD_HISTORIES=YYYY-MM-DD cargo test -p reglament-audit
-//! --test histories`. It refuses to write over a set that exists.
+//! --test histories`; from the corpus of cases across offices and suspended tasks, add
+//! `REGLAMENT_RECORD_CORPUS=offices`. It refuses to write over a set that exists.
 
 mod audit_support;
 #[path = "../../store/tests/store_support/mod.rs"]
@@ -164,7 +165,9 @@ fn recorded_histories_replay_to_the_same_state_and_audit() {
     assert!(replayed >= 20, "only {replayed} recorded cases");
 }
 
-/// Records the audit corpus as the set `name` (run once, then committed; never again).
+/// Records an audit corpus as the set `name` (run once, then committed; never again):
+/// `REGLAMENT_RECORD_CORPUS=offices` records the corpus of cases across offices and
+/// suspended tasks, else the first corpus.
 fn record(name: &str) {
     let dir = reglament_testkit::histories_dir().join(name);
     assert!(
@@ -172,7 +175,10 @@ fn record(name: &str) {
         "{} exists: a recorded set is never recorded again; name a new one",
         dir.display()
     );
-    let corpus = audit_support::corpus();
+    let corpus = match std::env::var("REGLAMENT_RECORD_CORPUS").as_deref() {
+        Ok("offices") => audit_support::offices_corpus(),
+        _ => audit_support::corpus(),
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -136,7 +136,10 @@ async fn run(service: &Service, case: &CaseId, task: u32, who: &Actor, when: &st
 /// The centre's case, through all four tasks; and a case registered at the department.
 async fn write_cases(service: &Service, process: &Arc<Process>) -> (CaseId, CaseId) {
     let crossing = CaseId::new("TSON-1");
-    let route = calendars().route(CENTRE).expect("the centre forwards");
+    // The regional centre forwards to the department of the applicant's district: the city's.
+    let route = calendars()
+        .route_via(CENTRE, Some(DEPARTMENT))
+        .expect("the centre forwards");
     assert_eq!(
         route.get("provider_office").map(String::as_str),
         Some(DEPARTMENT)

@@ -282,9 +282,11 @@ pub struct OfficeData {
     /// The key of a schedule under `schedules:`.
     pub schedule: String,
     /// For a service centre or a rural akim: the provider office (of the same region) it hands
-    /// applications to, and from which it gets the result back to issue.
+    /// applications to, and from which it gets the result back to issue. A list when the office
+    /// receives applicants of several districts (a regional service centre): the applicant's
+    /// district's office is then chosen at registration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forwards_to: Option<String>,
+    pub forwards_to: Option<ForwardsTo>,
     /// Warnings before a breach for this office's tasks, in percent of each task's working
     /// time (e.g. `[50, 80]`), where the regulation sets none of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -296,6 +298,26 @@ pub struct OfficeData {
 
 // One kind of office for regulations (which office performs a role) and offices files.
 pub use reglament_model::model::OfficeKind;
+
+/// Where a service centre or a rural akim hands applications: one provider office, or one of
+/// several (by the applicant's district).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ForwardsTo {
+    One(String),
+    /// Checked when loaded: at least one, none twice.
+    Many(Vec<String>),
+}
+
+impl ForwardsTo {
+    /// The provider offices, in the file's order.
+    pub fn offices(&self) -> &[String] {
+        match self {
+            ForwardsTo::One(o) => std::slice::from_ref(o),
+            ForwardsTo::Many(list) => list,
+        }
+    }
+}
 
 /// The e-gov portal: it accepts at any hour, but what arrives outside working hours is
 /// registered at the next opening of the provider office the application is addressed to.

@@ -43,6 +43,15 @@ pub enum CalendarError {
         suggestion: Option<String>,
     },
     /// No schedule with this id in the region.
+    #[error(
+        "`{office}` does not forward applications to `{to}`{}",
+        if targets.is_empty() { ": it forwards to no office".to_string() } else { format!("; it forwards to: {targets}") }
+    )]
+    NotForwardedTo {
+        office: String,
+        to: String,
+        targets: String,
+    },
     #[error("unknown schedule `{id}`")]
     UnknownSchedule { id: String },
     /// No national calendar with this id.

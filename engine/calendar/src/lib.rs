@@ -62,10 +62,10 @@ mod yaml;
 
 pub use clock::{Due, OfficeClock};
 pub use data::{
-    Act, ClockTime, Computation, Covers, DayStatus, Holiday, HolidayKind, HoursRule, MonthDay,
-    NationalCalendarData, Observance, OfficeData, OfficeKind, OfficesData, OracleDifference,
-    PortalData, PortalRegistration, ProvisionalYears, ScheduleData, TimeRange, Transfer, Weekday,
-    YearSpan,
+    Act, ClockTime, Computation, Covers, DayStatus, ForwardsTo, Holiday, HolidayKind, HoursRule,
+    MonthDay, NationalCalendarData, Observance, OfficeData, OfficeKind, OfficesData,
+    OracleDifference, PortalData, PortalRegistration, ProvisionalYears, ScheduleData, TimeRange,
+    Transfer, Weekday, YearSpan,
 };
 pub use error::CalendarError;
 pub use national::{DayInfo, DayKind, WorkCalendar, YearStatus};

@@ -1,12 +1,12 @@
 //! Loading the calendar files and the registry of calendars, regions and offices.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
 use super::clock::OfficeClock;
-use super::data::{NationalCalendarData, OfficeData, OfficeKind, OfficesData};
+use super::data::{ForwardsTo, NationalCalendarData, OfficeData, OfficeKind, OfficesData};
 use super::error::CalendarError;
 use super::national::WorkCalendar;
 use super::schedule::Schedule;
@@ -15,6 +15,7 @@ use super::yaml::{self, Located};
 use reglament_model::diagnostic::{Code, Diagnostic, Location};
 use reglament_model::duration::suggest;
 use reglament_model::load::SchemaCheck;
+use reglament_model::paths::DayLengths;
 
 fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
     std::fs::read_to_string(path).map_err(|e| {
@@ -82,6 +83,37 @@ impl Region {
             }
         })?;
         OfficeClock::new(national, s, self.zone)
+    }
+
+    /// The region's working-day lengths per kind of office, for a regulation linter's sums:
+    /// for each kind, the shortest weekday (Monday to Friday, the days a term counts) of any
+    /// of its offices, so that a path that fits does so at every office of the region.
+    pub fn day_lengths(&self) -> DayLengths {
+        let mut kinds: BTreeMap<OfficeKind, u32> = BTreeMap::new();
+        for office in self.offices() {
+            let Some(schedule) = self.schedules.get(&office.schedule) else {
+                continue;
+            };
+            let shortest = schedule.week[..5]
+                .iter()
+                .map(|day| {
+                    day.iter()
+                        .map(|r| r.end.minutes().saturating_sub(r.start.minutes()))
+                        .sum::<u32>()
+                })
+                .filter(|&m| m > 0)
+                .min();
+            if let Some(m) = shortest {
+                kinds
+                    .entry(office.kind)
+                    .and_modify(|k| *k = (*k).min(m))
+                    .or_insert(m);
+            }
+        }
+        DayLengths {
+            kinds,
+            ..DayLengths::default()
+        }
     }
 }
 
@@ -333,9 +365,22 @@ impl Calendars {
                 }
             }
             for (i, office) in region.data.offices.iter().enumerate() {
-                if let Some(to) = &office.forwards_to {
+                let targets = office.forwards_to.as_ref().map_or(&[][..], |f| f.offices());
+                let many = matches!(office.forwards_to, Some(ForwardsTo::Many(_)));
+                if many && targets.is_empty() {
+                    errors.push(region.located.error(
+                        &format!("/offices/{i}/forwards_to"),
+                        format!(
+                            "`{}` forwards to an empty list: name at least one provider office, or leave `forwards_to` out",
+                            office.id
+                        ),
+                    ));
+                }
+                for (j, to) in targets.iter().enumerate() {
                     let target = region.data.offices.iter().find(|o| &o.id == to);
+                    let twice = targets[..j].contains(to);
                     let problem = match target {
+                        _ if twice => Some(format!("`{}` names `{to}` twice", office.id)),
                         None => Some(format!(
                             "`{}` forwards to `{to}`, which is not an office of region `{}`",
                             office.id,
@@ -353,11 +398,12 @@ impl Calendars {
                         Some(_) => None,
                     };
                     if let Some(message) = problem {
-                        errors.push(
-                            region
-                                .located
-                                .error(&format!("/offices/{i}/forwards_to"), message),
-                        );
+                        let pointer = if many {
+                            format!("/offices/{i}/forwards_to/{j}")
+                        } else {
+                            format!("/offices/{i}/forwards_to")
+                        };
+                        errors.push(region.located.error(&pointer, message));
                     }
                 }
                 let Some(clock) = clocks.get(&office.schedule) else {
@@ -399,13 +445,51 @@ impl Calendars {
 
     /// The offices a case registered at `office` passes through, by kind: the office itself,
     /// and for a service centre or a rural akim the provider office it forwards to (when its
-    /// offices file names one).
+    /// offices file names one, and only one: see [`Calendars::route_via`]).
     pub fn route(&self, office: &str) -> Result<BTreeMap<String, String>, CalendarError> {
+        self.route_via(office, None)
+    }
+
+    /// The provider offices a service centre or rural akim forwards to (none for a provider
+    /// office, or where the offices file names none).
+    pub fn forwards(&self, office: &str) -> Result<&[String], CalendarError> {
+        Ok(self
+            .office(office)?
+            .data
+            .forwards_to
+            .as_ref()
+            .map_or(&[][..], |f| f.offices()))
+    }
+
+    /// The route of a case registered at `office` and handed to `provider`, which must be one
+    /// of the offices it forwards to; without `provider`, the one it forwards to when there is
+    /// only one (with several, the route has no provider office: the caller must choose).
+    pub fn route_via(
+        &self,
+        office: &str,
+        provider: Option<&str>,
+    ) -> Result<BTreeMap<String, String>, CalendarError> {
         let o = self.office(office)?;
         let mut route = BTreeMap::new();
         route.insert(o.data.kind.as_str().to_string(), o.data.id.clone());
-        if let Some(to) = &o.data.forwards_to {
-            route.insert(OfficeKind::ProviderOffice.as_str().to_string(), to.clone());
+        let targets = self.forwards(office)?;
+        let to = match provider {
+            Some(p) if targets.iter().any(|t| t == p) => Some(p),
+            Some(p) => {
+                return Err(CalendarError::NotForwardedTo {
+                    office: office.to_string(),
+                    to: p.to_string(),
+                    targets: targets.join(", "),
+                });
+            }
+            None if targets.len() == 1 => Some(targets[0].as_str()),
+            None => None,
+        };
+        if let Some(to) = to {
+            route.insert(
+                OfficeKind::ProviderOffice.as_str().to_string(),
+                to.to_string(),
+            );
         }
         Ok(route)
     }
@@ -452,6 +536,15 @@ impl Calendars {
 
     pub fn regions(&self) -> impl Iterator<Item = &Region> {
         self.regions.values()
+    }
+
+    /// Every region's [`Region::day_lengths`], by region id (what `validate::Known::days`
+    /// takes).
+    pub fn day_lengths(&self) -> HashMap<String, DayLengths> {
+        self.regions
+            .values()
+            .map(|r| (r.id().to_string(), r.day_lengths()))
+            .collect()
     }
 
     pub fn nationals(&self) -> impl Iterator<Item = &WorkCalendar> {

@@ -633,3 +633,63 @@ fn a_centre_forwards_to_a_provider_office_of_its_region_and_a_wrong_one_is_place
     );
     assert_eq!(e.location.line as usize, line);
 }
+
+#[test]
+fn the_regional_centre_forwards_to_every_district_and_a_wrong_entry_is_placed_at_its_line() {
+    let cals = Calendars::load(&reglament_testkit::regulations_dir()).expect("bundled");
+    let targets = cals.forwards("atyrau-tson-oblast").expect("office");
+    assert_eq!(targets.len(), 8, "{targets:?}");
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.starts_with("atyrau-") && t.ends_with("-ozsp"))
+    );
+    // Several: the route names no provider office until one is chosen.
+    let open = cals.route("atyrau-tson-oblast").expect("route");
+    assert_eq!(open.get("provider_office"), None);
+    let chosen = cals
+        .route_via("atyrau-tson-oblast", Some("atyrau-makat-ozsp"))
+        .expect("route");
+    assert_eq!(
+        chosen.get("provider_office").map(String::as_str),
+        Some("atyrau-makat-ozsp")
+    );
+    let err = cals
+        .route_via("atyrau-tson-inder", Some("atyrau-makat-ozsp"))
+        .expect_err("not its department");
+    assert!(
+        err.to_string()
+            .contains("it forwards to: atyrau-inder-ozsp"),
+        "{err}"
+    );
+
+    let text = include_str!("../../../regulations/offices/atyrau.yaml");
+    let wrong = text.replacen(
+        "      - atyrau-makat-ozsp\n",
+        "      - atyrau-tson-inder\n",
+        1,
+    );
+    let line = wrong
+        .lines()
+        .position(|l| l == "      - atyrau-tson-inder")
+        .expect("line")
+        + 1;
+    let dir = std::env::temp_dir().join(format!("reglament-forwards-list-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("offices")).expect("dir");
+    std::fs::create_dir_all(dir.join("calendars")).expect("dir");
+    std::fs::write(dir.join("offices/atyrau.yaml"), &wrong).expect("write");
+    std::fs::write(
+        dir.join("calendars/kz.yaml"),
+        include_str!("../../../regulations/calendars/kz.yaml"),
+    )
+    .expect("write");
+    let errs = Calendars::load(&dir).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = errs
+        .iter()
+        .find(|d| d.message.contains("forwards to `atyrau-tson-inder`"))
+        .unwrap_or_else(|| panic!("{errs:#?}"));
+    assert!(e.message.contains("not a provider office"), "{e}");
+    assert_eq!(e.location.line as usize, line);
+}

@@ -85,6 +85,7 @@ fn bundled() -> (Vec<(String, String)>, Known) {
     let known = Known {
         regions: stems("offices"),
         calendars: stems("calendars"),
+        days: Default::default(),
     };
     (texts, known)
 }

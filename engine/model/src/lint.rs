@@ -10,20 +10,21 @@ use crate::compile::Process;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::Loaded;
 use crate::model::{CaseResult, Outcome, Step};
-use crate::paths::{self, DEFAULT_DAY_MINUTES, format_minutes, term_minutes};
+use crate::paths::{self, DayLengths, format_minutes, step_minutes, term_day, term_minutes};
 use crate::yaml::escape_token;
 
 /// Runs every lint rule.
 pub fn lint(p: &Process, loaded: &Loaded) -> Vec<Diagnostic> {
-    lint_with(p, loaded, DEFAULT_DAY_MINUTES)
+    lint_with(p, loaded, &DayLengths::default())
 }
 
-/// Runs every lint rule with a working day of `day_minutes` for adding days to minutes.
-pub fn lint_with(p: &Process, loaded: &Loaded, day_minutes: u32) -> Vec<Diagnostic> {
+/// Runs every lint rule with the region's working-day lengths, per kind of office, for adding
+/// days to minutes: each step on the day of the office where it is done.
+pub fn lint_with(p: &Process, loaded: &Loaded, days: &DayLengths) -> Vec<Diagnostic> {
     let mut l = Linter {
         p,
         loaded,
-        day: day_minutes,
+        days: days.clone(),
         out: Vec::new(),
         results_from: None,
     };
@@ -36,7 +37,7 @@ pub fn lint_with(p: &Process, loaded: &Loaded, day_minutes: u32) -> Vec<Diagnost
 struct Linter<'a> {
     p: &'a Process,
     loaded: &'a Loaded,
-    day: u32,
+    days: DayLengths,
     out: Vec<Diagnostic>,
     results_from: Option<Vec<u8>>,
 }
@@ -116,21 +117,22 @@ impl Linter<'_> {
                 .help = Some("add `term: {text: <the paper's words>, duration: <e.g. 10 working days>}`; if the paper states none, say so in `notes`".into());
                 continue;
             };
-            let limit = term_minutes(term.duration, self.day);
-            let Some(path) = paths::longest_path(self.p, &channel.id, self.day) else {
+            let day = term_day(self.p, &channel.id, &self.days);
+            let limit = term_minutes(term.duration, day);
+            let Some(path) = paths::longest_path(self.p, &channel.id, &self.days) else {
                 continue;
             };
             if path.minutes > limit {
                 let mut notes = self.describe_path(&path, &channel.id);
                 notes.push(format!(
-                    "over by {}; a working day is counted as {} working minutes",
-                    format_minutes(path.minutes - limit, self.day),
-                    self.day
+                    "over by {}; {}",
+                    format_minutes(path.minutes - limit, day),
+                    self.day_note(&channel.id)
                 ));
                 let msg = format!(
                     "on channel `{}` the step durations along the longest path add up to {}, more than the statutory term of {} («{}»)",
                     channel.id,
-                    format_minutes(path.minutes, self.day),
+                    format_minutes(path.minutes, day),
                     term.duration,
                     term.text
                 );
@@ -138,13 +140,13 @@ impl Linter<'_> {
                     .notes = notes;
             }
             if let Some(ext) = &channel.extended_term {
-                let ext_limit = term_minutes(ext.duration, self.day);
+                let ext_limit = term_minutes(ext.duration, day);
                 if path.minutes > ext_limit {
                     let notes = self.describe_path(&path, &channel.id);
                     let msg = format!(
                         "on channel `{}` the longest path takes {}, more than even the extended term of {}",
                         channel.id,
-                        format_minutes(path.minutes, self.day),
+                        format_minutes(path.minutes, day),
                         ext.duration
                     );
                     self.push(
@@ -161,7 +163,7 @@ impl Linter<'_> {
                 let Some(d) = self.p.duration(s, &channel.id) else {
                     continue;
                 };
-                if term_minutes(d, self.day) > limit {
+                if step_minutes(self.p, s, &channel.id, &self.days) > limit {
                     let pointer = duration_pointer(self.p.step(s), s, &channel.id);
                     let msg = format!(
                         "step `{}` alone takes {d}, longer than channel `{}`'s whole term of {}",
@@ -172,6 +174,33 @@ impl Linter<'_> {
                     self.push(Code::W108, &pointer, false, msg);
                 }
             }
+        }
+    }
+
+    /// How days were counted on a channel, for the reader of a W100: the term's day and,
+    /// where steps are done at offices keeping other hours, theirs.
+    fn day_note(&self, channel: &str) -> String {
+        let term = paths::channel_office(self.p, channel);
+        let day = term_day(self.p, channel, &self.days);
+        let mut others: Vec<String> = paths::channel_steps(self.p, channel)
+            .into_iter()
+            .filter_map(|s| paths::step_office(self.p, s, channel))
+            .filter(|&k| Some(k) != term)
+            .map(|k| {
+                let m = paths::WorkingDay::minutes_at(&self.days, Some(k));
+                format!("{} {m}", k.as_str())
+            })
+            .collect();
+        others.sort();
+        others.dedup();
+        let at = term.map_or(String::new(), |k| format!(" (at a {})", k.as_str()));
+        if others.is_empty() {
+            format!("a working day{at} is counted as {day} working minutes")
+        } else {
+            format!(
+                "a working day{at} is counted as {day} working minutes; steps done elsewhere count their hours as a share of their own office's day ({})",
+                others.join(", ")
+            )
         }
     }
 

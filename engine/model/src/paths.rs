@@ -7,10 +7,79 @@ use std::collections::BTreeMap;
 use crate::compile::{Edge, Process};
 use crate::condition::Facts;
 use crate::duration::Term;
-use crate::model::Step;
+use crate::model::{ChannelKind, OfficeKind, Step};
 
 /// The working day used to add days and minutes when a region's schedule is not at hand.
 pub const DEFAULT_DAY_MINUTES: u32 = 8 * 60;
+
+/// The length of a working day, for adding days to minutes: one length everywhere (`u32`,
+/// minutes), or one per kind of office ([`DayLengths`]).
+///
+/// Offices of one case keep different hours (a North Kazakhstan department works 7 hours, the
+/// akims who forward to it 8, a service centre 11), but a working day is one day wherever it is
+/// spent. So a path's total is counted in the days of the office where the case's term runs
+/// (the registering office), and a step done elsewhere counts its hours as the share of its
+/// own office's day they are.
+pub trait WorkingDay: Copy {
+    /// Minutes in a working day at an office of `kind` (`None`: no office is known).
+    fn minutes_at(self, kind: Option<OfficeKind>) -> u32;
+}
+
+impl WorkingDay for u32 {
+    fn minutes_at(self, _: Option<OfficeKind>) -> u32 {
+        self
+    }
+}
+
+/// Working-day lengths of one region, per kind of office.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayLengths {
+    /// For a kind the region has no office of.
+    pub default: u32,
+    pub kinds: BTreeMap<OfficeKind, u32>,
+}
+
+impl Default for DayLengths {
+    fn default() -> Self {
+        DayLengths {
+            default: DEFAULT_DAY_MINUTES,
+            kinds: BTreeMap::new(),
+        }
+    }
+}
+
+impl WorkingDay for &DayLengths {
+    fn minutes_at(self, kind: Option<OfficeKind>) -> u32 {
+        kind.and_then(|k| self.kinds.get(&k).copied())
+            .unwrap_or(self.default)
+            .max(1)
+    }
+}
+
+/// The kind of office where a channel's cases are registered, and so where their term runs.
+/// A portal application is registered at the provider's office.
+pub fn channel_office(p: &Process, channel: &str) -> Option<OfficeKind> {
+    Some(match p.channel(channel)?.kind {
+        ChannelKind::ProviderOffice | ChannelKind::EgovPortal => OfficeKind::ProviderOffice,
+        ChannelKind::RuralAkim => OfficeKind::RuralAkim,
+        ChannelKind::ServiceCentre => OfficeKind::ServiceCentre,
+    })
+}
+
+/// The kind of office where a step of a case on `channel` is done: its role's office, else
+/// the registering office.
+pub fn step_office(p: &Process, step: usize, channel: &str) -> Option<OfficeKind> {
+    p.step(step)
+        .role()
+        .and_then(|r| p.regulation.roles.iter().find(|x| x.id == r))
+        .and_then(|r| r.office)
+        .or_else(|| channel_office(p, channel))
+}
+
+/// The length of the working day that a channel's path totals and terms are counted in.
+pub fn term_day(p: &Process, channel: &str, day: impl WorkingDay) -> u32 {
+    day.minutes_at(channel_office(p, channel))
+}
 
 /// One path from a channel's start to an end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +88,7 @@ pub struct Path {
     pub steps: Vec<usize>,
     /// The outcome taken at each step (parallel to `steps`; `None` where there was no choice).
     pub outcomes: Vec<Option<String>>,
-    /// Total of the steps' durations in working minutes.
+    /// Total of the steps' durations in working minutes of the channel's [`term_day`].
     pub minutes: u64,
 }
 
@@ -80,10 +149,22 @@ fn successors_given(
     out
 }
 
-/// The working minutes a step takes on a channel by the paper (0 when it names none).
-pub fn step_minutes(p: &Process, step: usize, channel: &str, day_minutes: u32) -> u64 {
-    p.duration(step, channel)
-        .map_or(0, |t| t.approx_working_minutes(day_minutes))
+/// The working minutes a step takes on a channel by the paper (0 when it names none), in
+/// minutes of the channel's [`term_day`]: its days are whole days, its hours the share of its
+/// own office's day they are.
+pub fn step_minutes(p: &Process, step: usize, channel: &str, day: impl WorkingDay) -> u64 {
+    let Some(t) = p.duration(step, channel) else {
+        return 0;
+    };
+    let own = day.minutes_at(step_office(p, step, channel)).max(1);
+    let unit = term_day(p, channel, day).max(1);
+    let minutes = t.approx_working_minutes(own);
+    if own == unit {
+        return minutes;
+    }
+    // Rounded to the nearest minute: a quarter of an hour at an 11-hour centre is 9.5 minutes
+    // of a 7-hour department's day.
+    (minutes * u64::from(unit) + u64::from(own) / 2) / u64::from(own)
 }
 
 /// Simple paths from the channel's start to an end, at most `limit` of them. Outcomes taken
@@ -92,7 +173,7 @@ pub fn step_minutes(p: &Process, step: usize, channel: &str, day_minutes: u32) -
 pub fn channel_paths(
     p: &Process,
     channel: &str,
-    day_minutes: u32,
+    day_minutes: impl WorkingDay,
     limit: usize,
 ) -> (Vec<Path>, bool) {
     let Some(start) = p.channel(channel).and_then(|c| p.step_index(&c.start)) else {
@@ -182,7 +263,7 @@ pub fn channel_paths(
 /// The longest path on a channel. Small regulations are searched path by path, so choices on
 /// earlier outcomes are respected; past `EXACT_LIMIT` paths the linear-time bound of
 /// [`longest_path_bound`] is used instead.
-pub fn longest_path(p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
+pub fn longest_path(p: &Process, channel: &str, day_minutes: impl WorkingDay) -> Option<Path> {
     const EXACT_LIMIT: usize = 20_000;
     // Every loop-free path is a simple path, so when they alone pass the limit the search would
     // be cut short (unless choices on earlier outcomes prune it below the limit, which is when
@@ -203,7 +284,11 @@ pub fn longest_path(p: &Process, channel: &str, day_minutes: u32) -> Option<Path
 /// An upper bound of the longest path by the paper's durations, found in linear time: back
 /// edges (loops for rework) are dropped, then the longest path of the remaining acyclic graph
 /// is taken. Choices on earlier outcomes are not followed, so the path may be one no case takes.
-pub fn longest_path_bound(p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
+pub fn longest_path_bound(
+    p: &Process,
+    channel: &str,
+    day_minutes: impl WorkingDay,
+) -> Option<Path> {
     Acyclic::of(p, channel)?.longest(p, channel, day_minutes)
 }
 
@@ -276,7 +361,7 @@ impl Acyclic {
         count[self.start]
     }
 
-    fn longest(&self, p: &Process, channel: &str, day_minutes: u32) -> Option<Path> {
+    fn longest(&self, p: &Process, channel: &str, day_minutes: impl WorkingDay) -> Option<Path> {
         let n = self.forward.len();
         // Reverse post-order is a topological order of the forward edges.
         let mut best: Vec<Option<(u64, Option<usize>)>> = vec![None; n];

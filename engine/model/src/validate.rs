@@ -15,6 +15,7 @@ use crate::duration::{Term, suggest};
 use crate::lint;
 use crate::load::{self, Loaded};
 use crate::model::{Outcome, Regulation, RoleKind, Step};
+use crate::paths::DayLengths;
 use crate::scope::OutcomeScope;
 use crate::typecheck::{self, Facts};
 use crate::yaml::{self, escape_token};
@@ -24,6 +25,9 @@ use crate::yaml::{self, escape_token};
 pub struct Known {
     pub regions: HashSet<String>,
     pub calendars: HashSet<String>,
+    /// Each region's working-day lengths per kind of office, for the linter's sums (a region
+    /// not here counts every day as [`crate::paths::DEFAULT_DAY_MINUTES`]).
+    pub days: HashMap<String, DayLengths>,
 }
 
 /// The result of checking one file.
@@ -124,7 +128,11 @@ pub fn check_loaded(loaded: Loaded, known: Option<&Known>) -> Report {
                 ctx.graph(&p);
                 ctx.conditions(&p);
                 if ctx.out.iter().all(|d| !d.is_error()) {
-                    ctx.out.extend(lint::lint(&p, &loaded));
+                    let days = known
+                        .and_then(|k| k.days.get(&loaded.regulation.region))
+                        .cloned()
+                        .unwrap_or_default();
+                    ctx.out.extend(lint::lint_with(&p, &loaded, &days));
                 }
                 process = Some(p);
             }

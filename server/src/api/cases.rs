@@ -36,6 +36,12 @@ pub struct StartCase {
     pub channel: String,
     /// The office whose case it is (its deadlines run on that office's calendar).
     pub office: String,
+    /// For an office that forwards applications to several provider offices (a regional
+    /// service centre receiving applicants of every district): the applicant's district's
+    /// provider office. Refused with 422 `route-unresolved` when missing there, or when it is
+    /// not one the office forwards to.
+    #[serde(default)]
+    pub forward_to: Option<String>,
     /// The application form's data (text without a `maxLength` of its own takes at most
     /// 1,000 characters).
     #[serde(default)]
@@ -210,8 +216,13 @@ pub async fn start(
     }
     let roles = start_roles(&process, &body.channel);
     let actor = principal.grants().start(&body.office, &roles)?;
-    let route = crate::routing::route(&state.calendars, &process, &body.office)
-        .map_err(|e| field_error("route-unresolved", "/office", e.to_string()))?;
+    let route = crate::routing::route(
+        &state.calendars,
+        &process,
+        &body.office,
+        body.forward_to.as_deref(),
+    )
+    .map_err(|e| field_error("route-unresolved", e.pointer(), e.to_string()))?;
     if let Some(id) = &body.id {
         if !valid_case_id(id) {
             return Err(field_error(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use reglament_model::compile::Process;
 use reglament_model::model::{RoleKind, Step};
-use reglament_model::paths::{self, DEFAULT_DAY_MINUTES, format_minutes};
+use reglament_model::paths::{self, DayLengths, WorkingDay, format_minutes};
 use reglament_model::text::Lang;
 use reglament_model::validate;
 
@@ -41,14 +41,23 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     };
-    print!("{}", describe(&process, args.lang, args.max_paths));
+    // Path times count each step on the working day of the office where it is done; without
+    // the region's offices every day is the default eight hours.
+    let days = reglament_calendar::Calendars::load(&args.root)
+        .ok()
+        .and_then(|c| {
+            c.regions()
+                .find(|r| r.id() == process.regulation.region)
+                .map(|r| r.day_lengths())
+        })
+        .unwrap_or_default();
+    print!("{}", describe(&process, args.lang, args.max_paths, &days));
     Ok(ExitCode::SUCCESS)
 }
 
 /// The whole description as text.
-pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
+pub fn describe(p: &Process, lang: Lang, max_paths: usize, days: &DayLengths) -> String {
     let reg = &p.regulation;
-    let day = DEFAULT_DAY_MINUTES;
     let mut out = String::new();
     let _ = writeln!(out, "{} v{} — {}", reg.id, reg.version, reg.title.get(lang));
     let _ = writeln!(
@@ -149,8 +158,10 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
         );
     }
     for c in &reg.channels {
-        let (list, truncated) = paths::channel_paths(p, &c.id, day, max_paths);
+        let (list, truncated) = paths::channel_paths(p, &c.id, days, max_paths);
+        let day = paths::term_day(p, &c.id, days);
         let _ = writeln!(out, "\npaths on channel {} ({}):", c.id, list.len());
+        let _ = writeln!(out, "  {}", day_line(p, &c.id, days));
         let limit = c
             .term
             .as_ref()
@@ -186,4 +197,39 @@ pub fn describe(p: &Process, lang: Lang, max_paths: usize) -> String {
         }
     }
     out
+}
+
+/// How a channel's path times are counted: the working day of the office where the term runs
+/// and of each other office its steps are done at.
+fn day_line(p: &Process, channel: &str, days: &DayLengths) -> String {
+    let term = paths::channel_office(p, channel);
+    let mut kinds: Vec<_> = paths::channel_steps(p, channel)
+        .into_iter()
+        .filter_map(|s| paths::step_office(p, s, channel))
+        .filter(|&k| Some(k) != term)
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let of = |k: Option<reglament_model::model::OfficeKind>| {
+        let m = days.minutes_at(k);
+        format!(
+            "{} {} h{}",
+            k.map_or("office", |k| k.as_str()),
+            m / 60,
+            if !m.is_multiple_of(60) {
+                format!(" {} min", m % 60)
+            } else {
+                String::new()
+            }
+        )
+    };
+    let mut line = format!("working day: {}", of(term));
+    if !kinds.is_empty() {
+        let others: Vec<String> = kinds.into_iter().map(|k| of(Some(k))).collect();
+        line.push_str(&format!(
+            " (the term's day); steps at {} count their hours as a share of their own day",
+            others.join(", ")
+        ));
+    }
+    line
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow, bail};
 use chrono::{DateTime, Utc};
 use reglament_calendar::{Calendars, OfficeClock, OfficeKind};
+use reglament_model::paths;
 use reglament_model::validate;
 use reglament_runtime::simulate::{self, Pace, Scenario};
 use reglament_runtime::{Event, EventKind};
@@ -34,11 +35,16 @@ pub struct SimulateArgs {
     /// The outcome to choose at a step, e.g. `--decide review=refuse` (repeatable).
     #[arg(long = "decide", value_parser = parse_decision)]
     pub decisions: Vec<(String, String)>,
-    /// The office where the application is received (default: the region's first provider
-    /// office). A service centre or rural akim that forwards to a provider office routes the
-    /// case: each task at the office of its role's kind.
+    /// The office where the application is received (default: the region's first office of
+    /// the channel's kind: a service centre for a centre channel, a rural akim for an akim
+    /// channel, else a provider office). A service centre or rural akim that forwards to a
+    /// provider office routes the case: each task at the office of its role's kind.
     #[arg(long)]
     pub office: Option<String>,
+    /// For an office that forwards to several provider offices (the regional service
+    /// centre): the applicant's district's provider office.
+    #[arg(long)]
+    pub forward_to: Option<String>,
     /// Report documents missing right after registration (the extended term applies).
     #[arg(long)]
     pub documents_missing: bool,
@@ -124,21 +130,24 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     })?;
     let office = match &args.office {
         Some(o) => o.clone(),
-        None => default_office(&calendars, &process.regulation.region).with_context(|| {
-            format!(
-                "region `{}` has no office; pass --office",
-                process.regulation.region
-            )
-        })?,
+        None => {
+            let kind = paths::channel_office(&process, &args.channel)
+                .unwrap_or(OfficeKind::ProviderOffice);
+            default_office(&calendars, &process.regulation.region, kind).with_context(|| {
+                format!(
+                    "region `{}` has no {} to receive channel `{}`; pass --office",
+                    process.regulation.region,
+                    kind.as_str(),
+                    args.channel
+                )
+            })?
+        }
     };
     let clock: OfficeClock = calendars.clock(Some(&office))?;
-    // Routed as registration routes it: only an office named on the command line (the default
-    // office is the provider's, where every task is).
-    let route = match &args.office {
-        Some(o) => reglament_server::routing::route(&calendars, &process, o)
-            .map_err(|e| anyhow!("--office {o}: {e}"))?,
-        None => BTreeMap::new(),
-    };
+    // Routed as registration routes it.
+    let route =
+        reglament_server::routing::route(&calendars, &process, &office, args.forward_to.as_deref())
+            .map_err(|e| anyhow!("--office {office}: {e}"))?;
     let scenario = Scenario {
         channel: args.channel.clone(),
         office: office.clone(),
@@ -186,10 +195,19 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
 
 /// The case belongs to the authority that decides it, so its deadlines run on the provider
 /// office's hours even when the application came in through an akim or a centre.
-fn default_office(calendars: &Calendars, region: &str) -> Option<String> {
+/// The region's first office of `kind`; for a service centre or a rural akim, the first that
+/// forwards to one provider office (so that the case is routed without a choice).
+fn default_office(calendars: &Calendars, region: &str, kind: OfficeKind) -> Option<String> {
     calendars
         .offices()
-        .find(|o| o.region == region && o.data.kind == OfficeKind::ProviderOffice)
+        .filter(|o| o.region == region && o.data.kind == kind)
+        .find(|o| {
+            kind == OfficeKind::ProviderOffice
+                || o.data
+                    .forwards_to
+                    .as_ref()
+                    .is_some_and(|f| f.offices().len() == 1)
+        })
         .map(|o| o.data.id.clone())
 }
 

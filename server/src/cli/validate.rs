@@ -45,9 +45,15 @@ pub fn known_from(root: &Path) -> Option<Known> {
             })
             .collect()
     };
+    // The offices' hours make the linter's sums right (a North Kazakhstan department's day
+    // is 7 hours); a folder whose calendars do not load still gets its references checked.
+    let days = reglament_calendar::Calendars::load(root)
+        .map(|c| c.day_lengths())
+        .unwrap_or_default();
     let known = Known {
         regions: stems("offices"),
         calendars: stems("calendars"),
+        days,
     };
     (!known.regions.is_empty() || !known.calendars.is_empty()).then_some(known)
 }

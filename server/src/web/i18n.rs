@@ -840,6 +840,14 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Для этого учреждения не указан уполномоченный орган, куда передаются документы",
         "This office names no provider office it forwards applications to",
     ),
+    // Migration of running cases onto a new regulation version.
+    (
+        "case_migrated",
+        "Іс регламенттің жаңа нұсқасына ауыстырылды",
+        "Дело переведено на новую версию регламента",
+        "Case moved to a new version of the regulation",
+    ),
+    ("migration_basis", "Негіздеме", "Основание", "Legal basis"),
     (
         "case_handed_over",
         "Іс басқа мекемеге берілді",
@@ -946,6 +954,39 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Приостановить и возобновить срок может только взявший задачу сотрудник или руководитель",
         "Only the person who took the task, or a head, may suspend or resume it",
     ),
+    // Cases across offices: staff of an office the case passed through see its tasks at the
+    // other office but may not act on them.
+    (
+        "task_at_another_office",
+        "Бұл тапсырма істің басқа кеңсесінде: оны сол кеңсенің тиісті рөлдегі қызметкерлері ғана орындай алады",
+        "Эта задача в другом офисе маршрута дела: действовать по ней могут только сотрудники того офиса с ролью задачи",
+        "This task is at another office of the case's route: only that office's staff of the task's role may act on it",
+    ),
+    // Registering at an office that forwards to several provider offices (by district).
+    (
+        "forward_to",
+        "Өтініш берушінің ауданының бөлімі",
+        "Отдел района заявителя",
+        "Department of the applicant's district",
+    ),
+    (
+        "forward_to_help",
+        "Облыстық орталық өтінішті өтініш берушінің ауданының бөліміне жібереді",
+        "Областной центр передаёт заявление в отдел района заявителя",
+        "The regional centre hands the application to the department of the applicant's district",
+    ),
+    (
+        "route_choose_department",
+        "Бұл кеңсе өтініштерді бірнеше аудандық бөлімге жібереді: өтініш берушінің ауданының бөлімін таңдаңыз",
+        "Этот офис передаёт заявления в отделы нескольких районов: выберите отдел района заявителя",
+        "This office hands applications to the departments of several districts: choose the applicant's district's department",
+    ),
+    (
+        "route_not_forwarded",
+        "Бұл кеңсе өтініштерді мына бөлімге жібермейді",
+        "Этот офис не передаёт заявления в этот отдел",
+        "This office does not hand applications to this department",
+    ),
     // What changed between two versions of a regulation (the regulation page).
     (
         "diff_title",
@@ -993,14 +1034,6 @@ fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {
 
 /// The word for `key` in `lang`; the key itself when there is none (a test keeps every
 /// key used by the templates in the table).
-    // Migration of running cases onto a new regulation version.
-    (
-        "case_migrated",
-        "Іс регламенттің жаңа нұсқасына ауыстырылды",
-        "Дело переведено на новую версию регламента",
-        "Case moved to a new version of the regulation",
-    ),
-    ("migration_basis", "Негіздеме", "Основание", "Legal basis"),
 pub fn t(lang: Lang, key: &str) -> &str {
     match table().get(key) {
         Some(w) => match lang {

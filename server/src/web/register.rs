@@ -141,6 +141,9 @@ struct FormPage {
     service: String,
     channels: Vec<Choice>,
     offices: Vec<Choice>,
+    /// The provider offices that the offered offices forwarding to several (a regional
+    /// service centre) may hand the application to: the applicant's district's is chosen.
+    forward_to: Vec<Choice>,
     fields: Vec<Field>,
     errors: Vec<String>,
 }
@@ -148,6 +151,7 @@ struct FormPage {
 struct Filled {
     channel: String,
     office: String,
+    forward_to: String,
     values: Value,
     problems: Vec<crate::problem::FieldProblem>,
     messages: Vec<String>,
@@ -174,6 +178,23 @@ fn form_page(
             value: c.clone(),
         })
         .collect();
+    let mut forward_to: Vec<String> = offices
+        .iter()
+        .filter_map(|o| state.calendars.forwards(o).ok())
+        .filter(|targets| targets.len() > 1)
+        .flatten()
+        .cloned()
+        .collect();
+    forward_to.sort();
+    forward_to.dedup();
+    let forward_to = forward_to
+        .into_iter()
+        .map(|o| Choice {
+            selected: o == filled.forward_to,
+            label: office_name(state, lang, &o),
+            value: o,
+        })
+        .collect();
     let offices = offices
         .iter()
         .map(|o| Choice {
@@ -197,6 +218,7 @@ fn form_page(
             service: process.regulation.title.get(lang).to_string(),
             channels,
             offices,
+            forward_to,
             fields,
             errors: filled.messages,
         },
@@ -253,6 +275,7 @@ pub async fn form(
         Filled {
             channel: String::new(),
             office: String::new(),
+            forward_to: String::new(),
             values: Value::Null,
             problems: Vec::new(),
             messages: Vec::new(),
@@ -287,6 +310,7 @@ pub async fn submit(
     let process = process_for(&state, &ctx, &regulation, form.text("office")).await?;
     let channel = form.text("channel").unwrap_or_default().to_string();
     let office = form.text("office").unwrap_or_default().to_string();
+    let forward_to = form.text("forward_to").unwrap_or_default().to_string();
     let data = process
         .regulation
         .application_form
@@ -302,6 +326,7 @@ pub async fn submit(
             Filled {
                 channel: channel.clone(),
                 office: office.clone(),
+                forward_to: forward_to.clone(),
                 values: data.clone(),
                 problems,
                 messages,
@@ -324,13 +349,34 @@ pub async fn submit(
         .grants()
         .start(&office, &roles)
         .map_err(|d| ctx.problem(d.into()))?;
-    let route = match crate::routing::route(&state.calendars, &process, &office) {
+    // A district's department is asked for only where the office forwards to several; a
+    // choice left on the form for another office is not held against it.
+    let several = state
+        .calendars
+        .forwards(&office)
+        .is_ok_and(|targets| targets.len() > 1);
+    let chosen = (several && !forward_to.is_empty()).then_some(forward_to.as_str());
+    let route = match crate::routing::route(&state.calendars, &process, &office, chosen) {
         Ok(r) => r,
         Err(e) => {
-            return Ok(refuse(
-                Vec::new(),
-                vec![format!("{}: {}", ctx.t("route_unresolved"), e.office)],
-            ));
+            let message = match &e {
+                crate::routing::Unrouted::NoProvider { office, .. } => {
+                    format!(
+                        "{}: {}",
+                        ctx.t("route_unresolved"),
+                        office_name(&state, ctx.lang, office)
+                    )
+                }
+                crate::routing::Unrouted::Choose { .. } => {
+                    ctx.t("route_choose_department").to_string()
+                }
+                crate::routing::Unrouted::NotForwardedTo { to, .. } => format!(
+                    "{}: {}",
+                    ctx.t("route_not_forwarded"),
+                    office_name(&state, ctx.lang, to)
+                ),
+            };
+            return Ok(refuse(Vec::new(), vec![message]));
         }
     };
     if let Err(p) = crate::limits::check_data(

@@ -325,7 +325,7 @@ pub async fn claim(
     let actor = principal
         .grants()
         .task(&office, &role, TaskAction::Claim)
-        .map_err(|d| ctx.problem(d.into()))?;
+        .map_err(|d| denied(&ctx, d))?;
     state
         .service
         .execute(&st.id, &Command::Claim { task }, &actor, state.now())
@@ -393,7 +393,7 @@ pub async fn release(
     let actor = principal
         .grants()
         .task(&t.office, &t.role, TaskAction::Release)
-        .map_err(|d| ctx.problem(d.into()))?;
+        .map_err(|d| denied(&ctx, d))?;
     state
         .service
         .execute(&st.id, &Command::Release { task }, &actor, state.now())
@@ -420,7 +420,7 @@ pub async fn reassign(
     let actor = principal
         .grants()
         .reassign(&t.office)
-        .map_err(|d| ctx.problem(d.into()))?;
+        .map_err(|d| denied(&ctx, d))?;
     let user = form
         .text("user")
         .map(str::trim)
@@ -486,7 +486,7 @@ pub async fn complete(
     let actor = principal
         .grants()
         .task(&t.office, &t.role, TaskAction::Complete)
-        .map_err(|d| ctx.problem(d.into()))?;
+        .map_err(|d| denied(&ctx, d))?;
     // Suspended (the page was open from before): the engine would refuse it; say why.
     if t.suspended.is_some() {
         return refused_while_suspended(&state, &ctx, principal, &st, task).await;
@@ -736,11 +736,25 @@ pub async fn resume(
     }
 }
 
-/// The page for a caller the policy does not let suspend or resume the task: 404 for a case
-/// they may not see, 403 in the page's language otherwise.
+/// The page for a caller the policy does not let act on a task of a case they see (`locate`
+/// found it): a task at another office of the case's route is refused as such (403, as the
+/// API's `task-at-another-office`), not hidden, since the case is not.
+fn denied(ctx: &Ctx, d: crate::auth::Denied) -> WebError {
+    match d {
+        crate::auth::Denied::Hidden => {
+            ctx.error(StatusCode::FORBIDDEN, ctx.t("task_at_another_office"))
+        }
+        other => ctx.problem(other.into()),
+    }
+}
+
+/// The page for a caller the policy does not let suspend or resume the task of a case they
+/// see: 403 in the page's language.
 fn suspend_denied(ctx: &Ctx, d: crate::auth::Denied) -> WebError {
     match d {
-        crate::auth::Denied::Hidden => ctx.not_found(),
+        crate::auth::Denied::Hidden => {
+            ctx.error(StatusCode::FORBIDDEN, ctx.t("task_at_another_office"))
+        }
         crate::auth::Denied::Forbidden { .. } => {
             ctx.error(StatusCode::FORBIDDEN, ctx.t("not_allowed_to_suspend"))
         }

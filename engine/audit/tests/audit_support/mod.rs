@@ -44,6 +44,11 @@ pub struct Plan {
     /// Leave the case open after this many completed tasks.
     pub stop_after: Option<usize>,
     pub start: DateTime<Utc>,
+    /// The offices the case passes through, by kind (empty: every task where it was
+    /// registered).
+    pub route: BTreeMap<String, String>,
+    /// Suspend the first task of this step for this reason, and resume it two days later.
+    pub suspend: Option<(String, String)>,
 }
 
 /// The bundled regulations, compiled, with their sources.
@@ -106,6 +111,8 @@ pub fn plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<Plan> {
                     documents_missing: channel.extended_term.is_some() && k == 0,
                     stop_after,
                     start: t0 + Duration::minutes(47 * i as i64),
+                    route: BTreeMap::new(),
+                    suspend: None,
                 });
             }
         }
@@ -169,20 +176,20 @@ pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
                 .map(|f| sample(&f.0))
                 .unwrap_or(Value::Object(Default::default()));
             let registrar = Actor::new(format!("reg-{}", i % 3), first_person_role(p));
-            service
-                .start(
-                    p,
-                    NewCase {
-                        case: plan.case.clone(),
-                        channel: plan.channel.clone(),
-                        office: plan.office.clone(),
-                        data,
-                    },
-                    &registrar,
-                    at,
-                )
-                .await
-                .unwrap_or_else(|e| panic!("{}: start: {e}", plan.case));
+            let new = NewCase {
+                case: plan.case.clone(),
+                channel: plan.channel.clone(),
+                office: plan.office.clone(),
+                data,
+            };
+            let started = if plan.route.is_empty() {
+                service.start(p, new, &registrar, at).await
+            } else {
+                service
+                    .start_routed(p, new, &plan.route, &registrar, at)
+                    .await
+            };
+            started.unwrap_or_else(|e| panic!("{}: start: {e}", plan.case));
             if plan.documents_missing {
                 service
                     .execute(
@@ -211,6 +218,42 @@ pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
             queue.push(Reverse((wake.max(at) + second, i)));
             continue;
         };
+        if let Some((step, reason)) = &plan.suspend
+            && *task.step_id == **step
+        {
+            let actor = Actor::new(format!("{}-{}", task.role, i % 2 + 1), &*task.role);
+            let command = match task.suspended.as_ref().map(|s| s.since) {
+                // Only the task's holder suspends it: claim it first.
+                None if task.suspensions.is_empty() && task.claimed_by.is_none() => {
+                    Some(Command::Claim { task: task.id })
+                }
+                None if task.suspensions.is_empty() => Some(Command::Suspend {
+                    task: task.id,
+                    reason: reason.clone(),
+                    comment: Some("the applicant brings the missing certificate".into()),
+                }),
+                Some(since) if at >= since + Duration::days(2) => Some(Command::Resume {
+                    task: task.id,
+                    comment: Some("the certificate is in".into()),
+                }),
+                Some(since) => {
+                    queue.push(Reverse((since + Duration::days(2), i)));
+                    None
+                }
+                None => None,
+            };
+            if let Some(command) = command {
+                service
+                    .execute(&plan.case, &command, &actor, at)
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {}: {e}", plan.case, command.name()));
+                queue.push(Reverse((at, i)));
+                continue;
+            }
+            if task.suspended.is_some() {
+                continue;
+            }
+        }
         let due = task.deadline.as_ref().map(|d| d.due);
         let when = match (plan.pace, due) {
             (Pace::OnTime, Some(d)) => task.opened_at + (d - task.opened_at) / 2,
@@ -260,6 +303,88 @@ pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
     end
 }
 
+/// Cases that cross offices and tasks whose time stood still, the kinds of history the first
+/// corpus has none of: every channel that starts at a service centre or a rural akim,
+/// registered at such an office and routed to the provider office it forwards to (at four
+/// paces, one left open at the provider office), and the social assistance review suspended
+/// for missing documents and resumed two days later (its case's term stopped meanwhile).
+pub fn offices_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<Plan> {
+    let t0 = t("2026-04-13T12:40:00+05:00");
+    let paces = [Pace::OnTime, Pace::AtDue, Pace::Late, Pace::Quick];
+    let mut out = Vec::new();
+    for p in processes {
+        for channel in &p.regulation.channels {
+            let kind = match paths::channel_office(p, &channel.id) {
+                Some(k @ (OfficeKind::ServiceCentre | OfficeKind::RuralAkim)) => k,
+                _ => continue,
+            };
+            let office = calendars
+                .offices()
+                .filter(|o| o.region == p.regulation.region && o.data.kind == kind)
+                .find(|o| {
+                    o.data
+                        .forwards_to
+                        .as_ref()
+                        .is_some_and(|f| f.offices().len() == 1)
+                })
+                .map(|o| o.data.id.clone())
+                .unwrap_or_else(|| panic!("{}: an office of kind {kind:?}", p.id()));
+            let route = calendars.route(&office).expect("routed");
+            let (list, _) = paths::channel_paths(p, &channel.id, DEFAULT_DAY_MINUTES, 100);
+            for (k, path) in list.iter().take(2).enumerate() {
+                let decisions: BTreeMap<String, String> = path
+                    .steps
+                    .iter()
+                    .zip(&path.outcomes)
+                    .filter_map(|(&s, o)| Some((p.step(s).id().to_string(), o.clone()?)))
+                    .collect();
+                let i = out.len();
+                out.push(Plan {
+                    case: CaseId::new(format!("{}-{}-{office}-{k}", p.id(), channel.id)),
+                    process: p.clone(),
+                    channel: channel.id.clone(),
+                    office: office.clone(),
+                    decisions,
+                    pace: paces[i % paces.len()],
+                    documents_missing: false,
+                    // The first case of the first channel stays open at the provider office.
+                    stop_after: (i == 0).then_some(3),
+                    start: t0 + Duration::minutes(53 * i as i64),
+                    route: route.clone(),
+                    suspend: None,
+                });
+            }
+        }
+        for channel in &p.regulation.channels {
+            for (s, step) in p.regulation.steps.iter().enumerate() {
+                let Step::Task(task) = step else { continue };
+                let Some(reason) = task.suspensions.first() else {
+                    continue;
+                };
+                if !paths::channel_steps(p, &channel.id).contains(&s) {
+                    continue;
+                }
+                let office = provider_office(calendars, &p.regulation.region);
+                let i = out.len();
+                out.push(Plan {
+                    case: CaseId::new(format!("{}-{}-suspended", p.id(), channel.id)),
+                    process: p.clone(),
+                    channel: channel.id.clone(),
+                    office,
+                    decisions: BTreeMap::new(),
+                    pace: Pace::OnTime,
+                    documents_missing: false,
+                    stop_after: None,
+                    start: t0 + Duration::minutes(53 * i as i64),
+                    route: BTreeMap::new(),
+                    suspend: Some((task.id.clone(), reason.reason.clone())),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The corpus database: its URL, the instant it is complete, and its plans' case ids.
 pub struct Corpus {
     pub url: String,
@@ -271,8 +396,18 @@ pub struct Corpus {
 /// to the runtime it was opened on; each test opens the file again on its own).
 pub fn corpus() -> &'static Corpus {
     static CORPUS: OnceLock<Corpus> = OnceLock::new();
-    CORPUS.get_or_init(|| {
-        std::thread::spawn(|| {
+    CORPUS.get_or_init(|| build(plans))
+}
+
+/// The corpus of [`offices_plans`], built as [`corpus`] is.
+pub fn offices_corpus() -> &'static Corpus {
+    static CORPUS: OnceLock<Corpus> = OnceLock::new();
+    CORPUS.get_or_init(|| build(offices_plans))
+}
+
+fn build(plans: fn(&[Arc<Process>], &Calendars) -> Vec<Plan>) -> Corpus {
+    {
+        std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
@@ -304,5 +439,5 @@ pub fn corpus() -> &'static Corpus {
         })
         .join()
         .expect("the corpus builds")
-    })
+    }
 }
