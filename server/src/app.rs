@@ -212,7 +212,6 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let api = Router::new()
         .merge(crate::api::router(state.clone()))
-        .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::middleware::from_fn(problem::ensure_problem_json));
     // The web pages answer their errors as HTML pages, so they sit outside the API's
@@ -220,6 +219,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::web::router())
+        // Outside the API's layer: a browser gets the 404 page, the API problem+json.
+        .fallback(crate::web::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,

@@ -216,6 +216,12 @@ fn a_first_start_makes_an_administrator_and_sigterm_stops_cleanly() {
         "{}",
         lines.join("\n")
     );
+    // The log goes to a pipe here, as to a file or a journal: no colour codes in it.
+    assert!(
+        !lines.iter().any(|l| l.contains('\u{1b}')),
+        "{}",
+        lines.join("\n")
+    );
     // A second start keeps the administrator and prints no password.
     let mut again = Served::start(&data, &[]);
     again.wait_for("store ready");

@@ -611,6 +611,25 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
     assert_eq!(other.status, 404);
     // Staff without a head's role have no dashboard.
     assert_eq!(clerk.get("/dashboard").await.status, 403);
+    // The administrator (every office) reports on all offices at once by default, as the
+    // auditor does; the head has no such choice.
+    let mut admin = Browser::new(&s);
+    admin.sign_in("admin").await;
+    for (who, b, all) in [
+        ("admin", &mut admin, true),
+        ("auditor", &mut auditor, true),
+        ("head", &mut head, false),
+    ] {
+        let p = b.get("/report?lang=en").await;
+        assert_eq!(p.status, 200, "{who}: {}", p.body);
+        assert_eq!(
+            p.body
+                .contains("<option value=\"\" selected>All offices</option>"),
+            all,
+            "{who}: {}",
+            p.body
+        );
+    }
     s.stop().await;
 }
 
@@ -721,4 +740,41 @@ async fn a_head_hands_a_task_to_a_colleague_who_gives_it_back() {
         )
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
+}
+
+/// Addresses a first user types: `/login` is the sign-in page; an unknown address is the 404
+/// page in the browser's language (not the API's JSON), while the API and a caller asking for
+/// JSON still get problem+json.
+#[tokio::test]
+async fn login_and_unknown_addresses_answer_as_pages() {
+    let s = demo_server().await;
+    let mut b = Browser::new(&s);
+    let r = b.get("/login").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/signin"));
+    b.get("/lang/ru").await;
+    let r = b.get("/no-such-page").await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let kind = r.headers.get("content-type").and_then(|v| v.to_str().ok());
+    assert!(kind.is_some_and(|k| k.starts_with("text/html")), "{kind:?}");
+    assert!(r.body.contains("Не найдено"), "{}", r.body);
+    assert!(r.body.contains("lang=\"ru\""), "{}", r.body);
+    check_html("/no-such-page", &r.body);
+    for (path, accept) in [
+        ("/api/v1/no-such", "text/html"),
+        ("/api", "*/*"),
+        ("/no-such-page", "application/json"),
+    ] {
+        let r = b
+            .send(
+                b.client
+                    .get(format!("{}{path}", b.base))
+                    .header("accept", accept),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{path}");
+        let kind = r.headers.get("content-type").and_then(|v| v.to_str().ok());
+        assert_eq!(kind, Some("application/problem+json"), "{path} ({accept})");
+    }
+    s.stop().await;
 }

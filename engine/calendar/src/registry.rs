@@ -94,16 +94,7 @@ impl Region {
             let Some(schedule) = self.schedules.get(&office.schedule) else {
                 continue;
             };
-            let shortest = schedule.week[..5]
-                .iter()
-                .map(|day| {
-                    day.iter()
-                        .map(|r| r.end.minutes().saturating_sub(r.start.minutes()))
-                        .sum::<u32>()
-                })
-                .filter(|&m| m > 0)
-                .min();
-            if let Some(m) = shortest {
+            if let Some(m) = schedule.day_minutes() {
                 kinds
                     .entry(office.kind)
                     .and_modify(|k| *k = (*k).min(m))

@@ -52,6 +52,21 @@ impl Schedule {
         &self.week[weekday.index()]
     }
 
+    /// Minutes in this office's working day: its shortest open weekday, Monday to Friday
+    /// (the days a term counts), so that "1 working day" is never more time than a day has.
+    /// `None` for a schedule open on no weekday.
+    pub fn day_minutes(&self) -> Option<u32> {
+        self.week[..5]
+            .iter()
+            .map(|day| {
+                day.iter()
+                    .map(|r| r.end.minutes().saturating_sub(r.start.minutes()))
+                    .sum::<u32>()
+            })
+            .filter(|&m| m > 0)
+            .min()
+    }
+
     /// Checks and compiles `data`, found at `pointer` in `located`.
     pub(crate) fn compile(
         id: &str,

@@ -693,3 +693,21 @@ fn the_regional_centre_forwards_to_every_district_and_a_wrong_entry_is_placed_at
     assert!(e.message.contains("not a provider office"), "{e}");
     assert_eq!(e.location.line as usize, line);
 }
+
+#[test]
+fn an_office_s_working_day_is_its_shortest_weekday() {
+    let cals = Calendars::load(&reglament_testkit::regulations_dir()).expect("bundled");
+    let day = |office: &str| {
+        cals.clock(Some(office))
+            .expect("office")
+            .schedule()
+            .day_minutes()
+    };
+    // North Kazakhstan's department: 09:00–17:30 with lunch 13:00–14:30.
+    assert_eq!(day("nko-petropavl-ozsp"), Some(7 * 60));
+    // Its rural akims, and Atyrau's department: 09:00–18:00 with lunch 13:00–14:00.
+    assert_eq!(day("nko-kyzylzhar-beskol-akim"), Some(8 * 60));
+    assert_eq!(day("atyrau-city-ozsp"), Some(8 * 60));
+    // The standard schedule without an office.
+    assert_eq!(crate::Schedule::standard().day_minutes(), Some(8 * 60));
+}

@@ -13,7 +13,7 @@ use reglament_store::rows::{NO_DUE, instant};
 use reglament_store::scan::CaseFilter;
 
 use super::inbox::{role_name, step_name};
-use super::{Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render};
+use super::{Ctx, Page, WebError, WebResult, day_minutes, i18n, local_time, office_name, render};
 use crate::access;
 use crate::auth::Principal;
 use crate::problem::Problem;
@@ -269,7 +269,11 @@ pub async fn history(
                         "{} · {}: {} · {}",
                         task_step(*task),
                         i18n::t(lang, "suspended_for"),
-                        i18n::span(lang, (*suspended_seconds / 60) as i64, 8 * 60),
+                        i18n::span(
+                            lang,
+                            (*suspended_seconds / 60) as i64,
+                            day_minutes(state, st.task(*task).map_or(&st.office, |t| &t.office)),
+                        ),
                         moved_text(moved)
                     );
                     if let Some(c) = comment {
@@ -407,7 +411,7 @@ pub async fn page(
                 .or(t.claimed_by.as_deref())
                 .unwrap_or_default()
                 .to_string(),
-            due: local_time(&state, &st.office, t.deadline.as_ref().map(|d| d.due)),
+            due: local_time(&state, &t.office, t.deadline.as_ref().map(|d| d.due)),
             due_provisional: provisional(t.deadline.as_ref().map(|d| d.due)),
             breached: t.breached,
             suspended: t.suspended.as_ref().map(|s| {
@@ -421,11 +425,15 @@ pub async fn page(
                 };
                 (
                     name.unwrap_or_else(|| s.reason.to_string()),
-                    local_time(&state, &st.office, Some(s.since)),
+                    local_time(&state, &t.office, Some(s.since)),
                 )
             }),
             suspended_for: if t.suspended_seconds > 0 {
-                i18n::span(lang, (t.suspended_seconds / 60) as i64, 8 * 60)
+                i18n::span(
+                    lang,
+                    (t.suspended_seconds / 60) as i64,
+                    day_minutes(&state, &t.office),
+                )
             } else {
                 String::new()
             },
@@ -451,8 +459,16 @@ pub async fn page(
                 .as_ref()
                 .map_or_else(|| t.step.clone(), |n| n.get(lang).to_string()),
             role: role_name(Some(p), &t.role, lang),
-            opened: local_time(&state, &st.office, Some(t.opened_at)),
-            closed: local_time(&state, &st.office, t.closed_at),
+            opened: local_time(
+                &state,
+                t.office.as_deref().unwrap_or(&st.office),
+                Some(t.opened_at),
+            ),
+            closed: local_time(
+                &state,
+                t.office.as_deref().unwrap_or(&st.office),
+                t.closed_at,
+            ),
             who: t
                 .closed_by
                 .clone()
@@ -461,7 +477,10 @@ pub async fn page(
             outcome: t.outcome.clone().unwrap_or_default(),
             taken: t
                 .working_minutes
-                .map(|m| i18n::span(lang, m, DAY_MINUTES))
+                .map(|m| {
+                    let office = t.office.as_deref().unwrap_or(&st.office);
+                    i18n::span(lang, m, day_minutes(&state, office))
+                })
                 .unwrap_or_default(),
             statutory: t.statutory.clone().unwrap_or_default(),
             breached: t.breached,
@@ -524,7 +543,7 @@ pub async fn page(
             .term
             .as_ref()
             .and_then(|t| t.working_minutes)
-            .map(|m| i18n::span(lang, m, DAY_MINUTES))
+            .map(|m| i18n::span(lang, m, day_minutes(&state, &st.office)))
             .unwrap_or_default(),
         term_met: match audit.term.as_ref().and_then(|t| t.met) {
             Some(true) => ctx.t("yes").to_string(),
@@ -714,14 +733,17 @@ pub async fn report(
     ctx: Ctx,
     Query(q): Query<OfficeParam>,
 ) -> WebResult<Response> {
-    use crate::auth::policy::AUDITOR;
+    use crate::auth::policy::{ADMINISTRATOR, AUDITOR};
     let principal = ctx.user()?;
     let lang = ctx.lang;
     let offices = supervised(&state, principal);
     if offices.is_empty() {
         return Err(ctx.error(axum::http::StatusCode::FORBIDDEN, ctx.t("forbidden")));
     }
-    let everywhere = principal.grants().holds_everywhere(AUDITOR);
+    // Whoever sees every office (an auditor or administrator granted everywhere) may report
+    // on all of them at once.
+    let g = principal.grants();
+    let everywhere = g.holds_everywhere(AUDITOR) || g.holds_everywhere(ADMINISTRATOR);
     let office = match q.office.as_deref().filter(|o| !o.is_empty()) {
         Some(o) if offices.iter().any(|x| x == o) => Some(o.to_string()),
         Some(_) => return Err(ctx.not_found()),

@@ -13,7 +13,7 @@ use reglament_model::text::Lang;
 use reglament_store::InboxStatus;
 use serde::Deserialize;
 
-use super::{Ctx, DAY_MINUTES, Page, WebResult, i18n, local_time, office_name, render};
+use super::{Ctx, Page, WebResult, i18n, local_time, office_name, render};
 use crate::api::task_id;
 use crate::auth::Principal;
 use crate::problem::Problem;
@@ -190,7 +190,10 @@ pub async fn load(
         let left = match (clock.as_ref(), i.due) {
             (Some(c), Some(due)) => c
                 .elapsed_minutes(left_from, due)
-                .map(|m| i18n::working_time_left(lang, m, DAY_MINUTES))
+                .map(|m| {
+                    let day = c.schedule().day_minutes().map_or(8 * 60, i64::from);
+                    i18n::working_time_left(lang, m, day)
+                })
                 .unwrap_or_default(),
             _ => i18n::t(lang, "no_term").to_string(),
         };

@@ -57,6 +57,8 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.js", get(script))
         .route("/lang/{code}", get(session::set_lang))
         .route("/signin", get(session::form).post(session::submit))
+        // Where people type by habit: the same sign-in page.
+        .route("/login", get(to_signin))
         .route("/signout", post(session::sign_out))
         .route("/password", get(password::form).post(password::submit))
         .route("/inbox", get(inbox::page))
@@ -108,6 +110,24 @@ async fn script() -> Response {
         SCRIPT,
     )
         .into_response()
+}
+
+async fn to_signin() -> Response {
+    redirect("/signin")
+}
+
+/// An address that is neither a page nor an API route: under `/api`, or for a caller that asks
+/// for JSON, the problem+json the API answers; for a browser, the 404 page in its language.
+pub async fn fallback(ctx: Ctx, uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let path = uri.path();
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("json") && !a.contains("text/html"));
+    if path == "/api" || path.starts_with("/api/") || wants_json {
+        return crate::problem::not_found().await.into_response();
+    }
+    ctx.not_found().into_response()
 }
 
 async fn home(ctx: Ctx) -> Response {
@@ -589,8 +609,17 @@ pub fn local_time(
     }
 }
 
-/// Working minutes in an office's working day (for "1 working day").
-pub const DAY_MINUTES: i64 = 8 * 60;
+/// Working minutes in an office's working day, so that "1 working day" of time left or
+/// taken is a day of that office: seven hours in a North Kazakhstan department, eight in an
+/// Atyrau one. Eight hours for an office the calendars do not know.
+pub fn day_minutes(state: &AppState, office: &str) -> i64 {
+    state
+        .calendars
+        .clock(Some(office))
+        .ok()
+        .and_then(|c| c.schedule().day_minutes())
+        .map_or(8 * 60, i64::from)
+}
 
 #[cfg(test)]
 mod tests {

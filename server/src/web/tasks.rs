@@ -18,9 +18,7 @@ use serde_json::Value;
 
 use super::cases::{HistoryLine, history};
 use super::forms::{self, Field, FormData};
-use super::{
-    Ctx, DAY_MINUTES, Page, WebError, WebResult, i18n, local_time, office_name, render_status,
-};
+use super::{Ctx, Page, WebError, WebResult, i18n, local_time, office_name, render_status};
 use crate::access;
 use crate::api::tasks::suspend_actor;
 use crate::auth::{Principal, TaskAction};
@@ -194,7 +192,7 @@ async fn task_page(
     let left = match (state.calendars.clock(Some(&office)).ok(), due, open) {
         (Some(c), Some(d), true) => c
             .elapsed_minutes(left_from, d)
-            .map(|m| i18n::working_time_left(lang, m, DAY_MINUTES))
+            .map(|m| i18n::working_time_left(lang, m, super::day_minutes(state, &office)))
             .unwrap_or_default(),
         _ => String::new(),
     };
