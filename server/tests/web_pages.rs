@@ -122,6 +122,14 @@ async fn work(b: &mut Browser, case: &str, fields: &[(&str, &str)]) -> Page {
     let page = b.get(&format!("/tasks/{task}")).await;
     assert_eq!(page.status, 200);
     check_html("/tasks/…", &page.body);
+    // One state, with who holds it (in the page's language).
+    let state = text_of(&page.body, "task-status");
+    assert!(
+        ["В работе у ", "Being worked on by ", " орындауда"]
+            .iter()
+            .any(|w| state.contains(w)),
+        "{state}"
+    );
     let csrf = page.csrf();
     let mut all = vec![("_csrf", csrf.as_str())];
     all.extend_from_slice(fields);
@@ -457,6 +465,8 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
     let page = clerk.get(&format!("/cases/{case}")).await;
     check_html("/cases/…", &page.body);
     assert_eq!(text_of(&page.body, "case-status"), "Завершено");
+    // An ended case lists no finished task as open (they are in its timeline).
+    assert_eq!(text_of(&page.body, "no-open-tasks"), "Открытых задач нет");
     s.stop().await;
 }
 

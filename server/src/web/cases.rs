@@ -397,9 +397,9 @@ pub async fn page(
     let provisional = |due: Option<chrono::DateTime<chrono::Utc>>| {
         crate::api::dto::due_provisional(pinned.as_ref(), due)
     };
+    // Only what is still to do: finished tasks are in the timeline above.
     let tasks: Vec<TaskLine> = st
-        .tasks
-        .iter()
+        .open_tasks()
         .map(|t| TaskLine {
             id: crate::api::task_id(st.id.as_str(), t.id.0),
             step: step_name(Some(p), &t.step_id, lang),

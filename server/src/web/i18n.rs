@@ -278,6 +278,30 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("channel", "Арна", "Канал", "Channel"),
     ("claim", "Алу", "Взять", "Claim"),
     ("open", "Ашық", "Открыта", "Open"),
+    (
+        "state_claimed_by",
+        "{} орындауда",
+        "В работе у {}",
+        "Being worked on by {}",
+    ),
+    (
+        "state_unclaimed",
+        "Орындаушыны күтуде",
+        "Ожидает исполнителя",
+        "Waiting for someone to take it",
+    ),
+    (
+        "state_completed_by",
+        "{} орындады",
+        "Выполнена: {}",
+        "Completed by {}",
+    ),
+    (
+        "no_open_tasks",
+        "Ашық тапсырмалар жоқ",
+        "Открытых задач нет",
+        "No open tasks",
+    ),
     ("claimed", "Алынған", "Взята", "Claimed"),
     (
         "claimed_by_me",

@@ -54,7 +54,6 @@ struct TaskPage {
     role: String,
     office: String,
     status: String,
-    claimed_by: String,
     due: String,
     left: String,
     overdue: bool,
@@ -250,12 +249,14 @@ async fn task_page(
             .map_or_else(|| step.id().to_string(), |n| n.get(lang).to_string()),
         role: super::inbox::role_name(Some(process), &t.role, lang),
         office: office_name(state, lang, &office),
-        status: if suspended.is_some() {
-            "suspended".to_string()
-        } else {
-            t.status.as_str().to_string()
+        // One state in words: who has it, or that nobody has yet.
+        status: match (t.status, t.claimed_by.as_deref(), t.closed_by.as_deref()) {
+            _ if suspended.is_some() => ctx.t("suspended").to_string(),
+            (TaskStatus::Open, Some(who), _) => ctx.t("state_claimed_by").replace("{}", who),
+            (TaskStatus::Open, None, _) => ctx.t("state_unclaimed").to_string(),
+            (TaskStatus::Completed, _, Some(who)) => ctx.t("state_completed_by").replace("{}", who),
+            (other, _, _) => ctx.t(other.as_str()).to_string(),
         },
-        claimed_by: t.claimed_by.as_deref().unwrap_or_default().to_string(),
         claimed_by_me: t.claimed_by.as_deref() == Some(&*principal.login),
         assigned_to: t.assigned_to.as_deref().unwrap_or_default().to_string(),
         may_release,
