@@ -70,7 +70,9 @@ pub fn accounts() -> Vec<(String, String, Vec<GrantRecord>)> {
         for role in STAFF_ROLES {
             out.push((
                 format!("{short}.{role}"),
-                format!("{role} ({short})"),
+                // The header says the role and office in the page's language; a name
+                // in one language here would show on every page.
+                format!("{short}.{role}"),
                 vec![grant(role, office)],
             ));
         }
@@ -79,16 +81,16 @@ pub fn accounts() -> Vec<(String, String, Vec<GrantRecord>)> {
         for role in roles {
             out.push((
                 format!("{office}.{role}"),
-                format!("{role} ({office})"),
+                format!("{office}.{role}"),
                 vec![grant(role, office)],
             ));
         }
     }
     for (login, role, name) in [
-        ("analyst", ANALYST, "Analyst"),
-        ("auditor", AUDITOR, "Auditor"),
-        ("admin", ADMINISTRATOR, "Administrator"),
-        ("portal", PORTAL_ROLE, "E-gov portal (integration)"),
+        ("analyst", ANALYST, "analyst"),
+        ("auditor", AUDITOR, "auditor"),
+        ("admin", ADMINISTRATOR, "admin"),
+        ("portal", PORTAL_ROLE, "portal"),
     ] {
         out.push((login.to_string(), name.to_string(), vec![grant(role, "*")]));
     }

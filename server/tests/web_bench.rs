@@ -71,6 +71,7 @@ async fn inbox_with_a_thousand_open_tasks_renders_fast() {
         principal: Some(principal.clone()),
         notice: None,
         reading: true,
+        roles: String::new(),
     };
     let filters = Filters::default();
     let html = render_inbox(&s.state, &ctx, &principal, &filters)

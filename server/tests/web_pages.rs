@@ -274,6 +274,19 @@ async fn sign_in_csrf_language_and_html() {
     // `?lang=` overrides the cookie for one page.
     let p = b.get("/inbox?lang=kk").await;
     assert!(p.body.contains("<h1>Кіріс тапсырмалар</h1>"));
+    // The header names the account once, and its role and office in the page's language.
+    let p = b.get("/inbox?lang=ru").await;
+    assert_eq!(
+        text_of(&p.body, "whoami"),
+        "nko-petropavl.registrar · Регистратор, КГУ «Отдел занятости и социальных программ \
+         акимата города Петропавловска Северо-Казахстанской области»"
+    );
+    let p = b.get("/inbox?lang=kk").await;
+    assert!(
+        text_of(&p.body, "whoami").starts_with("nko-petropavl.registrar · Тіркеуші, «Солтүстік"),
+        "{}",
+        text_of(&p.body, "whoami")
+    );
 
     // A change without the form's token is refused; signing out needs it too.
     let no = b.post("/signout", &[]).await;

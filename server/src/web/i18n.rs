@@ -1161,6 +1161,44 @@ pub fn known(key: &str) -> bool {
 
 /// "2 h 15 min working time", "overdue by 1 working day", from working minutes left
 /// (negative: overdue). A working day is counted as `day_minutes` of working time.
+/// A role's name in `lang`, for the staff roles every regulation shares and the global ones;
+/// another role by its identifier (a regulation names it on its own pages).
+pub fn role_word(lang: Lang, role: &str) -> String {
+    const ROLES: &[(&str, &str, &str, &str)] = &[
+        ("registrar", "Тіркеуші", "Регистратор", "Registrar"),
+        ("head", "Басшы", "Руководитель", "Head"),
+        ("executor", "Орындаушы", "Исполнитель", "Executor"),
+        ("rural_akim", "Ауыл әкімі", "Аким села", "Rural akim"),
+        (
+            "centre_inspector",
+            "ХҚКО инспекторы",
+            "Инспектор ЦОН",
+            "Service centre inspector",
+        ),
+        (
+            "centre_accumulator",
+            "ХҚКО жинақтаушысы",
+            "Накопитель ЦОН",
+            "Service centre accumulator",
+        ),
+        ("analyst", "Талдаушы", "Аналитик", "Analyst"),
+        ("auditor", "Аудитор", "Аудитор", "Auditor"),
+        ("administrator", "Әкімші", "Администратор", "Administrator"),
+        ("portal", "Портал", "Портал", "Portal"),
+    ];
+    ROLES.iter().find(|r| r.0 == role).map_or_else(
+        || role.to_string(),
+        |r| {
+            match lang {
+                Lang::Kk => r.1,
+                Lang::Ru => r.2,
+                Lang::En => r.3,
+            }
+            .to_string()
+        },
+    )
+}
+
 pub fn working_time_left(lang: Lang, minutes: i64, day_minutes: i64) -> String {
     let amount = span(lang, minutes.abs(), day_minutes);
     if minutes < 0 {

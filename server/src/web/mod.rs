@@ -192,6 +192,8 @@ pub struct Ctx {
     pub notice: Option<String>,
     /// A GET (or HEAD): a page that can be come back to after signing in.
     pub reading: bool,
+    /// The caller's roles and offices in `lang`, for the page header.
+    pub roles: String,
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -247,11 +249,28 @@ impl FromRequestParts<AppState> for Ctx {
                 .await
                 .ok(),
         };
+        let roles = principal
+            .as_ref()
+            .map(|p| {
+                p.grants
+                    .iter()
+                    .map(|g| {
+                        let role = i18n::role_word(lang, &g.role);
+                        match g.office.as_deref() {
+                            Some(office) => format!("{role}, {}", office_name(state, lang, office)),
+                            None => role,
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
         Ok(Ctx {
             lang,
             path,
             principal,
             notice,
+            roles,
             reading: matches!(
                 parts.method,
                 axum::http::Method::GET | axum::http::Method::HEAD
@@ -380,12 +399,7 @@ impl Ctx {
         let user = self.principal.as_ref().map(|p| UserBox {
             login: p.login.to_string(),
             display_name: p.display_name.to_string(),
-            roles: p
-                .grants
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
+            roles: self.roles.clone(),
         });
         let path = self.path.split('?').next().unwrap_or("/");
         let mut nav = Vec::new();
