@@ -890,6 +890,9 @@ struct Words {
     legend_median: &'static str,
     legend_p90: &'static str,
     legend_term: &'static str,
+    started_from: &'static str,
+    started_before: &'static str,
+    as_of: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -924,6 +927,9 @@ fn words(lang: Lang) -> Words {
             legend_median: "медиана",
             legend_p90: "90-й процентиль",
             legend_term: "норматив",
+            started_from: "дела с",
+            started_before: "дела до",
+            as_of: "по состоянию на",
         },
         Lang::Kk => Words {
             title: "Мерзімдердің сақталуы",
@@ -955,6 +961,9 @@ fn words(lang: Lang) -> Words {
             legend_median: "медиана",
             legend_p90: "90-процентиль",
             legend_term: "норматив",
+            started_from: "істер, басы",
+            started_before: "істер, дейін",
+            as_of: "жағдай бойынша",
         },
         Lang::En => Words {
             title: "Compliance with statutory terms",
@@ -986,6 +995,9 @@ fn words(lang: Lang) -> Words {
             legend_median: "median",
             legend_p90: "90th percentile",
             legend_term: "statutory time",
+            started_from: "cases started from",
+            started_before: "cases started before",
+            as_of: "as of",
         },
     }
 }
@@ -1011,7 +1023,7 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
     );
     h.push_str("</style>\n");
     h.push_str(&format!("<h2>{}</h2>\n", esc(w.title)));
-    h.push_str(&format!("<p>{}</p>\n", esc(&scope_text(&r.scope))));
+    h.push_str(&format!("<p>{}</p>\n", esc(&scope_text(&r.scope, lang))));
 
     h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_regulation)));
     h.push_str(&super::svg::terms_chart(
@@ -1183,22 +1195,38 @@ impl Words {
     }
 }
 
-fn scope_text(s: &ReportScope) -> String {
+fn scope_text(s: &ReportScope, lang: Lang) -> String {
+    let w = words(lang);
     let mut parts = Vec::new();
     if let Some(r) = &s.regulation {
-        parts.push(format!("regulation {r}"));
+        parts.push(format!("{}: {r}", w.regulation));
     }
     if let Some(o) = &s.office {
-        parts.push(format!("office {o}"));
+        parts.push(format!("{}: {o}", w.office));
     }
     if let Some(f) = s.started_from {
-        parts.push(format!("started from {}", rfc3339(f)));
+        parts.push(format!("{} {}", w.started_from, local_stamp(f, lang)));
     }
     if let Some(b) = s.started_before {
-        parts.push(format!("started before {}", rfc3339(b)));
+        parts.push(format!("{} {}", w.started_before, local_stamp(b, lang)));
     }
-    parts.push(format!("as of {}", rfc3339(s.now)));
+    // Kazakh puts "as of" after the date.
+    parts.push(match lang {
+        Lang::Kk => format!("{} {}", local_stamp(s.now, lang), w.as_of),
+        _ => format!("{} {}", w.as_of, local_stamp(s.now, lang)),
+    });
     parts.join(" · ")
+}
+
+/// An instant as people in Kazakhstan read it: local time to the minute, with the offset said
+/// (one offset, UTC+5, across the country since 1 March 2024; earlier instants keep theirs).
+fn local_stamp(t: DateTime<Utc>, lang: Lang) -> String {
+    let local = t.with_timezone(&chrono_tz::Asia::Almaty);
+    let pattern = match lang {
+        Lang::En => "%Y-%m-%d %H:%M (UTC%:z)",
+        _ => "%d.%m.%Y %H:%M (UTC%:z)",
+    };
+    local.format(pattern).to_string()
 }
 
 /// The fragment in a complete page (what `reglament report compliance --format html` writes).
@@ -1216,6 +1244,31 @@ pub fn to_html_document(r: &ComplianceReport, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scope_line_is_in_the_report_s_language_and_local_time() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("instant").to_utc();
+        let scope = ReportScope {
+            regulation: Some("atyrau-child-benefit".into()),
+            office: None,
+            started_from: Some(t("2024-01-15T04:00:00Z")),
+            started_before: None,
+            now: t("2026-12-03T05:53:20.334214Z"),
+        };
+        assert_eq!(
+            scope_text(&scope, Lang::Ru),
+            "Регламент: atyrau-child-benefit · дела с 15.01.2024 10:00 (UTC+06:00) · \
+             по состоянию на 03.12.2026 10:53 (UTC+05:00)"
+        );
+        assert_eq!(
+            scope_text(&scope, Lang::En),
+            "Regulation: atyrau-child-benefit · cases started from 2024-01-15 10:00 (UTC+06:00) · \
+             as of 2026-12-03 10:53 (UTC+05:00)"
+        );
+        assert!(
+            scope_text(&scope, Lang::Kk).ends_with("03.12.2026 10:53 (UTC+05:00) жағдай бойынша")
+        );
+    }
 
     #[test]
     fn percentiles_take_the_nearest_rank() {
