@@ -584,6 +584,39 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
         reg.body.contains("3 часа") || reg.body.contains("3 hours"),
         "durations per channel"
     );
+    // Terms in the page's language: the paper's words only where they are in it.
+    let ru = clerk.get("/regulations/atyrau-child-benefit?lang=ru").await;
+    assert!(
+        ru.body
+            .contains("<td>10 рабочих дней («в течение десяти рабочих дней»)</td>"),
+        "{}",
+        ru.body
+    );
+    assert!(
+        ru.body
+            .contains("<th scope=\"col\">При неполном пакете документов</th>")
+    );
+    // The terms' table and the steps' table (the linter's notes are not translated yet).
+    let tables = ru.body.split("<h2 id=\"lint\"").next().unwrap_or_default();
+    let tables = tables
+        .split("Предупреждения линтера")
+        .next()
+        .unwrap_or_default();
+    for w in ["working days", " hours", " minutes", ">+<"] {
+        assert!(!tables.contains(w), "{w}: {tables}");
+    }
+    let en = clerk.get("/regulations/atyrau-child-benefit?lang=en").await;
+    assert!(en.body.contains("<td>10 working days</td>"), "{}", en.body);
+    assert!(en.body.contains("<td>30 calendar days</td>"));
+    let terms = en
+        .body
+        .split("<h2 id=\"diagram\">")
+        .next()
+        .unwrap_or_default();
+    let terms = terms.split("<table>").nth(1).unwrap_or_default();
+    assert!(!terms.contains("в течение"), "{terms}");
+    let kk = clerk.get("/regulations/atyrau-child-benefit?lang=kk").await;
+    assert!(kk.body.contains("<td>10 жұмыс күні</td>"), "{}", kk.body);
 
     // A case: the clerk registers; the head and the auditor see its timeline and chain.
     let (_, case) = register(

@@ -307,12 +307,12 @@ pub async fn page(
             term: c
                 .term
                 .as_ref()
-                .map(|t| format!("{} — «{}»", t.duration, t.text))
-                .unwrap_or_default(),
+                .map(|t| term_cell(t, lang))
+                .unwrap_or_else(|| ctx.t("no_term").to_string()),
             extended: c
                 .extended_term
                 .as_ref()
-                .map(|t| format!("{} — «{}»", t.duration, t.text))
+                .map(|t| term_cell(t, lang))
                 .unwrap_or_default(),
         })
         .collect();
@@ -329,12 +329,12 @@ pub async fn page(
                 .role()
                 .map(|r| role_name(Some(&p), r, lang))
                 .unwrap_or_default(),
-            kind: s.kind_name().to_string(),
+            kind: ctx.t(&format!("step_kind_{}", s.kind_name())).to_string(),
             durations: channels
                 .iter()
                 .map(|c| {
                     p.duration(i, &c.id)
-                        .map(|d| d.to_string())
+                        .map(|d| reglament_model::render::term_in(d, lang))
                         .unwrap_or_default()
                 })
                 .collect(),
@@ -515,4 +515,31 @@ pub async fn analyst_submit(
             problem,
         },
     ))
+}
+
+/// A statutory term in the page's language, with the paper's own words when they are in that
+/// language (the seeds are in Russian, one in Kazakh: quoting them on a page in another
+/// language would mix languages).
+fn term_cell(t: &reglament_model::model::StatutoryTerm, lang: Lang) -> String {
+    let term = reglament_model::render::term_in(t.duration, lang);
+    if text_language(&t.text) == Some(lang) {
+        format!("{term} («{}»)", t.text)
+    } else {
+        term
+    }
+}
+
+/// The language a regulation's quoted words are in: Kazakh if they use a letter only Kazakh
+/// has, Russian if Cyrillic, English if Latin; `None` for no letters.
+fn text_language(text: &str) -> Option<Lang> {
+    const KAZAKH: &str = "әғқңөұүһіӘҒҚҢӨҰҮҺІ";
+    if text.chars().any(|c| KAZAKH.contains(c)) {
+        Some(Lang::Kk)
+    } else if text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)) {
+        Some(Lang::Ru)
+    } else if text.chars().any(|c| c.is_ascii_alphabetic()) {
+        Some(Lang::En)
+    } else {
+        None
+    }
 }
