@@ -357,9 +357,14 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
     check_html("/cases/…/receipt", &receipt.body);
     assert_eq!(text_of(&receipt.body, "registration-number"), case);
     assert!(case.starts_with("NK-"), "{case}");
-    // This channel has no overall term in the regulation: the receipt says so.
+    // This channel has no overall term in the regulation: the receipt says so, and gives the
+    // date the steps' times lead to as expected, not due.
     let due = text_of(&receipt.body, "result-due");
-    assert_eq!(due, "без срока");
+    assert!(
+        due.starts_with("ожидается ") && due.ends_with("(не установленный законом срок)"),
+        "{due}"
+    );
+    assert!(text_of(&receipt.body, "no-statutory-term").starts_with("Регламент не устанавливает"));
     let (receipt, _) = register(
         &mut clerk_atyrau(&s).await,
         "atyrau-child-benefit",
@@ -627,6 +632,25 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
         NKO_APPLICANT,
     )
     .await;
+    // The regulation states no term for the normal case: the receipt and the case page say
+    // so, and give the date the steps' times lead to, labelled as expected.
+    for path in [
+        format!("/cases/{case}/receipt?lang=en"),
+        format!("/cases/{case}?lang=en"),
+    ] {
+        let p = clerk.get(&path).await;
+        assert_eq!(p.status, 200, "{path}");
+        assert!(
+            text_of(&p.body, "no-statutory-term").starts_with("The regulation states no term"),
+            "{path}: {}",
+            p.body
+        );
+        let due = text_of(&p.body, "result-due");
+        assert!(
+            due.starts_with("expected 20") && due.ends_with("(not a statutory due date)"),
+            "{path}: {due}"
+        );
+    }
     work(&mut clerk, &case, &[]).await;
     let mut head = Browser::new(&s);
     head.sign_in("nko-petropavl.head").await;

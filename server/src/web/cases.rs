@@ -339,6 +339,8 @@ struct CasePage {
     result: String,
     registered: String,
     due: String,
+    /// The regulation states no term for the case's channel: `due` is an expected date.
+    no_statutory_term: bool,
     due_provisional: bool,
     /// Some task's due date was counted into a provisional calendar year.
     tasks_provisional: bool,
@@ -512,7 +514,14 @@ pub async fn page(
             .map(|r| i18n::t(lang, r).to_string())
             .unwrap_or_default(),
         registered: local_time(&state, &st.office, Some(st.registered_at)),
-        due: local_time(&state, &st.office, st.deadline.as_ref().map(|d| d.due)),
+        due: match super::expected::expected_result(&state, &st) {
+            Some(at) => ctx
+                .t("expected_on")
+                .replace("{}", &local_time(&state, &st.office, Some(at))),
+            None if st.deadline.is_none() => ctx.t("no_term").to_string(),
+            None => local_time(&state, &st.office, st.deadline.as_ref().map(|d| d.due)),
+        },
+        no_statutory_term: st.deadline.is_none(),
         due_provisional: provisional(st.deadline.as_ref().map(|d| d.due)),
         tasks_provisional,
         breached: st.breached,

@@ -343,6 +343,18 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("h", "сағ", "ч", "h"),
     ("min", "мин", "мин", "min"),
     ("no_term", "мерзімсіз", "без срока", "no term"),
+    (
+        "expected_on",
+        "{} болжанады (заңды мерзім емес)",
+        "ожидается {} (не установленный законом срок)",
+        "expected {} (not a statutory due date)",
+    ),
+    (
+        "no_statutory_term_note",
+        "Регламент бұл арна үшін нәтиже мерзімін белгілемейді. Болжамды күн — регламенттегі қадамдар уақытының қосындысы, кеңсенің жұмыс күнтізбесі бойынша.",
+        "Регламент не устанавливает срок результата для этого канала. Ожидаемая дата — сумма времени шагов регламента по рабочему календарю офиса.",
+        "The regulation states no term for the result on this channel. The expected date is the sum of its steps' times on the office's working calendar.",
+    ),
     ("open_task", "Ашу", "Открыть", "Open"),
     ("task", "Тапсырма", "Задача", "Task"),
     (

@@ -14,6 +14,7 @@
 //! - errors are HTML pages with the right status (403, 404, 409, 422), never problem+json.
 
 pub mod cases;
+pub mod expected;
 pub mod forms;
 pub mod i18n;
 pub mod inbox;

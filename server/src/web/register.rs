@@ -437,6 +437,8 @@ struct ReceiptPage {
     registered: String,
     registered_by: String,
     due: String,
+    /// The regulation states no term for the case's channel: `due` is an expected date.
+    no_statutory_term: bool,
     /// The due date was counted into a provisional calendar year.
     due_provisional: bool,
     term: String,
@@ -489,10 +491,14 @@ pub async fn receipt(
         applicant,
         registered: local_time(&state, &st.office, Some(st.registered_at)),
         registered_by,
-        due: match &st.deadline {
-            Some(d) => local_time(&state, &st.office, Some(d.due)),
-            None => ctx.t("no_term").to_string(),
+        due: match (&st.deadline, super::expected::expected_result(&state, &st)) {
+            (Some(d), _) => local_time(&state, &st.office, Some(d.due)),
+            (None, Some(at)) => ctx
+                .t("expected_on")
+                .replace("{}", &local_time(&state, &st.office, Some(at))),
+            (None, None) => ctx.t("no_term").to_string(),
         },
+        no_statutory_term: st.deadline.is_none(),
         due_provisional,
         term: channel
             .and_then(|c| c.term.as_ref())
