@@ -858,3 +858,53 @@ async fn login_and_unknown_addresses_answer_as_pages() {
     }
     s.stop().await;
 }
+
+/// A command the engine refuses is explained in the page's language, not in the engine's
+/// English: a second registrar of the office tries to take a task the first one holds.
+#[tokio::test]
+async fn a_refused_command_is_explained_in_the_page_s_language() {
+    let s = demo_server().await;
+    let mut first = Browser::new(&s);
+    first.sign_in("nko-petropavl.registrar").await;
+    let (_, case) = register(
+        &mut first,
+        "nko-social-assistance",
+        "provider",
+        NKO,
+        NKO_APPLICANT,
+    )
+    .await;
+    let inbox = first.get("/inbox").await;
+    let task = task_in_inbox(&inbox.body, &case).expect("the registration task");
+    let claim = first
+        .post(&format!("/tasks/{task}/claim"), &[("_csrf", &inbox.csrf())])
+        .await;
+    assert_eq!(claim.status, 303, "{}", claim.body);
+    s.user_with(
+        "second.registrar",
+        vec![reglament_server::accounts::GrantRecord {
+            role: "registrar".into(),
+            office: NKO.into(),
+        }],
+        Some(DEMO_PASSWORD),
+    )
+    .await;
+    let mut second = Browser::new(&s);
+    second.sign_in("second.registrar").await;
+    for (lang, words) in [
+        ("ru", "Эту задачу уже взял другой сотрудник."),
+        ("kk", "Бұл тапсырманы басқа қызметкер алған."),
+        ("en", "Another member of staff has taken this task."),
+    ] {
+        second.get(&format!("/lang/{lang}?back=/")).await;
+        let page = second.get(&format!("/tasks/{task}")).await;
+        let r = second
+            .post(&format!("/tasks/{task}/claim"), &[("_csrf", &page.csrf())])
+            .await;
+        assert_eq!(r.status, 409, "{lang}: {}", r.body);
+        assert!(r.body.contains(words), "{lang}: {}", r.body);
+        assert!(!r.body.contains("claimed by"), "{lang}: {}", r.body);
+        check_html("/tasks/…/claim (409)", &r.body);
+    }
+    s.stop().await;
+}

@@ -344,6 +344,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("min", "мин", "мин", "min"),
     ("no_term", "мерзімсіз", "без срока", "no term"),
     (
+        "action_refused",
+        "Әрекет орындалмады. Бетті жаңартып, қайталап көріңіз; қате қайталанса, әкімшіге хабарлаңыз.",
+        "Действие не выполнено. Обновите страницу и повторите; если ошибка повторится, сообщите администратору.",
+        "The action was not done. Reload the page and try again; if it happens again, tell an administrator.",
+    ),
+    (
         "expected_on",
         "{} болжанады (заңды мерзім емес)",
         "ожидается {} (не установленный законом срок)",
@@ -1186,6 +1192,150 @@ pub fn known(key: &str) -> bool {
 
 /// "2 h 15 min working time", "overdue by 1 working day", from working minutes left
 /// (negative: overdue). A working day is counted as `day_minutes` of working time.
+/// What a refused command means, in `lang`, by the problem's code: the engine's own details
+/// are English, for logs and API clients; a page says it in its reader's language.
+pub fn problem_text(lang: Lang, code: &str) -> Option<&'static str> {
+    const PROBLEMS: &[(&str, &str, &str, &str)] = &[
+        (
+            "case-closed",
+            "Іс жабылған: онымен бұдан әрі жұмыс істеуге болмайды.",
+            "Дело закрыто: действия с ним больше невозможны.",
+            "The case is closed: nothing more can be done with it.",
+        ),
+        (
+            "task-not-open",
+            "Бұл тапсырма енді ашық емес: оны басқа біреу орындады немесе ол тоқтатылды.",
+            "Эта задача уже не открыта: её выполнил кто-то другой или она отменена.",
+            "This task is no longer open: someone else finished it or it was cancelled.",
+        ),
+        (
+            "wrong-role",
+            "Бұл тапсырма сіздің рөліңізге арналмаған.",
+            "Эта задача не для вашей роли.",
+            "This task is not for your role.",
+        ),
+        (
+            "claimed-by-other",
+            "Бұл тапсырманы басқа қызметкер алған.",
+            "Эту задачу уже взял другой сотрудник.",
+            "Another member of staff has taken this task.",
+        ),
+        (
+            "assigned-to-other",
+            "Бұл тапсырма басқа қызметкерге тағайындалған.",
+            "Эта задача назначена другому сотруднику.",
+            "This task is assigned to another member of staff.",
+        ),
+        (
+            "not-claimed",
+            "Алдымен тапсырманы алыңыз.",
+            "Сначала возьмите задачу.",
+            "Take the task first.",
+        ),
+        (
+            "unknown-outcome",
+            "Мұндай шешім бұл қадамда жоқ.",
+            "Такого решения на этом шаге нет.",
+            "This step has no such decision.",
+        ),
+        (
+            "outcome-required",
+            "Шешімді таңдаңыз.",
+            "Выберите решение.",
+            "Choose a decision.",
+        ),
+        (
+            "reason-required",
+            "Бұл шешім үшін себебін жазыңыз.",
+            "Для этого решения укажите причину.",
+            "Give the reason for this decision.",
+        ),
+        (
+            "invalid-data",
+            "Деректерде қате бар: белгіленген өрістерді түзетіңіз.",
+            "В данных есть ошибки: исправьте отмеченные поля.",
+            "The data has errors: correct the marked fields.",
+        ),
+        (
+            "not-allowed-to-reassign",
+            "Тапсырманы тек кеңсе басшысы басқа қызметкерге бере алады.",
+            "Передать задачу другому сотруднику может только руководитель офиса.",
+            "Only the head of the office may hand a task to someone else.",
+        ),
+        (
+            "not-allowed-to-cancel",
+            "Істі тек әкімші тоқтата алады.",
+            "Отменить дело может только администратор.",
+            "Only an administrator may cancel a case.",
+        ),
+        (
+            "already-missing",
+            "Құжаттардың жетіспейтіні бұрын белгіленген.",
+            "Недостающие документы уже отмечены.",
+            "Missing documents have already been recorded.",
+        ),
+        (
+            "suspension-not-allowed",
+            "Бұл қадамда мұндай себеппен тоқтата тұруға болмайды.",
+            "На этом шаге нельзя приостановить задачу по такой причине.",
+            "This step cannot be suspended for this reason.",
+        ),
+        (
+            "not-allowed-to-suspend",
+            "Тапсырманы тек оны алған қызметкер немесе басшы тоқтата алады.",
+            "Приостановить задачу может только взявший её сотрудник или руководитель.",
+            "Only the holder of the task or a head may suspend it.",
+        ),
+        (
+            "already-suspended",
+            "Тапсырма тоқтатылып қойған.",
+            "Задача уже приостановлена.",
+            "The task is already suspended.",
+        ),
+        (
+            "not-suspended",
+            "Тапсырма тоқтатылмаған.",
+            "Задача не приостановлена.",
+            "The task is not suspended.",
+        ),
+        (
+            "task-suspended",
+            "Тапсырма тоқтатылған: алдымен оны жалғастырыңыз.",
+            "Задача приостановлена: сначала возобновите её.",
+            "The task is suspended: resume it first.",
+        ),
+        (
+            "regulation-not-in-force",
+            "Бұл регламент қазір күшінде емес: өтінішті тіркеуге болмайды.",
+            "Регламент сейчас не действует: заявление нельзя зарегистрировать.",
+            "The regulation is not in force: the application cannot be registered.",
+        ),
+        (
+            "route-unresolved",
+            "Өтінішті жіберетін бөлім анықталмады: бөлімді таңдаңыз.",
+            "Не определён отдел, куда передаётся заявление: выберите отдел.",
+            "The department the application goes to is not known: choose one.",
+        ),
+        (
+            "history-does-not-verify",
+            "Істің тарихы тексеруден өтпеді: іс әкімші шешкенше тоқтатылды.",
+            "История дела не прошла проверку: дело остановлено до решения администратора.",
+            "The case's history does not verify: it is held until an administrator decides.",
+        ),
+        (
+            "beyond-calendar",
+            "Мерзім жұмыс күнтізбесі бекітілген кезеңнен тыс: әкімшіге хабарлаңыз.",
+            "Срок выходит за пределы утверждённого рабочего календаря: сообщите администратору.",
+            "The term goes beyond the decreed working calendar: tell an administrator.",
+        ),
+    ];
+    PROBLEMS.iter().find(|p| p.0 == code).map(|p| match lang {
+        Lang::Kk => p.1,
+        Lang::Ru => p.2,
+        Lang::En => p.3,
+    })
+}
+
 /// A role's name in `lang`, for the staff roles every regulation shares and the global ones;
 /// another role by its identifier (a regulation names it on its own pages).
 pub fn role_word(lang: Lang, role: &str) -> String {

@@ -538,7 +538,13 @@ impl Ctx {
         if status.is_server_error() {
             tracing::error!(problem = %p, "a page failed");
         }
-        self.error(status, p.detail)
+        // The engine's details are English; the page says it in the reader's language where
+        // the kind of problem has words, and keeps the detail only on an English page.
+        match i18n::problem_text(self.lang, p.code) {
+            Some(text) => self.error(status, text),
+            None if self.lang == Lang::En => self.error(status, p.detail),
+            None => self.error(status, self.t("action_refused")),
+        }
     }
 }
 
