@@ -500,6 +500,29 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
     let page = analyst.get("/analyst").await;
     assert_eq!(page.status, 200);
     check_html("/analyst", &page.body);
+    // A deployed version opens for editing from its page: its text, as deployed.
+    let reg = analyst.get("/regulations/nko-social-assistance").await;
+    let edit = scraper::Html::parse_document(&reg.body)
+        .select(&scraper::Selector::parse("a#edit").expect("selector"))
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_string))
+        .expect("an edit link for the analyst");
+    let page = analyst.get(&edit).await;
+    assert_eq!(page.status, 200, "{edit}");
+    let textarea = scraper::Html::parse_document(&page.body)
+        .select(&scraper::Selector::parse("textarea#source").expect("selector"))
+        .next()
+        .map(|t| t.text().collect::<String>())
+        .unwrap_or_default();
+    assert_eq!(textarea, yaml, "the deployed text");
+    assert_eq!(analyst.get("/analyst?edit=no-such").await.status, 404);
+    assert_eq!(
+        analyst
+            .get("/analyst?edit=nko-social-assistance&version=99")
+            .await
+            .status,
+        404
+    );
     let broken = yaml.replacen("duration: 2 hours", "duration: 2 fortnights", 1);
     let bad_line = broken
         .lines()
@@ -577,6 +600,7 @@ async fn regulations_analyst_case_dashboard_and_report_pages() {
 
     let reg = clerk.get("/regulations/nko-social-assistance").await;
     assert_eq!(reg.status, 200);
+    assert!(!reg.body.contains("id=\"edit\""), "only analysts edit");
     check_html("/regulations/…", &reg.body);
     assert!(reg.body.contains("<svg"), "the diagram is inline");
     assert!(

@@ -1101,6 +1101,19 @@ impl Store {
         }
     }
 
+    /// The YAML text of a deployed version, exactly as it was deployed.
+    pub async fn source(&self, digest: &str) -> Result<String, StoreError> {
+        let source: Option<String> = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT source FROM regulations WHERE digest = $1"
+        )
+        .bind(digest)
+        .fetch_optional(p)
+        .await)?;
+        source.ok_or_else(|| StoreError::UnknownDigest {
+            digest: digest.to_string(),
+        })
+    }
+
     /// The deployed versions, oldest first per id.
     pub async fn regulations(&self) -> Result<Vec<RegulationInfo>, StoreError> {
         #[derive(sqlx::FromRow)]

@@ -129,6 +129,8 @@ pub struct Finding {
 #[template(path = "regulation.html")]
 struct RegulationPage {
     page: Page,
+    /// An analyst: the page links to the analyst page with this version's text.
+    may_edit: bool,
     id: String,
     title: String,
     act: String,
@@ -242,7 +244,7 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<VersionParam>,
 ) -> WebResult<Response> {
-    ctx.user()?;
+    let may_edit = ctx.user()?.grants().deploy().is_ok();
     let lang = ctx.lang;
     let all = versions(&state).await.map_err(|e| ctx.problem(e))?;
     let vs = all.get(&id).ok_or_else(|| ctx.not_found())?;
@@ -359,6 +361,7 @@ pub async fn page(
         .unwrap_or_default();
     Ok(render(&RegulationPage {
         page: ctx.page(p.regulation.title.get(lang)),
+        may_edit,
         id: id.clone(),
         title: p.regulation.title.get(lang).to_string(),
         act: p.regulation.source.act.clone(),
@@ -408,15 +411,41 @@ fn analyst_page(ctx: &Ctx, status: StatusCode, page: AnalystPage) -> Response {
 }
 
 /// `GET /analyst`.
-pub async fn analyst(ctx: Ctx) -> WebResult<Response> {
+pub async fn analyst(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<EditParams>,
+) -> WebResult<Response> {
     let p = ctx.user()?;
     p.grants().deploy().map_err(|d| ctx.problem(d.into()))?;
+    // `?edit=ID` (and `&version=N`, default the newest): the deployed text to start from.
+    let source = match q.edit.as_deref().filter(|id| !id.is_empty()) {
+        None => String::new(),
+        Some(id) => {
+            let versions = state
+                .store
+                .regulations()
+                .await
+                .map_err(|e| ctx.problem(e.into()))?;
+            let info = versions
+                .iter()
+                .filter(|v| v.id == id)
+                .filter(|v| q.version.is_none_or(|n| v.version == n))
+                .max_by_key(|v| v.version)
+                .ok_or_else(|| ctx.not_found())?;
+            state
+                .store
+                .source(&info.digest)
+                .await
+                .map_err(|e| ctx.problem(e.into()))?
+        }
+    };
     Ok(analyst_page(
         &ctx,
         StatusCode::OK,
         AnalystPage {
             page: ctx.page(ctx.t("analyst")),
-            source: String::new(),
+            source,
             checked: false,
             clean: false,
             diagnostics: Vec::new(),
@@ -425,6 +454,13 @@ pub async fn analyst(ctx: Ctx) -> WebResult<Response> {
             problem: String::new(),
         },
     ))
+}
+
+/// `GET /analyst?edit=ID&version=N`.
+#[derive(Debug, Deserialize)]
+pub struct EditParams {
+    edit: Option<String>,
+    version: Option<u32>,
 }
 
 /// `POST /analyst`: `source`, and `_action` = `validate` or `deploy`.
