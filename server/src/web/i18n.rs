@@ -110,6 +110,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Эскалация мне как руководителю",
         "An escalation to me as head",
     ),
+    (
+        "notify_kind_digest",
+        "Мекемемнің мерзімі өткен тапсырмалары, күн сайын жұмыс басында",
+        "Просроченные задачи моего учреждения, каждый день к открытию",
+        "My office's overdue tasks, daily at opening",
+    ),
     ("notify_mode_now", "Бірден", "Сразу", "At once"),
     (
         "notify_mode_opening",
@@ -840,6 +846,14 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Для этого учреждения не указан уполномоченный орган, куда передаются документы",
         "This office names no provider office it forwards applications to",
     ),
+    // Migration of running cases onto a new regulation version.
+    (
+        "case_migrated",
+        "Іс регламенттің жаңа нұсқасына ауыстырылды",
+        "Дело переведено на новую версию регламента",
+        "Case moved to a new version of the regulation",
+    ),
+    ("migration_basis", "Негіздеме", "Основание", "Legal basis"),
     (
         "case_handed_over",
         "Іс басқа мекемеге берілді",
@@ -993,14 +1007,6 @@ fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {
 
 /// The word for `key` in `lang`; the key itself when there is none (a test keeps every
 /// key used by the templates in the table).
-    // Migration of running cases onto a new regulation version.
-    (
-        "case_migrated",
-        "Іс регламенттің жаңа нұсқасына ауыстырылды",
-        "Дело переведено на новую версию регламента",
-        "Case moved to a new version of the regulation",
-    ),
-    ("migration_basis", "Негіздеме", "Основание", "Legal basis"),
 pub fn t(lang: Lang, key: &str) -> &str {
     match table().get(key) {
         Some(w) => match lang {
