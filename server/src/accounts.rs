@@ -38,6 +38,14 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1002_notices.sql"),
         postgres: include_str!("../migrations/postgres/1002_notices.sql"),
     },
+    // The daily digest: a digest notice's office and day, unique with its recipient, and the
+    // office-days done.
+    Migration {
+        version: 1004,
+        description: "digests",
+        sqlite: include_str!("../migrations/sqlite/1004_digests.sql"),
+        postgres: include_str!("../migrations/postgres/1004_digests.sql"),
+    },
 ];
 
 /// Opens (and migrates) the store with the server's tables too: every opening of a server's

@@ -382,3 +382,99 @@ async fn staff_notices_follow_language_choice_and_office_hours() {
     }
     s.stop().await;
 }
+
+/// What the applicant's portal hears of a case, registration and result ready, is exactly
+/// what it needs to tell the applicant: the registration number, the service, the office,
+/// when, the due date or the result; not the application's data nor who worked on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_hears_registration_and_result_without_personal_data() {
+    let db = TestDb::sqlite();
+    let config = test_config(&db.url);
+    let s = Server::start_at_with(t("2026-04-14T10:00:00+05:00"), db, config).await;
+    deploy_escalated(&s).await;
+    let admin = s.user("root", &["administrator"]).await;
+    let executor = s.user("exec", &[&format!("executor@{OFFICE}")]).await;
+    let (url, receiver) = Receiver::start(0).await;
+    let hook = json!({"id": "egov-portal", "url": url, "secret": SECRET,
+                      "events": ["registered", "result_ready"], "reason": "the e-gov portal"});
+    let r = s.post("/api/v1/webhooks", &admin, &hook).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let case = start_case(&s, &executor).await;
+    for (task, body) in [
+        (1, json!({"data": {}})),
+        (2, json!({"outcome": "grant", "data": {}})),
+    ] {
+        let task = format!("{case}:{task}");
+        let r = s
+            .post(
+                &format!("/api/v1/tasks/{task}/claim"),
+                &executor,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = s
+            .post(&format!("/api/v1/tasks/{task}/complete"), &executor, &body)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = notify::round(&s.state, &fast(None)).await.expect("a round");
+    assert_eq!(r.delivered, 2, "{r:?}");
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+        k.sort_unstable();
+        k
+    };
+    let bodies: Vec<Value> = hits
+        .iter()
+        .map(|h| serde_json::from_str(&h.body).expect("JSON"))
+        .collect();
+    let registered = bodies
+        .iter()
+        .find(|b| b["event"] == "registered")
+        .expect("registered");
+    assert_eq!(
+        keys(registered),
+        [
+            "at",
+            "case",
+            "due",
+            "event",
+            "id",
+            "office",
+            "registered_at",
+            "regulation"
+        ]
+    );
+    let ready = bodies
+        .iter()
+        .find(|b| b["event"] == "result_ready")
+        .expect("result_ready");
+    assert_eq!(
+        keys(ready),
+        [
+            "at",
+            "case",
+            "event",
+            "id",
+            "office",
+            "regulation",
+            "result"
+        ]
+    );
+    assert_eq!(ready["result"], "granted");
+    for (b, h) in bodies.iter().zip(&hits) {
+        assert_eq!(b["case"], case.as_str());
+        assert_eq!(b["office"], OFFICE);
+        assert_eq!(b["regulation"], "register-review-escalated");
+        assert!(
+            !h.body.contains("Айгүл") && !h.body.contains("exec"),
+            "{}",
+            h.body
+        );
+        assert_eq!(h.signature, expected_signature(&h.timestamp, &h.body));
+    }
+    s.stop().await;
+}

@@ -932,3 +932,85 @@ async fn a_refused_command_is_explained_in_the_page_s_language() {
     }
     s.stop().await;
 }
+
+/// `/notifications`, where every notice e-mail's footer points: the caller's settings, saved
+/// as the API saves them, a bad address refused with the form shown back, CSRF required.
+#[tokio::test]
+async fn notification_settings_page() {
+    let s = demo_server().await;
+    let mut b = clerk_atyrau(&s).await;
+    let page = b.get("/notifications").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    check_html("/notifications", &page.body);
+    // Defaults: the notices of events in office hours, the digest off (and never "at once").
+    assert!(
+        page.body
+            .contains(r#"<option value="opening" selected>В рабочее время</option>"#),
+        "{}",
+        page.body
+    );
+    let digest = &page.body[page.body.find(r#"name="mode_digest""#).expect("digest")..];
+    let digest = &digest[..digest.find("</select>").expect("end")];
+    assert!(!digest.contains(r#"value="now""#), "{digest}");
+    assert!(
+        digest.contains(r#"<option value="off" selected>"#),
+        "{digest}"
+    );
+    let fields = |csrf: &str, email: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("_csrf", csrf.to_string()),
+            ("email", email.to_string()),
+            ("language", "kk".to_string()),
+            ("mode_task", "now".to_string()),
+            ("mode_warning", "opening".to_string()),
+            ("mode_breach", "off".to_string()),
+            ("mode_escalation", "opening".to_string()),
+            ("mode_digest", "opening".to_string()),
+        ]
+    };
+    async fn post(b: &mut Browser, f: Vec<(&'static str, String)>) -> Page {
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.post("/notifications", &refs).await
+    }
+    let forged = post(&mut b, fields("x", "clerk@example.kz")).await;
+    assert_eq!(forged.status, 403);
+    let bad = post(&mut b, fields(&page.csrf(), "not an address")).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    check_html("/notifications (422)", &bad.body);
+    assert!(
+        bad.body.contains("Неверный адрес электронной почты"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body.contains(r#"value="not an address""#),
+        "{}",
+        bad.body
+    );
+    let saved = post(&mut b, fields(&page.csrf(), "clerk@example.kz")).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/notifications?notice=notify_saved")
+    );
+    let p = reglament_server::notify::tables::profile(&s.state.store, "atyrau-city.executor")
+        .await
+        .expect("profile");
+    assert_eq!(p.email.as_deref(), Some("clerk@example.kz"));
+    assert_eq!(p.language.code(), "kk");
+    assert_eq!(p.mode("task").as_str(), "now");
+    assert_eq!(p.mode("breach").as_str(), "off");
+    assert_eq!(p.mode("digest").as_str(), "opening");
+    let again = b.get("/notifications").await;
+    assert!(
+        again.body.contains(r#"value="clerk@example.kz""#),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body.contains(r#"<option value="kk" selected>"#),
+        "{}",
+        again.body
+    );
+    s.stop().await;
+}

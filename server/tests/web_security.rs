@@ -185,6 +185,7 @@ async fn every_answer_has_the_security_headers_and_no_page_has_inline_script() {
         "/regulations".to_string(),
         "/regulations/nko-social-assistance".to_string(),
         "/password".to_string(),
+        "/notifications".to_string(),
         "/register".to_string(),
         "/cases/NO-SUCH".to_string(),
     ];

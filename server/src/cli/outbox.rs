@@ -74,7 +74,9 @@ async fn list(args: OutboxArgs) -> anyhow::Result<ExitCode> {
                 },
                 "stuck": notices.iter().map(|n| serde_json::json!({
                     "id": n.id,
-                    "case": n.case_id,
+                    "case": (!n.case_id.is_empty()).then_some(&n.case_id),
+                    "office": n.digest_office,
+                    "day": n.digest_day,
                     "kind": n.kind,
                     "channel": n.channel,
                     "recipient": n.recipient,
@@ -105,10 +107,15 @@ async fn list(args: OutboxArgs) -> anyhow::Result<ExitCode> {
             } else {
                 println!("{} notice(s) stuck:", notices.len());
                 for n in &notices {
+                    // A digest is of an office-day, not of a case.
+                    let about = match (&n.digest_office, &n.digest_day) {
+                        (Some(office), Some(day)) => format!("office {office} {day}"),
+                        _ => format!("case {}", n.case_id),
+                    };
                     println!(
-                        "  {}  case {}  {} by {} to {}  {}  attempts {}{}",
+                        "  {}  {}  {} by {} to {}  {}  attempts {}{}",
                         n.id,
-                        n.case_id,
+                        about,
                         n.kind,
                         n.channel,
                         n.recipient,

@@ -30,7 +30,8 @@ pub struct SettingsDto {
     /// The language of the notices: `kk`, `ru` or `en`.
     pub language: String,
     /// Per kind of notice (`task`, `warning`, `breach`, `escalation`): `now`, `opening` (at
-    /// the next opening of the office, the default) or `off`.
+    /// the next opening of the office, the default) or `off`; and `digest`, the daily list of
+    /// the office's overdue tasks at its opening: `opening` or `off` (the default).
     #[serde(default)]
     pub choices: BTreeMap<String, Mode>,
 }
@@ -79,12 +80,23 @@ pub fn profile_of(dto: SettingsDto) -> Result<Profile, Problem> {
             format!("no kind of notice `{k}`: {}", STAFF_KINDS.join(", ")),
         ));
     }
+    // The digest is made at the opening: "at once" has no meaning for it.
+    if dto.choices.get(tables::DIGEST) == Some(&Mode::Now) {
+        return Err(field_error(
+            "bad-choice",
+            "/choices/digest",
+            "the digest comes at the opening of the office: `opening` or `off`",
+        ));
+    }
     let modes = STAFF_KINDS
         .iter()
         .map(|k| {
             (
                 k.to_string(),
-                dto.choices.get(*k).copied().unwrap_or(Mode::Opening),
+                dto.choices
+                    .get(*k)
+                    .copied()
+                    .unwrap_or_else(|| tables::default_mode(k)),
             )
         })
         .collect();

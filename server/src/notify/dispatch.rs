@@ -164,6 +164,8 @@ pub async fn plan(
             last_error: None,
             next_at: not_before,
             delivered_at: None,
+            digest_office: None,
+            digest_day: None,
         });
     }
     Ok(out)
@@ -281,6 +283,8 @@ async fn subscribers(
             last_error: None,
             next_at: now,
             delivered_at: None,
+            digest_office: None,
+            digest_day: None,
         });
     }
     Ok(out)

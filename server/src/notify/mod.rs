@@ -16,6 +16,9 @@
 //!    exponential backoff with a cap. A notice is claimed before it is sent (its next attempt
 //!    moved a lease ahead), so two nodes do not send it at once.
 //!
+//! Besides events, [`digest`] makes once per office working day, at the office's opening, a
+//! digest of its overdue tasks for those who chose it; its notices are delivered the same way.
+//!
 //! Delivery is at least once: a crash after the receiver accepted a notice and before the
 //! server recorded it sends it again. The receiver recognises the repeat by the notice's id,
 //! which is the same on every attempt: the webhook's `Idempotency-Key` header, the e-mail's
@@ -23,6 +26,7 @@
 
 pub mod api;
 pub mod deliver;
+pub mod digest;
 pub mod dispatch;
 pub mod email;
 pub mod tables;
@@ -99,16 +103,20 @@ pub struct Round {
     pub taken: usize,
     /// Notices made of them.
     pub notices: usize,
+    /// Digest notices made (at an office's opening).
+    pub digests: usize,
     pub delivered: usize,
     pub failed: usize,
 }
 
-/// One round: dispatch what waits in the outbox, then send what is due.
+/// One round: dispatch what waits in the outbox, make the digests of the offices that just
+/// opened, then send what is due.
 pub async fn round(state: &AppState, config: &NotifyConfig) -> Result<Round, NotifyError> {
     let mut r = Round::default();
     let (taken, notices) = dispatch::run(state).await?;
     r.taken = taken;
     r.notices = notices;
+    r.digests = digest::run(state).await?;
     let (delivered, failed) = deliver::run(state, config).await?;
     r.delivered = delivered;
     r.failed = failed;

@@ -7,7 +7,21 @@ use reglament_store::{Store, StoreError};
 use serde::Serialize;
 
 /// The kinds of notice staff may choose.
-pub const STAFF_KINDS: &[&str] = &["task", "warning", "breach", "escalation"];
+pub const STAFF_KINDS: &[&str] = &["task", "warning", "breach", "escalation", "digest"];
+
+/// The daily digest of an office's overdue tasks ([`super::digest`]): it comes at the
+/// opening or not at all, and only to those who asked for it.
+pub const DIGEST: &str = "digest";
+
+/// What a kind of notice is when the user never chose: `opening` for the notices of
+/// events, `off` for the digest (a daily e-mail nobody asked for would be noise).
+pub fn default_mode(kind: &str) -> Mode {
+    if kind == DIGEST {
+        Mode::Off
+    } else {
+        Mode::Opening
+    }
+}
 /// The events a webhook subscriber may hear.
 pub const WEBHOOK_EVENTS: &[&str] = &["registered", "result_ready", "cancelled"];
 
@@ -56,7 +70,7 @@ impl Profile {
             .iter()
             .find(|(k, _)| k == kind)
             .map(|(_, m)| *m)
-            .unwrap_or(Mode::Opening)
+            .unwrap_or_else(|| default_mode(kind))
     }
 }
 
@@ -98,7 +112,7 @@ pub async fn profile(store: &Store, login: &str) -> Result<Profile, StoreError> 
                 .iter()
                 .find(|c| c.kind == *k)
                 .and_then(|c| Mode::parse(&c.mode))
-                .unwrap_or(Mode::Opening);
+                .unwrap_or_else(|| default_mode(k));
             (k.to_string(), m)
         })
         .collect();
@@ -272,20 +286,24 @@ pub struct Notice {
     pub last_error: Option<String>,
     pub next_at: i64,
     pub delivered_at: Option<i64>,
+    /// A digest's office and office-local day (`YYYY-MM-DD`); `None` for an event's notice.
+    pub digest_office: Option<String>,
+    pub digest_day: Option<String>,
 }
 
 const NOTICE_COLUMNS: &str = "id, outbox_id, case_id, kind, channel, recipient, target, \
     language, subject, body, created_at, not_before, status, attempts, last_error, next_at, \
-    delivered_at";
+    delivered_at, digest_office, digest_day";
 
 /// The statement that records a notice, for the dispatcher's transaction (a notice already
-/// made is left as it is).
+/// made is left as it is: the same id, or a digest for the same office, day and recipient).
 pub fn insert_notice(n: &Notice) -> reglament_store::side::Statement {
     (
         "INSERT INTO notices (id, outbox_id, case_id, kind, channel, recipient, target, \
-         language, subject, body, created_at, not_before, status, attempts, next_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', 0, $13) \
-         ON CONFLICT (id) DO NOTHING",
+         language, subject, body, created_at, not_before, status, attempts, next_at, \
+         digest_office, digest_day) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', 0, $13, $14, $15) \
+         ON CONFLICT DO NOTHING",
         vec![
             Arg::Text(n.id.clone()),
             Arg::Int(n.outbox_id),
@@ -300,6 +318,8 @@ pub fn insert_notice(n: &Notice) -> reglament_store::side::Statement {
             Arg::Int(n.created_at),
             Arg::Int(n.not_before),
             Arg::Int(n.next_at),
+            Arg::OptText(n.digest_office.clone()),
+            Arg::OptText(n.digest_day.clone()),
         ],
     )
 }
@@ -412,4 +432,67 @@ pub async fn all(store: &Store) -> Result<Vec<Notice>, StoreError> {
     let sql =
         SQL.get_or_init(|| format!("SELECT {NOTICE_COLUMNS} FROM notices ORDER BY outbox_id, id"));
     store.read_side(sql.as_str(), Vec::new()).await
+}
+
+/// The office-days among `days` whose digests were made: `(office, day)`.
+pub async fn digest_days(
+    store: &Store,
+    days: &[String],
+) -> Result<std::collections::BTreeSet<(String, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct D {
+        office: String,
+        day: String,
+    }
+    let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else {
+        return Ok(Default::default());
+    };
+    let rows: Vec<D> = store
+        .read_side(
+            "SELECT office, day FROM digest_days WHERE day >= $1 AND day <= $2",
+            vec![Arg::Text(first.clone()), Arg::Text(last.clone())],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|d| (d.office, d.day)).collect())
+}
+
+/// The statement that records an office-day's digests as made (a second maker changes
+/// nothing).
+pub fn digest_day_done(
+    office: &str,
+    day: &str,
+    now: i64,
+    notices: usize,
+) -> reglament_store::side::Statement {
+    (
+        "INSERT INTO digest_days (office, day, made_at, notices) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+        vec![
+            Arg::Text(office.to_string()),
+            Arg::Text(day.to_string()),
+            Arg::Int(now),
+            Arg::Int(i64::try_from(notices).unwrap_or(i64::MAX)),
+        ],
+    )
+}
+
+/// The enabled users with a role at `office` itself, and their roles there: `(login, role)`,
+/// by login.
+pub async fn office_staff(
+    store: &Store,
+    office: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct StaffRow {
+        login: String,
+        role: String,
+    }
+    let rows: Vec<StaffRow> = store
+        .read_side(
+            "SELECT r.login, r.role FROM user_roles r JOIN users u ON u.login = r.login \
+             WHERE r.office = $1 AND NOT u.disabled ORDER BY r.login, r.role",
+            vec![Arg::Text(office.to_string())],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.login, r.role)).collect())
 }

@@ -94,6 +94,102 @@ pub fn staff(lang: Lang, f: &Facts) -> (String, String) {
     (subject, body)
 }
 
+/// One overdue task in a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestLine {
+    /// The case's registration number.
+    pub case: String,
+    pub task: u32,
+    /// The step's and the role's names in the recipient's language.
+    pub step: String,
+    pub role: String,
+    /// The due instant, local to the office.
+    pub due: String,
+    /// How late it is, in minutes of calendar time.
+    pub late_minutes: i64,
+}
+
+/// What a digest is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    /// The office's name in the recipient's language.
+    pub office: String,
+    /// The office-local day, `YYYY-MM-DD`.
+    pub day: String,
+    /// The tasks listed, most late first.
+    pub lines: Vec<DigestLine>,
+    /// Overdue tasks not listed (the e-mail stays readable; the inbox has them all).
+    pub more: usize,
+    /// A link to the overdue tasks in the inbox.
+    pub link: String,
+}
+
+/// How late, in the recipient's language: days and hours, or hours and minutes under a day.
+pub fn late(lang: Lang, minutes: i64) -> String {
+    let m = minutes.max(0);
+    let (d, h, min) = (m / 1440, m % 1440 / 60, m % 60);
+    let (day, hour, minute) = match lang {
+        Lang::Kk => ("күн", "сағ", "мин"),
+        Lang::Ru => ("дн.", "ч", "мин"),
+        Lang::En => ("d", "h", "min"),
+    };
+    if d > 0 {
+        format!("{d} {day} {h} {hour}")
+    } else if h > 0 {
+        format!("{h} {hour} {min} {minute}")
+    } else {
+        format!("{min} {minute}")
+    }
+}
+
+/// The subject and the text of a digest of overdue tasks.
+pub fn digest(lang: Lang, d: &Digest) -> (String, String) {
+    let n = d.lines.len() + d.more;
+    let (office, day) = (&d.office, &d.day);
+    let subject = match lang {
+        Lang::Kk => format!("Мерзімі өткен тапсырмалар: {n} — {office}, {day}"),
+        Lang::Ru => format!("Просроченные задачи: {n} — {office}, {day}"),
+        Lang::En => format!("Overdue tasks: {n} — {office}, {day}"),
+    };
+    let mut body = match lang {
+        Lang::Kk => {
+            format!("{office}: {day} жұмыс күнінің басында мерзімі өткен тапсырмалар ({n}):\n")
+        }
+        Lang::Ru => format!("{office}: просроченные задачи на начало рабочего дня {day} ({n}):\n"),
+        Lang::En => format!("{office}: tasks overdue at the opening on {day} ({n}):\n"),
+    };
+    for l in &d.lines {
+        let late = late(lang, l.late_minutes);
+        let (case, task, step, role, due) = (&l.case, l.task, &l.step, &l.role, &l.due);
+        body.push_str(&match lang {
+            Lang::Kk => format!(
+                "\n- {case}, {task}-тапсырма: {step} ({role}); мерзімі {due}, {late} кешікті"
+            ),
+            Lang::Ru => format!(
+                "\n- {case}, задача {task}: {step} ({role}); срок {due}, просрочено на {late}"
+            ),
+            Lang::En => {
+                format!("\n- {case}, task {task}: {step} ({role}); due {due}, {late} late")
+            }
+        });
+    }
+    if d.more > 0 {
+        let more = d.more;
+        body.push_str(&match lang {
+            Lang::Kk => format!("\n… және тағы {more}"),
+            Lang::Ru => format!("\n… и ещё {more}"),
+            Lang::En => format!("\n… and {more} more"),
+        });
+    }
+    let (open, footer) = match lang {
+        Lang::Kk => ("Ашу", "Хабарламаларды баптау: /notifications"),
+        Lang::Ru => ("Открыть", "Настройка уведомлений: /notifications"),
+        Lang::En => ("Open", "Notification settings: /notifications"),
+    };
+    body.push_str(&format!("\n\n{open}: {}\n\n-- \n{footer}\n", d.link));
+    (subject, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +219,49 @@ mod tests {
             assert_ne!(kk, ru);
         }
         assert!(staff(Lang::En, &facts("warning")).1.contains("75%"));
+    }
+
+    #[test]
+    fn a_digest_lists_each_task_in_the_recipients_language() {
+        let d = Digest {
+            office: "Office".into(),
+            day: "2026-04-29".into(),
+            lines: vec![DigestLine {
+                case: "A-1".into(),
+                task: 1,
+                step: "Review".into(),
+                role: "Executor".into(),
+                due: "2026-04-28 10:15".into(),
+                late_minutes: 22 * 60 + 45,
+            }],
+            more: 2,
+            link: "/inbox?overdue=on".into(),
+        };
+        let (subject, en) = digest(Lang::En, &d);
+        assert_eq!(subject, "Overdue tasks: 3 — Office, 2026-04-29");
+        assert!(
+            en.contains("- A-1, task 1: Review (Executor); due 2026-04-28 10:15, 22 h 45 min late"),
+            "{en}"
+        );
+        assert!(en.contains("… and 2 more"), "{en}");
+        assert!(!(subject + &en).chars().any(|c| ('а'..='я').contains(&c)));
+        let (_, ru) = digest(Lang::Ru, &d);
+        assert!(
+            ru.contains("срок 2026-04-28 10:15, просрочено на 22 ч 45 мин"),
+            "{ru}"
+        );
+        let (_, kk) = digest(Lang::Kk, &d);
+        assert!(
+            kk.contains("1-тапсырма") && kk.contains("22 сағ 45 мин кешікті"),
+            "{kk}"
+        );
+    }
+
+    #[test]
+    fn lateness_reads_as_days_and_hours_or_hours_and_minutes() {
+        assert_eq!(late(Lang::En, 3 * 1440 + 2 * 60 + 59), "3 d 2 h");
+        assert_eq!(late(Lang::En, 61), "1 h 1 min");
+        assert_eq!(late(Lang::Ru, 5), "5 мин");
+        assert_eq!(late(Lang::Kk, -5), "0 мин");
     }
 }

@@ -110,6 +110,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Эскалация мне как руководителю",
         "An escalation to me as head",
     ),
+    (
+        "notify_kind_digest",
+        "Мекемемнің мерзімі өткен тапсырмалары, күн сайын жұмыс басында",
+        "Просроченные задачи моего учреждения, каждый день к открытию",
+        "My office's overdue tasks, daily at opening",
+    ),
     ("notify_mode_now", "Бірден", "Сразу", "At once"),
     (
         "notify_mode_opening",

@@ -19,6 +19,7 @@ pub mod forms;
 pub mod i18n;
 pub mod inbox;
 pub mod incidents;
+pub mod notifications;
 pub mod password;
 pub mod register;
 pub mod regulations;
@@ -62,6 +63,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(to_signin))
         .route("/signout", post(session::sign_out))
         .route("/password", get(password::form).post(password::submit))
+        .route(
+            "/notifications",
+            get(notifications::form).post(notifications::submit),
+        )
         .route("/inbox", get(inbox::page))
         .route("/tasks/{id}", get(tasks::page))
         .route("/tasks/{id}/claim", post(tasks::claim))

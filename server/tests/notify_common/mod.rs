@@ -173,7 +173,9 @@ for sub in ("new", "cur"):
     d = os.path.join(root, sub)
     if not os.path.isdir(d):
         continue
-    for name in sorted(os.listdir(d)):
+    # In the order they arrived: maildir names sort by second, then by an unpadded
+    # microsecond count, which is not arrival order within one second.
+    for name in sorted(os.listdir(d), key=lambda n: (os.stat(os.path.join(d, n)).st_mtime_ns, n)):
         with open(os.path.join(d, name), "rb") as f:
             m = email.message_from_binary_file(f, policy=email.policy.default)
         print(json.dumps({"message_id": str(m["Message-ID"]), "to": str(m["To"]),
