@@ -18,6 +18,7 @@ pub mod forms;
 pub mod i18n;
 pub mod inbox;
 pub mod incidents;
+pub mod migrations;
 pub mod password;
 pub mod register;
 pub mod regulations;
@@ -85,6 +86,13 @@ pub fn router() -> Router<AppState> {
             "/analyst",
             get(regulations::analyst).post(regulations::analyst_submit),
         )
+        .route(
+            "/migrations",
+            get(migrations::list).post(migrations::propose),
+        )
+        .route("/migrations/{id}", get(migrations::page))
+        .route("/migrations/{id}/approve", post(migrations::approve))
+        .route("/migrations/{id}/reject", post(migrations::reject))
         .method_not_allowed_fallback(crate::problem::method_not_allowed)
 }
 
@@ -401,6 +409,9 @@ impl Ctx {
             link("/regulations", "regulations");
             if g.holds_somewhere(ANALYST) {
                 link("/analyst", "analyst");
+            }
+            if crate::migration_requests::may_view(p).is_ok() {
+                link("/migrations", "migrations");
             }
         }
         let back =
