@@ -38,6 +38,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1002_notices.sql"),
         postgres: include_str!("../migrations/postgres/1002_notices.sql"),
     },
+    // Migrations of running cases proposed, decided by a second person, and run.
+    Migration {
+        version: 1003,
+        description: "migration requests",
+        sqlite: include_str!("../migrations/sqlite/1003_migration_requests.sql"),
+        postgres: include_str!("../migrations/postgres/1003_migration_requests.sql"),
+    },
     // The daily digest: a digest notice's office and day, unique with its recipient, and the
     // office-days done.
     Migration {

@@ -13,6 +13,8 @@
 //! - [`limits`] — the length of free text in forms and requests;
 //! - [`idempotency`] — `Idempotency-Key` on state-changing requests;
 //! - [`metrics`] — Prometheus metrics;
+//! - [`migration_requests`] — migrations of running cases proposed by an analyst and approved
+//!   by a second person (the API's `/api/v1/migrations` and the `/migrations` pages);
 //! - [`notify`] — notifications by e-mail and webhook from the store's outbox, and the
 //!   public status page's lookup;
 //! - [`timer`] — the clock and the worker that fires deadlines;
@@ -38,6 +40,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod limits;
 pub mod metrics;
+pub mod migration_requests;
 pub mod notify;
 pub mod problem;
 pub mod routing;

@@ -105,6 +105,9 @@ enum Endpoint {
     Healthz,
     Metrics,
     OpenApi,
+    ListMigrations,
+    ProposeMigration,
+    ApproveMigration,
 }
 
 use Endpoint as E;
@@ -136,6 +139,9 @@ const ENDPOINTS: &[Endpoint] = &[
     E::Healthz,
     E::Metrics,
     E::OpenApi,
+    E::ListMigrations,
+    E::ProposeMigration,
+    E::ApproveMigration,
 ];
 
 impl Endpoint {
@@ -167,6 +173,9 @@ impl Endpoint {
             E::Healthz => "GET /healthz",
             E::Metrics => "GET /metrics",
             E::OpenApi => "GET /openapi.json",
+            E::ListMigrations => "GET /migrations",
+            E::ProposeMigration => "POST /migrations",
+            E::ApproveMigration => "POST /migrations/{id}/approve",
         }
     }
 
@@ -257,6 +266,29 @@ impl Endpoint {
             }
             E::Healthz | E::OpenApi => 200,
             E::Metrics => 404,
+            // Analysts propose; analysts, administrators and auditors (of every office) see
+            // the requests; analysts other than the proposer and administrators approve.
+            E::ListMigrations => {
+                if s.global("analyst") || s.global("administrator") || s.global("auditor") {
+                    200
+                } else {
+                    403
+                }
+            }
+            E::ProposeMigration => {
+                if s.global("analyst") {
+                    201
+                } else {
+                    403
+                }
+            }
+            E::ApproveMigration => {
+                if s.global("analyst") || s.global("administrator") {
+                    200
+                } else {
+                    403
+                }
+            }
         }
     }
 }
@@ -296,6 +328,15 @@ struct Fixtures<'a> {
 
 const OFFICE: &str = "atyrau-city-ozsp";
 const REGULATION: &str = "atyrau-social-assistance";
+/// A plan between two versions of the `register-review` fixture (deployed by the test) that
+/// differ only in the case's term.
+const MIGRATION_PLAN: &str = "regulation: register-review
+from_version: 1
+to_version: 2
+legal_basis: {act: Decree No. 45, paragraph: p. 3}
+reason: a shorter statutory term
+deadlines: {default: keep, case: recompute}
+";
 
 impl Fixtures<'_> {
     fn next(&self) -> u32 {
@@ -510,6 +551,29 @@ impl Fixtures<'_> {
             E::Healthz => ("GET", "/healthz".into(), None),
             E::Metrics => ("GET", "/metrics".into(), None),
             E::OpenApi => ("GET", "/api/v1/openapi.json".into(), None),
+            E::ListMigrations => ("GET", "/api/v1/migrations".into(), None),
+            E::ProposeMigration => (
+                "POST",
+                "/api/v1/migrations".into(),
+                Some(json!({"plan": MIGRATION_PLAN, "reason": "decree"})),
+            ),
+            E::ApproveMigration => {
+                // Proposed by an analyst who is none of the subjects.
+                let r = s
+                    .post(
+                        "/api/v1/migrations",
+                        &self.tokens["proposer"],
+                        &json!({"plan": MIGRATION_PLAN, "reason": "decree"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "fixture: {}", r.text);
+                let id = r.json["id"].as_str().expect("id").to_string();
+                (
+                    "POST",
+                    format!("/api/v1/migrations/{id}/approve"),
+                    Some(json!({"reason": "checked"})),
+                )
+            }
         };
         s.call(method, &path, token, body.as_ref()).await
     }
@@ -530,7 +594,15 @@ async fn sample_application(s: &Server) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_for_every_role_in_own_and_other_office() {
     let s = Server::start().await;
-    let tokens = s.demo_users().await;
+    let mut tokens = s.demo_users().await;
+    let at = support::t0();
+    let v1 = reglament_testkit::fixtures::REGISTER_REVIEW;
+    s.state.store.deploy(v1, "analyst", at).await.expect("v1");
+    let v2 = v1
+        .replacen("version: 1", "version: 2", 1)
+        .replace("duration: 10 working days}", "duration: 8 working days}");
+    s.state.store.deploy(&v2, "analyst", at).await.expect("v2");
+    tokens.insert("proposer".into(), s.user("proposer", &["analyst"]).await);
     let process = s.state.store.latest(REGULATION).await.expect("deployed");
     let register = process.step_index("register").expect("register");
     let register_form = match process.step(register) {

@@ -107,12 +107,34 @@ struct Decided {
 
 type Page = Vec<(String, Result<Option<Decided>, String>)>;
 
+/// Who moves the cases: the actor of each `case_migrated` event, and words added to the
+/// plan's reason in it. `reglament migrate` runs as the engine with the plan's reason alone;
+/// a migration approved in the server names the approver as the actor and the request (with
+/// who proposed it) in the reason, so a case's own history says who decided the move.
+#[derive(Debug, Clone)]
+pub struct MigratedBy {
+    pub actor: Actor,
+    /// Appended to the plan's reason after ` — ` (none: the plan's reason as it is).
+    pub note: Option<String>,
+}
+
+impl MigratedBy {
+    /// The engine on its own account (`reglament migrate` on the command line).
+    pub fn engine() -> MigratedBy {
+        MigratedBy {
+            actor: Actor::engine(),
+            note: None,
+        }
+    }
+}
+
 /// What the blocking threads need to decide a page.
 struct Deciding {
     plan: LoadedPlan,
     new: Arc<Process>,
     clocks: Arc<dyn Clocks>,
     now: DateTime<Utc>,
+    by: MigratedBy,
 }
 
 impl Deciding {
@@ -150,10 +172,16 @@ impl Deciding {
             },
         )
         .map_err(|e| e.to_string())?;
-        let Some(kind) = kind else { return Ok(None) };
+        let Some(mut kind) = kind else {
+            return Ok(None);
+        };
+        if let (Some(note), EventKind::CaseMigrated { reason, .. }) = (&self.by.note, &mut kind) {
+            reason.push_str(" — ");
+            reason.push_str(note);
+        }
         let event = Event {
             at: self.now,
-            actor: Actor::engine(),
+            actor: self.by.actor.clone(),
             kind,
         };
         let mut after = current.clone();
@@ -353,6 +381,19 @@ impl Service {
         dry_run: bool,
         keep: bool,
     ) -> Result<MigrationReport, CaseMigrationError> {
+        self.migrate_cases_by(plan, now, dry_run, keep, MigratedBy::engine())
+            .await
+    }
+
+    /// [`Service::migrate_cases`], each `case_migrated` event recorded as `by` says.
+    pub async fn migrate_cases_by(
+        &self,
+        plan: &LoadedPlan,
+        now: DateTime<Utc>,
+        dry_run: bool,
+        keep: bool,
+        by: MigratedBy,
+    ) -> Result<MigrationReport, CaseMigrationError> {
         let p = &plan.plan;
         let old = self.version(&p.regulation, p.from_version).await?;
         let new = self.version(&p.regulation, p.to_version).await?;
@@ -373,6 +414,7 @@ impl Service {
             new: new.clone(),
             clocks: self.clocks().clone(),
             now,
+            by,
         });
         let mut processes: HashMap<String, Arc<Process>> = HashMap::new();
         processes.insert(old.digest.clone(), old.clone());

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod dto;
 pub mod inbox;
 pub mod incidents;
+pub mod migrations;
 pub mod regulations;
 pub mod replay;
 pub mod session;
@@ -68,6 +69,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         ))
         .routes(routes!(crate::notify::api::remove_webhook))
         .routes(routes!(crate::notify::api::case_notices))
+        .routes(routes!(migrations::list, migrations::propose))
+        .routes(routes!(migrations::get))
+        .routes(routes!(migrations::approve))
+        .routes(routes!(migrations::reject))
         .split_for_parts();
     let doc = Arc::new(document(doc));
     let openapi = Router::new().route(

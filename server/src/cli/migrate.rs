@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use reglament_calendar::Calendars;
 use reglament_model::migration_plan::load_plan_file;
-use reglament_server::accounts::{Accounts, UserRecord};
+use reglament_server::accounts::Accounts;
+use reglament_server::migration_requests::{Warning, local, warnings};
 use reglament_store::Service;
 use reglament_store::case_migration::{CaseMigrationError, CaseMove, MigrationReport};
 
@@ -45,13 +46,6 @@ pub struct MigrateArgs {
     /// new due instants are counted on.
     #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
     root: PathBuf,
-}
-
-/// A warning about one case of a dry run.
-#[derive(Debug, Clone, serde::Serialize)]
-struct Warning {
-    case: String,
-    message: String,
 }
 
 pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
@@ -141,86 +135,6 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         })
     })
-}
-
-fn local(zones: &HashMap<String, Tz>, office: &str, t: Option<DateTime<Utc>>) -> String {
-    match (t, zones.get(office)) {
-        (None, _) => "—".into(),
-        (Some(t), Some(z)) => t.with_timezone(z).format("%Y-%m-%d %H:%M %:z").to_string(),
-        (Some(t), None) => t.to_rfc3339(),
-    }
-}
-
-/// Whether `user` holds `role` at `office`.
-fn holds(user: &UserRecord, role: &str, office: &str) -> bool {
-    !user.disabled
-        && user
-            .grants
-            .iter()
-            .any(|g| g.role == role && (g.office == office || g.office == "*"))
-}
-
-/// The moves that would put a case past due, and the claimed tasks whose holder would not
-/// hold the role the task moves to.
-fn warnings(
-    report: &MigrationReport,
-    now: DateTime<Utc>,
-    users: Option<&[UserRecord]>,
-    zones: &HashMap<String, Tz>,
-) -> Vec<Warning> {
-    let by_login: HashMap<&str, &UserRecord> = users
-        .unwrap_or_default()
-        .iter()
-        .map(|u| (u.login.as_str(), u))
-        .collect();
-    let mut out = Vec::new();
-    let earlier = |before: Option<DateTime<Utc>>, after: Option<DateTime<Utc>>| {
-        matches!((before, after), (Some(b), Some(a)) if a < b && a <= now)
-            || matches!((before, after), (None, Some(a)) if a <= now)
-    };
-    for c in &report.cases {
-        if earlier(c.case_due_before, c.case_due_after) {
-            out.push(Warning {
-                case: c.case.clone(),
-                message: format!(
-                    "the case's statutory due instant moves to {}, before now: the case would be past due",
-                    local(zones, &c.office, c.case_due_after)
-                ),
-            });
-        }
-        for t in &c.tasks {
-            if earlier(t.due_before, t.due_after) {
-                out.push(Warning {
-                    case: c.case.clone(),
-                    message: format!(
-                        "task {} ({}) would be due {}, before now: it would be past due",
-                        t.task,
-                        t.to_step,
-                        local(zones, &t.office, t.due_after)
-                    ),
-                });
-            }
-            let Some(holder) = &t.claimed_by else {
-                continue;
-            };
-            if users.is_none() || t.role == t.role_before {
-                continue;
-            }
-            let keeps = by_login
-                .get(holder.as_str())
-                .is_some_and(|u| holds(u, &t.role, &t.office));
-            if !keeps {
-                out.push(Warning {
-                    case: c.case.clone(),
-                    message: format!(
-                        "task {} is claimed by {holder}, who does not hold role `{}` at {} that step `{}` needs: they keep the task but cannot complete it",
-                        t.task, t.role, t.office, t.to_step
-                    ),
-                });
-            }
-        }
-    }
-    out
 }
 
 fn step(t: &reglament_store::case_migration::TaskMove) -> String {

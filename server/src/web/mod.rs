@@ -19,6 +19,7 @@ pub mod forms;
 pub mod i18n;
 pub mod inbox;
 pub mod incidents;
+pub mod migrations;
 pub mod notifications;
 pub mod password;
 pub mod register;
@@ -93,6 +94,13 @@ pub fn router() -> Router<AppState> {
             "/analyst",
             get(regulations::analyst).post(regulations::analyst_submit),
         )
+        .route(
+            "/migrations",
+            get(migrations::list).post(migrations::propose),
+        )
+        .route("/migrations/{id}", get(migrations::page))
+        .route("/migrations/{id}/approve", post(migrations::approve))
+        .route("/migrations/{id}/reject", post(migrations::reject))
         .method_not_allowed_fallback(crate::problem::method_not_allowed)
 }
 
@@ -441,6 +449,9 @@ impl Ctx {
             link("/regulations", "regulations");
             if g.holds_somewhere(ANALYST) {
                 link("/analyst", "analyst");
+            }
+            if crate::migration_requests::may_view(p).is_ok() {
+                link("/migrations", "migrations");
             }
         }
         let back =
