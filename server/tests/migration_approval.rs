@@ -345,6 +345,22 @@ async fn the_two_person_rule(s: &Server) {
         );
     }
     assert!(store.verify_all().await.expect("verify").is_ok());
+    // What-if on a case that ran on two versions: its decisions re-timed under a draft.
+    let draft = reglament_audit::whatif::compile_draft(&version2(), "v2.yaml").expect("draft");
+    let opts = ReplayOptions {
+        at: None,
+        now: s.state.now(),
+        clocks: Some(&s.state.calendars as &dyn reglament_runtime::Clocks),
+    };
+    let w = reglament_audit::whatif::whatif(store, &CaseId::new("M-0"), &draft, &opts)
+        .await
+        .expect("what-if of a migrated case");
+    assert_eq!(
+        (w.real_status.as_str(), w.draft_status.as_str()),
+        ("open", "open")
+    );
+    assert!(w.diverged.is_none(), "{w:#?}");
+    assert!(w.deadlines.iter().any(|d| d.target == "case"), "{w:#?}");
     // The case's own page shows who moved it (through the API: its events).
     let ev = s.get("/api/v1/cases/M-1/events", &admin).await;
     assert_eq!(ev.status, 200, "{}", ev.text);

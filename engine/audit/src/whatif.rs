@@ -27,7 +27,7 @@
 //! why. Claims, releases and reassignments that no longer apply (an escalation of the draft
 //! handed the task elsewhere) are skipped and listed: they do not move time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -202,10 +202,18 @@ pub async fn whatif(
             elsewhere.0.insert(at, c);
         }
     }
+    // A case moved onto other versions folds with each of them (the real history).
+    let mut later = HashMap::new();
+    for r in &rows {
+        if r.digest != *digest && !later.contains_key(&r.digest) {
+            later.insert(r.digest.clone(), store.process(&r.digest).await?);
+        }
+    }
     whatif_events_routed(
         case.as_str(),
         &events,
         &real,
+        &later,
         draft,
         &clock,
         Some(&elsewhere),
@@ -446,17 +454,20 @@ pub fn whatif_events(
     clock: &OfficeClock,
     now: DateTime<Utc>,
 ) -> Result<WhatIf, AuditError> {
-    whatif_events_routed(case, events, real, draft, clock, None, now)
+    whatif_events_routed(case, events, real, &HashMap::new(), draft, clock, None, now)
 }
 
 /// [`whatif_events`] for a case that crosses offices: the draft's tasks open at the offices of
 /// the real case's route, and a task at another office than the registering one counts on
 /// its clock in `offices` (with `None`, or an office missing there, on `clock`, as the engine
 /// does).
+#[allow(clippy::too_many_arguments)]
 pub fn whatif_events_routed(
     case: &str,
     events: &[Event],
     real: &Arc<Process>,
+    // The versions `case_migrated` events moved the real case onto, by digest.
+    later: &HashMap<String, Arc<Process>>,
     draft: &Arc<Process>,
     clock: &OfficeClock,
     offices: Option<&dyn Clocks>,
@@ -478,11 +489,13 @@ pub fn whatif_events_routed(
         });
     };
     let r = real.clone();
-    let real_state =
-        CaseState::fold(events, |_| Some(r.clone())).map_err(|source| AuditError::Fold {
-            case: case.to_string(),
-            source,
-        })?;
+    let real_state = CaseState::fold(events, |d| {
+        later.get(d).cloned().or_else(|| Some(r.clone()))
+    })
+    .map_err(|source| AuditError::Fold {
+        case: case.to_string(),
+        source,
+    })?;
     let horizon = real_state.ended_at.unwrap_or(now);
     let real_steps: BTreeMap<u32, Arc<str>> = real_state
         .tasks
