@@ -29,7 +29,7 @@ pub enum Format {
 
 #[derive(clap::Args)]
 pub struct MigrateArgs {
-    /// The migration plan (YAML; see regulations/README.md, "Migration plans").
+    /// The migration plan (YAML; see regulations/README.md, "Moving running cases").
     plan: PathBuf,
     #[command(flatten)]
     db: super::audit::DbArgs,
