@@ -36,37 +36,11 @@ fn reglament(args: &[&str]) -> Output {
         .expect("runs")
 }
 
-/// Version 2: the review renamed `examine`, given to the head, 3 working days instead of 1.
 fn version2() -> String {
-    let v2 = REGULATION
-        .replacen("version: 1", "version: 2", 1)
-        .replace("  - id: review\n", "  - id: examine\n")
-        .replace("next: review", "next: examine")
-        .replace(
-            "    role: executor\n    duration: 1 working day\n",
-            "    role: head\n    duration: 3 working days\n",
-        );
-    assert!(
-        v2.contains("role: head\n    duration: 3"),
-        "the fixture changed"
-    );
-    v2
+    reglament_testkit::fixtures::register_review_v2()
 }
 
-const PLAN: &str = "# yaml-language-server: $schema=../schema/migration-plan.schema.json
-regulation: register-review
-from_version: 1
-to_version: 2
-legal_basis:
-  act: Decree No. 45 of 1 March 2026
-  paragraph: p. 3
-reason: the review is done by the head within three working days
-mapping:
-  review: examine
-deadlines:
-  default: recompute
-  case: keep
-";
+const PLAN: &str = reglament_testkit::fixtures::REGISTER_REVIEW_PLAN;
 
 const REGISTERED: &str = "2026-03-02T10:00:00+05:00";
 const NOW: &str = "2026-03-03T12:00:00+05:00";

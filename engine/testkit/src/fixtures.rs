@@ -178,6 +178,42 @@ steps:
   - {id: done, kind: end, name: {kk: Берілді, ru: Оказано, en: Granted}, result: granted}
 "#;
 
+/// Version 2 of [`REGISTER_REVIEW`], as a decree amends it: the review renamed `examine`,
+/// given to the head, 3 working days instead of 1.
+pub fn register_review_v2() -> String {
+    let v2 = REGISTER_REVIEW
+        .replacen("version: 1", "version: 2", 1)
+        .replace("  - id: review\n", "  - id: examine\n")
+        .replace("next: review", "next: examine")
+        .replace(
+            "    role: executor\n    duration: 1 working day\n",
+            "    role: head\n    duration: 3 working days\n",
+        );
+    assert!(
+        v2.contains("role: head\n    duration: 3"),
+        "the fixture changed"
+    );
+    v2
+}
+
+/// The migration plan from [`REGISTER_REVIEW`] to [`register_review_v2`]: the review mapped
+/// onto `examine`, its due instants recomputed, the case's kept.
+pub const REGISTER_REVIEW_PLAN: &str =
+    "# yaml-language-server: $schema=../schema/migration-plan.schema.json
+regulation: register-review
+from_version: 1
+to_version: 2
+legal_basis:
+  act: Decree No. 45 of 1 March 2026
+  paragraph: p. 3
+reason: the review is done by the head within three working days
+mapping:
+  review: examine
+deadlines:
+  default: recompute
+  case: keep
+";
+
 #[cfg(test)]
 mod tests {
     use reglament_model::validate;
