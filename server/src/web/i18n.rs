@@ -1294,8 +1294,9 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
 fn table() -> &'static HashMap<&'static str, [&'static str; 3]> {
     static T: OnceLock<HashMap<&'static str, [&'static str; 3]>> = OnceLock::new();
     T.get_or_init(|| {
-        WORDS
-            .iter()
+        std::iter::once(WORDS)
+            .chain(super::words::PARTS.iter().copied())
+            .flatten()
             .map(|(k, kk, ru, en)| (*k, [*kk, *ru, *en]))
             .collect()
     })
@@ -1635,13 +1636,17 @@ mod tests {
 
     #[test]
     fn every_key_has_three_different_or_equal_nonempty_words() {
-        for (k, kk, ru, en) in WORDS {
+        let all: Vec<_> = std::iter::once(WORDS)
+            .chain(super::super::words::PARTS.iter().copied())
+            .flatten()
+            .collect();
+        for (k, kk, ru, en) in &all {
             assert!(
                 !kk.is_empty() && !ru.is_empty() && !en.is_empty(),
                 "{k} lacks a word"
             );
         }
-        assert_eq!(table().len(), WORDS.len(), "a key is listed twice");
+        assert_eq!(table().len(), all.len(), "a key is listed twice");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod regulations;
 pub mod session;
 pub mod status;
 pub mod tasks;
+mod words;
 
 use askama::Template;
 use axum::Router;

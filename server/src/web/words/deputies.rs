@@ -1,0 +1,3 @@
+//! The words of deputy rules (web/deputies.rs), `(key, kk, ru, en)`.
+
+pub const WORDS: &[(&str, &str, &str, &str)] = &[];
