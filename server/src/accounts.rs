@@ -53,6 +53,14 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1004_digests.sql"),
         postgres: include_str!("../migrations/postgres/1004_digests.sql"),
     },
+    // Deputy rules: who acts for whom, in which roles and office, from when to when, by which
+    // order.
+    Migration {
+        version: 1007,
+        description: "deputy rules",
+        sqlite: include_str!("../migrations/sqlite/1007_deputy_rules.sql"),
+        postgres: include_str!("../migrations/postgres/1007_deputy_rules.sql"),
+    },
 ];
 
 /// Opens (and migrates) the store with the server's tables too: every opening of a server's

@@ -172,6 +172,8 @@ pub(super) struct FlatActor<'a> {
     pub user: Cow<'a, str>,
     #[serde(borrow)]
     pub role: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub on_behalf_of: Option<Cow<'a, str>>,
 }
 
 /// The event a stored body holds, as `serde_json::from_str::<Event>` reads it.
@@ -226,6 +228,7 @@ impl Flat<'_> {
         let actor = Actor {
             user: r.name(&self.actor.user),
             role: r.name(&self.actor.role),
+            on_behalf_of: self.actor.on_behalf_of.as_deref().map(|p| r.name(p)),
         };
         let kind = match self.kind {
             "case_started" => EventKind::CaseStarted {

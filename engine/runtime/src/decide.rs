@@ -125,13 +125,18 @@ pub fn decide(
             check_role(t, ctx.actor)?;
             match (&t.claimed_by, &t.assigned_to) {
                 (Some(by), _) if **by == *ctx.actor.user => {} // a second click: no second effect
+                // A deputy takes over a task their principal had claimed.
+                (Some(by), _) if ctx.actor.stands_for(by) => plan.emit(EventKind::TaskClaimed {
+                    task: t.id,
+                    user: ctx.actor.user.clone(),
+                }),
                 (Some(by), _) => {
                     return Err(CommandError::ClaimedByOther {
                         task: t.id,
                         by: by.clone(),
                     });
                 }
-                (None, Some(to)) if **to != *ctx.actor.user => {
+                (None, Some(to)) if !ctx.actor.stands_for(to) => {
                     return Err(CommandError::AssignedToOther {
                         task: t.id,
                         to: to.clone(),
@@ -147,7 +152,7 @@ pub fn decide(
             let t = open_task(state, *task)?;
             match &t.claimed_by {
                 None => return Err(CommandError::NotClaimed { task: t.id }),
-                Some(by) if **by != *ctx.actor.user && !may_reassign(ctx.actor) => {
+                Some(by) if !ctx.actor.stands_for(by) && !may_reassign(ctx.actor) => {
                     return Err(CommandError::ClaimedByOther {
                         task: t.id,
                         by: by.clone(),
@@ -552,7 +557,11 @@ fn may_reassign(actor: &Actor) -> bool {
 
 /// Suspending and resuming: the user holding the task, or a head (an administrator).
 fn check_holder_or_head(t: &Task, actor: &Actor) -> Result<(), CommandError> {
-    let holder = t.claimed_by.as_deref() == Some(&*actor.user) && t.role == actor.role;
+    let holder = t
+        .claimed_by
+        .as_deref()
+        .is_some_and(|by| actor.stands_for(by))
+        && t.role == actor.role;
     if holder || may_reassign(actor) {
         Ok(())
     } else {
@@ -916,13 +925,13 @@ impl<'a> Plan<'a> {
             return Err(CommandError::TaskSuspended(t.id));
         }
         match (&t.claimed_by, &t.assigned_to) {
-            (Some(by), _) if **by != *self.ctx.actor.user => {
+            (Some(by), _) if !self.ctx.actor.stands_for(by) => {
                 return Err(CommandError::ClaimedByOther {
                     task: t.id,
                     by: by.clone(),
                 });
             }
-            (None, Some(to)) if **to != *self.ctx.actor.user => {
+            (None, Some(to)) if !self.ctx.actor.stands_for(to) => {
                 return Err(CommandError::AssignedToOther {
                     task: t.id,
                     to: to.clone(),

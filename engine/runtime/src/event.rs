@@ -48,6 +48,12 @@ impl std::fmt::Display for TaskId {
 pub struct Actor {
     pub user: Arc<str>,
     pub role: Arc<str>,
+    /// The user this one acted for, under a deputy rule («исполняющий обязанности»): the
+    /// deputy may take over and finish the tasks claimed by or handed to that user. Absent
+    /// from every event written before deputies existed, and from every other event, so
+    /// their records (and hashes) are what they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Arc<str>>,
 }
 
 impl Actor {
@@ -55,7 +61,21 @@ impl Actor {
         Actor {
             user: Arc::from(user.as_ref()),
             role: Arc::from(role.as_ref()),
+            on_behalf_of: None,
         }
+    }
+
+    /// `user` acting in `role` for `principal` under a deputy rule.
+    pub fn on_behalf(user: impl AsRef<str>, role: impl AsRef<str>, principal: &str) -> Self {
+        Actor {
+            on_behalf_of: Some(Arc::from(principal)),
+            ..Actor::new(user, role)
+        }
+    }
+
+    /// Whether `user` is this actor, or the user it acts for.
+    pub fn stands_for(&self, user: &str) -> bool {
+        *self.user == *user || self.on_behalf_of.as_deref() == Some(user)
     }
 
     /// The engine acting on its own account (a deadline fired, an escalation ran).

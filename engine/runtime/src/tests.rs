@@ -1143,3 +1143,106 @@ fn warnings_missed_while_the_server_was_down_come_once_before_the_breach() {
         .expect("start");
     assert!(warnings_of(&log).is_empty());
 }
+
+/// A deputy («исполняющий обязанности») takes over the tasks claimed by or handed to the user
+/// they act for; every event records whom they acted for; anyone else is still refused.
+#[test]
+fn a_deputy_takes_over_the_principals_tasks_and_the_events_say_for_whom() {
+    let (mut e, p) = engine();
+    let id = CaseId::new("ATR-DEP");
+    let now = t("2026-04-15T10:00:00+05:00");
+    e.start(
+        &p,
+        NewCase {
+            case: id.clone(),
+            channel: "provider".into(),
+            office: OFFICE.into(),
+            data: applicant(),
+        },
+        &clerk(),
+        now,
+    )
+    .expect("starts");
+    let claim = |task| Command::Claim { task: TaskId(task) };
+    e.execute(&id, &claim(1), &clerk(), now)
+        .expect("clerk1 claims");
+    let deputy = Actor::on_behalf("clerk2", "executor", "clerk1");
+    let stranger = Actor::new("clerk3", "executor");
+    let err = e
+        .execute(&id, &claim(1), &stranger, now)
+        .expect_err("taken");
+    assert!(
+        matches!(
+            err,
+            EngineError::Command(CommandError::ClaimedByOther { .. })
+        ),
+        "{err}"
+    );
+    let events = e
+        .execute(&id, &claim(1), &deputy, now)
+        .expect("the deputy takes it over");
+    assert_eq!(events.len(), 1);
+    assert!(matches!(&events[0].kind, EventKind::TaskClaimed { user, .. } if &**user == "clerk2"));
+    assert_eq!(events[0].actor.on_behalf_of.as_deref(), Some("clerk1"));
+    // The record carries the principal; an actor without one writes what it always wrote.
+    let body = serde_json::to_value(&events[0]).expect("json");
+    assert_eq!(body["actor"]["on_behalf_of"], "clerk1");
+    let own = serde_json::to_value(Actor::new("clerk1", "executor")).expect("json");
+    assert_eq!(own, json!({"user": "clerk1", "role": "executor"}));
+    // Once the deputy holds it, the principal acting for themselves is the other one.
+    let err = e
+        .execute(&id, &claim(1), &clerk(), now)
+        .expect_err("now the deputy's");
+    assert!(
+        matches!(
+            err,
+            EngineError::Command(CommandError::ClaimedByOther { .. })
+        ),
+        "{err}"
+    );
+    let done = e
+        .execute(
+            &id,
+            &Command::Complete {
+                task: TaskId(1),
+                outcome: None,
+                data: json!({}),
+                reason: None,
+            },
+            &deputy,
+            now,
+        )
+        .expect("the deputy completes it");
+    assert!(
+        done.iter()
+            .all(|ev| ev.actor.on_behalf_of.as_deref() == Some("clerk1"))
+    );
+    // A task the head handed to the principal: the deputy may claim it, a stranger may not.
+    e.execute(
+        &id,
+        &Command::Reassign {
+            task: TaskId(2),
+            user: Some("clerk1".into()),
+        },
+        &head(),
+        now,
+    )
+    .expect("handed to clerk1");
+    let err = e
+        .execute(&id, &claim(2), &stranger, now)
+        .expect_err("not theirs");
+    assert!(
+        matches!(
+            err,
+            EngineError::Command(CommandError::AssignedToOther { .. })
+        ),
+        "{err}"
+    );
+    e.execute(&id, &claim(2), &deputy, now)
+        .expect("the deputy claims it");
+    let state = e.case(&id).expect("case");
+    assert_eq!(
+        state.task(TaskId(2)).and_then(|t| t.claimed_by.as_deref()),
+        Some("clerk2")
+    );
+}

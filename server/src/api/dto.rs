@@ -35,6 +35,9 @@ impl From<&Text> for TextDto {
 pub struct ActorDto {
     pub user: String,
     pub role: String,
+    /// The user acted for, under a deputy rule («исполняющий обязанности»).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 /// One event of a case's log with its place in the hash chain.
@@ -66,6 +69,7 @@ impl From<&StoredEvent> for EventDto {
             actor: ActorDto {
                 user: e.event.actor.user.to_string(),
                 role: e.event.actor.role.to_string(),
+                on_behalf_of: e.event.actor.on_behalf_of.as_deref().map(str::to_string),
             },
             event: serde_json::to_value(&e.event).unwrap_or(Value::Null),
             prev_hash: e.prev_hash.clone(),

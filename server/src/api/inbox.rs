@@ -7,7 +7,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use reglament_calendar::OfficeClock;
 use reglament_model::compile::Process;
-use reglament_store::InboxStatus;
+use reglament_store::{InboxPage, InboxStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -38,7 +38,8 @@ pub struct InboxParams {
     pub role: Option<String>,
     /// Only this office.
     pub office: Option<String>,
-    /// `open` (default): unclaimed; `claimed`: claimed by the caller.
+    /// `open` (default): unclaimed; `claimed`: claimed by the caller (and, for a deputy, by
+    /// the users they act for in the rule's roles and office).
     pub status: Option<InboxStatusParam>,
     /// Only tasks whose due instant has passed (suspended tasks are not overdue).
     pub overdue: Option<bool>,
@@ -121,20 +122,29 @@ pub async fn inbox(
         &state.offices,
     )?;
     let now = state.now();
-    let status = match params.status.unwrap_or_default() {
-        InboxStatusParam::Open => InboxStatus::Open,
-        InboxStatusParam::Claimed => InboxStatus::ClaimedBy(principal.login.to_string()),
-    };
-    let page = state
-        .store
-        .inbox_of(
-            &pairs,
-            &status,
-            params.overdue.unwrap_or(false).then_some(now),
-            params.after.as_deref(),
+    let overdue_at = params.overdue.unwrap_or(false).then_some(now);
+    let after = params.after.as_deref();
+    let page = match params.status.unwrap_or_default() {
+        InboxStatusParam::Open => {
+            state
+                .store
+                .inbox_of(&pairs, &InboxStatus::Open, overdue_at, after, limit)
+                .await?
+        }
+        // The caller's claims, and those of the users they act for (deputy rules).
+        InboxStatusParam::Claimed => InboxPage::merge(
+            crate::deputies::claimed_pages(
+                &state.store,
+                &principal,
+                &pairs,
+                overdue_at,
+                after,
+                limit,
+            )
+            .await?,
             limit,
-        )
-        .await?;
+        ),
+    };
     let (items, next) = (page.items, page.next);
     let mut clocks: HashMap<String, Option<OfficeClock>> = HashMap::new();
     // The regulations' warnings; a page names a handful of regulations.

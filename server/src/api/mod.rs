@@ -6,6 +6,7 @@
 //! and [`Store`](reglament_store::Store); errors are [`Problem`]s.
 
 pub mod cases;
+pub mod deputies;
 pub mod dto;
 pub mod inbox;
 pub mod incidents;
@@ -73,6 +74,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(migrations::get))
         .routes(routes!(migrations::approve))
         .routes(routes!(migrations::reject))
+        .routes(routes!(deputies::list, deputies::create))
+        .routes(routes!(deputies::get))
+        .routes(routes!(deputies::end))
         .split_for_parts();
     let doc = Arc::new(document(doc));
     let openapi = Router::new().route(

@@ -19,6 +19,7 @@ use super::dto::CommandResultDto;
 use super::{ApiResult, field_error, parse_task_id};
 use crate::access::{self, Unseen};
 use crate::auth::{Denied, Grants, Principal, TaskAction};
+use crate::deputies;
 use crate::problem::{CommandErrors, FieldProblem, Json, Path, Problem};
 use crate::state::AppState;
 
@@ -195,6 +196,7 @@ pub async fn claim(
         .grants()
         .task(&office, &role, TaskAction::Claim)
         .map_err(elsewhere)?;
+    let actor = deputies::task_actor(&state, &principal, &case, task, actor).await?;
     run(&state, &case, &office, Command::Claim { task }, &actor).await
 }
 
@@ -220,6 +222,7 @@ pub async fn release(
         .grants()
         .task(&office, &role, TaskAction::Release)
         .map_err(elsewhere)?;
+    let actor = deputies::task_actor(&state, &principal, &case, task, actor).await?;
     run(&state, &case, &office, Command::Release { task }, &actor).await
 }
 
@@ -266,6 +269,7 @@ pub async fn complete(
         .grants()
         .task(&office, &role, TaskAction::Complete)
         .map_err(elsewhere)?;
+    let actor = deputies::task_actor(&state, &principal, &case, task, actor).await?;
     crate::limits::check_reason("/reason", body.reason.as_deref())?;
     let data = body
         .data
@@ -387,6 +391,7 @@ pub async fn suspend(
 ) -> ApiResult<axum::Json<CommandResultDto>> {
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
     let actor = suspend_actor(&principal.grants(), &office, &role).map_err(elsewhere)?;
+    let actor = deputies::task_actor(&state, &principal, &case, task, actor).await?;
     crate::limits::check_reason("/comment", body.comment.as_deref())?;
     let command = Command::Suspend {
         task,
@@ -430,6 +435,7 @@ pub async fn resume(
 ) -> ApiResult<axum::Json<CommandResultDto>> {
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
     let actor = suspend_actor(&principal.grants(), &office, &role).map_err(elsewhere)?;
+    let actor = deputies::task_actor(&state, &principal, &case, task, actor).await?;
     crate::limits::check_reason("/comment", body.comment.as_deref())?;
     let command = Command::Resume {
         task,

@@ -158,11 +158,12 @@ pub async fn sign_in(
         csrf: Arc::from(csrf.as_str()),
         cookie: false,
     };
+    let acting = crate::deputies::acting(&state.store, &user.login, now).await?;
     Ok(NewSession {
         secret: session,
         csrf,
         expires_at,
-        principal: Principal::from_user(user, via),
+        principal: Principal::from_user(user, acting, via),
         device,
     })
 }

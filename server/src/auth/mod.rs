@@ -39,9 +39,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use chrono::{DateTime, Utc};
+use reglament_runtime::Actor;
 
 pub use policy::{Denied, Grant, Grants, TaskAction};
 
+use crate::deputies::Acting;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -68,7 +70,14 @@ pub enum Via {
 pub struct Principal {
     pub login: Arc<str>,
     pub display_name: Arc<str>,
+    /// Every grant the user works with now: their own, and those they hold for someone else
+    /// by a deputy rule (see [`crate::deputies`]).
     pub grants: Arc<[Grant]>,
+    /// The user's own grants, without the deputy rules' (who may record rules, whose work a
+    /// deputy would sign).
+    pub own: Arc<[Grant]>,
+    /// The roles the user holds for others by deputy rules.
+    pub acting: Arc<[Acting]>,
     pub must_change_password: bool,
     pub via: Via,
 }
@@ -79,6 +88,40 @@ impl Principal {
         Grants {
             login: &self.login,
             grants: &self.grants,
+        }
+    }
+
+    /// The rules over the user's own grants, without what deputy rules give them.
+    pub fn own_grants(&self) -> Grants<'_> {
+        Grants {
+            login: &self.login,
+            grants: &self.own,
+        }
+    }
+
+    /// The actor to record when this user acts in `actor.role` on a task at `office` held by
+    /// `holder` (claimed by them, or handed to them): acting for the holder when a deputy rule
+    /// covers that role and office for them; otherwise, acting for a principal when the user
+    /// holds the role only by a deputy rule. A rule that has ended counts only for a task the
+    /// user holds themselves (they finish what they took on).
+    pub fn deputy_actor(&self, actor: Actor, office: &str, holder: Option<&str>) -> Actor {
+        let covers = |a: &&Acting| *a.role == *actor.role && *a.office == *office;
+        let mut rules = self.acting.iter().filter(covers);
+        let for_holder = rules
+            .clone()
+            .find(|a| a.in_force && holder == Some(&*a.principal));
+        if let Some(a) = for_holder {
+            return Actor::on_behalf(&*actor.user, &*actor.role, &a.principal);
+        }
+        let own = self.own_grants().holds(&actor.role, office);
+        let by_rule = if holder == Some(&*self.login) {
+            rules.next()
+        } else {
+            rules.find(|a| a.in_force)
+        };
+        match by_rule {
+            Some(a) if !own => Actor::on_behalf(&*actor.user, &*actor.role, &a.principal),
+            _ => actor,
         }
     }
 
@@ -107,16 +150,25 @@ impl Principal {
         }
     }
 
-    fn from_user(user: UserRecord, via: Via) -> Principal {
-        let grants: Vec<Grant> = user
+    fn from_user(user: UserRecord, acting: Vec<Acting>, via: Via) -> Principal {
+        let own: Vec<Grant> = user
             .grants
             .iter()
             .map(|g| Grant::new(&g.role, (g.office != "*").then_some(g.office.as_str())))
             .collect();
+        let mut grants = own.clone();
+        for a in &acting {
+            let g = a.grant();
+            if !grants.contains(&g) {
+                grants.push(g);
+            }
+        }
         Principal {
             login: Arc::from(user.login.as_str()),
             display_name: Arc::from(user.display_name.as_str()),
             grants: grants.into(),
+            own: own.into(),
+            acting: acting.into(),
             must_change_password: user.must_change_password,
             via,
         }
@@ -219,22 +271,25 @@ impl Authenticator {
                 csrf: Arc::from(session.csrf_token.as_str()),
                 cookie,
             };
-            self.user(&session.login, via).await?
+            self.user(&session.login, via, now).await?
         } else {
             let Some(token) = self.accounts.token(&hash, now).await? else {
                 return Err(Problem::unauthorized(
                     "the token is unknown, revoked or expired",
                 ));
             };
-            self.user(&token.login, Via::Token).await?
+            self.user(&token.login, Via::Token, now).await?
         };
         self.remember(hash, &principal);
         Ok(principal)
     }
 
-    async fn user(&self, login: &str, via: Via) -> Result<Principal, Problem> {
+    async fn user(&self, login: &str, via: Via, now: DateTime<Utc>) -> Result<Principal, Problem> {
         match self.accounts.user(login).await? {
-            Some(u) if !u.disabled => Ok(Principal::from_user(u, via)),
+            Some(u) if !u.disabled => {
+                let acting = crate::deputies::acting(self.accounts.store(), login, now).await?;
+                Ok(Principal::from_user(u, acting, via))
+            }
             _ => Err(Problem::unauthorized("the account is disabled")),
         }
     }

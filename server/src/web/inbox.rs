@@ -144,21 +144,28 @@ pub async fn load(
     let pairs = principal
         .grants()
         .inbox_pairs(filters.role(), filters.office(), &state.offices)?;
-    let mut statuses = Vec::new();
+    let overdue_at = filters.overdue().then_some(now);
+    let mut pages = Vec::new();
     if filters.status() != "claimed" {
-        statuses.push(InboxStatus::Open);
-    }
-    if filters.status() != "open" {
-        statuses.push(InboxStatus::ClaimedBy(principal.login.to_string()));
-    }
-    let mut pages = Vec::with_capacity(statuses.len());
-    for status in &statuses {
-        let overdue_at = filters.overdue().then_some(now);
         pages.push(
             state
                 .store
-                .inbox_of(&pairs, status, overdue_at, None, PAGE_LIMIT)
+                .inbox_of(&pairs, &InboxStatus::Open, overdue_at, None, PAGE_LIMIT)
                 .await?,
+        );
+    }
+    if filters.status() != "open" {
+        // The caller's claims, and those of the users they act for (deputy rules).
+        pages.extend(
+            crate::deputies::claimed_pages(
+                &state.store,
+                principal,
+                &pairs,
+                overdue_at,
+                None,
+                PAGE_LIMIT,
+            )
+            .await?,
         );
     }
     let page = reglament_store::InboxPage::merge(pages, PAGE_LIMIT);

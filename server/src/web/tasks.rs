@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use reglament_model::model::Step;
-use reglament_runtime::{CaseState, Command, CommandError, Task, TaskId, TaskStatus};
+use reglament_runtime::{Actor, CaseState, Command, CommandError, Task, TaskId, TaskStatus};
 use reglament_store::ServiceError;
 use serde_json::Value;
 
@@ -141,8 +141,13 @@ async fn task_page(
     // Suspending and resuming: the holder (who claimed it, in its role) or a head.
     let may_hold = open
         && (principal.grants().reassign(&office).is_ok()
-            || (t.claimed_by.as_deref() == Some(&*principal.login)
-                && principal.grants().holds(&t.role, &office)));
+            || (t.claimed_by.as_deref().is_some_and(|by| {
+                by == &*principal.login
+                    || principal
+                        .acting
+                        .iter()
+                        .any(|a| a.in_force && *a.principal == *by)
+            }) && principal.grants().holds(&t.role, &office)));
     let suspensions: Vec<(String, String)> = match &step {
         Step::Task(ts) if open => ts
             .suspensions
@@ -325,12 +330,25 @@ pub async fn claim(
         .grants()
         .task(&office, &role, TaskAction::Claim)
         .map_err(|d| denied(&ctx, d))?;
+    let actor = holder_actor(principal, &st, task, actor);
     state
         .service
         .execute(&st.id, &Command::Claim { task }, &actor, state.now())
         .await
         .map_err(|e| ctx.problem(e.into()))?;
     Ok(super::redirect(&format!("/tasks/{id}?notice=claimed_ok")))
+}
+
+/// The actor to record: the principal named when the user acts under a deputy rule.
+fn holder_actor(principal: &Principal, st: &CaseState, task: TaskId, actor: Actor) -> Actor {
+    match st.task(task) {
+        Some(t) => principal.deputy_actor(
+            actor,
+            &t.office,
+            t.claimed_by.as_deref().or(t.assigned_to.as_deref()),
+        ),
+        None => actor,
+    }
 }
 
 /// A form posted on a task: its fields, the sender (CSRF checked), the case and the task.
@@ -393,6 +411,7 @@ pub async fn release(
         .grants()
         .task(&t.office, &t.role, TaskAction::Release)
         .map_err(|d| denied(&ctx, d))?;
+    let actor = holder_actor(principal, &st, task, actor);
     state
         .service
         .execute(&st.id, &Command::Release { task }, &actor, state.now())
@@ -486,6 +505,7 @@ pub async fn complete(
         .grants()
         .task(&t.office, &t.role, TaskAction::Complete)
         .map_err(|d| denied(&ctx, d))?;
+    let actor = holder_actor(principal, &st, task, actor);
     // Suspended (the page was open from before): the engine would refuse it; say why.
     if t.suspended.is_some() {
         return refused_while_suspended(&state, &ctx, principal, &st, task).await;
@@ -635,6 +655,7 @@ pub async fn suspend(
     }
     let actor = suspend_actor(&principal.grants(), &t.office, &t.role)
         .map_err(|d| suspend_denied(&ctx, d))?;
+    let actor = holder_actor(principal, &st, task, actor);
     let reason = form.text("reason").unwrap_or_default().trim().to_string();
     let comment = form.text("comment").unwrap_or_default().trim().to_string();
     let allowed = match st.step_of(&t) {
@@ -710,6 +731,7 @@ pub async fn resume(
     }
     let actor = suspend_actor(&principal.grants(), &t.office, &t.role)
         .map_err(|d| suspend_denied(&ctx, d))?;
+    let actor = holder_actor(principal, &st, task, actor);
     let comment = form.text("comment").unwrap_or_default().trim().to_string();
     if crate::limits::check_reason("/comment", Some(&comment)).is_err() {
         return Err(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, ctx.t("text_too_long")));
