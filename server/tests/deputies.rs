@@ -8,7 +8,10 @@
 
 mod support;
 
+use reglament_server::accounts::GrantRecord;
+use reglament_server::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
+use support::browser::Browser;
 use support::{Resp, Server, t};
 
 const REGULATION: &str = "atyrau-social-assistance";
@@ -364,5 +367,166 @@ async fn rules_that_are_wrong_or_not_the_callers_to_make_are_refused() {
     )
     .await
     .assert_problem(422, "bad-reason");
+    o.s.stop().await;
+}
+
+/// A user of the web pages with the demo password.
+async fn person(s: &Server, login: &str, grant: &str) -> String {
+    let (role, office) = grant.split_once('@').expect("role@office");
+    s.user_with(
+        login,
+        vec![GrantRecord {
+            role: role.to_string(),
+            office: office.to_string(),
+        }],
+        Some(DEMO_PASSWORD),
+    )
+    .await
+}
+
+async fn in_russian(login: &str, s: &Server) -> Browser {
+    let mut b = Browser::new(s);
+    b.sign_in(login).await;
+    let r = b.get("/lang/ru?back=/inbox").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    b
+}
+
+#[tokio::test]
+async fn the_deputies_page_records_shows_and_ends_rules_in_the_pages_language() {
+    let s = Server::start_at(t("2026-04-15T10:00:00+05:00")).await;
+    let head = person(&s, "head1", &format!("head@{OFFICE}")).await;
+    let exec1 = person(&s, "exec1", &format!("executor@{OFFICE}")).await;
+    let dep = person(&s, "dep", &format!("executor@{OTHER}")).await;
+    let o = Office {
+        s,
+        head,
+        exec1,
+        dep,
+    };
+    let case = claimed_case(&o).await;
+
+    let mut h = in_russian("head1", &o.s).await;
+    let page = h.get("/deputies").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for words in [
+        "Исполняющие обязанности",
+        "Записать исполняющего обязанности",
+        "Номер приказа",
+        "Исполнитель",
+    ] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+    for english in [
+        "Acting deputies",
+        "Record a deputy",
+        "Order number",
+        "Executor",
+    ] {
+        assert!(!page.body.contains(english), "{english} on a Russian page");
+    }
+    assert!(
+        page.body.contains("href=\"/deputies\""),
+        "the menu links it"
+    );
+    let csrf = page.csrf();
+    let fields = |principal: &'static str, deputy: &'static str, role: &'static str| {
+        vec![
+            ("principal", principal),
+            ("deputy", deputy),
+            ("office", OFFICE),
+            ("roles", role),
+            ("valid_from", "2026-04-15"),
+            ("valid_to", "2026-04-17"),
+            ("order_number", "№ 45-к"),
+        ]
+    };
+    // Refused: an executor made acting head would sign their own drafts; the form keeps
+    // what was typed.
+    let mut refused = fields("head1", "exec1", "head");
+    refused.push(("_csrf", &csrf));
+    let r = h.post("/deputies", &refused).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body.contains("подписать подготовленный им же проект"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"№ 45-к\""), "{}", r.body);
+    // Recorded.
+    let mut ok = fields("exec1", "dep", "executor");
+    ok.push(("_csrf", &csrf));
+    let r = h.post("/deputies", &ok).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/deputies?notice=dep_recorded"));
+    let page = h.get("/deputies?notice=dep_recorded").await;
+    assert!(page.body.contains("Правило записано."), "{}", page.body);
+    assert!(page.body.contains("Действует"), "{}", page.body);
+    assert!(
+        page.body.contains("2026-04-15 — 2026-04-17"),
+        "{}",
+        page.body
+    );
+
+    // The deputy: told whom they act for, the principal's claim in their inbox, and the
+    // case's history naming the principal once they act.
+    let mut d = in_russian("dep", &o.s).await;
+    let page = d.get("/deputies").await;
+    assert!(
+        page.body.contains("Сейчас вы исполняете обязанности"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("exec1"), "{}", page.body);
+    assert!(
+        !page.body.contains("id=\"record\""),
+        "a deputy records no rules"
+    );
+    let inbox = d.get("/inbox").await;
+    assert!(
+        inbox.body.contains(&format!("task-{case}:1")),
+        "{}",
+        inbox.body
+    );
+    let csrf = inbox.csrf();
+    let r = d
+        .post(&format!("/tasks/{case}:1/claim"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = d.get(&format!("/cases/{case}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("dep (Ответственный исполнитель уполномоченного органа) — за exec1"),
+        "{}",
+        page.body
+    );
+
+    // The head ends it; the deputy sees the city office no more (nothing of theirs there is
+    // left once they release what they took).
+    let page = h.get("/deputies").await;
+    let id = page
+        .body
+        .split("id=\"rule-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a rule row")
+        .to_string();
+    let r = h
+        .post(
+            &format!("/deputies/{id}/end"),
+            &[("_csrf", &page.csrf()), ("reason", "вышел из отпуска")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = h.get("/deputies").await;
+    assert!(page.body.contains("Завершено досрочно"), "{}", page.body);
+    assert!(page.body.contains("вышел из отпуска"), "{}", page.body);
+    let csrf = d.get("/inbox").await.csrf();
+    let r = d
+        .post(&format!("/tasks/{case}:1/release"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(d.get(&format!("/cases/{case}")).await.status, 404);
     o.s.stop().await;
 }

@@ -284,11 +284,20 @@ pub async fn history(
             };
             HistoryLine {
                 at: local_time(state, &st.office, Some(e.event.at)),
-                who: format!(
-                    "{} ({})",
-                    e.event.actor.user,
-                    role_name(Some(p), &e.event.actor.role, lang)
-                ),
+                who: match &e.event.actor.on_behalf_of {
+                    // Under a deputy rule: who acted, and for whom.
+                    Some(principal) => format!(
+                        "{} ({}) — {}",
+                        e.event.actor.user,
+                        role_name(Some(p), &e.event.actor.role, lang),
+                        i18n::t(lang, "on_behalf_of").replace("{name}", principal),
+                    ),
+                    None => format!(
+                        "{} ({})",
+                        e.event.actor.user,
+                        role_name(Some(p), &e.event.actor.role, lang)
+                    ),
+                },
                 what: i18n::t(lang, kind).to_string(),
                 detail,
                 breach,

@@ -46,6 +46,15 @@ impl FormData {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `name` (checkboxes of one name), trimmed, without the empty ones.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
     /// The value of `name`, trimmed, if not empty.
     pub fn text(&self, name: &str) -> Option<&str> {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())

@@ -1544,10 +1544,20 @@ pub fn problem_text(lang: Lang, code: &str) -> Option<&'static str> {
             "The term goes beyond the decreed working calendar: tell an administrator.",
         ),
     ];
-    PROBLEMS.iter().find(|p| p.0 == code).map(|p| match lang {
+    let own = PROBLEMS.iter().find(|p| p.0 == code).map(|p| match lang {
         Lang::Kk => p.1,
         Lang::Ru => p.2,
         Lang::En => p.3,
+    });
+    // A feature's own problems live with its words (web/words/), as `problem.<code>`.
+    own.or_else(|| {
+        table()
+            .get(format!("problem.{code}").as_str())
+            .map(|w| match lang {
+                Lang::Kk => w[0],
+                Lang::Ru => w[1],
+                Lang::En => w[2],
+            })
     })
 }
 

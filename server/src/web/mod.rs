@@ -14,6 +14,7 @@
 //! - errors are HTML pages with the right status (403, 404, 409, 422), never problem+json.
 
 pub mod cases;
+pub mod deputies;
 pub mod expected;
 pub mod forms;
 pub mod i18n;
@@ -86,6 +87,8 @@ pub fn router() -> Router<AppState> {
             post(incidents::retry),
         )
         .route("/incidents", get(incidents::page))
+        .route("/deputies", get(deputies::list).post(deputies::create))
+        .route("/deputies/{id}/end", post(deputies::end))
         .route("/status", get(status::form).post(status::lookup))
         .route("/dashboard", get(cases::dashboard))
         .route("/report", get(cases::report))
@@ -453,6 +456,14 @@ impl Ctx {
             }
             if crate::migration_requests::may_view(p).is_ok() {
                 link("/migrations", "migrations");
+            }
+            // Heads and administrators record deputies; a user acting for someone sees why.
+            let own = p.own_grants();
+            if own.holds_somewhere(HEAD)
+                || own.holds_everywhere(ADMINISTRATOR)
+                || p.acting.iter().any(|a| a.in_force)
+            {
+                link("/deputies", "deputies");
             }
         }
         let back =
