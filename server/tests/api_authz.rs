@@ -108,6 +108,9 @@ enum Endpoint {
     ListMigrations,
     ProposeMigration,
     ApproveMigration,
+    ListDeputies,
+    CreateDeputy,
+    EndDeputy,
 }
 
 use Endpoint as E;
@@ -142,6 +145,9 @@ const ENDPOINTS: &[Endpoint] = &[
     E::ListMigrations,
     E::ProposeMigration,
     E::ApproveMigration,
+    E::ListDeputies,
+    E::CreateDeputy,
+    E::EndDeputy,
 ];
 
 impl Endpoint {
@@ -176,6 +182,9 @@ impl Endpoint {
             E::ListMigrations => "GET /migrations",
             E::ProposeMigration => "POST /migrations",
             E::ApproveMigration => "POST /migrations/{id}/approve",
+            E::ListDeputies => "GET /deputies",
+            E::CreateDeputy => "POST /deputies",
+            E::EndDeputy => "POST /deputies/{id}/end",
         }
     }
 
@@ -287,6 +296,26 @@ impl Endpoint {
                     200
                 } else {
                     403
+                }
+            }
+            // Everyone sees the rules they may (none, for most); the office's head and
+            // administrators record and end them; auditors see them and may not end them; to
+            // anyone else a rule is not there.
+            E::ListDeputies => 200,
+            E::CreateDeputy => {
+                if s.is("head", Rel::Same) || s.global("administrator") {
+                    201
+                } else {
+                    403
+                }
+            }
+            E::EndDeputy => {
+                if s.is("head", Rel::Same) || s.global("administrator") {
+                    200
+                } else if s.global("auditor") {
+                    403
+                } else {
+                    404
                 }
             }
         }
@@ -452,6 +481,21 @@ impl Fixtures<'_> {
         r.json["id"].as_str().expect("id").to_string()
     }
 
+    /// A rule for a new executor of the own office, acted for by a new executor of another
+    /// office, from today for three days.
+    async fn deputy_rule(&self) -> Value {
+        let n = self.next();
+        let (principal, deputy) = (format!("on-leave-{n}"), format!("deputy-{n}"));
+        self.s
+            .user(&principal, &[&format!("executor@{OFFICE}")])
+            .await;
+        self.s
+            .user(&deputy, &["executor@atyrau-zhylyoi-ozsp"])
+            .await;
+        json!({"principal": principal, "deputy": deputy, "office": OFFICE, "roles": ["executor"],
+               "valid_from": "2026-04-15", "valid_to": "2026-04-17", "order_number": "45-к"})
+    }
+
     async fn perform(&self, e: Endpoint, token: Option<&str>) -> Resp {
         let s = self.s;
         let (method, path, body): (&str, String, Option<Value>) = match e {
@@ -574,8 +618,41 @@ impl Fixtures<'_> {
                     Some(json!({"reason": "checked"})),
                 )
             }
+            E::ListDeputies => ("GET", "/api/v1/deputies".into(), None),
+            E::CreateDeputy => (
+                "POST",
+                "/api/v1/deputies".into(),
+                Some(self.deputy_rule().await),
+            ),
+            E::EndDeputy => {
+                let rule = self.deputy_rule().await;
+                let r = s
+                    .post("/api/v1/deputies", &self.tokens["atyrau-city.head"], &rule)
+                    .await;
+                assert_eq!(r.status, 201, "fixture: {}", r.text);
+                let id = r.json["id"].as_str().expect("id").to_string();
+                (
+                    "POST",
+                    format!("/api/v1/deputies/{id}/end"),
+                    Some(json!({"reason": "back from leave"})),
+                )
+            }
         };
         s.call(method, &path, token, body.as_ref()).await
+    }
+}
+
+/// A filled form of the regulation's first step.
+async fn register_form(s: &Server) -> Value {
+    let process = s.state.store.latest(REGULATION).await.expect("deployed");
+    let register = process.step_index("register").expect("register");
+    match process.step(register) {
+        reglament_model::model::Step::Task(t) => t
+            .form
+            .as_ref()
+            .map(|f| reglament_model::sample::sample(&f.0))
+            .unwrap_or(json!({})),
+        _ => json!({}),
     }
 }
 
@@ -603,20 +680,10 @@ async fn every_endpoint_for_every_role_in_own_and_other_office() {
         .replace("duration: 10 working days}", "duration: 8 working days}");
     s.state.store.deploy(&v2, "analyst", at).await.expect("v2");
     tokens.insert("proposer".into(), s.user("proposer", &["analyst"]).await);
-    let process = s.state.store.latest(REGULATION).await.expect("deployed");
-    let register = process.step_index("register").expect("register");
-    let register_form = match process.step(register) {
-        reglament_model::model::Step::Task(t) => t
-            .form
-            .as_ref()
-            .map(|f| reglament_model::sample::sample(&f.0))
-            .unwrap_or(json!({})),
-        _ => json!({}),
-    };
     let fx = Fixtures {
         s: &s,
         tokens: &tokens,
-        register_form,
+        register_form: register_form(&s).await,
         deploy_text: std::fs::read_to_string(
             support::regulations_dir().join("atyrau/atyrau-wheelchair.yaml"),
         )
@@ -682,5 +749,128 @@ async fn every_endpoint_for_every_role_in_own_and_other_office() {
         subjects.len(),
         ENDPOINTS.len()
     ));
+    s.stop().await;
+}
+
+/// What a deputy may do with their principal's work before, while and after the rule is in
+/// force: a task the principal claimed, in a case of the principal's office, which the
+/// deputy (an executor of another office) has no grant in of their own. After the rule (ended
+/// early by the head) the deputy holds nothing there and sees nothing.
+#[tokio::test]
+async fn a_deputy_before_during_and_after_the_rule() {
+    let s = Server::start().await;
+    let tokens = s.demo_users().await;
+    let fx = Fixtures {
+        s: &s,
+        tokens: &tokens,
+        register_form: register_form(&s).await,
+        deploy_text: String::new(),
+        serial: std::cell::Cell::new(0),
+    };
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Phase {
+        Before,
+        During,
+        After,
+    }
+    let ops = [
+        "GET /cases/{id}",
+        "GET /cases/{id}/events",
+        "claim",
+        "complete",
+        "release",
+        "reassign",
+        "inbox has it",
+    ];
+    let mut failures = Vec::new();
+    let mut table = String::new();
+    for phase in [Phase::Before, Phase::During, Phase::After] {
+        let want: [u16; 7] = match phase {
+            Phase::During => [200, 200, 200, 200, 200, 403, 200],
+            _ => [404, 404, 404, 404, 404, 404, 0],
+        };
+        table.push_str(&format!("{phase:?}:"));
+        for (i, op) in ops.iter().enumerate() {
+            // Fresh people and a fresh case for each cell.
+            let rule = fx.deputy_rule().await;
+            let principal = rule["principal"].as_str().expect("principal").to_string();
+            let deputy = s.token(rule["deputy"].as_str().expect("deputy")).await;
+            let case = fx.case().await;
+            let task = format!("{case}:1");
+            let p_token = s.token(&principal).await;
+            let r = s
+                .post(&format!("/api/v1/tasks/{task}/claim"), &p_token, &json!({}))
+                .await;
+            assert_eq!(r.status, 200, "fixture: {}", r.text);
+            if phase != Phase::Before {
+                let r = s
+                    .post("/api/v1/deputies", &tokens["atyrau-city.head"], &rule)
+                    .await;
+                assert_eq!(r.status, 201, "fixture: {}", r.text);
+                if phase == Phase::After {
+                    let id = r.json["id"].as_str().expect("id");
+                    let r = s
+                        .post(
+                            &format!("/api/v1/deputies/{id}/end"),
+                            &tokens["atyrau-city.head"],
+                            &json!({"reason": "back"}),
+                        )
+                        .await;
+                    assert_eq!(r.status, 200, "fixture: {}", r.text);
+                }
+            }
+            let got = match *op {
+                "GET /cases/{id}" => {
+                    s.get(&format!("/api/v1/cases/{case}"), &deputy)
+                        .await
+                        .status
+                }
+                "GET /cases/{id}/events" => {
+                    s.get(&format!("/api/v1/cases/{case}/events"), &deputy)
+                        .await
+                        .status
+                }
+                "claim" | "release" => {
+                    s.post(&format!("/api/v1/tasks/{task}/{op}"), &deputy, &json!({}))
+                        .await
+                        .status
+                }
+                "complete" => {
+                    s.post(
+                        &format!("/api/v1/tasks/{task}/complete"),
+                        &deputy,
+                        &json!({"data": fx.register_form}),
+                    )
+                    .await
+                    .status
+                }
+                "reassign" => {
+                    s.post(
+                        &format!("/api/v1/tasks/{task}/reassign"),
+                        &deputy,
+                        &json!({"user": "atyrau-city.executor"}),
+                    )
+                    .await
+                    .status
+                }
+                _ => {
+                    let r = s.get("/api/v1/inbox?status=claimed", &deputy).await;
+                    assert_eq!(r.status, 200, "{}", r.text);
+                    if r.text.contains(&format!("\"{task}\"")) {
+                        200
+                    } else {
+                        0
+                    }
+                }
+            };
+            table.push_str(&format!(" {op}={got}"));
+            if got != want[i] {
+                failures.push(format!("{phase:?} × {op}: got {got}, want {}", want[i]));
+            }
+        }
+        table.push('\n');
+    }
+    assert!(failures.is_empty(), "{table}{}", failures.join("\n"));
+    support::say(&format!("api_authz deputies:\n{table}"));
     s.stop().await;
 }
