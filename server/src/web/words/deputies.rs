@@ -107,6 +107,13 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
         "Правило завершено.",
         "The rule has ended.",
     ),
+    // An inbox row of a task the user they act for had claimed: `{name}` is that user.
+    (
+        "dep_claimed_by",
+        "{name} алған, сіз оның міндетін атқарасыз",
+        "Взято: {name}, вы исполняете его обязанности",
+        "Claimed by {name}, whom you act for",
+    ),
     // Who a deputy acted for, in the case's history: `{name}` is the principal's login.
     ("on_behalf_of", "{name} атынан", "за {name}", "for {name}"),
     (
