@@ -12,7 +12,7 @@ use reglament_server::accounts::GrantRecord;
 use reglament_server::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
 use support::browser::Browser;
-use support::{Resp, Server, t};
+use support::{Resp, Server, TestDb, t, test_config};
 
 const REGULATION: &str = "atyrau-social-assistance";
 const OFFICE: &str = "atyrau-city-ozsp";
@@ -26,7 +26,10 @@ struct Office {
 }
 
 async fn office() -> Office {
-    let s = Server::start_at(t("2026-04-15T10:00:00+05:00")).await;
+    staffed(Server::start_at(t("2026-04-15T10:00:00+05:00")).await).await
+}
+
+async fn staffed(s: Server) -> Office {
     let head = s.user("head1", &[&format!("head@{OFFICE}")]).await;
     let exec1 = s.user("exec1", &[&format!("executor@{OFFICE}")]).await;
     let dep = s.user("dep", &[&format!("executor@{OTHER}")]).await;
@@ -109,7 +112,20 @@ async fn events(o: &Office, case: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_deputy_acts_for_the_principal_while_the_rule_is_in_force_and_not_after() {
-    let o = office().await;
+    before_during_after(office().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deputy_acts_for_the_principal_on_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let config = test_config(&db.url);
+    let s = Server::start_at_with(t("2026-04-15T10:00:00+05:00"), db, config).await;
+    before_during_after(staffed(s).await).await;
+}
+
+async fn before_during_after(o: Office) {
     let a = claimed_case(&o).await;
     let b = claimed_case(&o).await;
 
