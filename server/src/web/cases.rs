@@ -356,6 +356,8 @@ struct CasePage {
     breached: bool,
     data: Vec<(String, String)>,
     tasks: Vec<TaskLine>,
+    /// What each completed step recorded.
+    recorded: Vec<super::recorded::RecordedStep>,
     history: Vec<HistoryLine>,
     svg: String,
     timeline: Vec<TimelineLine>,
@@ -540,6 +542,9 @@ pub async fn page(
             lang,
         ),
         tasks,
+        recorded: super::recorded::recorded(&state, &st, lang, super::recorded::Scope::All)
+            .await
+            .map_err(|e| ctx.problem(e))?,
         history: history(&state, &st, lang)
             .await
             .map_err(|e| ctx.problem(e))?,

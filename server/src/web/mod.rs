@@ -23,6 +23,7 @@ pub mod incidents;
 pub mod migrations;
 pub mod notifications;
 pub mod password;
+pub mod recorded;
 pub mod register;
 pub mod regulations;
 pub mod session;

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::cases::{HistoryLine, history};
 use super::forms::{self, Field, FormData};
+use super::recorded::{RecordedStep, Scope, recorded};
 use super::{Ctx, Page, WebError, WebResult, i18n, local_time, office_name, render_status};
 use crate::access;
 use crate::api::tasks::suspend_actor;
@@ -67,6 +68,8 @@ struct TaskPage {
     may_reassign: bool,
     candidates: Vec<(String, String)>,
     data: Vec<(String, String)>,
+    /// What the steps before this one recorded (with its own, once it is completed).
+    recorded: Vec<RecordedStep>,
     history: Vec<HistoryLine>,
     fields: Vec<Field>,
     outcomes: Vec<OutcomeButton>,
@@ -277,6 +280,18 @@ async fn task_page(
             &st.data,
             lang,
         ),
+        recorded: recorded(
+            state,
+            st,
+            lang,
+            if open {
+                Scope::BeforeOpening(task)
+            } else {
+                Scope::ThroughCompletion(task)
+            },
+        )
+        .await
+        .map_err(|e| ctx.problem(e))?,
         history: history(state, st, lang).await.map_err(|e| ctx.problem(e))?,
         fields,
         outcomes,

@@ -3,6 +3,7 @@
 
 mod deputies;
 mod interventions;
+mod pages;
 mod search;
 mod views;
 
@@ -10,6 +11,7 @@ mod views;
 pub const PARTS: &[&[(&str, &str, &str, &str)]] = &[
     deputies::WORDS,
     interventions::WORDS,
+    pages::WORDS,
     search::WORDS,
     views::WORDS,
 ];

@@ -1,0 +1,8 @@
+//! The words of the pages' shared parts (web/recorded.rs, …), `(key, kk, ru, en)`.
+
+pub const WORDS: &[(&str, &str, &str, &str)] = &[(
+    "recorded_steps",
+    "Алдыңғы қадамдарда жазылғаны",
+    "Что записано на предыдущих шагах",
+    "What the steps recorded",
+)];
