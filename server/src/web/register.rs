@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use reglament_model::compile::Process;
-use reglament_model::model::RoleKind;
-use reglament_runtime::{CaseId, CommandError, EventKind, NewCase};
+use reglament_model::model::{RoleKind, Step};
+use reglament_runtime::{Actor, CaseId, Command, CommandError, EventKind, NewCase};
 use reglament_store::{ServiceError, StoreError};
 use serde_json::Value;
 
@@ -403,6 +403,7 @@ pub async fn submit(
             .await
         {
             Ok(_) => {
+                finish_registration(&state, &id, &actor).await;
                 return Ok(super::redirect(&format!("/cases/{}/receipt", id.as_str())));
             }
             Err(ServiceError::Command(CommandError::CaseExists(_))) => continue,
@@ -424,6 +425,50 @@ pub async fn submit(
     )))
 }
 
+/// Registering on this form is the channel's first step ("receive and register") when that
+/// step is the registrar's own and asks for nothing more (no field it requires, one way on):
+/// it is completed at once, by the same person, so that they land on what comes next instead
+/// of a task that repeats what they just did. Anything else stays open as it was.
+async fn finish_registration(state: &AppState, id: &CaseId, actor: &Actor) {
+    let Ok(st) = state.service.case_state(id).await else {
+        return;
+    };
+    let Some(first) = st
+        .open_tasks()
+        .find(|t| t.role == actor.role && t.id == reglament_runtime::TaskId(1))
+    else {
+        return;
+    };
+    let asks_nothing = match st.step_of(first) {
+        Step::Task(ts) => {
+            ts.outcomes.is_empty()
+                && ts.form.as_ref().is_none_or(|f| {
+                    f.0.get("required")
+                        .and_then(Value::as_array)
+                        .is_none_or(Vec::is_empty)
+                })
+        }
+        _ => false,
+    };
+    if !asks_nothing {
+        return;
+    }
+    let command = Command::Complete {
+        task: first.id,
+        outcome: None,
+        data: Value::Object(Default::default()),
+        reason: None,
+    };
+    if let Err(e) = state
+        .service
+        .execute(id, &command, actor, state.now())
+        .await
+    {
+        // The task stays open for its worker: nothing is lost, the registration stands.
+        tracing::info!(case = %id, error = %e, "the registration task stays open");
+    }
+}
+
 #[derive(Template)]
 #[template(path = "receipt.html")]
 struct ReceiptPage {
@@ -443,6 +488,8 @@ struct ReceiptPage {
     due_provisional: bool,
     term: String,
     act: String,
+    /// The case's next task the reader may work: (task id, step name).
+    next: Option<(String, String)>,
 }
 
 /// `GET /cases/{id}/receipt`: the receipt (талон) of a registration.
@@ -505,5 +552,19 @@ pub async fn receipt(
             .map(|t| format!("{} ({})", t.text, t.duration))
             .unwrap_or_default(),
         act: p.regulation.source.act.clone(),
+        next: st
+            .open_tasks()
+            .find(|t| {
+                principal
+                    .grants()
+                    .task(&t.office, &t.role, crate::auth::TaskAction::Complete)
+                    .is_ok()
+            })
+            .map(|t| {
+                (
+                    format!("{}:{}", st.id, t.id),
+                    super::inbox::step_name(Some(p), &t.step_id, lang),
+                )
+            }),
     }))
 }
