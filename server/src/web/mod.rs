@@ -20,6 +20,7 @@ pub mod forms;
 pub mod i18n;
 pub mod inbox;
 pub mod incidents;
+pub mod lint_text;
 pub mod migrations;
 pub mod notifications;
 pub mod password;

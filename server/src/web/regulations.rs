@@ -223,16 +223,20 @@ async fn compare(
     ))
 }
 
-/// The linter's warnings on a deployed regulation (its definition is checked again).
-fn lint_warnings(state: &AppState, p: &Process) -> Vec<Finding> {
+/// The linter's warnings on a deployed regulation (its definition is checked again), in the
+/// page's language.
+fn lint_warnings(state: &AppState, p: &Process, lang: Lang) -> Vec<Finding> {
     let text = serde_json::to_string_pretty(&p.regulation).unwrap_or_default();
     validate::check_str(&text, "deployed.json", Some(&state.known))
         .diagnostics
         .iter()
         .filter(|d| !d.is_error())
-        .map(|d| Finding {
-            code: d.code.to_string(),
-            message: d.message.clone(),
+        .map(|d| {
+            let code = d.code.to_string();
+            Finding {
+                message: super::lint_text::lint_text(lang, p, &code, &d.pointer, &d.message),
+                code,
+            }
         })
         .collect()
 }
@@ -356,7 +360,7 @@ pub async fn page(
         .collect();
     let warn_p = p.clone();
     let warn_state = state.clone();
-    let warnings = tokio::task::spawn_blocking(move || lint_warnings(&warn_state, &warn_p))
+    let warnings = tokio::task::spawn_blocking(move || lint_warnings(&warn_state, &warn_p, lang))
         .await
         .unwrap_or_default();
     Ok(render(&RegulationPage {
