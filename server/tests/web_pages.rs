@@ -378,7 +378,8 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
     // close of the office on the tenth (Atyrau city office closes at 18:00).
     assert_eq!(due, "2026-04-29 18:00");
 
-    // The clerk's inbox has the first step; a claim without the token is refused.
+    // Registering was the first step ("receive and register"); the clerk's inbox has the
+    // next one (send to the head); a claim without the token is refused.
     let inbox = clerk.get("/inbox").await;
     let task = task_in_inbox(&inbox.body, &case).expect("in the inbox");
     let forged = clerk.post(&format!("/tasks/{task}/claim"), &[]).await;
@@ -408,7 +409,8 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
         .iter()
         .filter(|e| e.event.kind.name() == "task_completed")
         .count();
-    assert_eq!(completions, 1);
+    // The registration's own step, completed with it, and this one.
+    assert_eq!(completions, 2);
 
     // A user of another office sees none of it: 404 for the task and the case, not listed.
     let mut stranger = Browser::new(&s);
@@ -457,8 +459,7 @@ async fn a_case_through_the_pages_with_errors_double_clicks_and_office_scoping()
     // The task form: an outcome that needs a reason, refused without one (422), then done.
     let mut head = Browser::new(&s);
     head.sign_in("nko-petropavl.head").await;
-    let r = work(&mut clerk, &case, &[]).await; // send to the head
-    assert_eq!(r.status, 303, "{}", r.body);
+    // (The clerk sent it to the head above: registration was the first step.)
     let r = work(&mut head, &case, &[("d.resolution", "Орындауға")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let r = work(&mut executor, &case, &[("d.amount", "много")]).await;
@@ -749,6 +750,17 @@ async fn a_head_hands_a_task_to_a_colleague_who_gives_it_back() {
         ATYRAU_APPLICANT,
     )
     .await;
+    // Registering was the executor's first step; the head assigns, and the review is the
+    // executor role's.
+    let head_token = s.token("atyrau-city.head").await;
+    let r = s
+        .post(
+            &format!("/api/v1/tasks/{case}:2/complete"),
+            &head_token,
+            &serde_json::json!({"data": {}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let inbox = executor.get("/inbox").await;
     let task = task_in_inbox(&inbox.body, &case).expect("in the executor's inbox");
     let path = format!("/tasks/{task}");
