@@ -441,6 +441,21 @@ fn registry() -> Calendars {
     })
 }
 
+/// A page in English names an office in English, not in the Russian it falls back to.
+#[test]
+fn every_bundled_office_is_named_in_kazakh_russian_and_english() {
+    let cals = registry();
+    for o in cals.offices() {
+        let name = &o.data.name;
+        assert!(
+            name.en.as_deref().is_some_and(|en| en.is_ascii() && !en.is_empty()),
+            "{}: no English name",
+            o.data.id
+        );
+        assert!(!name.kk.is_empty() && !name.ru.is_empty(), "{}", o.data.id);
+    }
+}
+
 #[test]
 fn the_bundled_offices_load() {
     let cals = registry();
