@@ -225,7 +225,7 @@ async fn the_regulation_page_shows_what_changed_between_two_versions() {
     );
     assert!(
         page.body
-            .contains("<li><code>akim_send_to_provider</code></li>")
+            .contains("<li><code translate=\"no\">akim_send_to_provider</code></li>")
     );
 
     // Staff see it too; nobody signed in does not.

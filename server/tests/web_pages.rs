@@ -1020,7 +1020,9 @@ async fn notification_settings_page() {
         again.body
     );
     assert!(
-        again.body.contains(r#"<option value="kk" selected>"#),
+        again
+            .body
+            .contains(r#"<option value="kk" lang="kk" selected>"#),
         "{}",
         again.body
     );

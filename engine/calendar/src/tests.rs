@@ -448,7 +448,9 @@ fn every_bundled_office_is_named_in_kazakh_russian_and_english() {
     for o in cals.offices() {
         let name = &o.data.name;
         assert!(
-            name.en.as_deref().is_some_and(|en| en.is_ascii() && !en.is_empty()),
+            name.en
+                .as_deref()
+                .is_some_and(|en| en.is_ascii() && !en.is_empty()),
             "{}: no English name",
             o.data.id
         );

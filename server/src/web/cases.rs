@@ -29,6 +29,34 @@ pub struct HistoryLine {
     pub breach: bool,
 }
 
+/// A term the audit gives as the regulation writes it (`1 working day`), in `lang`.
+pub fn term_words(term: &str, lang: Lang) -> String {
+    term.parse::<reglament_model::duration::Term>().map_or_else(
+        |_| term.to_string(),
+        |t| reglament_model::render::term_in(t, lang),
+    )
+}
+
+/// An outcome of step `step` by its name in `lang` (its id when it has none).
+pub fn outcome_word(
+    p: &reglament_model::compile::Process,
+    step: &str,
+    outcome: &str,
+    lang: Lang,
+) -> String {
+    p.step_index(step)
+        .and_then(|i| match p.step(i) {
+            reglament_model::model::Step::Task(ts) => ts
+                .outcomes
+                .iter()
+                .find(|x| x.id == outcome)
+                .and_then(|x| x.name.as_ref())
+                .map(|n| n.get(lang).to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|| outcome.to_string())
+}
+
 /// The case's events as lines to read, in the page's language.
 pub async fn history(
     state: &AppState,
@@ -487,7 +515,11 @@ pub async fn page(
                 .clone()
                 .or(t.claimed_by.clone())
                 .unwrap_or_default(),
-            outcome: t.outcome.clone().unwrap_or_default(),
+            outcome: t
+                .outcome
+                .as_deref()
+                .map(|o| outcome_word(p, &t.step, o, lang))
+                .unwrap_or_default(),
             taken: t
                 .working_minutes
                 .map(|m| {
@@ -495,7 +527,11 @@ pub async fn page(
                     i18n::span(lang, m, day_minutes(&state, office))
                 })
                 .unwrap_or_default(),
-            statutory: t.statutory.clone().unwrap_or_default(),
+            statutory: t
+                .statutory
+                .as_deref()
+                .map(|s| term_words(s, lang))
+                .unwrap_or_default(),
             breached: t.breached,
         })
         .collect();
@@ -560,7 +596,7 @@ pub async fn page(
         term: audit
             .term
             .as_ref()
-            .map(|t| t.term.clone())
+            .map(|t| term_words(&t.term, lang))
             .unwrap_or_default(),
         term_taken: audit
             .term

@@ -181,9 +181,9 @@ async fn page(
         .iter()
         .filter(|u| {
             !u.disabled
-                && u.grants
-                    .iter()
-                    .any(|g| !GLOBAL_ROLES.contains(&g.role.as_str()))
+                && u.grants.iter().any(|g| {
+                    !GLOBAL_ROLES.contains(&g.role.as_str()) && g.role != crate::demo::PORTAL_ROLE
+                })
         })
         .map(|u| person(u, &form.deputy))
         .collect();

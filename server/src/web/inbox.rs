@@ -254,7 +254,7 @@ pub async fn load(
         .into_iter()
         .map(|r| Opt {
             selected: filters.role() == Some(r.as_str()),
-            label: r.clone(),
+            label: i18n::role_word(lang, &r),
             value: r,
         })
         .collect();

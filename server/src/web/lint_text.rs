@@ -1,7 +1,8 @@
 //! The linter's warnings in the page's language. The linter (`reglament_model::lint`) words
 //! them in English for the command line; on a page in Kazakh or Russian each code has its own
 //! sentence, naming the channel, step, role or outcome by its name in that language (found
-//! from the warning's JSON pointer), and the English detail stays for an English page.
+//! from the warning's JSON pointer); the linter's English detail is shown apart on an English
+//! page.
 
 use reglament_model::compile::Process;
 use reglament_model::model::Step;
@@ -66,8 +67,9 @@ const TEXTS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// The warning `code` at `pointer` of `p`, in `lang`; on an English page the linter's own
-/// detail follows. A code without words of its own keeps the linter's text.
+/// The warning `code` at `pointer` of `p`, in `lang` (the linter's own detail, with its
+/// figures and the paper's quotes, is shown apart on an English page). A code without words
+/// of its own keeps the linter's text.
 pub fn lint_text(lang: Lang, p: &Process, code: &str, pointer: &str, english: &str) -> String {
     let Some(t) = TEXTS.iter().find(|t| t.0 == code) else {
         return english.to_string();
@@ -139,9 +141,6 @@ pub fn lint_text(lang: Lang, p: &Process, code: &str, pointer: &str, english: &s
             _ => None,
         },
     );
-    if lang == Lang::En && !english.is_empty() {
-        text.push_str(&format!(" ({english})"));
-    }
     text
 }
 
@@ -186,7 +185,7 @@ mod tests {
             "detail",
         );
         assert!(
-            en.starts_with("Step «Review the documents") && en.ends_with("(detail)"),
+            en.starts_with("Step «Review the documents") && !en.contains("detail"),
             "{en}"
         );
         for (code, ..) in TEXTS {

@@ -68,8 +68,8 @@ fn status_key(s: Status) -> &'static str {
 }
 
 /// An instant in UTC as the list shows it (a request is about every office).
-fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+fn utc(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+    super::country_time(lang, at)
 }
 
 async fn list_page(
@@ -96,7 +96,7 @@ async fn list_page(
                 status_key: status_key(s),
                 status: ctx.t(status_key(s)).to_string(),
                 proposed_by: r.proposed_by.clone(),
-                created: utc(reglament_store::rows::instant(r.created_at)),
+                created: utc(ctx.lang, reglament_store::rows::instant(r.created_at)),
                 decided_by: r.decided_by.clone().unwrap_or_default(),
             }
         })
@@ -309,7 +309,7 @@ fn request_page(
             (ctx.t("mig_warnings").to_string(), d.warnings_total),
         ];
         truncated = d.truncated;
-        dry_run_at = utc(d.at);
+        dry_run_at = utc(ctx.lang, d.at);
         for c in &d.cases {
             let office = office_name(state, lang, &c.office);
             let mut first = true;
@@ -384,12 +384,12 @@ fn request_page(
         plan_digest: row.plan_digest.clone(),
         plan: row.plan.clone(),
         proposed_by: row.proposed_by.clone(),
-        created: utc(reglament_store::rows::instant(row.created_at)),
+        created: utc(ctx.lang, reglament_store::rows::instant(row.created_at)),
         reason: row.reason.clone(),
         decided_by: row.decided_by.clone().unwrap_or_default(),
         decided: row
             .decided_at
-            .map(|t| utc(reglament_store::rows::instant(t)))
+            .map(|t| utc(ctx.lang, reglament_store::rows::instant(t)))
             .unwrap_or_default(),
         decision_reason: row.decision_reason.clone().unwrap_or_default(),
         summary,

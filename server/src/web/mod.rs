@@ -645,6 +645,25 @@ pub fn office_name(state: &AppState, lang: Lang, office: &str) -> String {
         .unwrap_or_else(|_| office.to_string())
 }
 
+/// The `lang` attribute for a text a regulation or an offices file gives in one language only
+/// (a form's field titles, a quote of the paper, an address): the page marks it as such, so
+/// that a reader (and a screen reader) knows it is not the page's language.
+pub fn text_lang(text: &str) -> &'static str {
+    regulations::text_language(text).map_or("", |l| l.code())
+}
+
+/// An instant that belongs to no one office (a deployment, a migration request), in
+/// Kazakhstan's time (one zone, UTC+5, since 1 March 2024) and named so: `2026-04-15 10:00
+/// (Astana time)`.
+pub fn country_time(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{} ({})",
+        at.with_timezone(&chrono_tz::Asia::Almaty)
+            .format("%Y-%m-%d %H:%M"),
+        i18n::t(lang, "astana_time")
+    )
+}
+
 /// An instant in the office's local time, `2026-04-15 18:30`.
 pub fn local_time(
     state: &AppState,

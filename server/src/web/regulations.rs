@@ -123,6 +123,7 @@ pub struct Comparison {
 pub struct Finding {
     pub code: String,
     pub message: String,
+    pub detail: String,
 }
 
 #[derive(Template)]
@@ -235,6 +236,12 @@ fn lint_warnings(state: &AppState, p: &Process, lang: Lang) -> Vec<Finding> {
             let code = d.code.to_string();
             Finding {
                 message: super::lint_text::lint_text(lang, p, &code, &d.pointer, &d.message),
+                // The linter's English, with its figures, for analysts reading in English.
+                detail: if lang == Lang::En {
+                    d.message.clone()
+                } else {
+                    String::new()
+                },
                 code,
             }
         })
@@ -352,7 +359,7 @@ pub async fn page(
         .enumerate()
         .map(|(i, v)| VersionRow {
             version: v.version,
-            deployed_at: v.deployed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            deployed_at: super::country_time(lang, v.deployed_at),
             deployed_by: v.deployed_by.clone(),
             current: v.version == chosen.version,
             previous: i.checked_sub(1).map(|p| vs[p].version),
@@ -571,7 +578,7 @@ fn term_cell(t: &reglament_model::model::StatutoryTerm, lang: Lang) -> String {
 
 /// The language a regulation's quoted words are in: Kazakh if they use a letter only Kazakh
 /// has, Russian if Cyrillic, English if Latin; `None` for no letters.
-fn text_language(text: &str) -> Option<Lang> {
+pub fn text_language(text: &str) -> Option<Lang> {
     const KAZAKH: &str = "әғқңөұүһіӘҒҚҢӨҰҮҺІ";
     if text.chars().any(|c| KAZAKH.contains(c)) {
         Some(Lang::Kk)

@@ -276,9 +276,70 @@ impl Chrome {
             .collect()
     }
 
+    /// Sets the window's size (the page reflows as on a device that wide).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// The page's text as a reader sees it (`innerText`: no markup, no hidden elements).
+    pub async fn visible_text(&self) -> String {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "return document.body.innerText;", "args": []})),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// What axe-core finds against WCAG 2.1 A and AA on the current page, a line per rule
+    /// broken: `rule: what it asks — where`. `script` is axe-core's own ([`axe_script`]).
+    pub async fn axe(&self, script: &str) -> Vec<String> {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await;
+        let run = "var done = arguments[arguments.length - 1];\
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+              .then(function (r) { done(r.violations.map(function (v) {\
+                return v.id + ': ' + v.help + ' — ' + v.nodes.map(function (n) { return n.target.join(' '); }).join(', ');\
+              })); })\
+              .catch(function (e) { done(['axe did not run: ' + e]); });";
+        let found = self
+            .call(
+                "POST",
+                "/execute/async",
+                Some(json!({"script": run, "args": []})),
+            )
+            .await;
+        match found.as_array() {
+            Some(lines) => lines
+                .iter()
+                .map(|l| l.as_str().unwrap_or_default().to_string())
+                .collect(),
+            None => vec![format!("axe gave no answer: {found}")],
+        }
+    }
+
     pub async fn close(&self) {
         self.call("DELETE", "", None).await;
     }
+}
+
+/// axe-core's script, when `bash .ci/web-tools.sh` installed it.
+pub fn axe_script() -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/web-tools/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(path).ok()
 }
 
 pub fn tools_present() -> bool {

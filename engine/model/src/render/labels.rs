@@ -104,11 +104,35 @@ pub fn step_details(p: &Process, step: usize, channel: Option<&str>, lang: Lang)
             };
             out.extend(default.map(|t| term(t, lang)));
             for (c, t) in overrides.into_iter().flatten() {
-                out.push(format!("{c}: {}", term(*t, lang)));
+                out.push(format!("{}: {}", channel_short(p, c, lang), term(*t, lang)));
             }
         }
     }
     out
+}
+
+/// A channel named by its kind in a word or two, as a step's box has room for: «via the akim:
+/// 4 working days» rather than the channel's identifier or its full name.
+fn channel_short(p: &Process, channel: &str, lang: Lang) -> String {
+    use crate::model::ChannelKind as K;
+    let Some(c) = p.regulation.channels.iter().find(|c| c.id == channel) else {
+        return channel.to_string();
+    };
+    let words = match (c.kind, lang) {
+        (K::ProviderOffice, Lang::Kk) => "қызмет беруші",
+        (K::ProviderOffice, Lang::Ru) => "услугодатель",
+        (K::ProviderOffice, Lang::En) => "provider",
+        (K::RuralAkim, Lang::Kk) => "әкім арқылы",
+        (K::RuralAkim, Lang::Ru) => "через акима",
+        (K::RuralAkim, Lang::En) => "via the akim",
+        (K::ServiceCentre, Lang::Kk) => "ХҚКО арқылы",
+        (K::ServiceCentre, Lang::Ru) => "через ЦОН",
+        (K::ServiceCentre, Lang::En) => "via a service centre",
+        (K::EgovPortal, Lang::Kk) => "портал арқылы",
+        (K::EgovPortal, Lang::Ru) => "через портал",
+        (K::EgovPortal, Lang::En) => "via the portal",
+    };
+    words.to_string()
 }
 
 /// The label of an edge: the outcome's name, the branch's condition, «otherwise».

@@ -186,10 +186,17 @@ fn write_edge(out: &mut String, layout: &Layout, edge: &EdgeLine) {
         points.join(" ")
     );
     if let (Some(text), Some(at)) = (&edge.label_text, edge.label_at) {
+        // A branch's condition is an expression, not words: it is not translated (and a page
+        // in any language shows it as written).
+        let code = if is_expression(text) {
+            r#" translate="no""#
+        } else {
+            ""
+        };
         // A white halo keeps the label legible where it crosses a line.
         let _ = write!(
             out,
-            r##"<text x="{}" y="{}" font-size="{}" fill="{}" stroke="#ffffff" stroke-width="3" paint-order="stroke">{}</text>"##,
+            r##"<text x="{}" y="{}" font-size="{}" fill="{}" stroke="#ffffff" stroke-width="3" paint-order="stroke"{code}>{}</text>"##,
             num(at.x),
             num(at.y),
             num(LABEL_FONT),
@@ -364,6 +371,14 @@ fn write_legend(out: &mut String, top: f64, marks: &[&Mark]) {
         x += 14.0 + text_width(&m.legend, 12.0) + 28.0;
     }
     out.push_str("</g>\n");
+}
+
+/// Whether an edge's label is a condition (`channel == "centre"`, `has(outcomes.x)`) rather
+/// than an outcome's name.
+fn is_expression(text: &str) -> bool {
+    ["==", "!=", "&&", "||", "(", "\"", ">", "<"]
+        .iter()
+        .any(|op| text.contains(op))
 }
 
 /// The name, then the durations (and a dispatch's times behind a clock), centred in the box.

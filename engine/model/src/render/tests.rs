@@ -229,7 +229,10 @@ fn a_channel_shows_only_its_steps_and_durations() {
     let all = layout(&p, &ru());
     assert_eq!(
         all.node("receive").map(|n| n.details.clone()),
-        Some(vec!["15 минут".to_string(), "portal: 30 минут".to_string()])
+        Some(vec![
+            "15 минут".to_string(),
+            "через портал: 30 минут".to_string()
+        ])
     );
     assert_eq!(
         all.node("send").map(|n| n.details.clone()),
@@ -372,7 +375,7 @@ fn mermaid_snapshot() {
     let expected = r##"flowchart LR
   %% Тестовая услуга «Справка» & <проверка>
   subgraph lane_registrar["Регистратор"]
-    s_receive("Приём документов #amp; «регистрация» заявления<br/>15 минут<br/>portal: 30 минут")
+    s_receive("Приём документов #amp; «регистрация» заявления<br/>15 минут<br/>через портал: 30 минут")
     s_send[/"Отправка руководителю<br/>11:00, 16:00"/]
     s_route{"Канал"}
     s_notify("Уведомление заявителя<br/>30 календарных дней")
@@ -471,7 +474,7 @@ fn dot_snapshot() {
   edge [fontname="Helvetica", fontsize=9];
   subgraph "cluster_registrar" {
     label="Регистратор"; style=filled; fillcolor="#f8f9fa"; color="#ced4da";
-    "receive" [label="Приём документов & «регистрация» заявления\n15 минут\nportal: 30 минут", shape=box, style="rounded,filled", fillcolor="#ffffff"];
+    "receive" [label="Приём документов & «регистрация» заявления\n15 минут\nчерез портал: 30 минут", shape=box, style="rounded,filled", fillcolor="#ffffff"];
     "send" [label="Отправка руководителю\n11:00, 16:00", shape=box, style="rounded,filled", fillcolor="#fff9db", color="#f08c00"];
     "route" [label="", xlabel="Канал", shape=diamond, width=0.4, height=0.4];
     "notify" [label="Уведомление заявителя\n30 календарных дней", shape=box, style="rounded,filled", fillcolor="#ffffff"];

@@ -8,4 +8,11 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
         "What the steps recorded",
     ),
     ("next_step", "Келесі қадам", "Следующий шаг", "Next step"),
+    (
+        "astana_time",
+        "Астана уақыты",
+        "время Астаны",
+        "Astana time",
+    ),
+    ("identifier", "Идентификатор", "Идентификатор", "Identifier"),
 ];
