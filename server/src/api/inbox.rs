@@ -47,6 +47,12 @@ pub struct InboxParams {
     pub limit: Option<u32>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
+    /// A saved view of an office the caller works in (`GET /api/v1/offices/{office}/views`):
+    /// its office, and its role, status and overdue filters where the query gives none; its
+    /// order applies to each page (pages follow one another by due instant). Another office's
+    /// view is 404.
+    #[param(max_length = 64)]
+    pub view: Option<String>,
 }
 
 /// One task in an inbox.
@@ -115,13 +121,27 @@ pub async fn inbox(
             format!("limit must be 1 to {MAX_LIMIT}"),
         ));
     }
+    let view = match params.view.as_deref() {
+        Some(id) => Some(crate::views::visible(&state, &principal, id).await?),
+        None => None,
+    };
+    let chosen = view.as_ref();
     let pairs = principal.grants().inbox_pairs(
-        params.role.as_deref(),
-        params.office.as_deref(),
+        params.role.as_deref().or(chosen.and_then(|v| v.role.as_deref())),
+        chosen.map_or(params.office.as_deref(), |v| Some(v.office.as_str())),
         &state.offices,
     )?;
     let now = state.now();
-    let status = match params.status.unwrap_or_default() {
+    let view_status = chosen.and_then(|v| match v.status.as_deref() {
+        Some("claimed") => Some(InboxStatusParam::Claimed),
+        Some("open") => Some(InboxStatusParam::Open),
+        _ => None,
+    });
+    let overdue_only = params
+        .overdue
+        .or(chosen.map(crate::views::Row::overdue))
+        .unwrap_or(false);
+    let status = match params.status.or(view_status).unwrap_or_default() {
         InboxStatusParam::Open => InboxStatus::Open,
         InboxStatusParam::Claimed => InboxStatus::ClaimedBy(principal.login.to_string()),
     };
@@ -130,7 +150,7 @@ pub async fn inbox(
         .inbox_of(
             &pairs,
             &status,
-            params.overdue.unwrap_or(false).then_some(now),
+            overdue_only.then_some(now),
             params.after.as_deref(),
             limit,
         )
@@ -145,8 +165,7 @@ pub async fn inbox(
             processes.insert(i.regulation.clone(), p);
         }
     }
-    let overdue_only = params.overdue.unwrap_or(false);
-    let items = items
+    let mut items: Vec<InboxTaskDto> = items
         .into_iter()
         // A suspended task's due instant will move when it resumes: it is not overdue.
         .filter(|i| !(overdue_only && i.suspended_since.is_some()))
@@ -184,5 +203,8 @@ pub async fn inbox(
             }
         })
         .collect();
+    if let Some(v) = chosen {
+        v.sort().apply(&mut items, |i| (i.due, i.opened_at));
+    }
     Ok(axum::Json(InboxDto { items, next }))
 }
