@@ -185,6 +185,13 @@ pub async fn list(store: &Store, office: &str) -> Result<Vec<Row>, StoreError> {
         .await
 }
 
+/// Every office's views (few: at most [`PER_OFFICE_MAX`] an office), by office and name.
+pub async fn list_all(store: &Store) -> Result<Vec<Row>, StoreError> {
+    store
+        .read_side(select_views!("ORDER BY office, name, id"), vec![])
+        .await
+}
+
 async fn get(store: &Store, id: &str) -> Result<Option<Row>, StoreError> {
     Ok(store
         .read_side::<Row>(select_views!("WHERE id = $1"), vec![Arg::Text(id.to_string())])
