@@ -194,7 +194,10 @@ pub async fn list_all(store: &Store) -> Result<Vec<Row>, StoreError> {
 
 async fn get(store: &Store, id: &str) -> Result<Option<Row>, StoreError> {
     Ok(store
-        .read_side::<Row>(select_views!("WHERE id = $1"), vec![Arg::Text(id.to_string())])
+        .read_side::<Row>(
+            select_views!("WHERE id = $1"),
+            vec![Arg::Text(id.to_string())],
+        )
         .await?
         .into_iter()
         .next())
@@ -491,7 +494,11 @@ mod tests {
                 .with_timezone(&Utc)
         };
         // (id, due, opened)
-        let items = vec![(1, Some(t(9)), t(3)), (2, None, t(1)), (3, Some(t(12)), t(2))];
+        let items = vec![
+            (1, Some(t(9)), t(3)),
+            (2, None, t(1)),
+            (3, Some(t(12)), t(2)),
+        ];
         let order = |s: ViewSort| {
             let mut v = items.clone();
             s.apply(&mut v, |i| (i.1, i.2));

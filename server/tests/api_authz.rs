@@ -314,18 +314,23 @@ impl Endpoint {
             // change them.
             E::ListViews => hidden_or(true),
             E::UpdateView => hidden_or(s.is("head", Rel::Same) || s.global("administrator")),
-            E::CreateView => match hidden_or(s.is("head", Rel::Same) || s.global("administrator")) {
-                200 => 201,
-                other => other,
-            },
-            E::DeleteView => match hidden_or(s.is("head", Rel::Same) || s.global("administrator")) {
-                200 => 204,
-                other => other,
-            },
-            // A view of executors' tasks: for those who hold or supervise the role.
-            E::InboxOfView => {
-                hidden_or(matches!(s.role, "executor" | "head" | "auditor" | "administrator"))
+            E::CreateView => {
+                match hidden_or(s.is("head", Rel::Same) || s.global("administrator")) {
+                    200 => 201,
+                    other => other,
+                }
             }
+            E::DeleteView => {
+                match hidden_or(s.is("head", Rel::Same) || s.global("administrator")) {
+                    200 => 204,
+                    other => other,
+                }
+            }
+            // A view of executors' tasks: for those who hold or supervise the role.
+            E::InboxOfView => hidden_or(matches!(
+                s.role,
+                "executor" | "head" | "auditor" | "administrator"
+            )),
             // Each task of a bulk request answers as its own endpoint would.
             E::BulkClaim => E::Claim.expected(s),
             E::BulkReassign => E::Reassign.expected(s),
@@ -652,7 +657,11 @@ impl Fixtures<'_> {
                 format!("/api/v1/offices/{OFFICE}/views/{}", self.view().await),
                 None,
             ),
-            E::InboxOfView => ("GET", format!("/api/v1/inbox?view={}", self.view().await), None),
+            E::InboxOfView => (
+                "GET",
+                format!("/api/v1/inbox?view={}", self.view().await),
+                None,
+            ),
             E::BulkClaim | E::BulkReassign => {
                 let task = format!("{}:1", self.case().await);
                 let body = if e == E::BulkClaim {
@@ -660,7 +669,9 @@ impl Fixtures<'_> {
                 } else {
                     json!({"action": "reassign", "tasks": [task], "to": "atyrau-city.executor"})
                 };
-                let r = s.call("POST", "/api/v1/tasks/bulk", token, Some(&body)).await;
+                let r = s
+                    .call("POST", "/api/v1/tasks/bulk", token, Some(&body))
+                    .await;
                 if r.status != 200 {
                     return r;
                 }

@@ -55,9 +55,7 @@ async fn bulk(s: &Server, token: &str, body: Value, headers: &[(&str, &str)]) ->
 
 /// The types of a case's events, in order.
 async fn event_types(s: &Server, token: &str, case: &str) -> Vec<(String, String)> {
-    let r = s
-        .get(&format!("/api/v1/cases/{case}/events"), token)
-        .await;
+    let r = s.get(&format!("/api/v1/cases/{case}/events"), token).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.json["events"]
         .as_array()
@@ -93,7 +91,9 @@ fn pair(result: &str, code: &str) -> (String, String) {
 }
 
 async fn flow(s: &Server) {
-    let boss = s.user("boss", &[&format!("head@{A}"), &format!("executor@{A}")]).await;
+    let boss = s
+        .user("boss", &[&format!("head@{A}"), &format!("executor@{A}")])
+        .await;
     let exec1 = s.user("exec1", &[&format!("executor@{A}")]).await;
     let exec2 = s.user("exec2", &[&format!("executor@{A}")]).await;
     s.user("headonly", &[&format!("head@{A}")]).await;
@@ -110,7 +110,11 @@ async fn flow(s: &Server) {
     let b1 = start_in(s, &exec_b, B).await;
     // a[3] is claimed by someone else; a[4]'s task is completed already.
     let r = s
-        .post(&format!("/api/v1/tasks/{}:1/claim", a[3]), &exec1, &json!({}))
+        .post(
+            &format!("/api/v1/tasks/{}:1/claim", a[3]),
+            &exec1,
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = s
@@ -140,7 +144,13 @@ async fn flow(s: &Server) {
         "not a task",
     ]);
     let body = json!({"action": "claim", "tasks": tasks});
-    let r = bulk(s, &boss, body.clone(), &[("accept-language", "ru-RU,ru;q=0.9")]).await;
+    let r = bulk(
+        s,
+        &boss,
+        body.clone(),
+        &[("accept-language", "ru-RU,ru;q=0.9")],
+    )
+    .await;
     assert_eq!(
         results(&r),
         vec![
@@ -160,7 +170,10 @@ async fn flow(s: &Server) {
     let items = r.json["items"].as_array().expect("items");
     assert_eq!(items[3]["reason"], "Эту задачу уже взял другой сотрудник.");
     assert_eq!(items[3]["status"], 409);
-    assert_eq!(items[2]["reason"], "Такой задачи нет, или она вам не видна.");
+    assert_eq!(
+        items[2]["reason"],
+        "Такой задачи нет, или она вам не видна."
+    );
     // Another office's task reads exactly like one that does not exist.
     for field in ["status", "code", "reason", "detail"] {
         assert_eq!(items[2][field], items[5][field], "{field}");
@@ -180,7 +193,10 @@ async fn flow(s: &Server) {
 
     // The same request again: nothing more happens.
     let again = bulk(s, &boss, body, &[]).await;
-    assert_eq!(results(&again)[..2], [pair("unchanged", ""), pair("unchanged", "")]);
+    assert_eq!(
+        results(&again)[..2],
+        [pair("unchanged", ""), pair("unchanged", "")]
+    );
     assert_eq!(results(&again)[2..], results(&r)[2..]);
     for c in &a[..2] {
         let claims = event_types(s, &boss, c)
@@ -192,7 +208,8 @@ async fn flow(s: &Server) {
     }
 
     // With an Idempotency-Key the first answer replays as it was.
-    let release = json!({"action": "release", "tasks": [format!("{}:1", a[0]), format!("{}:1", a[1])]});
+    let release =
+        json!({"action": "release", "tasks": [format!("{}:1", a[0]), format!("{}:1", a[1])]});
     let key = [("idempotency-key", "bulk-release-1")];
     let first = bulk(s, &boss, release.clone(), &key).await;
     assert_eq!(results(&first), vec![pair("done", ""), pair("done", "")]);
@@ -201,7 +218,10 @@ async fn flow(s: &Server) {
     assert_eq!(replay.header("idempotency-replayed"), Some("true"));
     assert_eq!(replay.json, first.json);
     let without = bulk(s, &boss, release, &[]).await;
-    assert_eq!(results(&without), vec![pair("unchanged", ""), pair("unchanged", "")]);
+    assert_eq!(
+        results(&without),
+        vec![pair("unchanged", ""), pair("unchanged", "")]
+    );
     for c in &a[..2] {
         let events = event_types(s, &boss, c).await;
         let released = events.iter().filter(|(t, _)| t == "task_released").count();
@@ -222,13 +242,19 @@ async fn flow(s: &Server) {
         .filter_map(|i| i["id"].as_str())
         .collect();
     for t in &three {
-        assert!(mine.contains(&t.as_str()), "{t} not in exec2's inbox: {mine:?}");
+        assert!(
+            mine.contains(&t.as_str()),
+            "{t} not in exec2's inbox: {mine:?}"
+        );
     }
     let again = bulk(s, &boss, reassign, &[]).await;
     assert_eq!(results(&again), vec![pair("unchanged", ""); 3]);
     for i in [0, 1, 3] {
         let events = event_types(s, &boss, &a[i]).await;
-        let reassigned = events.iter().filter(|(t, _)| t == "task_reassigned").count();
+        let reassigned = events
+            .iter()
+            .filter(|(t, _)| t == "task_reassigned")
+            .count();
         assert_eq!(reassigned, 1, "{}", a[i]);
     }
 
@@ -262,7 +288,10 @@ async fn flow(s: &Server) {
         &[],
     )
     .await;
-    assert_eq!(results(&r), vec![pair("refused", "not-allowed-to-reassign")]);
+    assert_eq!(
+        results(&r),
+        vec![pair("refused", "not-allowed-to-reassign")]
+    );
     assert_eq!(r.json["items"][0]["status"], 403);
     assert_eq!(
         r.json["items"][0]["reason"],
@@ -282,7 +311,10 @@ async fn flow(s: &Server) {
             json!({"action": "claim", "tasks": [format!("{}:1", a[2])], "to": "exec2"}),
             Some("/to"),
         ),
-        (json!({"action": "steal", "tasks": [format!("{}:1", a[2])]}), None),
+        (
+            json!({"action": "steal", "tasks": [format!("{}:1", a[2])]}),
+            None,
+        ),
         (json!({"tasks": [format!("{}:1", a[2])]}), None),
     ] {
         let r = bulk(s, &boss, body.clone(), &[]).await;

@@ -4,8 +4,8 @@
 
 mod support;
 
-use reglament_server::demo::DEMO_PASSWORD;
 use reglament_server::accounts::GrantRecord;
+use reglament_server::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
 use support::Server;
 use support::browser::Browser;
@@ -77,10 +77,7 @@ async fn heads_name_views_that_their_office_chooses_and_no_other_office_sees() {
     let r = s.post(&views, &head, &body).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.json["id"].as_str().expect("id").to_string();
-    assert_eq!(
-        r.header("location"),
-        Some(format!("{views}/{id}").as_str())
-    );
+    assert_eq!(r.header("location"), Some(format!("{views}/{id}").as_str()));
     assert_eq!(r.json["created_by"], "head-a");
     assert_eq!(r.json["updated_by"], "head-a");
     assert_eq!(r.json["name"], "Долго ждущие · ұзақ күткендер");
@@ -93,16 +90,22 @@ async fn heads_name_views_that_their_office_chooses_and_no_other_office_sees() {
     s.post(&views, &head_b, &json!({"name": "theirs"}))
         .await
         .assert_problem(404, "not-found");
-    s.post("/api/v1/offices/no-such-office/views", &admin, &json!({"name": "x"}))
-        .await
-        .assert_problem(404, "not-found");
+    s.post(
+        "/api/v1/offices/no-such-office/views",
+        &admin,
+        &json!({"name": "x"}),
+    )
+    .await
+    .assert_problem(404, "not-found");
 
     // Everyone in the office sees it; the other office does not.
     let listed = s.get(&views, &exec).await;
     assert_eq!(listed.status, 200, "{}", listed.text);
     assert_eq!(listed.json.as_array().map(Vec::len), Some(1));
     assert_eq!(listed.json[0]["id"], id.as_str());
-    s.get(&views, &head_b).await.assert_problem(404, "not-found");
+    s.get(&views, &head_b)
+        .await
+        .assert_problem(404, "not-found");
     s.get(&format!("/api/v1/inbox?view={id}"), &head_b)
         .await
         .assert_problem(404, "not-found");
@@ -132,11 +135,17 @@ async fn heads_name_views_that_their_office_chooses_and_no_other_office_sees() {
         r.assert_problem(422, "invalid-view");
         assert_eq!(r.json["errors"][0]["pointer"], pointer, "{}", r.text);
     }
-    let r = s.post(&views, &head, &json!({"name": "x", "colour": "red"})).await;
+    let r = s
+        .post(&views, &head, &json!({"name": "x", "colour": "red"}))
+        .await;
     assert_eq!(r.status, 422, "{}", r.text);
-    s.post(&views, &head, &json!({"name": "долго ждущие · ҰЗАҚ КҮТКЕНДЕР"}))
-        .await
-        .assert_problem(409, "view-name-taken");
+    s.post(
+        &views,
+        &head,
+        &json!({"name": "долго ждущие · ҰЗАҚ КҮТКЕНДЕР"}),
+    )
+    .await
+    .assert_problem(409, "view-name-taken");
 
     // Changing it: the head renames it and sorts by due; who and when are kept.
     s.clock().advance(chrono::Duration::hours(1));
@@ -154,7 +163,10 @@ async fn heads_name_views_that_their_office_chooses_and_no_other_office_sees() {
     assert_eq!(changed.json["created_by"], "head-a");
     assert_ne!(changed.json["updated_at"], changed.json["created_at"]);
     let want: Vec<String> = cases.iter().map(|c| format!("{c}:1")).collect();
-    assert_eq!(ids(&s.get(&format!("/api/v1/inbox?view={id}"), &exec).await), want);
+    assert_eq!(
+        ids(&s.get(&format!("/api/v1/inbox?view={id}"), &exec).await),
+        want
+    );
     s.call("PUT", &one, Some(&exec), Some(&json!({"name": "x"})))
         .await
         .assert_problem(403, "not-allowed-to-manage-views");
@@ -167,9 +179,14 @@ async fn heads_name_views_that_their_office_chooses_and_no_other_office_sees() {
     )
     .await
     .assert_problem(404, "not-found");
-    s.call("DELETE", &format!("/api/v1/offices/{B}/views/{id}"), Some(&head_b), None)
-        .await
-        .assert_problem(404, "not-found");
+    s.call(
+        "DELETE",
+        &format!("/api/v1/offices/{B}/views/{id}"),
+        Some(&head_b),
+        None,
+    )
+    .await
+    .assert_problem(404, "not-found");
     s.call("DELETE", &one, Some(&exec), None)
         .await
         .assert_problem(403, "not-allowed-to-manage-views");
@@ -198,9 +215,19 @@ async fn on_the_inbox_page_a_head_saves_a_view_the_office_chooses() {
     head.sign_in("head-a").await;
     let page = head.get("/inbox?role=executor&status=open&lang=en").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains(&format!("task-{case}:1")), "{}", page.body);
-    assert!(page.body.contains("id=\"bulk\""), "a head gets the bulk bar");
-    assert!(page.body.contains("Save these filters as a view of the office"));
+    assert!(
+        page.body.contains(&format!("task-{case}:1")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("id=\"bulk\""),
+        "a head gets the bulk bar"
+    );
+    assert!(
+        page.body
+            .contains("Save these filters as a view of the office")
+    );
     let csrf = page.csrf();
     let saved = head
         .post(
@@ -248,9 +275,21 @@ async fn on_the_inbox_page_a_head_saves_a_view_the_office_chooses() {
     let mut clerk = Browser::new(&s);
     clerk.sign_in("exec-a").await;
     let inbox = clerk.get("/inbox?lang=kk").await;
-    assert!(inbox.body.contains(&format!("<option value=\"{id}\">Жаңа өтініштер</option>")), "{}", inbox.body);
-    assert!(!inbox.body.contains("id=\"bulk\""), "no bulk bar for an executor");
-    assert!(!inbox.body.contains("id=\"view-save\""), "no save form for an executor");
+    assert!(
+        inbox
+            .body
+            .contains(&format!("<option value=\"{id}\">Жаңа өтініштер</option>")),
+        "{}",
+        inbox.body
+    );
+    assert!(
+        !inbox.body.contains("id=\"bulk\""),
+        "no bulk bar for an executor"
+    );
+    assert!(
+        !inbox.body.contains("id=\"view-save\""),
+        "no save form for an executor"
+    );
     let chosen = clerk.get(&format!("/inbox?view={id}")).await;
     assert_eq!(chosen.status, 200);
     assert!(chosen.body.contains(&format!("task-{case}:1")));
@@ -258,7 +297,10 @@ async fn on_the_inbox_page_a_head_saves_a_view_the_office_chooses() {
     // Nor may the executor remove it.
     let csrf_clerk = chosen.csrf();
     let refused = clerk
-        .post(&format!("/inbox/views/{id}/delete"), &[("_csrf", &csrf_clerk)])
+        .post(
+            &format!("/inbox/views/{id}/delete"),
+            &[("_csrf", &csrf_clerk)],
+        )
         .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
 
@@ -270,7 +312,10 @@ async fn on_the_inbox_page_a_head_saves_a_view_the_office_chooses() {
     assert!(!other_inbox.body.contains("Жаңа өтініштер"));
     let csrf_other = other_inbox.csrf();
     let hidden = other
-        .post(&format!("/inbox/views/{id}/delete"), &[("_csrf", &csrf_other)])
+        .post(
+            &format!("/inbox/views/{id}/delete"),
+            &[("_csrf", &csrf_other)],
+        )
         .await;
     assert_eq!(hidden.status, 404, "{}", hidden.body);
 

@@ -127,7 +127,10 @@ pub async fn inbox(
     };
     let chosen = view.as_ref();
     let pairs = principal.grants().inbox_pairs(
-        params.role.as_deref().or(chosen.and_then(|v| v.role.as_deref())),
+        params
+            .role
+            .as_deref()
+            .or(chosen.and_then(|v| v.role.as_deref())),
         chosen.map_or(params.office.as_deref(), |v| Some(v.office.as_str())),
         &state.offices,
     )?;

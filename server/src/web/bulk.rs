@@ -53,8 +53,13 @@ pub async fn bar(
         if u.disabled || roles.is_empty() {
             continue;
         }
+        let name = if u.display_name == u.login {
+            u.login.clone()
+        } else {
+            format!("{} ({})", u.display_name, u.login)
+        };
         colleagues.push(Opt {
-            label: format!("{} ({}) · {}", u.display_name, u.login, roles.join(", ")),
+            label: format!("{name} · {}", roles.join(", ")),
             value: u.login,
             selected: false,
         });

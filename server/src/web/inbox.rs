@@ -93,6 +93,8 @@ pub struct Row {
     pub breached: bool,
     pub claimed_by_me: bool,
     pub claimed_by: String,
+    /// The user a head handed the task to (only they may claim it).
+    pub assigned_to: String,
     /// "Suspended since …" (the office's local time) while the task's time is stopped; such
     /// a row is neither overdue nor warned.
     pub suspended: Option<String>,
@@ -255,6 +257,7 @@ pub async fn load(
             breached: i.breached,
             claimed_by_me,
             claimed_by: i.claimed_by.clone().unwrap_or_default(),
+            assigned_to: i.assigned_to.clone().unwrap_or_default(),
             applicant: i.applicant.unwrap_or_default(),
             office,
             case: i.case,
@@ -276,7 +279,7 @@ pub async fn load(
         .into_iter()
         .map(|r| Opt {
             selected: filters.role() == Some(r.as_str()),
-            label: r.clone(),
+            label: i18n::role_word(lang, &r),
             value: r,
         })
         .collect();
@@ -329,9 +332,12 @@ async fn build(
         Some(id) => Some(views::visible(state, principal, id).await?),
         None => None,
     };
-    let filters = chosen.as_ref().map_or_else(|| filters.clone(), Filters::of_view);
+    let filters = chosen
+        .as_ref()
+        .map_or_else(|| filters.clone(), Filters::of_view);
     let view = load(state, principal, &filters, ctx.lang, state.now()).await?;
-    let views = super::views::chooser(state, principal, &filters, chosen.as_ref(), ctx.lang).await?;
+    let views =
+        super::views::chooser(state, principal, &filters, chosen.as_ref(), ctx.lang).await?;
     let bulk = super::bulk::bar(state, principal, ctx.lang).await?;
     Ok(InboxPage {
         page: ctx.page(ctx.t("inbox")),

@@ -133,7 +133,10 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, body: axum::body::B
     let row = views::create(&state, principal, office, &input)
         .await
         .map_err(|p| refused(&ctx, p))?;
-    Ok(redirect(&format!("/inbox?view={}&notice=view_saved", row.id)))
+    Ok(redirect(&format!(
+        "/inbox?view={}&notice=view_saved",
+        row.id
+    )))
 }
 
 /// `POST /inbox/views/{id}/delete`.

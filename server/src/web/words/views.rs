@@ -2,18 +2,38 @@
 
 pub const WORDS: &[(&str, &str, &str, &str)] = &[
     ("views", "Көріністер", "Представления", "Views"),
-    ("no_view", "— көрініссіз —", "— без представления —", "— no view —"),
+    (
+        "no_view",
+        "— көрініссіз —",
+        "— без представления —",
+        "— no view —",
+    ),
     ("choose_view", "Таңдау", "Выбрать", "Choose"),
     ("view_chosen", "Көрініс", "Представление", "View"),
-    ("view_changed_by", "өзгерткен", "изменил(а)", "last changed by"),
-    ("remove_view", "Көріністі жою", "Удалить представление", "Remove the view"),
+    (
+        "view_changed_by",
+        "өзгерткен",
+        "изменил(а)",
+        "last changed by",
+    ),
+    (
+        "remove_view",
+        "Көріністі жою",
+        "Удалить представление",
+        "Remove the view",
+    ),
     (
         "save_as_view",
         "Осы сүзгілерді кеңсенің көрінісі ретінде сақтау",
         "Сохранить эти фильтры как представление офиса",
         "Save these filters as a view of the office",
     ),
-    ("view_name", "Көрініс атауы", "Название представления", "The view's name"),
+    (
+        "view_name",
+        "Көрініс атауы",
+        "Название представления",
+        "The view's name",
+    ),
     ("save_view", "Сақтау", "Сохранить", "Save"),
     (
         "view_saved",
@@ -21,7 +41,12 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
         "Представление сохранено: его могут выбрать все сотрудники офиса.",
         "The view is saved: everyone in the office can choose it.",
     ),
-    ("view_removed", "Көрініс жойылды.", "Представление удалено.", "The view is removed."),
+    (
+        "view_removed",
+        "Көрініс жойылды.",
+        "Представление удалено.",
+        "The view is removed.",
+    ),
     (
         "view_invalid",
         "Көріністі сақтау мүмкін емес: атауы 1–100 таңба болуы керек, сүзгілер белгілі мәндер болуы керек.",
@@ -79,7 +104,12 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("bulk_select", "Белгілеу", "Отметить", "Tick"),
     ("bulk_claim", "Алу", "Взять", "Claim"),
-    ("bulk_release", "Кезекке қайтару", "Вернуть в очередь", "Release"),
+    (
+        "bulk_release",
+        "Кезекке қайтару",
+        "Вернуть в очередь",
+        "Release",
+    ),
     ("bulk_to", "Кімге беру", "Кому передать", "Hand to"),
     (
         "bulk_to_role",
