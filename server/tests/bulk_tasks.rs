@@ -12,35 +12,6 @@ const A: &str = "atyrau-city-ozsp";
 const B: &str = "atyrau-zhylyoi-ozsp";
 const REGULATION: &str = "atyrau-social-assistance";
 
-async fn start_in(s: &Server, token: &str, office: &str) -> String {
-    let p = s.state.store.latest(REGULATION).await.expect("deployed");
-    let data =
-        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
-    let r = s
-        .post(
-            "/api/v1/cases",
-            token,
-            &json!({"regulation": REGULATION, "channel": "provider", "office": office, "data": data}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json["id"].as_str().expect("id").to_string()
-}
-
-/// The form data that completes the first step (`register`).
-async fn register_form(s: &Server) -> Value {
-    let p = s.state.store.latest(REGULATION).await.expect("deployed");
-    let i = p.step_index("register").expect("register");
-    match p.step(i) {
-        reglament_model::model::Step::Task(t) => t
-            .form
-            .as_ref()
-            .map(|f| reglament_model::sample::sample(&f.0))
-            .unwrap_or(json!({})),
-        _ => json!({}),
-    }
-}
-
 async fn bulk(s: &Server, token: &str, body: Value, headers: &[(&str, &str)]) -> Resp {
     let mut req = s
         .client
@@ -98,16 +69,16 @@ async fn flow(s: &Server) {
     let exec2 = s.user("exec2", &[&format!("executor@{A}")]).await;
     s.user("headonly", &[&format!("head@{A}")]).await;
     let exec_b = s.user("execb", &[&format!("executor@{B}")]).await;
-    let form = register_form(s).await;
+    let form = s.step_form(REGULATION, "register").await;
 
     let a: Vec<String> = {
         let mut v = Vec::new();
         for _ in 0..5 {
-            v.push(start_in(s, &exec1, A).await);
+            v.push(s.start_case(&exec1, REGULATION, A).await);
         }
         v
     };
-    let b1 = start_in(s, &exec_b, B).await;
+    let b1 = s.start_case(&exec_b, REGULATION, B).await;
     // a[3] is claimed by someone else; a[4]'s task is completed already.
     let r = s
         .post(

@@ -4,8 +4,6 @@
 
 mod support;
 
-use reglament_server::accounts::GrantRecord;
-use reglament_server::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
 use support::Server;
 use support::browser::Browser;
@@ -13,36 +11,6 @@ use support::browser::Browser;
 const A: &str = "atyrau-city-ozsp";
 const B: &str = "atyrau-zhylyoi-ozsp";
 const REGULATION: &str = "atyrau-social-assistance";
-
-async fn start_in(s: &Server, token: &str, office: &str) -> String {
-    let p = s.state.store.latest(REGULATION).await.expect("deployed");
-    let data =
-        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
-    let r = s
-        .post(
-            "/api/v1/cases",
-            token,
-            &json!({"regulation": REGULATION, "channel": "provider", "office": office, "data": data}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json["id"].as_str().expect("id").to_string()
-}
-
-/// An account that can also sign in on the pages (the demo password).
-async fn person(s: &Server, login: &str, grants: &[&str]) -> String {
-    let grants = grants
-        .iter()
-        .map(|g| {
-            let (role, office) = g.split_once('@').unwrap_or((g, "*"));
-            GrantRecord {
-                role: role.to_string(),
-                office: office.to_string(),
-            }
-        })
-        .collect();
-    s.user_with(login, grants, Some(DEMO_PASSWORD)).await
-}
 
 fn ids(r: &support::Resp) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.text);
@@ -66,11 +34,11 @@ async fn heads_name_views_that_their_office_chooses_and_no_other_office_sees() {
     // Three tasks opened an hour apart, and one in the other office.
     let mut cases = Vec::new();
     for _ in 0..3 {
-        cases.push(start_in(&s, &exec, A).await);
+        cases.push(s.start_case(&exec, REGULATION, A).await);
         s.clock().advance(chrono::Duration::hours(1));
     }
     let exec_b = s.user("exec-b", &[&format!("executor@{B}")]).await;
-    start_in(&s, &exec_b, B).await;
+    s.start_case(&exec_b, REGULATION, B).await;
 
     let body = json!({"name": "Долго ждущие · ұзақ күткендер", "role": "executor",
                       "status": "open", "sort": "opened_desc"});
@@ -206,10 +174,10 @@ async fn heads_name_views_that_their_office_chooses_and_no_other_office_sees() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_the_inbox_page_a_head_saves_a_view_the_office_chooses() {
     let s = Server::start().await;
-    let exec = person(&s, "exec-a", &[&format!("executor@{A}")]).await;
-    person(&s, "head-a", &[&format!("head@{A}")]).await;
-    person(&s, "head-b", &[&format!("head@{B}")]).await;
-    let case = start_in(&s, &exec, A).await;
+    let exec = s.person("exec-a", &[&format!("executor@{A}")]).await;
+    s.person("head-a", &[&format!("head@{A}")]).await;
+    s.person("head-b", &[&format!("head@{B}")]).await;
+    let case = s.start_case(&exec, REGULATION, A).await;
 
     let mut head = Browser::new(&s);
     head.sign_in("head-a").await;

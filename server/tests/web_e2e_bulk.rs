@@ -9,29 +9,12 @@
 
 mod support;
 
-use reglament_server::accounts::GrantRecord;
-use reglament_server::demo::DEMO_PASSWORD;
 use serde_json::json;
 use support::chrome::{CHROMEDRIVER, CHROMIUM, Chrome, output_dir, start_driver, tools_present};
 use support::{Server, TestDb, ci, say, test_config};
 
 const OFFICE: &str = "atyrau-city-ozsp";
 const REGULATION: &str = "atyrau-social-assistance";
-
-async fn start_case(s: &Server, token: &str) -> String {
-    let p = s.state.store.latest(REGULATION).await.expect("deployed");
-    let data =
-        reglament_model::sample::sample(&p.regulation.application_form.as_ref().expect("form").0);
-    let r = s
-        .post(
-            "/api/v1/cases",
-            token,
-            &json!({"regulation": REGULATION, "channel": "provider", "office": OFFICE, "data": data}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json["id"].as_str().expect("id").to_string()
-}
 
 #[tokio::test]
 async fn a_head_hands_two_tasks_to_an_executor_in_one_go() {
@@ -52,19 +35,11 @@ async fn a_head_hands_two_tasks_to_an_executor_in_one_go() {
     config.demo = true;
     let s = Server::start_with(db, config).await;
     let clerk = s.token("atyrau-city.executor").await;
-    let first = start_case(&s, &clerk).await;
-    let second = start_case(&s, &clerk).await;
-    let third = start_case(&s, &clerk).await;
-    s.user_with(
-        "atyrau-city.executor2",
-        vec![GrantRecord {
-            role: "executor".into(),
-            office: OFFICE.into(),
-        }],
-        Some(DEMO_PASSWORD),
-    )
-    .await;
-
+    let first = s.start_case(&clerk, REGULATION, OFFICE).await;
+    let second = s.start_case(&clerk, REGULATION, OFFICE).await;
+    let third = s.start_case(&clerk, REGULATION, OFFICE).await;
+    s.person("atyrau-city.executor2", &[&format!("executor@{OFFICE}")])
+        .await;
     let http = reqwest::Client::new();
     let driver = start_driver(&http).await;
     let b = Chrome::open(http, &driver, &s.base, &shots).await;
