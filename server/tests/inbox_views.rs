@@ -272,6 +272,14 @@ async fn on_the_inbox_page_a_head_saves_a_view_the_office_chooses() {
         .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
 
+    // A registrar of the office is not offered a view of executors' tasks.
+    s.person("reg-a", &[&format!("registrar@{A}")]).await;
+    let mut registrar = Browser::new(&s);
+    registrar.sign_in("reg-a").await;
+    let offered = registrar.get("/inbox").await;
+    assert_eq!(offered.status, 200);
+    assert!(!offered.body.contains("Жаңа өтініштер"), "{}", offered.body);
+
     // Another office's head: not found, on the page and for removal.
     let mut other = Browser::new(&s);
     other.sign_in("head-b").await;

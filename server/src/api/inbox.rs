@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{task_minutes_left, warning_of};
 use super::{ApiResult, task_id};
 use crate::auth::Principal;
-use crate::problem::{ListErrors, Problem, Query};
+use crate::problem::{Problem, Query, ReadErrors};
 use crate::state::AppState;
 
 /// Which tasks.
@@ -106,7 +106,7 @@ const MAX_LIMIT: u32 = 200;
     path = "/api/v1/inbox",
     tag = "tasks",
     params(InboxParams),
-    responses((status = 200, description = "A page of tasks", body = InboxDto), ListErrors),
+    responses((status = 200, description = "A page of tasks", body = InboxDto), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn inbox(

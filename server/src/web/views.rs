@@ -53,6 +53,12 @@ pub async fn chooser(
         .await?
         .into_iter()
         .filter(|r| grants.sees_office(&r.office))
+        // Only views the caller can open: of a role they hold or supervise.
+        .filter(|r| {
+            grants
+                .inbox_pairs(r.role.as_deref(), Some(&r.office), &state.offices)
+                .is_ok()
+        })
         .collect();
     let many_offices = rows.windows(2).any(|w| w[0].office != w[1].office);
     let options = rows
