@@ -328,3 +328,154 @@ async fn bulk_actions_on_postgres() {
     flow(&s).await;
     s.stop().await;
 }
+
+/// The inbox page's bulk form, posted as a browser without script does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_form_acts_on_ticked_tasks_and_says_what_became_of_each() {
+    let s = Server::start().await;
+    let exec = s.person("exec-a", &[&format!("executor@{A}")]).await;
+    s.person("head-a", &[&format!("head@{A}")]).await;
+    let exec_b = s.user("exec-b", &[&format!("executor@{B}")]).await;
+    let mine = s.start_case(&exec, REGULATION, A).await;
+    let theirs = s.start_case(&exec_b, REGULATION, B).await;
+
+    let mut head = support::browser::Browser::new(&s);
+    head.sign_in("head-a").await;
+    let inbox = head.get("/inbox?role=executor").await;
+    assert!(inbox.body.contains(&format!(
+        "<input type=\"checkbox\" name=\"task\" value=\"{mine}:1\" form=\"bulk\""
+    )));
+    assert!(
+        inbox.body.contains("<option value=\"exec-a\">"),
+        "{}",
+        inbox.body
+    );
+    let csrf = inbox.csrf();
+    let mine_task = format!("{mine}:1");
+    let theirs_task = format!("{theirs}:1");
+    let answer = head
+        .post(
+            "/inbox/bulk?lang=kk",
+            &[
+                ("_csrf", &csrf),
+                ("task", &mine_task),
+                ("task", &theirs_task),
+                ("to", "exec-a"),
+                ("action", "reassign"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        answer.body.contains("<strong id=\"bulk-done\">1</strong>"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer
+            .body
+            .contains("<strong id=\"bulk-refused\">1</strong>")
+    );
+    assert!(
+        answer
+            .body
+            .contains("Мұндай тапсырма жоқ немесе ол сізге көрінбейді.")
+    );
+    assert!(answer.body.contains("Топтық әрекеттің нәтижесі"));
+    let events = event_types(&s, &exec, &mine).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(t, _)| t == "task_reassigned")
+            .count(),
+        1
+    );
+    // The same form again (a double click): nothing more.
+    let again = head
+        .post(
+            "/inbox/bulk",
+            &[
+                ("_csrf", &csrf),
+                ("task", &mine_task),
+                ("to", "exec-a"),
+                ("action", "reassign"),
+            ],
+        )
+        .await;
+    assert!(
+        again
+            .body
+            .contains("<strong id=\"bulk-unchanged\">1</strong>"),
+        "{}",
+        again.body
+    );
+    assert_eq!(event_types(&s, &exec, &mine).await, events);
+    // `to` is read for a reassignment only: a release with the select still filled works.
+    let released = head
+        .post(
+            "/inbox/bulk?lang=en",
+            &[
+                ("_csrf", &csrf),
+                ("task", &mine_task),
+                ("to", "exec-a"),
+                ("action", "release"),
+            ],
+        )
+        .await;
+    assert_eq!(released.status, 200);
+    assert!(
+        released
+            .body
+            .contains("<strong id=\"bulk-unchanged\">1</strong>"),
+        "{}",
+        released.body
+    );
+
+    // Refused whole: no CSRF token, no task ticked, no action.
+    let forged = head
+        .post("/inbox/bulk", &[("task", &mine_task), ("action", "claim")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let none = head
+        .post(
+            "/inbox/bulk?lang=ru",
+            &[("_csrf", &csrf), ("action", "claim")],
+        )
+        .await;
+    assert_eq!(none.status, 422);
+    assert!(none.body.contains("Не отмечено ни одной задачи."));
+    let no_action = head
+        .post("/inbox/bulk", &[("_csrf", &csrf), ("task", &mine_task)])
+        .await;
+    assert_eq!(no_action.status, 422);
+    assert_eq!(event_types(&s, &exec, &mine).await, events);
+
+    // An executor's page has no bulk bar; a forged post is judged per task by the policy.
+    let mut clerk = support::browser::Browser::new(&s);
+    clerk.sign_in("exec-a").await;
+    let page = clerk.get("/inbox").await;
+    assert!(!page.body.contains("id=\"bulk\""));
+    let csrf = page.csrf();
+    let refused = clerk
+        .post(
+            "/inbox/bulk?lang=en",
+            &[
+                ("_csrf", &csrf),
+                ("task", &mine_task),
+                ("action", "reassign"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 200);
+    assert!(
+        refused
+            .body
+            .contains("<strong id=\"bulk-refused\">1</strong>")
+    );
+    assert!(
+        refused
+            .body
+            .contains("Only the head of the office may hand a task to someone else.")
+    );
+    s.stop().await;
+}
