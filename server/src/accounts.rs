@@ -53,6 +53,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1004_digests.sql"),
         postgres: include_str!("../migrations/postgres/1004_digests.sql"),
     },
+    // Inbox views shared within an office, named by its head.
+    Migration {
+        version: 1005,
+        description: "inbox views",
+        sqlite: include_str!("../migrations/sqlite/1005_inbox_views.sql"),
+        postgres: include_str!("../migrations/postgres/1005_inbox_views.sql"),
+    },
     // Deputy rules: who acts for whom, in which roles and office, from when to when, by which
     // order.
     Migration {

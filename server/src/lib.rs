@@ -48,6 +48,7 @@ pub mod routing;
 pub mod state;
 pub mod timer;
 pub mod versions;
+pub mod views;
 pub mod web;
 
 pub use app::Started;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{task_minutes_left, warning_of};
 use super::{ApiResult, task_id};
 use crate::auth::Principal;
-use crate::problem::{ListErrors, Problem, Query};
+use crate::problem::{Problem, Query, ReadErrors};
 use crate::state::AppState;
 
 /// Which tasks.
@@ -48,6 +48,12 @@ pub struct InboxParams {
     pub limit: Option<u32>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
+    /// A saved view of an office the caller works in (`GET /api/v1/offices/{office}/views`):
+    /// its office, and its role, status and overdue filters where the query gives none; its
+    /// order applies to each page (pages follow one another by due instant). Another office's
+    /// view is 404.
+    #[param(max_length = 64)]
+    pub view: Option<String>,
 }
 
 /// One task in an inbox.
@@ -101,7 +107,7 @@ const MAX_LIMIT: u32 = 200;
     path = "/api/v1/inbox",
     tag = "tasks",
     params(InboxParams),
-    responses((status = 200, description = "A page of tasks", body = InboxDto), ListErrors),
+    responses((status = 200, description = "A page of tasks", body = InboxDto), ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn inbox(
@@ -116,15 +122,32 @@ pub async fn inbox(
             format!("limit must be 1 to {MAX_LIMIT}"),
         ));
     }
+    let view = match params.view.as_deref() {
+        Some(id) => Some(crate::views::visible(&state, &principal, id).await?),
+        None => None,
+    };
+    let chosen = view.as_ref();
     let pairs = principal.grants().inbox_pairs(
-        params.role.as_deref(),
-        params.office.as_deref(),
+        params
+            .role
+            .as_deref()
+            .or(chosen.and_then(|v| v.role.as_deref())),
+        chosen.map_or(params.office.as_deref(), |v| Some(v.office.as_str())),
         &state.offices,
     )?;
     let now = state.now();
-    let overdue_at = params.overdue.unwrap_or(false).then_some(now);
+    let view_status = chosen.and_then(|v| match v.status.as_deref() {
+        Some("claimed") => Some(InboxStatusParam::Claimed),
+        Some("open") => Some(InboxStatusParam::Open),
+        _ => None,
+    });
+    let overdue_only = params
+        .overdue
+        .or(chosen.map(crate::views::Row::overdue))
+        .unwrap_or(false);
+    let overdue_at = overdue_only.then_some(now);
     let after = params.after.as_deref();
-    let page = match params.status.unwrap_or_default() {
+    let page = match params.status.or(view_status).unwrap_or_default() {
         InboxStatusParam::Open => {
             state
                 .store
@@ -155,8 +178,7 @@ pub async fn inbox(
             processes.insert(i.regulation.clone(), p);
         }
     }
-    let overdue_only = params.overdue.unwrap_or(false);
-    let items = items
+    let mut items: Vec<InboxTaskDto> = items
         .into_iter()
         // A suspended task's due instant will move when it resumes: it is not overdue.
         .filter(|i| !(overdue_only && i.suspended_since.is_some()))
@@ -194,5 +216,8 @@ pub async fn inbox(
             }
         })
         .collect();
+    if let Some(v) = chosen {
+        v.sort().apply(&mut items, |i| (i.due, i.opened_at));
+    }
     Ok(axum::Json(InboxDto { items, next }))
 }

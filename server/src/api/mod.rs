@@ -5,6 +5,7 @@
 //! [`crate::auth::policy`], the work by the engine's [`Service`](reglament_store::Service)
 //! and [`Store`](reglament_store::Store); errors are [`Problem`]s.
 
+pub mod bulk;
 pub mod cases;
 pub mod deputies;
 pub mod dto;
@@ -17,6 +18,7 @@ pub mod session;
 pub mod system;
 pub mod tasks;
 pub mod users;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -49,6 +51,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(tasks::reassign))
         .routes(routes!(tasks::suspend))
         .routes(routes!(tasks::resume))
+        .routes(routes!(bulk::bulk))
+        .routes(routes!(views::list, views::create))
+        .routes(routes!(views::update, views::delete))
         .routes(routes!(regulations::list, regulations::deploy))
         .routes(routes!(regulations::get))
         .routes(routes!(regulations::diagram))

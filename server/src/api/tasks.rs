@@ -23,7 +23,7 @@ use crate::deputies;
 use crate::problem::{CommandErrors, FieldProblem, Json, Path, Problem};
 use crate::state::AppState;
 
-fn no_task() -> Problem {
+pub(crate) fn no_task() -> Problem {
     Problem::not_found("no such task, or it is not visible to you")
 }
 
@@ -64,7 +64,7 @@ impl TaskFacts {
 
 /// A refusal for a task of a case the caller sees (`locate` found it): a task at another office
 /// of the case's route is refused as such (403), not hidden, since the case is not.
-fn elsewhere(d: Denied) -> Problem {
+pub(crate) fn elsewhere(d: Denied) -> Problem {
     match d {
         Denied::Hidden => Problem::forbidden(
             "task-at-another-office",
@@ -75,7 +75,7 @@ fn elsewhere(d: Denied) -> Problem {
 }
 
 /// The case and number of a task the caller may see, with the office and the task's role.
-async fn locate(
+pub(crate) async fn locate(
     state: &AppState,
     principal: &Principal,
     id: &str,
@@ -113,6 +113,18 @@ async fn run(
     command: Command,
     actor: &Actor,
 ) -> ApiResult<axum::Json<CommandResultDto>> {
+    let events = execute(state, case, office, command, actor).await?;
+    Ok(axum::Json(CommandResultDto::new(case.as_str(), &events)))
+}
+
+/// Runs a command on a task of `case` (at `office`) and learns the tasks it opened.
+pub(crate) async fn execute(
+    state: &AppState,
+    case: &CaseId,
+    office: &str,
+    command: Command,
+    actor: &Actor,
+) -> Result<Vec<reglament_store::StoredEvent>, Problem> {
     let events = state
         .service
         .execute(case, &command, actor, state.now())
@@ -138,7 +150,7 @@ async fn run(
             }
         }
     }
-    Ok(axum::Json(CommandResultDto::new(case.as_str(), &events)))
+    Ok(events)
 }
 
 /// The problem of a refused command, with the field it is about where the engine's error
@@ -322,22 +334,7 @@ pub async fn reassign(
     let (case, task, office, role) = locate(&state, &principal, &id).await?;
     let actor = principal.grants().reassign(&office).map_err(elsewhere)?;
     if let Some(login) = &body.user {
-        let target = state.accounts.user(login).await?;
-        let fits = target.as_ref().is_some_and(|u| {
-            !u.disabled
-                && u.grants
-                    .iter()
-                    .any(|g| g.role == role && (g.office == office || g.office == "*"))
-        });
-        if !fits {
-            return Err(field_error(
-                "user-cannot-take-task",
-                "/user",
-                format!(
-                    "`{login}` is not an active user holding role `{role}` in office `{office}`"
-                ),
-            ));
-        }
+        may_take(&state, login, &office, &role, "/user").await?;
     }
     run(
         &state,
@@ -350,6 +347,32 @@ pub async fn reassign(
         &actor,
     )
     .await
+}
+
+/// 422 `user-cannot-take-task` (at `pointer`) unless `login` is an active user holding `role`
+/// in `office`.
+pub(crate) async fn may_take(
+    state: &AppState,
+    login: &str,
+    office: &str,
+    role: &str,
+    pointer: &str,
+) -> Result<(), Problem> {
+    let target = state.accounts.user(login).await?;
+    let fits = target.as_ref().is_some_and(|u| {
+        !u.disabled
+            && u.grants
+                .iter()
+                .any(|g| g.role == role && (g.office == office || g.office == "*"))
+    });
+    if fits {
+        return Ok(());
+    }
+    Err(field_error(
+        "user-cannot-take-task",
+        pointer,
+        format!("`{login}` is not an active user holding role `{role}` in office `{office}`"),
+    ))
 }
 
 /// `POST /api/v1/tasks/{id}/suspend`.

@@ -18,17 +18,21 @@ use crate::api::task_id;
 use crate::auth::Principal;
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::views::{self, ViewSort};
 
 /// The most tasks one inbox page shows.
 pub const PAGE_LIMIT: u32 = 1000;
 
-/// The inbox's filters (`?role=&office=&status=open|claimed&overdue=on`).
+/// The inbox's filters (`?role=&office=&status=open|claimed&overdue=on&sort=`), or a saved
+/// view of an office (`?view=<id>`), whose filters then stand for the others.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Filters {
     pub role: Option<String>,
     pub office: Option<String>,
     pub status: Option<String>,
     pub overdue: Option<String>,
+    pub sort: Option<String>,
+    pub view: Option<String>,
 }
 
 impl Filters {
@@ -47,6 +51,27 @@ impl Filters {
     }
     fn overdue(&self) -> bool {
         self.overdue.as_deref().is_some_and(|v| !v.is_empty())
+    }
+    fn sort(&self) -> ViewSort {
+        self.sort
+            .as_deref()
+            .and_then(ViewSort::parse)
+            .unwrap_or_default()
+    }
+    fn view(&self) -> Option<&str> {
+        self.view.as_deref().filter(|v| !v.is_empty())
+    }
+
+    /// The filters a saved view stands for.
+    fn of_view(row: &views::Row) -> Filters {
+        Filters {
+            role: row.role.clone(),
+            office: Some(row.office.clone()),
+            status: row.status.clone(),
+            overdue: row.overdue().then(|| "on".to_string()),
+            sort: Some(row.sort().as_str().to_string()),
+            view: Some(row.id.clone()),
+        }
     }
 }
 
@@ -68,6 +93,8 @@ pub struct Row {
     pub breached: bool,
     pub claimed_by_me: bool,
     pub claimed_by: String,
+    /// The user a head handed the task to (only they may claim it).
+    pub assigned_to: String,
     /// "Suspended since …" (the office's local time) while the task's time is stopped; such
     /// a row is neither overdue nor warned.
     pub suspended: Option<String>,
@@ -92,6 +119,7 @@ pub struct View {
     pub more: bool,
     pub roles: Vec<Opt>,
     pub offices: Vec<Opt>,
+    pub sorts: Vec<Opt>,
 }
 
 /// Process of a regulation id, looked up once per page.
@@ -169,7 +197,8 @@ pub async fn load(
         );
     }
     let page = reglament_store::InboxPage::merge(pages, PAGE_LIMIT);
-    let (items, more) = (page.items, page.next.is_some());
+    let (mut items, more) = (page.items, page.next.is_some());
+    filters.sort().apply(&mut items, |i| (i.due, i.opened_at));
 
     let mut processes = Processes::new(state);
     let mut clocks = HashMap::new();
@@ -235,6 +264,7 @@ pub async fn load(
             breached: i.breached,
             claimed_by_me,
             claimed_by: i.claimed_by.clone().unwrap_or_default(),
+            assigned_to: i.assigned_to.clone().unwrap_or_default(),
             applicant: i.applicant.unwrap_or_default(),
             office,
             case: i.case,
@@ -248,6 +278,8 @@ pub async fn load(
         .filter(|g| !crate::auth::policy::GLOBAL_ROLES.contains(&&*g.role))
         .map(|g| g.role.to_string())
         .collect();
+    // A view may ask for a role the viewer supervises without holding it.
+    roles.extend(filters.role().map(str::to_string));
     roles.sort();
     roles.dedup();
     view.roles = roles
@@ -272,6 +304,14 @@ pub async fn load(
             value: o,
         })
         .collect();
+    view.sorts = ViewSort::ALL
+        .into_iter()
+        .map(|s| Opt {
+            value: s.as_str().to_string(),
+            label: i18n::t(lang, &format!("sort_{}", s.as_str())).to_string(),
+            selected: s == filters.sort(),
+        })
+        .collect();
     Ok(view)
 }
 
@@ -282,6 +322,38 @@ pub struct InboxPage {
     pub view: View,
     pub status: String,
     pub overdue_only: bool,
+    /// The saved views of the offices the caller works in, and the chosen one.
+    pub views: super::views::Chooser,
+    /// The bulk actions' bar, for heads and administrators.
+    pub bulk: Option<super::bulk::Bar>,
+}
+
+/// The inbox page under `filters` (or the saved view they name).
+async fn build(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &Principal,
+    filters: &Filters,
+) -> Result<InboxPage, Problem> {
+    let chosen = match filters.view() {
+        Some(id) => Some(views::visible(state, principal, id).await?),
+        None => None,
+    };
+    let filters = chosen
+        .as_ref()
+        .map_or_else(|| filters.clone(), Filters::of_view);
+    let view = load(state, principal, &filters, ctx.lang, state.now()).await?;
+    let views =
+        super::views::chooser(state, principal, &filters, chosen.as_ref(), ctx.lang).await?;
+    let bulk = super::bulk::bar(state, principal, ctx.lang).await?;
+    Ok(InboxPage {
+        page: ctx.page(ctx.t("inbox")),
+        view,
+        status: filters.status().to_string(),
+        overdue_only: filters.overdue(),
+        views,
+        bulk,
+    })
 }
 
 /// Renders the inbox page to HTML (the benchmark calls this directly).
@@ -291,13 +363,7 @@ pub async fn render_inbox(
     principal: &Principal,
     filters: &Filters,
 ) -> Result<String, Problem> {
-    let view = load(state, principal, filters, ctx.lang, state.now()).await?;
-    let page = InboxPage {
-        page: ctx.page(ctx.t("inbox")),
-        view,
-        status: filters.status().to_string(),
-        overdue_only: filters.overdue(),
-    };
+    let page = build(state, ctx, principal, filters).await?;
     page.render().map_err(|e| Problem::internal(&e))
 }
 
@@ -308,13 +374,8 @@ pub async fn page(
     Query(filters): Query<Filters>,
 ) -> WebResult<Response> {
     let principal = ctx.user()?;
-    let view = load(&state, principal, &filters, ctx.lang, state.now())
+    let page = build(&state, &ctx, principal, &filters)
         .await
         .map_err(|e| ctx.problem(e))?;
-    Ok(render(&InboxPage {
-        page: ctx.page(ctx.t("inbox")),
-        view,
-        status: filters.status().to_string(),
-        overdue_only: filters.overdue(),
-    }))
+    Ok(render(&page))
 }

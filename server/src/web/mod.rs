@@ -13,6 +13,7 @@
 //!   language links; Russian by default.
 //! - errors are HTML pages with the right status (403, 404, 409, 422), never problem+json.
 
+pub mod bulk;
 pub mod cases;
 pub mod deputies;
 pub mod expected;
@@ -30,6 +31,7 @@ pub mod regulations;
 pub mod session;
 pub mod status;
 pub mod tasks;
+pub mod views;
 mod words;
 
 use askama::Template;
@@ -73,6 +75,9 @@ pub fn router() -> Router<AppState> {
             get(notifications::form).post(notifications::submit),
         )
         .route("/inbox", get(inbox::page))
+        .route("/inbox/bulk", post(bulk::submit))
+        .route("/inbox/views", post(views::create))
+        .route("/inbox/views/{id}/delete", post(views::delete))
         .route("/tasks/{id}", get(tasks::page))
         .route("/tasks/{id}/claim", post(tasks::claim))
         .route("/tasks/{id}/complete", post(tasks::complete))

@@ -305,17 +305,46 @@ impl Server {
 
     /// Makes an account with these grants (`role@office` or `role`) and returns an API token.
     pub async fn user(&self, login: &str, grants: &[&str]) -> String {
-        let grants = grants
-            .iter()
-            .map(|g| {
-                let (role, office) = g.split_once('@').unwrap_or((g, "*"));
-                GrantRecord {
-                    role: role.to_string(),
-                    office: office.to_string(),
-                }
-            })
-            .collect();
-        self.user_with(login, grants, None).await
+        self.user_with(login, grant_records(grants), None).await
+    }
+
+    /// As [`Server::user`], with the demo password, so that the account signs in on the pages.
+    pub async fn person(&self, login: &str, grants: &[&str]) -> String {
+        let password = reglament_server::demo::DEMO_PASSWORD;
+        self.user_with(login, grant_records(grants), Some(password))
+            .await
+    }
+
+    /// Starts a case of `regulation` by its `provider` channel at `office` with sample data;
+    /// its id.
+    pub async fn start_case(&self, token: &str, regulation: &str, office: &str) -> String {
+        let p = self.state.store.latest(regulation).await.expect("deployed");
+        let form = &p.regulation.application_form.as_ref().expect("form").0;
+        let data = reglament_model::sample::sample(form);
+        let r = self
+            .post(
+                "/api/v1/cases",
+                token,
+                &serde_json::json!({"regulation": regulation, "channel": "provider",
+                                    "office": office, "data": data}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json["id"].as_str().expect("id").to_string()
+    }
+
+    /// Sample data for the form of `step` of `regulation` (an empty object without a form).
+    pub async fn step_form(&self, regulation: &str, step: &str) -> Value {
+        let p = self.state.store.latest(regulation).await.expect("deployed");
+        let i = p.step_index(step).expect("the step");
+        match p.step(i) {
+            reglament_model::model::Step::Task(t) => t
+                .form
+                .as_ref()
+                .map(|f| reglament_model::sample::sample(&f.0))
+                .unwrap_or_else(|| serde_json::json!({})),
+            _ => serde_json::json!({}),
+        }
     }
 
     pub async fn user_with(
@@ -416,6 +445,20 @@ impl Server {
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
         self.call("POST", path, Some(token), Some(body)).await
     }
+}
+
+/// Grants as written on the command line (`role@office`, or `role` for every office).
+pub fn grant_records(grants: &[&str]) -> Vec<GrantRecord> {
+    grants
+        .iter()
+        .map(|g| {
+            let (role, office) = g.split_once('@').unwrap_or((g, "*"));
+            GrantRecord {
+                role: role.to_string(),
+                office: office.to_string(),
+            }
+        })
+        .collect()
 }
 
 pub async fn send(req: reqwest::RequestBuilder) -> Resp {
