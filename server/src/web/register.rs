@@ -490,6 +490,68 @@ struct ReceiptPage {
     act: String,
     /// The case's next task the reader may work: (task id, step name).
     next: Option<(String, String)>,
+    /// The documents the application says were handed in (their titles in the form).
+    documents: Vec<String>,
+    /// The office's telephones and e-mail.
+    contacts: String,
+    /// The public status page's address for this application, and its QR code (SVG).
+    status_url: String,
+    qr: String,
+}
+
+/// The public status page's address for case `id`, on the host the request came to (the
+/// address the applicant's receipt is printed from is the one they can reach).
+fn status_url(state: &AppState, headers: &axum::http::HeaderMap, id: &str) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let query = serde_urlencoded::to_string([("number", id)]).unwrap_or_default();
+    format!("{scheme}://{host}/status?{query}")
+}
+
+/// A QR code of `text` as an SVG element, dark on light, that prints sharply at any size.
+fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(120, 120)
+            .quiet_zone(true)
+            .build()
+            // The XML declaration does not belong inside an HTML page.
+            .split_once("?>")
+            .map_or_else(String::new, |(_, svg)| svg.trim().to_string()),
+        Err(_) => String::new(),
+    }
+}
+
+/// The titles of the application's document fields (`doc_…`) that are ticked.
+fn documents(schema: Option<&Value>, data: &Value) -> Vec<String> {
+    let Some(map) = data.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(k, v)| k.starts_with("doc_") && v.as_bool() == Some(true))
+        .map(|(k, _)| {
+            schema
+                .and_then(|s| s.get("properties"))
+                .and_then(|p| p.get(k))
+                .and_then(|f| f.get("title"))
+                .and_then(Value::as_str)
+                .unwrap_or(k)
+                .to_string()
+        })
+        .collect()
 }
 
 /// `GET /cases/{id}/receipt`: the receipt (талон) of a registration.
@@ -497,6 +559,7 @@ pub async fn receipt(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> WebResult<Response> {
     let principal = ctx.user()?;
     let st = super::cases::visible_case(&state, &ctx, principal, &id).await?;
@@ -552,6 +615,24 @@ pub async fn receipt(
             .map(|t| format!("{} ({})", t.text, t.duration))
             .unwrap_or_default(),
         act: p.regulation.source.act.clone(),
+        documents: documents(
+            p.regulation.application_form.as_ref().map(|f| &f.0),
+            &st.data,
+        ),
+        contacts: office
+            .map(|o| {
+                let mut c = o.data.phones.join(", ");
+                if let Some(e) = &o.data.email {
+                    if !c.is_empty() {
+                        c.push_str(", ");
+                    }
+                    c.push_str(e);
+                }
+                c
+            })
+            .unwrap_or_default(),
+        status_url: status_url(&state, &headers, st.id.as_str()),
+        qr: qr_svg(&status_url(&state, &headers, st.id.as_str())),
         next: st
             .open_tasks()
             .find(|t| {

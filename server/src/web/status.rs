@@ -75,13 +75,33 @@ struct StatusPage {
 }
 
 /// `GET /status`: the form.
-pub async fn form(ctx: Ctx) -> Response {
+pub async fn form(
+    ctx: Ctx,
+    q: Result<axum::extract::Query<Prefill>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    // The receipt's QR code opens this page with the number filled in; only the ИИН is asked.
+    // A malformed query is only a page without the number.
+    let number = q
+        .ok()
+        .and_then(|axum::extract::Query(q)| q.number)
+        .filter(|n| {
+            n.len() <= 64
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        })
+        .unwrap_or_default();
     render(&StatusPage {
         page: ctx.page(ctx.t("status_title")),
-        number: String::new(),
+        number,
         found: None,
         error: None,
     })
+}
+
+/// `GET /status?number=…`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Prefill {
+    number: Option<String>,
 }
 
 /// `POST /status`: the lookup.

@@ -15,4 +15,17 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
         "Astana time",
     ),
     ("identifier", "Идентификатор", "Идентификатор", "Identifier"),
+    ("receipt_contacts", "Байланыс", "Контакты", "Contacts"),
+    (
+        "receipt_documents",
+        "Қабылданған құжаттар",
+        "Принятые документы",
+        "Documents received",
+    ),
+    (
+        "receipt_status_qr",
+        "Өтініштің күйін осы мекенжай бойынша тексеріңіз",
+        "Проверить статус заявления по этому адресу",
+        "Check the application's status at this address",
+    ),
 ];
