@@ -49,6 +49,17 @@ async fn the_receipt_prints_with_the_documents_contacts_and_a_qr_code_of_the_sta
     b.get("/lang/ru?back=/inbox").await;
     let page = b.get(&format!("/cases/{case}/receipt")).await;
     assert_eq!(page.status, 200, "{}", page.body);
+    // The regulation's forms and quotes are in Russian: a Russian page says nothing of it, an
+    // English one says it once.
+    assert!(!page.body.contains("id=\"lang-note\""), "{}", page.body);
+    let en = b.get(&format!("/cases/{case}/receipt?lang=en")).await;
+    assert!(
+        en.body
+            .contains("The regulation gives some of its words (form field titles, quotes of the paper) only in Russian."),
+        "{}",
+        en.body
+    );
+    b.get("/lang/ru?back=/inbox").await;
     // The office's contacts, from the offices file.
     assert!(page.body.contains("8-7122 45-02-00"), "{}", page.body);
     assert!(page.body.contains("zanayt@mail.ru"));

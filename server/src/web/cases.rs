@@ -546,7 +546,9 @@ pub async fn page(
         .await
         .unwrap_or_default();
     let page = CasePage {
-        page: ctx.page(&format!("{} · {}", ctx.t("case"), st.id.as_str())),
+        page: ctx
+            .page(&format!("{} · {}", ctx.t("case"), st.id.as_str()))
+            .noting_languages_of(p),
         case: st.id.to_string(),
         service: p.regulation.title.get(lang).to_string(),
         channel: p

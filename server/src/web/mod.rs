@@ -189,9 +189,32 @@ pub struct Page {
     /// The language links: (code, href, current).
     pub langs: Vec<(&'static str, String, bool)>,
     pub notice: Option<String>,
+    /// Said once, visibly, when the page shows a regulation's words that the regulation gives
+    /// in another language only (its forms' titles, quotes of the paper).
+    pub lang_note: Option<String>,
 }
 
 impl Page {
+    /// The page, noting the languages `p` gives some of its words in only (see
+    /// [`regulation_languages`]).
+    pub fn noting_languages_of(mut self, p: &reglament_model::compile::Process) -> Page {
+        let others: Vec<Lang> = regulation_languages(p)
+            .into_iter()
+            .filter(|l| *l != self.lang)
+            .collect();
+        if !others.is_empty() {
+            let names: Vec<String> = others
+                .iter()
+                .map(|l| i18n::t(self.lang, &format!("in_{}", l.code())).to_string())
+                .collect();
+            self.lang_note = Some(
+                i18n::t(self.lang, "regulation_words_only_in")
+                    .replace("{langs}", &names.join(", ")),
+            );
+        }
+        self
+    }
+
     /// The interface's word for `key`.
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         i18n::t(self.lang, key)
@@ -498,6 +521,7 @@ impl Ctx {
             nav,
             langs,
             notice: self.notice.as_deref().map(|k| self.t(k).to_string()),
+            lang_note: None,
         }
     }
 
@@ -648,6 +672,42 @@ pub fn office_name(state: &AppState, lang: Lang, office: &str) -> String {
         .office(office)
         .map(|o| o.data.name.get(lang).to_string())
         .unwrap_or_else(|_| office.to_string())
+}
+
+/// The languages of the words a regulation gives in one language only: the act's title, the
+/// forms' field titles, the quotes of the paper.
+pub fn regulation_languages(p: &reglament_model::compile::Process) -> Vec<Lang> {
+    let mut texts: Vec<&str> = vec![p.regulation.source.act.as_str()];
+    let titles = |schema: &serde_json::Value| -> Vec<String> {
+        schema
+            .get("properties")
+            .and_then(|v| v.as_object())
+            .map(|m| {
+                m.values()
+                    .filter_map(|f| f.get("title").and_then(|t| t.as_str()).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut owned: Vec<String> = p
+        .regulation
+        .application_form
+        .as_ref()
+        .map(|f| titles(&f.0))
+        .unwrap_or_default();
+    for s in &p.regulation.steps {
+        if let reglament_model::model::Step::Task(t) = s {
+            owned.extend(t.form.as_ref().map(|f| titles(&f.0)).unwrap_or_default());
+        }
+    }
+    texts.extend(owned.iter().map(String::as_str));
+    let mut langs: Vec<Lang> = texts
+        .iter()
+        .filter_map(|t| regulations::text_language(t))
+        .collect();
+    langs.sort_by_key(|l| l.code());
+    langs.dedup();
+    langs
 }
 
 /// The `lang` attribute for a text a regulation or an offices file gives in one language only

@@ -213,7 +213,7 @@ fn form_page(
     render_status(
         status,
         &FormPage {
-            page: ctx.page(ctx.t("register")),
+            page: ctx.page(ctx.t("register")).noting_languages_of(&process),
             regulation: process.id().to_string(),
             service: process.regulation.title.get(lang).to_string(),
             channels,
@@ -590,7 +590,7 @@ pub async fn receipt(
     let due_provisional =
         crate::api::dto::due_provisional(pinned.as_ref(), st.deadline.as_ref().map(|d| d.due));
     Ok(render(&ReceiptPage {
-        page: ctx.page(ctx.t("receipt")),
+        page: ctx.page(ctx.t("receipt")).noting_languages_of(p),
         number: st.id.to_string(),
         service: p.regulation.title.get(lang).to_string(),
         channel: channel

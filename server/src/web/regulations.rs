@@ -371,7 +371,9 @@ pub async fn page(
         .await
         .unwrap_or_default();
     Ok(render(&RegulationPage {
-        page: ctx.page(p.regulation.title.get(lang)),
+        page: ctx
+            .page(p.regulation.title.get(lang))
+            .noting_languages_of(&p),
         may_edit,
         id: id.clone(),
         title: p.regulation.title.get(lang).to_string(),

@@ -244,11 +244,13 @@ async fn task_page(
         }
     }
     let page = TaskPage {
-        page: ctx.page(&format!(
-            "{} · {}",
-            st.id.as_str(),
-            step.name().map_or(step.id(), |n| n.get(lang))
-        )),
+        page: ctx
+            .page(&format!(
+                "{} · {}",
+                st.id.as_str(),
+                step.name().map_or(step.id(), |n| n.get(lang))
+            ))
+            .noting_languages_of(process),
         id: crate::api::task_id(st.id.as_str(), task.0),
         case: st.id.to_string(),
         service: process.regulation.title.get(lang).to_string(),

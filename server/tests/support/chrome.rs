@@ -276,6 +276,26 @@ impl Chrome {
             .collect()
     }
 
+    /// Prints the page to PDF on paper `width_cm` wide and `height_cm` high (the print
+    /// stylesheet applies), saved as `<name>.pdf` beside the screenshots; its size in bytes.
+    pub async fn print_pdf(&self, width_cm: f64, height_cm: f64, name: &str) -> usize {
+        let b64 = self
+            .call(
+                "POST",
+                "/print",
+                Some(json!({"page": {"width": width_cm, "height": height_cm},
+                            "margin": {"top": 0.3, "bottom": 0.3, "left": 0.3, "right": 0.3},
+                            "background": false})),
+            )
+            .await;
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .expect("a PDF");
+        assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+        std::fs::write(self.shots.join(format!("{name}.pdf")), &pdf).expect("write PDF");
+        pdf.len()
+    }
+
     /// Sets the window's size (the page reflows as on a device that wide).
     pub async fn resize(&self, width: u32, height: u32) {
         self.call(

@@ -15,6 +15,15 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
         "Astana time",
     ),
     ("identifier", "Идентификатор", "Идентификатор", "Identifier"),
+    (
+        "regulation_words_only_in",
+        "Регламент кейбір сөздерін (нысан өрістерінің атаулары, құжаттан үзінділер) тек мына тілде береді: {langs}.",
+        "Часть слов регламента (названия полей форм, цитаты документа) дана только на языке: {langs}.",
+        "The regulation gives some of its words (form field titles, quotes of the paper) only in {langs}.",
+    ),
+    ("in_kk", "қазақ тілі", "казахский", "Kazakh"),
+    ("in_ru", "орыс тілі", "русский", "Russian"),
+    ("in_en", "ағылшын тілі", "английский", "English"),
     ("receipt_contacts", "Байланыс", "Контакты", "Contacts"),
     (
         "receipt_documents",
