@@ -213,7 +213,7 @@ fn form_page(
     render_status(
         status,
         &FormPage {
-            page: ctx.page(ctx.t("register")).noting_languages_of(&process),
+            page: ctx.page(ctx.t("register")).noting_languages_of(process),
             regulation: process.id().to_string(),
             service: process.regulation.title.get(lang).to_string(),
             channels,
