@@ -841,17 +841,58 @@ pub fn to_csv(r: &ComplianceReport, lang: Lang) -> String {
 
 // ----------------------------------------------------------------------------------- HTML
 
-fn hours(m: Option<i64>) -> String {
-    m.map(|m| reglament_model::paths::format_minutes(m.max(0) as u64, DEFAULT_DAY_MINUTES))
-        .unwrap_or_else(|| "—".into())
+/// Working time in the reader's language, a working day taken as 8 hours: «1 раб. дн. 3 ч 5
+/// мин», «1 жұм. күн 3 сағ 5 мин», «1 working day 3 h 5 min»; a dash for none.
+fn duration_words(m: Option<i64>, lang: Lang) -> String {
+    let Some(m) = m else {
+        return "—".into();
+    };
+    let m = m.max(0);
+    let (days, rest) = (
+        m / DEFAULT_DAY_MINUTES as i64,
+        m % DEFAULT_DAY_MINUTES as i64,
+    );
+    let (h, min) = (rest / 60, rest % 60);
+    let (d_word, h_word, m_word) = match lang {
+        Lang::Kk => ("жұм. күн", "сағ", "мин"),
+        Lang::Ru => ("раб. дн.", "ч", "мин"),
+        Lang::En => (
+            if days == 1 {
+                "working day"
+            } else {
+                "working days"
+            },
+            "h",
+            "min",
+        ),
+    };
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} {d_word}"));
+    }
+    if h > 0 {
+        parts.push(format!("{h} {h_word}"));
+    }
+    if min > 0 || parts.is_empty() {
+        parts.push(format!("{min} {m_word}"));
+    }
+    parts.join(" ")
 }
 
-/// "2 · 1 working day 3 h": the tasks suspended and their time, or a dash.
-fn suspended_text(tasks: u64, minutes: u64) -> String {
+/// A term as the regulation writes it (`1 working day`), in the reader's language.
+fn term_words(term: &str, lang: Lang) -> String {
+    term.parse::<reglament_model::duration::Term>().map_or_else(
+        |_| term.to_string(),
+        |t| reglament_model::render::term_in(t, lang),
+    )
+}
+
+/// "2 · 1 раб. дн. 3 ч": the tasks suspended and their time, in the reader's language.
+fn suspended_words(tasks: u64, minutes: u64, lang: Lang) -> String {
     if tasks == 0 {
         return "—".into();
     }
-    format!("{tasks} · {}", hours(Some(minutes as i64)))
+    format!("{tasks} · {}", duration_words(Some(minutes as i64), lang))
 }
 
 fn percent(r: Option<f64>) -> String {
@@ -1009,7 +1050,25 @@ const HTML_CASES: usize = 200;
 /// scoped styles, tables and SVG charts drawn here (no script, nothing fetched). The web
 /// interface embeds it as it is; [`to_html_document`] wraps it in a page.
 pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
+    to_html_named(r, lang, &|office: &str| office.to_string())
+}
+
+/// [`to_html`], naming each office with `office_name` (the web page gives its name in the
+/// reader's language; the command line, which has no offices files, its identifier).
+pub fn to_html_named(
+    r: &ComplianceReport,
+    lang: Lang,
+    office_name: &dyn Fn(&str) -> String,
+) -> String {
     let w = words(lang);
+    let title_of = |id: &str| -> String {
+        r.regulations
+            .iter()
+            .find(|g| g.regulation == id)
+            .and_then(|g| g.title.as_ref())
+            .map_or_else(|| id.to_string(), |t| t.get(lang).to_string())
+    };
+    let hours = |m: Option<i64>| duration_words(m, lang);
     let mut h = String::new();
     h.push_str("<section class=\"reglament-compliance\">\n<style>");
     h.push_str(
@@ -1023,7 +1082,10 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
     );
     h.push_str("</style>\n");
     h.push_str(&format!("<h2>{}</h2>\n", esc(w.title)));
-    h.push_str(&format!("<p>{}</p>\n", esc(&scope_text(&r.scope, lang))));
+    h.push_str(&format!(
+        "<p>{}</p>\n",
+        esc(&scope_words(&r.scope, lang, &title_of, office_name))
+    ));
 
     h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_regulation)));
     h.push_str(&super::svg::terms_chart(
@@ -1056,7 +1118,7 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
              <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
             esc(&g.regulation),
             esc(title),
-            esc(&g.office),
+            esc(&office_name(&g.office)),
             g.cases,
             g.met,
             if g.not_met > 0 { " bad" } else { "" },
@@ -1093,10 +1155,18 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
             format!(
                 " <small>({}: {})</small>",
                 esc(w.cases_from),
-                esc(&from.into_iter().collect::<Vec<_>>().join(", "))
+                esc(&from
+                    .into_iter()
+                    .map(office_name)
+                    .collect::<Vec<_>>()
+                    .join(", "))
             )
         };
-        h.push_str(&format!("<h4>{} — {}{from}</h4>\n", esc(reg), esc(office)));
+        h.push_str(&format!(
+            "<h4>{} — {}{from}</h4>\n",
+            esc(&title_of(reg)),
+            esc(&office_name(office))
+        ));
         h.push_str(&super::svg::steps_chart(&rows, lang, &w.chart_legend()));
         h.push_str(&format!(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
@@ -1119,7 +1189,12 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
                  <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
                 esc(&s.step),
                 esc(name),
-                esc(&s.statutory.join(" / ")),
+                esc(&s
+                    .statutory
+                    .iter()
+                    .map(|t| term_words(t, lang))
+                    .collect::<Vec<_>>()
+                    .join(" / ")),
                 s.cases,
                 s.tasks,
                 esc(&hours(s.median_minutes)),
@@ -1127,7 +1202,7 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
                 if s.breaches > 0 { " bad" } else { "" },
                 s.breaches,
                 percent(s.breach_rate),
-                esc(&suspended_text(s.suspended_tasks, s.suspended_minutes)),
+                esc(&suspended_words(s.suspended_tasks, s.suspended_minutes, lang)),
             ));
         }
         h.push_str("</tbody></table>\n");
@@ -1159,15 +1234,25 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
                 esc(&c.case),
-                esc(&c.regulation),
+                esc(&title_of(&c.regulation)),
                 esc(&if c.offices.len() > 1 {
-                    c.offices.join(" → ")
+                    c.offices
+                        .iter()
+                        .map(|o| office_name(o.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
                 } else {
-                    c.office.clone()
+                    office_name(&c.office)
                 }),
-                esc(c.term.as_deref().unwrap_or("—")),
-                esc(&c.due.map(rfc3339).unwrap_or_default()),
-                esc(&c.ended_at.map(rfc3339).unwrap_or_else(|| "—".into())),
+                esc(&c
+                    .term
+                    .as_deref()
+                    .map_or_else(|| "—".into(), |t| term_words(t, lang))),
+                esc(&c.due.map(|t| local_stamp(t, lang)).unwrap_or_default()),
+                esc(&c
+                    .ended_at
+                    .map(|t| local_stamp(t, lang))
+                    .unwrap_or_else(|| "—".into())),
                 esc(&hours(c.working_minutes)),
                 esc(&if c.term_stopped_minutes > 0 {
                     hours(Some(c.term_stopped_minutes as i64))
@@ -1195,14 +1280,24 @@ impl Words {
     }
 }
 
+#[cfg(test)]
 fn scope_text(s: &ReportScope, lang: Lang) -> String {
+    scope_words(s, lang, &|r: &str| r.to_string(), &|o: &str| o.to_string())
+}
+
+fn scope_words(
+    s: &ReportScope,
+    lang: Lang,
+    regulation_name: &dyn Fn(&str) -> String,
+    office_name: &dyn Fn(&str) -> String,
+) -> String {
     let w = words(lang);
     let mut parts = Vec::new();
     if let Some(r) = &s.regulation {
-        parts.push(format!("{}: {r}", w.regulation));
+        parts.push(format!("{}: {}", w.regulation, regulation_name(r)));
     }
     if let Some(o) = &s.office {
-        parts.push(format!("{}: {o}", w.office));
+        parts.push(format!("{}: {}", w.office, office_name(o)));
     }
     if let Some(f) = s.started_from {
         parts.push(format!("{} {}", w.started_from, local_stamp(f, lang)));

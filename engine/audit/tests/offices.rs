@@ -468,7 +468,7 @@ async fn a_case_across_two_offices_is_audited_on_each_office_s_hours(db: &TestDb
     let html = report::to_html(&r, Lang::En);
     assert!(
         html.contains(&format!(
-            "centre-review — {DEPARTMENT} <small>(cases received at: {CENTRE})</small>"
+            " — {DEPARTMENT} <small>(cases received at: {CENTRE})</small></h4>"
         )),
         "{html}"
     );

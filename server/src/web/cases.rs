@@ -823,7 +823,8 @@ pub async fn report(
     )
     .await
     .map_err(|e| ctx.error(axum::http::StatusCode::CONFLICT, e.to_string()))?;
-    let html = reglament_audit::report::to_html(&r, lang);
+    let html =
+        reglament_audit::report::to_html_named(&r, lang, &|o: &str| office_name(&state, lang, o));
     let mut choices = Vec::new();
     if everywhere {
         choices.push(super::forms::Choice {
