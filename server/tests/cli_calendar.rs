@@ -79,7 +79,7 @@ fn due_as_json() {
         "atyrau-city-ozsp",
         "--format",
         "json",
-        "--root",
+        "--regulations",
         root.to_str().unwrap(),
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -265,7 +265,7 @@ fn check_reports_the_data() {
         kz.replacen("kind: public", "kind: pubic", 1),
     )
     .unwrap();
-    let out = run(&["check", "--root", dir.to_str().unwrap()]);
+    let out = run(&["check", "--regulations", dir.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));

@@ -87,7 +87,7 @@ async fn the_dry_run_lists_the_cases_a_decree_moves_and_writes_nothing() {
         decree_arg.as_str(),
         "--db",
         url.as_str(),
-        "--root",
+        "--regulations",
         root_arg.as_str(),
         "--now",
         "2026-03-25T12:00:00+05:00",
@@ -137,7 +137,7 @@ async fn the_dry_run_lists_the_cases_a_decree_moves_and_writes_nothing() {
     std::fs::write(dir.join("bad.yaml"), "id: kz\ncovers: [").expect("write");
     let bad = dir.join("bad.yaml").display().to_string();
     let out = reglament(&[
-        "calendar", "impact", &bad, "--db", &url, "--root", &root_arg,
+        "calendar", "impact", &bad, "--db", &url, "--regulations", &root_arg,
     ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

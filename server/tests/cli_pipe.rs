@@ -18,7 +18,7 @@ fn a_closed_pipe_ends_the_command_without_a_panic() {
             "2012-01-01",
             "--to",
             "2027-12-31",
-            "--root",
+            "--regulations",
         ])
         .arg(&bundled)
         .stdout(Stdio::piped())

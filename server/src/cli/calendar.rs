@@ -39,7 +39,12 @@ pub struct ImpactArgs {
     #[command(flatten)]
     db: super::audit::DbArgs,
     /// The regulations folder (with `calendars/` and `offices/`): the offices' hours.
-    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    #[arg(
+        long = "regulations",
+        alias = "root",
+        env = "REGLAMENT_REGULATIONS",
+        default_value = "regulations"
+    )]
     root: PathBuf,
     /// The instant to judge "past due" at (default: now), RFC 3339.
     #[arg(long)]
@@ -57,7 +62,12 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct Common {
     /// The regulations folder (with `calendars/` and `offices/`).
-    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    #[arg(
+        long = "regulations",
+        alias = "root",
+        env = "REGLAMENT_REGULATIONS",
+        default_value = "regulations"
+    )]
     root: PathBuf,
     /// The office whose hours and time zone apply (default: the standard schedule,
     /// Mon–Fri 09:00–18:00 with lunch 13:00–14:00, Asia/Almaty).
@@ -112,7 +122,12 @@ pub struct ListArgs {
 #[derive(clap::Args)]
 pub struct CheckArgs {
     /// The regulations folder (with `calendars/` and `offices/`).
-    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    #[arg(
+        long = "regulations",
+        alias = "root",
+        env = "REGLAMENT_REGULATIONS",
+        default_value = "regulations"
+    )]
     root: PathBuf,
 }
 

@@ -24,7 +24,12 @@ pub struct InspectArgs {
     /// How many paths to list per channel at most.
     #[arg(long, default_value_t = 50)]
     pub max_paths: usize,
-    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    #[arg(
+        long = "regulations",
+        alias = "root",
+        env = "REGLAMENT_REGULATIONS",
+        default_value = "regulations"
+    )]
     pub root: PathBuf,
 }
 

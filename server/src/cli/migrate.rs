@@ -44,7 +44,12 @@ pub struct MigrateArgs {
     now: Option<String>,
     /// The regulations folder (with `calendars/` and `offices/`): the calendars the cases'
     /// new due instants are counted on.
-    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    #[arg(
+        long = "regulations",
+        alias = "root",
+        env = "REGLAMENT_REGULATIONS",
+        default_value = "regulations"
+    )]
     root: PathBuf,
 }
 

@@ -53,7 +53,12 @@ pub struct SimulateArgs {
     pub pace: PaceArg,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    #[arg(
+        long = "regulations",
+        alias = "root",
+        env = "REGLAMENT_REGULATIONS",
+        default_value = "regulations"
+    )]
     pub root: PathBuf,
 }
 

@@ -20,7 +20,12 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub deny_warnings: bool,
     /// The regulations folder holding `calendars/` and `offices/`, to check `region` and `calendar`.
-    #[arg(long, env = "REGLAMENT_REGULATIONS", default_value = "regulations")]
+    #[arg(
+        long = "regulations",
+        alias = "root",
+        env = "REGLAMENT_REGULATIONS",
+        default_value = "regulations"
+    )]
     pub root: PathBuf,
 }
 
