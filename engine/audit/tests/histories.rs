@@ -10,7 +10,8 @@
 //! To record a new set from the audit corpus (every bundled regulation driven through
 //! several paths): `REGLAMENT_RECORD_HISTORIES=YYYY-MM-DD cargo test -p reglament-audit
 //! --test histories`; from the corpus of cases across offices and suspended tasks, add
-//! `REGLAMENT_RECORD_CORPUS=offices`. It refuses to write over a set that exists.
+//! `REGLAMENT_RECORD_CORPUS=offices`, from the cases worked by deputies (`actor.on_behalf_of`)
+//! `REGLAMENT_RECORD_CORPUS=deputies`. It refuses to write over a set that exists.
 
 mod audit_support;
 #[path = "../../store/tests/store_support/mod.rs"]
@@ -177,6 +178,7 @@ fn record(name: &str) {
     );
     let corpus = match std::env::var("REGLAMENT_RECORD_CORPUS").as_deref() {
         Ok("offices") => audit_support::offices_corpus(),
+        Ok("deputies") => audit_support::deputies_corpus(),
         _ => audit_support::corpus(),
     };
     let rt = tokio::runtime::Builder::new_current_thread()

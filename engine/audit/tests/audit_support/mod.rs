@@ -49,6 +49,9 @@ pub struct Plan {
     pub route: BTreeMap<String, String>,
     /// Suspend the first task of this step for this reason, and resume it two days later.
     pub suspend: Option<(String, String)>,
+    /// Every task is claimed by its worker and then taken over and completed by a deputy
+    /// acting for them (the events name the worker in `actor.on_behalf_of`).
+    pub deputy: bool,
 }
 
 /// The bundled regulations, compiled, with their sources.
@@ -113,6 +116,7 @@ pub fn plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<Plan> {
                     start: t0 + Duration::minutes(47 * i as i64),
                     route: BTreeMap::new(),
                     suspend: None,
+                    deputy: false,
                 });
             }
         }
@@ -275,7 +279,26 @@ pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
         }
         .unwrap_or(Value::Object(Default::default()));
         let reason = needs_reason.then(|| "documents do not meet the requirements".to_string());
-        let actor = Actor::new(format!("{}-{}", task.role, i % 2 + 1), &*task.role);
+        let worker = format!("{}-{}", task.role, i % 2 + 1);
+        let actor = if plan.deputy && matches!(step, Step::Task(_)) {
+            // The worker took it before leaving; their deputy takes it over and finishes it.
+            if task.claimed_by.is_none() {
+                service
+                    .execute(
+                        &plan.case,
+                        &Command::Claim { task: task.id },
+                        &Actor::new(&worker, &*task.role),
+                        at,
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: claim: {e}", plan.case));
+                queue.push(Reverse((at + second, i)));
+                continue;
+            }
+            Actor::on_behalf(format!("{}-deputy", task.role), &*task.role, &worker)
+        } else {
+            Actor::new(&worker, &*task.role)
+        };
         let command = match step {
             Step::System(_) => Command::SystemResult {
                 step: task.step_id.to_string(),
@@ -352,6 +375,7 @@ pub fn offices_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<P
                     start: t0 + Duration::minutes(53 * i as i64),
                     route: route.clone(),
                     suspend: None,
+                    deputy: false,
                 });
             }
         }
@@ -378,6 +402,7 @@ pub fn offices_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<P
                     start: t0 + Duration::minutes(53 * i as i64),
                     route: BTreeMap::new(),
                     suspend: Some((task.id.clone(), reason.reason.clone())),
+                    deputy: false,
                 });
             }
         }
@@ -397,6 +422,27 @@ pub struct Corpus {
 pub fn corpus() -> &'static Corpus {
     static CORPUS: OnceLock<Corpus> = OnceLock::new();
     CORPUS.get_or_init(|| build(plans))
+}
+
+/// Cases worked by deputies: the first path of each bundled regulation's provider channel,
+/// every task claimed by its worker and completed by a deputy acting for them.
+pub fn deputies_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<Plan> {
+    let mut out: Vec<Plan> = plans(processes, calendars)
+        .into_iter()
+        .filter(|p| p.case.as_str().ends_with("-0") && p.stop_after.is_none())
+        .collect();
+    for p in &mut out {
+        p.case = CaseId::new(format!("{}-deputy", p.case.as_str()));
+        p.deputy = true;
+        p.documents_missing = false;
+    }
+    out
+}
+
+/// The corpus of [`deputies_plans`], built as [`corpus`] is.
+pub fn deputies_corpus() -> &'static Corpus {
+    static CORPUS: OnceLock<Corpus> = OnceLock::new();
+    CORPUS.get_or_init(|| build(deputies_plans))
 }
 
 /// The corpus of [`offices_plans`], built as [`corpus`] is.
