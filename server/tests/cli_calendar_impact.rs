@@ -137,7 +137,13 @@ async fn the_dry_run_lists_the_cases_a_decree_moves_and_writes_nothing() {
     std::fs::write(dir.join("bad.yaml"), "id: kz\ncovers: [").expect("write");
     let bad = dir.join("bad.yaml").display().to_string();
     let out = reglament(&[
-        "calendar", "impact", &bad, "--db", &url, "--regulations", &root_arg,
+        "calendar",
+        "impact",
+        &bad,
+        "--db",
+        &url,
+        "--regulations",
+        &root_arg,
     ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

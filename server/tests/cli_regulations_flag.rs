@@ -36,7 +36,10 @@ fn every_command_that_reads_the_regulations_folder_calls_it_regulations() {
         let out = reglament(&args);
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{cmd:?}: {help}");
-        assert!(!help.contains("--root"), "{cmd:?} still says --root:\n{help}");
+        assert!(
+            !help.contains("--root"),
+            "{cmd:?} still says --root:\n{help}"
+        );
         if help.contains("--regulations <") {
             seen += 1;
         }
