@@ -84,7 +84,7 @@ fn renders_svg_by_id_with_a_group_per_step_and_a_lane_per_role() {
     assert_eq!(counts.get("g.lane"), Some(&2));
     assert!(svg.contains("Выдача справки «О составе семьи» &amp; копии"));
     assert!(svg.contains(">1 рабочий день</text>"));
-    assert!(svg.contains(">akim: 2 рабочих дня</text>"));
+    assert!(svg.contains(">через акима: 2 рабочих дня</text>"));
 }
 
 #[test]
@@ -111,10 +111,9 @@ fn mermaid_and_dot_have_lanes_durations_and_escaped_names() {
     let mermaid = ok(&["render-demo", "--format", "mermaid", "--lang", "en"]);
     assert!(mermaid.starts_with("flowchart LR\n"));
     assert!(mermaid.contains("  subgraph lane_clerk[\"Clerk\"]\n"));
-    assert!(
-        mermaid
-            .contains("s_decide(\"Head's decision<br/>1 working day<br/>akim: 2 working days\")")
-    );
+    assert!(mermaid.contains(
+        "s_decide(\"Head's decision<br/>1 working day<br/>via the akim: 2 working days\")"
+    ));
     assert!(mermaid.contains("s_route -->|\"channel == #quot;akim#quot;\"| s_akim_issue"));
 
     let dot = ok(&["render-demo", "--format", "dot"]);
