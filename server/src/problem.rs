@@ -262,7 +262,8 @@ pub fn command_status(e: &CommandError) -> StatusCode {
         | C::NotAllowedToReassign(_)
         | C::NotAllowedToCancel(_)
         | C::NotAllowedToRetry(_)
-        | C::NotAllowedToSuspend(_) => StatusCode::FORBIDDEN,
+        | C::NotAllowedToSuspend(_)
+        | C::NotAllowedToIntervene(_) => StatusCode::FORBIDDEN,
         // What the submitted data leads to: an outcome, a reason, a form, a branch.
         C::UnknownChannel { .. }
         | C::UnknownOutcome { .. }
@@ -273,6 +274,7 @@ pub fn command_status(e: &CommandError) -> StatusCode {
         | C::CorrectionNotAnObject
         | C::SuspensionNotAllowed { .. }
         | C::NoBranch { .. }
+        | C::InterventionRefused(_)
         | C::Condition { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         // A deadline the calendar cannot reach: the command conflicts with the calendar as
         // it stands (it goes through once the calendar is extended), and nothing changed.

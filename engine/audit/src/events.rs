@@ -106,6 +106,9 @@ struct Flat<'a> {
     #[serde(default, deserialize_with = "some_instant")]
     case_due_before: Option<DateTime<Utc>>,
     case_deadline: Option<Deadline>,
+    action: Option<reglament_runtime::Intervention>,
+    legal_basis: Option<String>,
+    approved_by: Option<String>,
 }
 
 /// `from_version`/`to_version`: a calendar version's text in `deadlines_rescheduled`, a
@@ -364,6 +367,13 @@ impl Flat<'_> {
                 case_policy: self.case_policy?,
                 case_due_before: self.case_due_before,
                 case_deadline: self.case_deadline,
+            },
+            "intervened" => EventKind::Intervened {
+                action: self.action?,
+                reason: self.reason?,
+                legal_basis: self.legal_basis?,
+                approved_by: self.approved_by.map(|a| r.name(&a)),
+                moved: self.moved.unwrap_or_default(),
             },
             _ => return None,
         };
@@ -649,12 +659,43 @@ pub(crate) mod tests {
                 case_due_before: None,
                 case_deadline: deadline(),
             },
+            EventKind::Intervened {
+                action: reglament_runtime::Intervention::MoveTo {
+                    step: "review".into(),
+                },
+                reason: "the documents were lost in transit".into(),
+                legal_basis: "order No. 12, paragraph 4".into(),
+                approved_by: Some(Arc::from("admin2")),
+                moved: Vec::new(),
+            },
+            EventKind::Intervened {
+                action: reglament_runtime::Intervention::CancelTask { task: TaskId(2) },
+                reason: "registered twice".into(),
+                legal_basis: "order No. 13".into(),
+                approved_by: None,
+                moved: Vec::new(),
+            },
+            EventKind::Intervened {
+                action: reglament_runtime::Intervention::ChangeDue {
+                    target: DeadlineTarget::Case,
+                    due: t("2026-04-20T13:00:00Z"),
+                },
+                reason: "court order".into(),
+                legal_basis: "ruling of 10 April".into(),
+                approved_by: Some(Arc::from("admin2")),
+                moved: vec![Moved {
+                    target: DeadlineTarget::Case,
+                    from: t("2026-04-15T13:00:00Z"),
+                    to: t("2026-04-20T13:00:00Z"),
+                    warnings: Vec::new(),
+                }],
+            },
         ]
     }
 
     /// How many kinds [`EventKind`] has. The match below stops compiling when a kind is
     /// added: give it samples in [`every_kind`] and count it here.
-    const KINDS: usize = 26;
+    const KINDS: usize = 27;
 
     fn counted(k: &EventKind) {
         match k {
@@ -683,7 +724,8 @@ pub(crate) mod tests {
             | EventKind::TaskSuspended { .. }
             | EventKind::TaskResumed { .. }
             | EventKind::CaseHandedOver { .. }
-            | EventKind::CaseMigrated { .. } => {}
+            | EventKind::CaseMigrated { .. }
+            | EventKind::Intervened { .. } => {}
         }
     }
 

@@ -2148,6 +2148,32 @@ fn case_term(
 /// A few words on what an event says.
 fn summary(e: &Event) -> String {
     match &e.kind {
+        EventKind::Intervened {
+            action,
+            reason,
+            legal_basis,
+            approved_by,
+            moved,
+        } => {
+            let what = match action {
+                reglament_runtime::Intervention::MoveTo { step } => format!("moved to {step}"),
+                reglament_runtime::Intervention::CancelTask { task } => {
+                    format!("task {task} cancelled")
+                }
+                reglament_runtime::Intervention::ChangeDue { .. } => moved
+                    .iter()
+                    .map(|m| format!("due {} → {}", rfc3339(m.from), rfc3339(m.to)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let by = e.actor.user.as_ref();
+            match approved_by {
+                Some(second) => format!(
+                    "by hand ({by}, approved by {second}): {what}; {reason} — {legal_basis}"
+                ),
+                None => format!("by hand ({by}): {what}; {reason} — {legal_basis}"),
+            }
+        }
         EventKind::CaseStarted {
             regulation,
             version,

@@ -578,7 +578,8 @@ struct Repeated<'a> {
 fn known_type(kind: &str) -> bool {
     matches!(
         kind,
-        "case_started"
+        "intervened"
+            | "case_started"
             | "task_opened"
             | "task_claimed"
             | "task_released"

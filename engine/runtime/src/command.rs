@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::{CaseId, TaskId};
+use super::event::{CaseId, Intervention, TaskId};
 use reglament_calendar::CalendarError;
 use reglament_model::condition::ConditionError;
 
@@ -77,6 +77,15 @@ pub enum Command {
         #[serde(default)]
         comment: Option<String>,
     },
+    /// An administrator's change by hand (see [`Intervention`]), with the reason and the
+    /// legal basis, and the second administrator who approved it where one is needed.
+    Intervene {
+        action: Intervention,
+        reason: String,
+        legal_basis: String,
+        #[serde(default)]
+        approved_by: Option<String>,
+    },
 }
 
 impl Command {
@@ -94,6 +103,7 @@ impl Command {
             Command::RetryIncident { .. } => "retry_incident",
             Command::Suspend { .. } => "suspend",
             Command::Resume { .. } => "resume",
+            Command::Intervene { .. } => "intervene",
         }
     }
 }
@@ -290,6 +300,10 @@ pub enum CommandError {
     NotSuspended(TaskId),
     #[error("task {0} is suspended; resume it first")]
     TaskSuspended(TaskId),
+    #[error("role `{0}` may not change a case by hand; an administrator may")]
+    NotAllowedToIntervene(Arc<str>),
+    #[error("{0}")]
+    InterventionRefused(String),
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
@@ -345,6 +359,8 @@ impl CommandError {
             CommandError::AlreadySuspended(_) => "already-suspended",
             CommandError::NotSuspended(_) => "not-suspended",
             CommandError::TaskSuspended(_) => "task-suspended",
+            CommandError::NotAllowedToIntervene(_) => "not-allowed-to-intervene",
+            CommandError::InterventionRefused(_) => "intervention-refused",
             CommandError::Calendar(e) => e.kind(),
         }
     }

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 use super::command::{Command, CommandError, FieldError, FieldRule};
 use super::event::{
-    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Moved, TaskId, Warning,
+    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Intervention, Moved, TaskId, Warning,
 };
 use super::state::{CaseState, Task, TaskStatus};
 use reglament_calendar::OfficeClock;
@@ -321,6 +321,20 @@ pub fn decide(
                 moved,
             });
         }
+        Command::Intervene {
+            action,
+            reason,
+            legal_basis,
+            approved_by,
+        } => intervene(
+            &mut plan,
+            state,
+            ctx,
+            action,
+            reason,
+            legal_basis,
+            approved_by,
+        )?,
         Command::Cancel { reason } => {
             if &*ctx.actor.role != "administrator" {
                 return Err(CommandError::NotAllowedToCancel(ctx.actor.role.clone()));
@@ -527,6 +541,104 @@ pub fn warning_instants(
         }
     }
     Ok(out)
+}
+
+/// An administrator's change by hand: the `intervened` event first (what, why, on what
+/// basis, approved by whom), then its effect as the engine's ordinary events.
+fn intervene(
+    plan: &mut Plan<'_>,
+    state: &CaseState,
+    ctx: Ctx<'_>,
+    action: &Intervention,
+    reason: &str,
+    legal_basis: &str,
+    approved_by: &Option<String>,
+) -> Result<(), CommandError> {
+    if &*ctx.actor.role != "administrator" {
+        return Err(CommandError::NotAllowedToIntervene(ctx.actor.role.clone()));
+    }
+    if reason.trim().is_empty() || legal_basis.trim().is_empty() {
+        return Err(CommandError::InterventionRefused(
+            "a change by hand needs a written reason and its legal basis".into(),
+        ));
+    }
+    let refuse = |why: &str| Err(CommandError::InterventionRefused(why.to_string()));
+    let mut moved = Vec::new();
+    match action {
+        Intervention::MoveTo { step } => {
+            let Some(s) = state.process.step_index(step) else {
+                return refuse(&format!("the regulation has no step `{step}`"));
+            };
+            if !matches!(state.process.step(s), reglament_model::model::Step::Task(_)) {
+                return refuse(&format!(
+                    "`{step}` is not a task: a case is moved to a task"
+                ));
+            }
+            if !state.joins.is_empty() || state.open_tasks().count() > 1 {
+                return refuse(
+                    "the case is on several paths at once: cancel the tasks that no longer apply one by one",
+                );
+            }
+        }
+        Intervention::CancelTask { task } => {
+            let t = open_task(state, *task)?;
+            // Its path goes on past it, as if the step had been done: a step that chooses
+            // between ways on has no such path, and the case is moved instead.
+            if state.process.follow(t.step as usize, None).is_none() {
+                return refuse(
+                    "this step chooses where the case goes: move the case to a step instead",
+                );
+            }
+        }
+        Intervention::ChangeDue { target, due } => {
+            let from = match target {
+                DeadlineTarget::Case => state.deadline.as_ref().map(|d| d.due),
+                DeadlineTarget::Task(t) => open_task(state, *t)?.deadline.as_ref().map(|d| d.due),
+            };
+            let Some(from) = from else {
+                return refuse("there is no due instant to change");
+            };
+            if *due <= ctx.now {
+                return refuse("the new due instant has passed already");
+            }
+            if *due == from {
+                return refuse("the due instant is that already");
+            }
+            moved.push(Moved {
+                target: *target,
+                from,
+                to: *due,
+                warnings: Vec::new(),
+            });
+        }
+    }
+    plan.emit(EventKind::Intervened {
+        action: action.clone(),
+        reason: reason.trim().to_string(),
+        legal_basis: legal_basis.trim().to_string(),
+        approved_by: approved_by.as_deref().map(Arc::from),
+        moved,
+    });
+    match action {
+        Intervention::MoveTo { step } => {
+            plan.cancel_open_tasks();
+            let s = state.process.step_index(step).unwrap_or_default();
+            plan.advance(s)?;
+        }
+        Intervention::CancelTask { task } => {
+            plan.emit(EventKind::TaskCancelled { task: *task });
+            plan.closed.push(*task);
+            let step = state
+                .task(*task)
+                .map(|t| t.step as usize)
+                .unwrap_or_default();
+            if let Some(next) = state.process.follow(step, None) {
+                plan.advance(next)?;
+            }
+        }
+        Intervention::ChangeDue { .. } => {}
+    }
+    Ok(())
 }
 
 fn open_task(state: &CaseState, id: TaskId) -> Result<&Task, CommandError> {

@@ -149,6 +149,24 @@ pub struct MigratedTask {
     pub warnings: Vec<Warning>,
 }
 
+/// What an administrator changed by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Intervention {
+    /// The case's open task is cancelled and the case goes on from `step` (back to a step it
+    /// was at, or on to one it skips to).
+    MoveTo { step: String },
+    /// One task is cancelled: its step is skipped, and its path goes on to the next step as
+    /// if it had been done (a task whose step chooses between ways on cannot be cancelled; the
+    /// case is moved instead).
+    CancelTask { task: TaskId },
+    /// A due instant — a task's, or the case's statutory one — is set to `due`.
+    ChangeDue {
+        target: DeadlineTarget,
+        due: DateTime<Utc>,
+    },
+}
+
 /// One event in a case's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -351,6 +369,19 @@ pub enum EventKind {
     /// The case moved onto another version of its regulation, by a migration plan whose act
     /// required it: from here on it runs on `to_digest`. Closed tasks keep their history;
     /// each open task is at its mapped step with the due instant the plan's policy gave it.
+    /// An administrator changed the case by hand, with a written reason and the legal basis;
+    /// a change of a statutory due instant or a skipped step carries the second
+    /// administrator who approved it. The effect follows as ordinary events
+    /// (`task_cancelled`, `task_opened`, …); a changed due instant is in `moved`.
+    Intervened {
+        action: Intervention,
+        reason: String,
+        legal_basis: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approved_by: Option<Arc<str>>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        moved: Vec<Moved>,
+    },
     CaseMigrated {
         regulation: String,
         from_version: u32,
@@ -408,6 +439,7 @@ impl EventKind {
             EventKind::TaskResumed { .. } => "task_resumed",
             EventKind::CaseHandedOver { .. } => "case_handed_over",
             EventKind::CaseMigrated { .. } => "case_migrated",
+            EventKind::Intervened { .. } => "intervened",
         }
     }
 }

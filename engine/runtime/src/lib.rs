@@ -19,7 +19,8 @@ pub use command::{Command, CommandError, FieldError, FieldRule};
 pub use decide::{Ctx, reschedule, reschedule_at, tick_at, warning_instants};
 pub use engine::{Clocks, Engine, EngineError, NewCase, Ticked};
 pub use event::{
-    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, MigratedTask, Moved, TaskId, Warning,
+    Actor, CaseId, Deadline, DeadlineTarget, Event, EventKind, Intervention, MigratedTask, Moved,
+    TaskId, Warning,
 };
 pub use migrate::{MigrateError, migrate};
 pub use state::{CaseState, CaseStatus, FoldError, Incident, Suspended, Task, TaskStatus};

@@ -426,6 +426,9 @@ impl CaseState {
                     self.offices.push(to.clone());
                 }
             }
+            EventKind::Intervened { moved, .. } => {
+                self.apply_moved(moved, None, index)?;
+            }
             EventKind::DeadlinesRescheduled {
                 to_version, moved, ..
             } => {

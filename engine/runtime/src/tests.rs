@@ -1246,3 +1246,197 @@ fn a_deputy_takes_over_the_principals_tasks_and_the_events_say_for_whom() {
         Some("clerk2")
     );
 }
+
+/// An administrator's changes by hand: each is one `intervened` event with the reason, the
+/// legal basis and the approver, then the engine's ordinary events for its effect.
+#[test]
+fn an_administrator_moves_cancels_and_changes_due_instants_by_hand() {
+    let (mut e, p) = engine();
+    let id = CaseId::new("ATR-IV");
+    // Wednesday 15 April 2026, 10:00 in Atyrau (+05), office hours 09:00–18:00 with lunch
+    // 13:00–14:00 (the fixture's calendar).
+    let now = t("2026-04-15T10:00:00+05:00");
+    e.start(
+        &p,
+        NewCase {
+            case: id.clone(),
+            channel: "provider".into(),
+            office: OFFICE.into(),
+            data: applicant(),
+        },
+        &clerk(),
+        now,
+    )
+    .expect("starts");
+    let intervene = |action: Intervention, approved: Option<&str>| Command::Intervene {
+        action,
+        reason: "the applicant's file was registered twice".into(),
+        legal_basis: "order No. 45, p. 3".into(),
+        approved_by: approved.map(str::to_string),
+    };
+    let refused = |e: &mut Engine, cmd: &Command, actor: &Actor| -> String {
+        match e.execute(&id, cmd, actor, now).expect_err("refused") {
+            EngineError::Command(c) => c.kind().to_string(),
+            other => panic!("{other}"),
+        }
+    };
+    let to_review = Intervention::MoveTo {
+        step: "review".into(),
+    };
+    assert_eq!(
+        refused(&mut e, &intervene(to_review.clone(), None), &head()),
+        "not-allowed-to-intervene"
+    );
+    let unexplained = Command::Intervene {
+        action: to_review.clone(),
+        reason: "x".into(),
+        legal_basis: " ".into(),
+        approved_by: None,
+    };
+    assert_eq!(
+        refused(&mut e, &unexplained, &admin()),
+        "intervention-refused"
+    );
+    for step in ["nowhere", "checks"] {
+        let cmd = intervene(Intervention::MoveTo { step: step.into() }, None);
+        assert_eq!(
+            refused(&mut e, &cmd, &admin()),
+            "intervention-refused",
+            "{step}"
+        );
+    }
+
+    // Registered: the two checks run side by side. The family check is cancelled by hand:
+    // its path goes on to the join as if it had been done.
+    e.execute(
+        &id,
+        &Command::Complete {
+            task: TaskId(1),
+            outcome: None,
+            data: json!({}),
+            reason: None,
+        },
+        &clerk(),
+        now,
+    )
+    .expect("registered");
+    let events = e
+        .execute(
+            &id,
+            &intervene(Intervention::CancelTask { task: TaskId(3) }, Some("admin2")),
+            &admin(),
+            now,
+        )
+        .expect("cancelled");
+    let kinds: Vec<&str> = events.iter().map(|ev| ev.kind.name()).collect();
+    assert_eq!(kinds[..2], ["intervened", "task_cancelled"], "{kinds:?}");
+    let EventKind::Intervened {
+        reason,
+        legal_basis,
+        approved_by,
+        ..
+    } = &events[0].kind
+    else {
+        panic!("intervened first")
+    };
+    assert_eq!(
+        (
+            reason.as_str(),
+            legal_basis.as_str(),
+            approved_by.as_deref()
+        ),
+        (
+            "the applicant's file was registered twice",
+            "order No. 45, p. 3",
+            Some("admin2")
+        )
+    );
+    assert_eq!(&*events[0].actor.user, "admin");
+    assert_eq!(
+        open_ids(e.case(&id).expect("case")),
+        vec![(2, "verify_income".into())]
+    );
+    // Only one path left: the income check, done, meets the cancelled one at the join.
+    e.execute(
+        &id,
+        &Command::Complete {
+            task: TaskId(2),
+            outcome: None,
+            data: json!({}),
+            reason: None,
+        },
+        &clerk(),
+        now,
+    )
+    .expect("income checked");
+    assert_eq!(
+        open_ids(e.case(&id).expect("case")),
+        vec![(4, "review".into())]
+    );
+
+    // The review's due instant, by hand: to Monday 27 April 18:00 (+05).
+    let later = t("2026-04-27T18:00:00+05:00");
+    let change = |due| {
+        intervene(
+            Intervention::ChangeDue {
+                target: DeadlineTarget::Task(TaskId(4)),
+                due,
+            },
+            Some("admin2"),
+        )
+    };
+    assert_eq!(
+        refused(&mut e, &change(t("2026-04-15T09:00:00+05:00")), &admin()),
+        "intervention-refused"
+    );
+    let before = e
+        .case(&id)
+        .and_then(|s| s.task(TaskId(4)))
+        .and_then(|t| t.deadline.as_ref())
+        .map(|d| d.due)
+        .expect("a due instant");
+    let events = e
+        .execute(&id, &change(later), &admin(), now)
+        .expect("moved");
+    let EventKind::Intervened { moved, .. } = &events[0].kind else {
+        panic!("intervened")
+    };
+    assert_eq!((moved[0].from, moved[0].to), (before, later));
+    let task = e.case(&id).and_then(|s| s.task(TaskId(4))).expect("review");
+    assert_eq!(task.deadline.as_ref().map(|d| d.due), Some(later));
+    assert!(
+        task.warn_at.is_empty(),
+        "the old warnings do not fire on the moved instant"
+    );
+
+    // Back to registration: the review is cancelled, a new registration task opens with its
+    // own 15 minutes from now.
+    let events = e
+        .execute(
+            &id,
+            &intervene(
+                Intervention::MoveTo {
+                    step: "register".into(),
+                },
+                None,
+            ),
+            &admin(),
+            now,
+        )
+        .expect("moved back");
+    let kinds: Vec<&str> = events.iter().map(|ev| ev.kind.name()).collect();
+    assert_eq!(
+        kinds[..3],
+        ["intervened", "task_cancelled", "task_opened"],
+        "{kinds:?}"
+    );
+    let state = e.case(&id).expect("case");
+    assert_eq!(open_ids(state), vec![(5, "register".into())]);
+    assert_eq!(
+        state
+            .task(TaskId(5))
+            .and_then(|t| t.deadline.as_ref())
+            .map(|d| d.due),
+        Some(t("2026-04-15T10:15:00+05:00"))
+    );
+}

@@ -249,6 +249,31 @@ pub async fn history(
                     }
                     d
                 }
+                EventKind::Intervened {
+                    action,
+                    reason,
+                    legal_basis,
+                    approved_by,
+                    moved,
+                } => {
+                    let what = match action {
+                        reglament_runtime::Intervention::MoveTo { step } => {
+                            format!("→ {}", step_name(Some(p), step, lang))
+                        }
+                        reglament_runtime::Intervention::CancelTask { task } => {
+                            format!("{} ✕", task_step(*task))
+                        }
+                        reglament_runtime::Intervention::ChangeDue { .. } => moved_text(moved),
+                    };
+                    let mut d = format!(
+                        "{what} · {reason} · {}: {legal_basis}",
+                        i18n::t(lang, "iv_legal_basis")
+                    );
+                    if let Some(second) = approved_by {
+                        d.push_str(&format!(" · {}: {second}", i18n::t(lang, "iv_approved_by")));
+                    }
+                    d
+                }
                 EventKind::CaseMigrated {
                     from_version,
                     to_version,
