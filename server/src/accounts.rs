@@ -60,6 +60,13 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/1005_inbox_views.sql"),
         postgres: include_str!("../migrations/postgres/1005_inbox_views.sql"),
     },
+    // Changes to cases by hand that wait for a second administrator.
+    Migration {
+        version: 1006,
+        description: "interventions",
+        sqlite: include_str!("../migrations/sqlite/1006_interventions.sql"),
+        postgres: include_str!("../migrations/postgres/1006_interventions.sql"),
+    },
     // Deputy rules: who acts for whom, in which roles and office, from when to when, by which
     // order.
     Migration {

@@ -39,6 +39,7 @@ pub mod demo;
 pub mod deputies;
 pub mod headers;
 pub mod idempotency;
+pub mod interventions;
 pub mod limits;
 pub mod metrics;
 pub mod migration_requests;

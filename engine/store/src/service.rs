@@ -816,6 +816,34 @@ impl Service {
     /// Runs a command on a case. On a conflicting append (another writer got there first) the
     /// case is reloaded and the command decided again, up to a few times: so of two claims of
     /// one task, the second fails with [`CommandError::ClaimedByOther`].
+    /// What `command` would do to `case` at `now` — its events and the case after them —
+    /// with nothing written (a what-if before a change that needs a second person).
+    pub async fn dry_run(
+        &self,
+        case: &CaseId,
+        command: &Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(CaseState, Vec<Event>), ServiceError> {
+        let (state, _) = self.state(case, true).await?;
+        let (clock, moved) = self.follow(&state, now).await?;
+        let ctx = decide::Ctx {
+            now,
+            actor,
+            clock: &clock,
+            offices: Some(&*self.clocks),
+        };
+        let mut after = (*state).clone();
+        if let Some(m) = &moved {
+            after.apply(m).map_err(EngineError::Fold)?;
+        }
+        let events = decide::decide(&after, command, ctx)?;
+        for e in &events {
+            after.apply(e).map_err(EngineError::Fold)?;
+        }
+        Ok((after, events))
+    }
+
     pub async fn execute(
         &self,
         case: &CaseId,

@@ -11,6 +11,7 @@ pub mod deputies;
 pub mod dto;
 pub mod inbox;
 pub mod incidents;
+pub mod interventions;
 pub mod migrations;
 pub mod regulations;
 pub mod replay;
@@ -79,6 +80,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(migrations::get))
         .routes(routes!(migrations::approve))
         .routes(routes!(migrations::reject))
+        .routes(routes!(interventions::preview))
+        .routes(routes!(interventions::submit))
+        .routes(routes!(interventions::list))
+        .routes(routes!(interventions::get))
+        .routes(routes!(interventions::approve))
+        .routes(routes!(interventions::reject))
         .routes(routes!(deputies::list, deputies::create))
         .routes(routes!(deputies::get))
         .routes(routes!(deputies::end))
