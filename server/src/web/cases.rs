@@ -422,6 +422,8 @@ struct CasePage {
     incidents: Vec<super::incidents::IncidentLine>,
     /// The caller administers the case's office, so may retry its open incidents.
     may_retry: bool,
+    /// An administrator: the page links to the change by hand.
+    may_intervene: bool,
 }
 
 /// One step of the audited timeline: who, when, working time against the step's time.
@@ -637,6 +639,8 @@ pub async fn page(
             None => String::new(),
         },
         incidents: super::incidents::lines(&state, &ctx, &st),
+        may_intervene: st.status == reglament_runtime::CaseStatus::Open
+            && crate::interventions::may_intervene(principal).is_ok(),
         may_retry: st.status == reglament_runtime::CaseStatus::Open
             && super::incidents::may_retry(&ctx, &st),
     };

@@ -21,6 +21,7 @@ pub mod forms;
 pub mod i18n;
 pub mod inbox;
 pub mod incidents;
+pub mod interventions;
 pub mod lint_text;
 pub mod migrations;
 pub mod notifications;
@@ -95,6 +96,18 @@ pub fn router() -> Router<AppState> {
         )
         .route("/incidents", get(incidents::page))
         .route("/deputies", get(deputies::list).post(deputies::create))
+        .route(
+            "/cases/{id}/intervene",
+            get(interventions::form).post(interventions::submit),
+        )
+        .route(
+            "/cases/{id}/intervene/preview",
+            post(interventions::preview),
+        )
+        .route("/interventions", get(interventions::list))
+        .route("/interventions/{id}", get(interventions::page))
+        .route("/interventions/{id}/approve", post(interventions::approve))
+        .route("/interventions/{id}/reject", post(interventions::reject))
         .route("/deputies/{id}/end", post(deputies::end))
         .route("/status", get(status::form).post(status::lookup))
         .route("/dashboard", get(cases::dashboard))
@@ -479,6 +492,7 @@ impl Ctx {
             }
             if g.holds_somewhere(ADMINISTRATOR) {
                 link("/incidents", "incidents");
+                link("/interventions", "iv_requests");
             }
             link("/regulations", "regulations");
             if g.holds_somewhere(ANALYST) {
