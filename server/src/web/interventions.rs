@@ -193,13 +193,16 @@ fn proposal(state: &AppState, st: &CaseState, form: &FormData) -> Result<Proposa
     })
 }
 
+/// A what-if to confirm: the form's fields as sent, the what-if, the change in words.
+type Confirm = (Vec<(String, String)>, PreviewView, String);
+
 async fn form_page(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     status: StatusCode,
     problem: String,
-    confirm: Option<(Vec<(String, String)>, PreviewView, String)>,
+    confirm: Option<Confirm>,
 ) -> WebResult<Response> {
     let principal = ctx.user()?;
     iv::may_intervene(principal).map_err(|p| ctx.problem(p))?;
