@@ -111,6 +111,10 @@ enum Endpoint {
     ListDeputies,
     CreateDeputy,
     EndDeputy,
+    PreviewIntervention,
+    Intervene,
+    ListInterventions,
+    ApproveIntervention,
     ListViews,
     CreateView,
     UpdateView,
@@ -155,6 +159,10 @@ const ENDPOINTS: &[Endpoint] = &[
     E::ListDeputies,
     E::CreateDeputy,
     E::EndDeputy,
+    E::PreviewIntervention,
+    E::Intervene,
+    E::ListInterventions,
+    E::ApproveIntervention,
     E::ListViews,
     E::CreateView,
     E::UpdateView,
@@ -199,6 +207,10 @@ impl Endpoint {
             E::ListDeputies => "GET /deputies",
             E::CreateDeputy => "POST /deputies",
             E::EndDeputy => "POST /deputies/{id}/end",
+            E::PreviewIntervention => "POST /cases/{id}/interventions/preview",
+            E::Intervene => "POST /cases/{id}/interventions",
+            E::ListInterventions => "GET /interventions",
+            E::ApproveIntervention => "POST /interventions/{id}/approve",
             E::ListViews => "GET /offices/{office}/views",
             E::CreateView => "POST /offices/{office}/views",
             E::UpdateView => "PUT /offices/{office}/views/{id}",
@@ -337,6 +349,18 @@ impl Endpoint {
                     403
                 } else {
                     404
+                }
+            }
+            // Changes by hand are administrators' alone, whoever else sees the case; a change
+            // of a due instant waits for a second administrator (202).
+            E::PreviewIntervention | E::ListInterventions | E::ApproveIntervention => {
+                if s.global("administrator") { 200 } else { 403 }
+            }
+            E::Intervene => {
+                if s.global("administrator") {
+                    202
+                } else {
+                    403
                 }
             }
             // Everyone working in the office sees its views; its head and administrators
@@ -561,6 +585,12 @@ impl Fixtures<'_> {
         r.json["id"].as_str().expect("id").to_string()
     }
 
+    /// A change of a case's statutory due instant, by a court's ruling.
+    fn due_change() -> Value {
+        json!({"action": {"kind": "change_due", "target": {"of": "case"}, "due": "2026-06-30T13:00:00Z"},
+               "reason": "the court extended the term", "legal_basis": "ruling of 16 April 2026"})
+    }
+
     /// A rule for a new executor of the own office, acted for by a new executor of another
     /// office, from today for three days.
     async fn deputy_rule(&self) -> Value {
@@ -746,6 +776,34 @@ impl Fixtures<'_> {
                     Some(json!({"reason": "checked"})),
                 )
             }
+            E::PreviewIntervention | E::Intervene => {
+                let case = self.case().await;
+                let suffix = if e == E::PreviewIntervention {
+                    "/preview"
+                } else {
+                    ""
+                };
+                (
+                    "POST",
+                    format!("/api/v1/cases/{case}/interventions{suffix}"),
+                    Some(Self::due_change()),
+                )
+            }
+            E::ListInterventions => ("GET", "/api/v1/interventions".into(), None),
+            E::ApproveIntervention => {
+                // Proposed by an administrator who is none of the subjects.
+                let case = self.case().await;
+                let r = s
+                    .post(
+                        &format!("/api/v1/cases/{case}/interventions"),
+                        &self.tokens["second-admin"],
+                        &Self::due_change(),
+                    )
+                    .await;
+                assert_eq!(r.status, 202, "fixture: {}", r.text);
+                let id = r.json["id"].as_str().expect("id").to_string();
+                ("POST", format!("/api/v1/interventions/{id}/approve"), None)
+            }
             E::ListDeputies => ("GET", "/api/v1/deputies".into(), None),
             E::CreateDeputy => (
                 "POST",
@@ -808,6 +866,10 @@ async fn every_endpoint_for_every_role_in_own_and_other_office() {
         .replace("duration: 10 working days}", "duration: 8 working days}");
     s.state.store.deploy(&v2, "analyst", at).await.expect("v2");
     tokens.insert("proposer".into(), s.user("proposer", &["analyst"]).await);
+    tokens.insert(
+        "second-admin".into(),
+        s.user("second-admin", &["administrator"]).await,
+    );
     let fx = Fixtures {
         s: &s,
         tokens: &tokens,
