@@ -227,6 +227,9 @@ async fn every_page_in_every_language_is_accessible_and_in_that_language() {
         (Some("analyst"), "/analyst".into()),
         (Some("analyst"), "/migrations".into()),
         (Some("admin"), "/incidents".into()),
+        (Some("admin"), format!("/cases/{worked}/intervene")),
+        (Some("admin"), "/interventions".into()),
+        (Some("nko-petropavl.head"), "/inbox?status=claimed".into()),
     ];
     let mut problems = Vec::new();
     let mut axe_results = Vec::new();
