@@ -117,11 +117,43 @@ async fn the_demo_has_six_months_of_verifiable_varied_history_made_once() {
     // The dashboard and the report show it.
     let mut b = Browser::new(&s);
     b.sign_in("admin").await;
-    let report = b.get("/report").await;
+    let report = b.get("/report?office=atyrau-city-ozsp&lang=en").await;
     assert_eq!(report.status, 200);
-    assert!(report.body.contains("<svg"), "{}", report.body);
-    let dashboard = b.get("/dashboard").await;
+    let trend = "aria-label=\"Cases, on-time rate and breaches per month — atyrau-city-ozsp\"";
+    assert!(report.body.contains(trend), "{}", report.body);
+    // Six months of bars, each with its count and its on-time rate.
+    for month in ["Jun 2026", "Jul 2026", "Aug 2026", "Sep 2026", "Oct 2026"] {
+        assert!(report.body.contains(month), "{month}");
+    }
+    assert!(
+        report
+            .body
+            .contains("Working time per step against its allowed time")
+    );
+    assert!(report.body.contains("working hours"));
+    assert!(!report.body.contains('…'), "no label is cut");
+    let dashboard = b.get("/dashboard?office=atyrau-city-ozsp&lang=ru").await;
     assert_eq!(dashboard.status, 200);
+    let charts = dashboard
+        .body
+        .split("id=\"dashboard-charts\"")
+        .nth(1)
+        .expect("the dashboard has its charts");
+    assert!(charts.contains("Дела, доля в срок и нарушения по месяцам — atyrau-city-ozsp"));
+    assert!(charts.contains("Рабочее время по шагам против допустимого"));
+    assert!(charts.contains("рабочие часы") && charts.contains("в срок, %"));
+    // A finished case's page shows its steps' working time against the allowed time.
+    let case = b
+        .get("/cases/H-atyrau-city-ozsp-atyrau-child-benefit-provider-001?lang=kk")
+        .await;
+    assert_eq!(case.status, 200, "{}", case.body);
+    let chart = case
+        .body
+        .split("id=\"timeline-chart\"")
+        .nth(1)
+        .expect("the case page has its timeline chart");
+    assert!(chart.contains("Қадамдар бойынша пайдаланылған және рұқсат етілген жұмыс уақыты"));
+    assert!(chart.contains("жұмыс сағаттары"));
 
     // A second start (a second node on the same database) adds nothing.
     let mut config = test_config(&url);

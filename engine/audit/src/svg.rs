@@ -69,7 +69,10 @@ fn text_lines(x: u32, y: u32, lines: &[String]) -> String {
         if i == 0 {
             t.push_str(&format!("<tspan x=\"{x}\">{}</tspan>", esc(l)));
         } else {
-            t.push_str(&format!("<tspan x=\"{x}\" dy=\"{LINE}\">{}</tspan>", esc(l)));
+            t.push_str(&format!(
+                "<tspan x=\"{x}\" dy=\"{LINE}\">{}</tspan>",
+                esc(l)
+            ));
         }
     }
     t.push_str("</text>\n");
@@ -173,8 +176,7 @@ pub(crate) fn chart_words(lang: Lang) -> ChartWords {
             h: "сағ",
             d: "күн",
             months: [
-                "қаң", "ақп", "нау", "сәу", "мам", "мау", "шіл", "там", "қыр", "қаз", "қар",
-                "жел",
+                "қаң", "ақп", "нау", "сәу", "мам", "мау", "шіл", "там", "қыр", "қаз", "қар", "жел",
             ],
         },
         Lang::Ru => ChartWords {
@@ -192,8 +194,7 @@ pub(crate) fn chart_words(lang: Lang) -> ChartWords {
             h: "ч",
             d: "дн",
             months: [
-                "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя",
-                "дек",
+                "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
             ],
         },
         Lang::En => ChartWords {
@@ -211,8 +212,7 @@ pub(crate) fn chart_words(lang: Lang) -> ChartWords {
             h: "h",
             d: "d",
             months: [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                "Dec",
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
             ],
         },
     }
@@ -289,9 +289,27 @@ pub(super) fn terms_chart(r: &ComplianceReport, lang: Lang, legend_words: &[&str
     }
     let (l, _) = legend(
         &[
-            (Mark::Box { fill: GREEN, hatched: false }, legend_words[0]),
-            (Mark::Box { fill: RED, hatched: true }, legend_words[1]),
-            (Mark::Box { fill: GREY, hatched: false }, legend_words[2]),
+            (
+                Mark::Box {
+                    fill: GREEN,
+                    hatched: false,
+                },
+                legend_words[0],
+            ),
+            (
+                Mark::Box {
+                    fill: RED,
+                    hatched: true,
+                },
+                legend_words[1],
+            ),
+            (
+                Mark::Box {
+                    fill: GREY,
+                    hatched: false,
+                },
+                legend_words[2],
+            ),
         ],
         LABEL,
         body + 8,
@@ -343,7 +361,10 @@ fn hours_axis(scale_max: u64, axis_y: u32, cw: &ChartWords) -> String {
         "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#57606a\">{}</text>\n",
         LABEL - 8,
         axis_y + 16,
-        esc(&format!("{} ({} = {} {})", cw.working_hours, cw.d, day_hours, cw.h))
+        esc(&format!(
+            "{} ({} = {} {})",
+            cw.working_hours, cw.d, day_hours, cw.h
+        ))
     ));
     s
 }
@@ -374,7 +395,12 @@ pub(super) fn steps_chart(rows: &[&StepRow], lang: Lang, legend_words: &[&str; 3
     let px = |m: u64| f64::from(BAR) * m as f64 / scale_max as f64;
     let labels: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| wrap(r.name.as_ref().map(|t| t.get(lang)).unwrap_or(&r.step), LABEL_CHARS))
+        .map(|r| {
+            wrap(
+                r.name.as_ref().map(|t| t.get(lang)).unwrap_or(&r.step),
+                LABEL_CHARS,
+            )
+        })
         .collect();
     let top = 4u32;
     let body: u32 = labels.iter().map(|l| row_height(l.len())).sum();
@@ -444,10 +470,28 @@ pub(super) fn steps_chart(rows: &[&StepRow], lang: Lang, legend_words: &[&str; 3
     s.push_str(&hours_axis(scale_max, axis_y, &cw));
     let (l, _) = legend(
         &[
-            (Mark::Box { fill: DARK, hatched: false }, legend_words[0]),
-            (Mark::Box { fill: LIGHT, hatched: false }, legend_words[1]),
+            (
+                Mark::Box {
+                    fill: DARK,
+                    hatched: false,
+                },
+                legend_words[0],
+            ),
+            (
+                Mark::Box {
+                    fill: LIGHT,
+                    hatched: false,
+                },
+                legend_words[1],
+            ),
             (Mark::Line(RED), legend_words[2]),
-            (Mark::Box { fill: LIGHT, hatched: true }, cw.late),
+            (
+                Mark::Box {
+                    fill: LIGHT,
+                    hatched: true,
+                },
+                cw.late,
+            ),
         ],
         LABEL,
         axis_y + 30,
@@ -585,8 +629,20 @@ pub fn trend_chart(office: &str, months: &[Month], lang: Lang) -> String {
     }
     let (l, _) = legend(
         &[
-            (Mark::Box { fill: LIGHT, hatched: false }, cw.cases),
-            (Mark::Box { fill: RED, hatched: true }, cw.breached),
+            (
+                Mark::Box {
+                    fill: LIGHT,
+                    hatched: false,
+                },
+                cw.cases,
+            ),
+            (
+                Mark::Box {
+                    fill: RED,
+                    hatched: true,
+                },
+                cw.breached,
+            ),
             (Mark::Line(GREEN), cw.on_time),
         ],
         left,
@@ -669,9 +725,21 @@ pub fn timeline_chart(steps: &[TimelineStep], lang: Lang) -> String {
     s.push_str(&hours_axis(scale_max, axis_y, &cw));
     let (l, _) = legend(
         &[
-            (Mark::Box { fill: DARK, hatched: false }, cw.used),
+            (
+                Mark::Box {
+                    fill: DARK,
+                    hatched: false,
+                },
+                cw.used,
+            ),
             (Mark::Line(RED), cw.allowed),
-            (Mark::Box { fill: RED, hatched: true }, cw.late),
+            (
+                Mark::Box {
+                    fill: RED,
+                    hatched: true,
+                },
+                cw.late,
+            ),
         ],
         LABEL,
         axis_y + 30,
@@ -709,9 +777,21 @@ mod tests {
         let words = chart_words(Lang::Kk);
         let (_, spans) = legend(
             &[
-                (Mark::Box { fill: DARK, hatched: false }, "90-процентиль"),
+                (
+                    Mark::Box {
+                        fill: DARK,
+                        hatched: false,
+                    },
+                    "90-процентиль",
+                ),
                 (Mark::Line(RED), words.allowed),
-                (Mark::Box { fill: RED, hatched: true }, words.breached),
+                (
+                    Mark::Box {
+                        fill: RED,
+                        hatched: true,
+                    },
+                    words.breached,
+                ),
             ],
             LABEL,
             0,
@@ -736,12 +816,24 @@ mod tests {
     fn the_trend_names_months_units_and_itself_in_the_language() {
         let months = [month(6, 40, 2), month(7, 35, 0), month(8, 52, 5)];
         let ru = trend_chart("atyrau-city-ozsp", &months, Lang::Ru);
-        for w in ["июн 2026", "авг 2026", "дела", "в срок, %", "с нарушением срока", "95 %"] {
+        for w in [
+            "июн 2026",
+            "авг 2026",
+            "дела",
+            "в срок, %",
+            "с нарушением срока",
+            "95 %",
+        ] {
             assert!(ru.contains(w), "{w}: {ru}");
         }
-        assert!(ru.contains("aria-label=\"Дела, доля в срок и нарушения по месяцам — atyrau-city-ozsp\""));
+        assert!(ru.contains(
+            "aria-label=\"Дела, доля в срок и нарушения по месяцам — atyrau-city-ozsp\""
+        ));
         assert!(ru.contains("<title>"));
-        assert!(ru.contains("url(#late)"), "breaches are hatched, not only red");
+        assert!(
+            ru.contains("url(#late)"),
+            "breaches are hatched, not only red"
+        );
         let kk = trend_chart("x", &months, Lang::Kk);
         assert!(kk.contains("мау 2026") && kk.contains("істер"), "{kk}");
         let en = trend_chart("x", &months, Lang::En);
