@@ -942,7 +942,12 @@ pub fn charts_html(r: &ComplianceReport, lang: Lang) -> String {
             .map(|t| t.get(lang))
             .unwrap_or(reg);
         h.push_str(&format!("<h3>{} — {}</h3>\n", esc(title), esc(office)));
-        h.push_str(&super::svg::steps_chart(&rows, lang, &w.chart_legend()));
+        h.push_str(&super::svg::steps_chart(
+            &format!("{title} — {office}"),
+            &rows,
+            lang,
+            &w.chart_legend(),
+        ));
     }
     h
 }
@@ -1196,7 +1201,12 @@ pub fn to_html(r: &ComplianceReport, lang: Lang) -> String {
             )
         };
         h.push_str(&format!("<h4>{} — {}{from}</h4>\n", esc(reg), esc(office)));
-        h.push_str(&super::svg::steps_chart(&rows, lang, &w.chart_legend()));
+        h.push_str(&super::svg::steps_chart(
+            &format!("{reg} — {office}"),
+            &rows,
+            lang,
+            &w.chart_legend(),
+        ));
         h.push_str(&format!(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
              <th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",

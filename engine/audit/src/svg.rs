@@ -103,7 +103,7 @@ pub(crate) fn legend(items: &[(Mark, &str)], x: u32, y: u32) -> (String, Vec<(f6
                 ));
                 if *hatched {
                     s.push_str(&format!(
-                        "<rect x=\"{at:.1}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"url(#late)\"/>"
+                        "<rect x=\"{at:.1}\" y=\"{y}\" width=\"12\" height=\"12\" fill=\"url(#late-pattern)\"/>"
                     ));
                 }
             }
@@ -127,9 +127,21 @@ pub(crate) fn legend(items: &[(Mark, &str)], x: u32, y: u32) -> (String, Vec<(f6
 }
 
 /// The diagonal hatching that marks what is late, so that it reads without colour.
-const PATTERN: &str = "<defs><pattern id=\"late\" width=\"6\" height=\"6\" \
+const PATTERN: &str = "<defs><pattern id=\"late-pattern\" width=\"6\" height=\"6\" \
      patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">\
      <rect width=\"2\" height=\"6\" fill=\"#ffffff\" fill-opacity=\"0.7\"/></pattern></defs>\n";
+
+/// The end of a chart: the hatching pattern gets an id of its own, taken from the chart's
+/// content, so that several charts on one page do not share one id.
+fn close(mut s: String) -> String {
+    s.push_str("</svg>\n");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    s.replace("late-pattern", &format!("late-{h:016x}"))
+}
 
 /// The start of a chart: its size, its accessible name (`aria-label` and `<title>`).
 fn open(width: u32, height: u32, name: &str) -> String {
@@ -268,7 +280,7 @@ pub(super) fn terms_chart(r: &ComplianceReport, lang: Lang, legend_words: &[&str
                 ));
                 if hatched {
                     s.push_str(&format!(
-                        "<rect x=\"{x:.1}\" y=\"{}\" width=\"{w:.1}\" height=\"16\" fill=\"url(#late)\"/>\n",
+                        "<rect x=\"{x:.1}\" y=\"{}\" width=\"{w:.1}\" height=\"16\" fill=\"url(#late-pattern)\"/>\n",
                         y + 4
                     ));
                 }
@@ -317,8 +329,7 @@ pub(super) fn terms_chart(r: &ComplianceReport, lang: Lang, legend_words: &[&str
     let mut out = open(WIDTH, height, cw.terms);
     out.push_str(&s);
     out.push_str(&l);
-    out.push_str("</svg>\n");
-    out
+    close(out)
 }
 
 /// A step of `max_minutes` scale: ticks every so many working hours, at most about six.
@@ -377,7 +388,12 @@ fn scale(max: u64) -> u64 {
 
 /// Per step: the median and 90th-percentile working time as bars, the step's allowed time as
 /// a mark, and the breach rate at the end of the row. One scale for the whole chart.
-pub(super) fn steps_chart(rows: &[&StepRow], lang: Lang, legend_words: &[&str; 3]) -> String {
+pub(super) fn steps_chart(
+    subject: &str,
+    rows: &[&StepRow],
+    lang: Lang,
+    legend_words: &[&str; 3],
+) -> String {
     let cw = chart_words(lang);
     let max = rows
         .iter()
@@ -406,7 +422,7 @@ pub(super) fn steps_chart(rows: &[&StepRow], lang: Lang, legend_words: &[&str; 3
     let body: u32 = labels.iter().map(|l| row_height(l.len())).sum();
     let axis_y = top + body + 2;
     let height = axis_y + 50;
-    let mut s = open(WIDTH, height, cw.steps);
+    let mut s = open(WIDTH, height, &format!("{} — {subject}", cw.steps));
     let mut y = top;
     for (r, label) in rows.iter().zip(&labels) {
         s.push_str(&format!(
@@ -429,7 +445,7 @@ pub(super) fn steps_chart(rows: &[&StepRow], lang: Lang, legend_words: &[&str; 3
             ));
             if late(p) {
                 s.push_str(&format!(
-                    "<rect x=\"{LABEL}\" y=\"{}\" width=\"{:.1}\" height=\"16\" fill=\"url(#late)\"/>\n",
+                    "<rect x=\"{LABEL}\" y=\"{}\" width=\"{:.1}\" height=\"16\" fill=\"url(#late-pattern)\"/>\n",
                     y + 3,
                     px(p.max(0) as u64)
                 ));
@@ -497,8 +513,7 @@ pub(super) fn steps_chart(rows: &[&StepRow], lang: Lang, legend_words: &[&str; 3
         axis_y + 30,
     );
     s.push_str(&l);
-    s.push_str("</svg>\n");
-    s
+    close(s)
 }
 
 /// One month of one office's cases.
@@ -591,7 +606,7 @@ pub fn trend_chart(office: &str, months: &[Month], lang: Lang) -> String {
             let yb = y_of(m.breached as f64);
             s.push_str(&format!(
                 "<rect x=\"{x:.1}\" y=\"{yb:.1}\" width=\"{bar:.1}\" height=\"{0:.1}\" fill=\"{RED}\"/>\
-                 <rect x=\"{x:.1}\" y=\"{yb:.1}\" width=\"{bar:.1}\" height=\"{0:.1}\" fill=\"url(#late)\"/>\n",
+                 <rect x=\"{x:.1}\" y=\"{yb:.1}\" width=\"{bar:.1}\" height=\"{0:.1}\" fill=\"url(#late-pattern)\"/>\n",
                 f64::from(base) - yb
             ));
         }
@@ -649,8 +664,7 @@ pub fn trend_chart(office: &str, months: &[Month], lang: Lang) -> String {
         base + 40,
     );
     s.push_str(&l);
-    s.push_str("</svg>\n");
-    s
+    close(s)
 }
 
 /// One step of a case: its name, working minutes used and allowed.
@@ -702,7 +716,7 @@ pub fn timeline_chart(steps: &[TimelineStep], lang: Lang) -> String {
         ));
         if t.late {
             s.push_str(&format!(
-                "<rect x=\"{LABEL}\" y=\"{}\" width=\"{:.1}\" height=\"14\" fill=\"url(#late)\"/>\n\
+                "<rect x=\"{LABEL}\" y=\"{}\" width=\"{:.1}\" height=\"14\" fill=\"url(#late-pattern)\"/>\n\
                  <text x=\"{}\" y=\"{}\" fill=\"{RED}\" font-weight=\"bold\">{}</text>\n",
                 y + 4,
                 px(used).max(1.0),
@@ -745,8 +759,7 @@ pub fn timeline_chart(steps: &[TimelineStep], lang: Lang) -> String {
         axis_y + 30,
     );
     s.push_str(&l);
-    s.push_str("</svg>\n");
-    s
+    close(s)
 }
 
 #[cfg(test)]
@@ -831,9 +844,17 @@ mod tests {
         ));
         assert!(ru.contains("<title>"));
         assert!(
-            ru.contains("url(#late)"),
+            ru.contains("url(#late-"),
             "breaches are hatched, not only red"
         );
+        // Two charts on one page do not share the pattern's id.
+        let id = |svg: &str| {
+            let from = svg.find("pattern id=\"").expect("a pattern") + 12;
+            svg[from..from + 21].to_string()
+        };
+        let other = trend_chart("atyrau-zhylyoi-ozsp", &months, Lang::Ru);
+        assert_ne!(id(&ru), id(&other));
+        assert!(ru.contains(&format!("url(#{})", id(&ru))), "{ru}");
         let kk = trend_chart("x", &months, Lang::Kk);
         assert!(kk.contains("мау 2026") && kk.contains("істер"), "{kk}");
         let en = trend_chart("x", &months, Lang::En);
