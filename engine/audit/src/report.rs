@@ -864,7 +864,9 @@ fn percent(r: Option<f64>) -> String {
 /// with a breach (of the term or of a task's time).
 pub fn monthly(r: &ComplianceReport) -> BTreeMap<String, Vec<super::svg::Month>> {
     use chrono::Datelike;
-    let mut by: BTreeMap<String, BTreeMap<(i32, u32), (u64, u64, u64, u64)>> = BTreeMap::new();
+    /// Cases, terms met, terms not met, cases with a breach.
+    type Counts = (u64, u64, u64, u64);
+    let mut by: BTreeMap<String, BTreeMap<(i32, u32), Counts>> = BTreeMap::new();
     for c in &r.cases {
         let key = (c.started_at.year(), c.started_at.month());
         let e = by
