@@ -21,6 +21,8 @@ pub struct Config {
     pub deploy_bundled: bool,
     /// Load demo users (and a few demo cases) instead of creating a first administrator.
     pub demo: bool,
+    /// How many months of finished cases `demo` makes (tests make fewer).
+    pub demo_history: crate::demo_history::HistorySize,
     /// How often the timer fires due deadlines; `None`: never (tests tick by hand).
     pub tick_interval: Option<Duration>,
     /// Largest request body.
@@ -69,6 +71,7 @@ impl Default for Config {
             regulations: PathBuf::from("regulations"),
             deploy_bundled: true,
             demo: false,
+            demo_history: Default::default(),
             tick_interval: Some(Duration::from_secs(5)),
             body_limit: 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),

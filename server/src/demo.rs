@@ -1,6 +1,8 @@
 //! `reglament serve --demo`: an account for every role in two offices of each region, plus
-//! global accounts, all with one documented password, and a handful of cases so that the
-//! inboxes are not empty. Loading is idempotent: what exists already is left alone.
+//! global accounts, all with one documented password, a handful of open cases so that the
+//! inboxes are not empty, and months of history ([`crate::demo_history`]) so that the
+//! dashboard and the report have something true to show. Loading is idempotent: what exists
+//! already is left alone.
 //!
 //! | login | roles |
 //! |---|---|
@@ -135,6 +137,25 @@ pub async fn load(state: &AppState) -> Result<(usize, usize), StartError> {
             Err(e) => return Err(e.into()),
         }
     }
+    // The history first: its finished cases leave no wake-up behind that the few open
+    // cases below (made at now) could be ticked past.
+    let started = std::time::Instant::now();
+    let history = match crate::demo_history::load(state, state.config.demo_history).await {
+        Ok(h) => {
+            tracing::info!(
+                cases = h.cases,
+                open = h.open,
+                failed = h.failed,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo history loaded"
+            );
+            h.cases
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "demo history not loaded");
+            0
+        }
+    };
     let cases = match cases(state).await {
         Ok(n) => n,
         Err(e) => {
@@ -142,7 +163,7 @@ pub async fn load(state: &AppState) -> Result<(usize, usize), StartError> {
             0
         }
     };
-    Ok((users, cases))
+    Ok((users, cases + history))
 }
 
 /// (regulation, channel, how many tasks to complete after registration) per region.

@@ -36,6 +36,7 @@ pub mod calendar_horizon;
 pub mod checkpoints;
 pub mod config;
 pub mod demo;
+pub mod demo_history;
 pub mod deputies;
 pub mod headers;
 pub mod idempotency;

@@ -602,8 +602,13 @@ fn the_compliance_report_in_json_csv_and_html() {
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<svg"), "the chart is drawn on the server");
     assert!(!html.contains("<script"), "no script");
-    // A chart of the term per regulation and office, and one of working time per step.
-    assert_eq!(html.matches("<svg").count(), 2, "{html}");
+    // A chart of the term per regulation and office, the office's months, and one of
+    // working time per step.
+    assert_eq!(html.matches("<svg").count(), 3, "{html}");
+    assert!(
+        html.contains("Дела, доля в срок и нарушения по месяцам"),
+        "{html}"
+    );
     // The review's row (in Russian by default): two breaches of three tasks.
     let review = &html[html
         .find("<td title=\"review\">")

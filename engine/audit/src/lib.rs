@@ -27,7 +27,7 @@ pub mod events;
 pub mod export;
 pub mod replay;
 pub mod report;
-mod svg;
+pub mod svg;
 pub mod verify;
 pub mod whatif;
 

@@ -900,11 +900,107 @@ fn percent(r: Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// Per office (where cases were registered), per month a case started (UTC), from the first
+/// month to the last with none left out: cases, the share of judged terms met, and the cases
+/// with a breach (of the term or of a task's time).
+pub fn monthly(r: &ComplianceReport) -> BTreeMap<String, Vec<super::svg::Month>> {
+    use chrono::Datelike;
+    /// Cases, terms met, terms not met, cases with a breach.
+    type Counts = (u64, u64, u64, u64);
+    let mut by: BTreeMap<String, BTreeMap<(i32, u32), Counts>> = BTreeMap::new();
+    for c in &r.cases {
+        let key = (c.started_at.year(), c.started_at.month());
+        let e = by
+            .entry(c.office.clone())
+            .or_default()
+            .entry(key)
+            .or_default();
+        e.0 += 1;
+        match c.term_met {
+            Some(true) => e.1 += 1,
+            Some(false) => e.2 += 1,
+            None => {}
+        }
+        if c.term_met == Some(false) || c.breached_tasks > 0 {
+            e.3 += 1;
+        }
+    }
+    by.into_iter()
+        .map(|(office, months)| {
+            let first = *months.keys().next().unwrap_or(&(1970, 1));
+            let last = *months.keys().last().unwrap_or(&first);
+            let mut out = Vec::new();
+            let mut m = first;
+            while m <= last {
+                let (cases, met, not_met, breached) = months.get(&m).copied().unwrap_or_default();
+                out.push(super::svg::Month {
+                    month: m,
+                    cases,
+                    on_time: (met + not_met > 0).then(|| met as f64 / (met + not_met) as f64),
+                    breached,
+                });
+                m = if m.1 == 12 {
+                    (m.0 + 1, 1)
+                } else {
+                    (m.0, m.1 + 1)
+                };
+            }
+            (office, out)
+        })
+        .collect()
+}
+
+/// The report's charts alone, for a page that shows them beside its own figures (the
+/// dashboard): the trend per office, then the working time per step of each regulation.
+pub fn charts_html(r: &ComplianceReport, lang: Lang) -> String {
+    let w = words(lang);
+    let mut h = String::new();
+    let months = monthly(r);
+    if !months.is_empty() {
+        h.push_str(&format!("<h2>{}</h2>\n", esc(w.by_month)));
+        for (office, m) in &months {
+            h.push_str(&super::svg::trend_chart(office, m, lang));
+        }
+    }
+    let mut groups: Vec<(&str, &str)> = r
+        .steps
+        .iter()
+        .map(|s| (s.regulation.as_str(), s.office.as_str()))
+        .collect();
+    groups.dedup();
+    if !groups.is_empty() {
+        h.push_str(&format!("<h2>{}</h2>\n", esc(w.by_step)));
+    }
+    for (reg, office) in groups {
+        let rows: Vec<&StepRow> = r
+            .steps
+            .iter()
+            .filter(|s| s.regulation == reg && s.office == office)
+            .collect();
+        let title = r
+            .regulations
+            .iter()
+            .find(|g| g.regulation == reg)
+            .and_then(|g| g.title.as_ref())
+            .map(|t| t.get(lang))
+            .unwrap_or(reg);
+        h.push_str(&format!("<h3>{} — {}</h3>\n", esc(title), esc(office)));
+        h.push_str(&super::svg::steps_chart(
+            &format!("{title} — {office}"),
+            &rows,
+            lang,
+            &w.chart_legend(),
+        ));
+    }
+    h
+}
+
 /// Labels of the HTML form.
 struct Words {
     title: &'static str,
     by_regulation: &'static str,
     by_step: &'static str,
+    by_month: &'static str,
     cases_not_met: &'static str,
     regulation: &'static str,
     office: &'static str,
@@ -942,6 +1038,7 @@ fn words(lang: Lang) -> Words {
             title: "Соблюдение сроков",
             by_regulation: "Сроки оказания услуги по регламентам и офисам",
             by_step: "Время по шагам",
+            by_month: "По месяцам",
             cases_not_met: "Дела с нарушенным сроком",
             regulation: "Регламент",
             office: "Офис",
@@ -976,6 +1073,7 @@ fn words(lang: Lang) -> Words {
             title: "Мерзімдердің сақталуы",
             by_regulation: "Регламенттер мен кеңселер бойынша қызмет көрсету мерзімдері",
             by_step: "Қадамдар бойынша уақыт",
+            by_month: "Айлар бойынша",
             cases_not_met: "Мерзімі бұзылған істер",
             regulation: "Регламент",
             office: "Кеңсе",
@@ -1010,6 +1108,7 @@ fn words(lang: Lang) -> Words {
             title: "Compliance with statutory terms",
             by_regulation: "Statutory term by regulation and office",
             by_step: "Working time by step",
+            by_month: "By month",
             cases_not_met: "Cases past their statutory term",
             regulation: "Regulation",
             office: "Office",
@@ -1131,6 +1230,13 @@ pub fn to_html_named(
     }
     h.push_str("</tbody></table>\n");
 
+    let months = monthly(r);
+    if !months.is_empty() {
+        h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_month)));
+        for (office, m) in &months {
+            h.push_str(&super::svg::trend_chart(office, m, lang));
+        }
+    }
     h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_step)));
     let mut groups: Vec<(&str, &str)> = r
         .steps
@@ -1163,11 +1269,17 @@ pub fn to_html_named(
             )
         };
         h.push_str(&format!(
-            "<h4>{} — {}{from}</h4>\n",
+            "<h4>{} — {}{from}</h4>
+",
             esc(&title_of(reg)),
             esc(&office_name(office))
         ));
-        h.push_str(&super::svg::steps_chart(&rows, lang, &w.chart_legend()));
+        h.push_str(&super::svg::steps_chart(
+            &format!("{} — {}", title_of(reg), office_name(office)),
+            &rows,
+            lang,
+            &w.chart_legend(),
+        ));
         h.push_str(&format!(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
              <th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",

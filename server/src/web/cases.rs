@@ -414,6 +414,8 @@ struct CasePage {
     history: Vec<HistoryLine>,
     svg: String,
     timeline: Vec<TimelineLine>,
+    /// The timeline as a chart (server-made SVG).
+    timeline_chart: String,
     chain_ok: bool,
     chain_problem: String,
     term: String,
@@ -517,6 +519,37 @@ pub async fn page(
     let audit = replay(&state.store, &st.id, &opts)
         .await
         .map_err(|e| ctx.error(axum::http::StatusCode::CONFLICT, e.to_string()))?;
+    // The same steps as a chart: working time used against the step's time, in working
+    // minutes of the office that did it.
+    let chart_steps: Vec<reglament_audit::svg::TimelineStep> = audit
+        .timeline
+        .iter()
+        .filter(|t| t.kind != "dispatch")
+        .map(|t| {
+            let office = t.office.as_deref().unwrap_or(&st.office);
+            reglament_audit::svg::TimelineStep {
+                name: t
+                    .name
+                    .as_ref()
+                    .map_or_else(|| t.step.clone(), |n| n.get(lang).to_string()),
+                used_minutes: t.working_minutes.unwrap_or(0),
+                allowed_minutes: p
+                    .step_index(&t.step)
+                    .and_then(|i| p.duration(i, &st.channel))
+                    .map(|term| {
+                        term.approx_working_minutes(
+                            u32::try_from(day_minutes(&state, office)).unwrap_or(480),
+                        )
+                    }),
+                late: t.breached,
+            }
+        })
+        .collect();
+    let timeline_chart = if chart_steps.is_empty() {
+        String::new()
+    } else {
+        reglament_audit::svg::timeline_chart(&chart_steps, lang)
+    };
     let timeline = audit
         .timeline
         .iter()
@@ -615,6 +648,7 @@ pub async fn page(
             .map_err(|e| ctx.problem(e))?,
         svg,
         timeline,
+        timeline_chart,
         chain_ok: audit.chain.intact,
         chain_problem: audit
             .chain
@@ -667,6 +701,8 @@ struct DashboardPage {
     overdue: usize,
     per_step: Vec<CountRow>,
     per_person: Vec<CountRow>,
+    /// The office's last six months as charts (server-made SVG).
+    charts: String,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -789,7 +825,29 @@ pub async fn dashboard(
         });
         v
     };
+    // The last six months' trend and working time per step: what the head judges the
+    // office by. A report that cannot be made leaves the charts out, not the page.
+    let history = CaseFilter {
+        office: Some(office.clone()),
+        started_from: Some(now - chrono::Duration::days(183)),
+        ..CaseFilter::default()
+    };
+    let charts = match reglament_audit::report::compliance(
+        &state.store,
+        &history,
+        now,
+        Some(&state.calendars as &dyn Clocks),
+    )
+    .await
+    {
+        Ok(r) => reglament_audit::report::charts_html(&r, lang),
+        Err(e) => {
+            tracing::warn!(error = %e, %office, "dashboard charts not made");
+            String::new()
+        }
+    };
     Ok(render(&DashboardPage {
+        charts,
         page: ctx.page(ctx.t("dashboard")),
         offices: offices
             .iter()

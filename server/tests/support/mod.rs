@@ -160,6 +160,11 @@ pub fn test_config(db: &str) -> Config {
         auth_cache_ttl: Duration::ZERO,
         password_cost: password::Cost::Fast,
         shutdown_grace: Duration::from_secs(5),
+        // `--demo`'s months of history take seconds; the tests that want it ask.
+        demo_history: reglament_server::demo_history::HistorySize {
+            months: 0,
+            per_month: 0,
+        },
         ..Config::default()
     }
 }
