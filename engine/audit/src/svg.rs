@@ -168,6 +168,8 @@ pub(crate) struct ChartWords {
     pub late: &'static str,
     pub h: &'static str,
     pub d: &'static str,
+    /// Working minutes, in the tooltips.
+    pub min: &'static str,
     pub months: [&'static str; 12],
 }
 
@@ -187,6 +189,7 @@ pub(crate) fn chart_words(lang: Lang) -> ChartWords {
             late: "кешікті",
             h: "сағ",
             d: "күн",
+            min: "мин",
             months: [
                 "қаң", "ақп", "нау", "сәу", "мам", "мау", "шіл", "там", "қыр", "қаз", "қар", "жел",
             ],
@@ -205,6 +208,7 @@ pub(crate) fn chart_words(lang: Lang) -> ChartWords {
             late: "просрочено",
             h: "ч",
             d: "дн",
+            min: "мин",
             months: [
                 "янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
             ],
@@ -223,6 +227,7 @@ pub(crate) fn chart_words(lang: Lang) -> ChartWords {
             late: "late",
             h: "h",
             d: "d",
+            min: "min",
             months: [
                 "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
             ],
@@ -429,9 +434,11 @@ pub(super) fn steps_chart(
             "<g><title>{}: {} {}, {} {}, {} {}</title>\n",
             esc(&label.join(" ")),
             esc(legend_words[0]),
-            r.median_minutes.map_or("—".into(), |m| format!("{m} min")),
+            r.median_minutes
+                .map_or("—".into(), |m| format!("{m} {}", cw.min)),
             esc(legend_words[1]),
-            r.p90_minutes.map_or("—".into(), |m| format!("{m} min")),
+            r.p90_minutes
+                .map_or("—".into(), |m| format!("{m} {}", cw.min)),
             esc(legend_words[2]),
             esc(&r.statutory.join(" / ")),
         ));
@@ -699,12 +706,13 @@ pub fn timeline_chart(steps: &[TimelineStep], lang: Lang) -> String {
     for (t, label) in steps.iter().zip(&labels) {
         let used = t.used_minutes.max(0) as u64;
         s.push_str(&format!(
-            "<g><title>{}: {} {} min{}</title>\n",
+            "<g><title>{}: {} {} {}{}</title>\n",
             esc(&label.join(" ")),
             esc(cw.used),
             used,
+            cw.min,
             t.allowed_minutes
-                .map(|a| format!(", {} {a} min", esc(cw.allowed)))
+                .map(|a| format!(", {} {a} {}", esc(cw.allowed), cw.min))
                 .unwrap_or_default()
         ));
         s.push_str(&text_lines(0, y + 15, label));
@@ -883,6 +891,11 @@ mod tests {
         assert!(!svg.contains('…'));
         assert!(svg.contains(">просрочено<"));
         assert!(svg.contains("рабочие часы"));
+        assert!(
+            svg.contains("затрачено 600 мин, допустимое время 960 мин"),
+            "{svg}"
+        );
+        assert!(!svg.contains(" min"), "no English unit on a Russian page");
         assert!(svg.contains("aria-label=\"Рабочее время по шагам: затрачено и допустимо\""));
     }
 }
