@@ -119,7 +119,7 @@ async fn the_demo_has_six_months_of_verifiable_varied_history_made_once() {
     b.sign_in("admin").await;
     let report = b.get("/report?office=atyrau-city-ozsp&lang=en").await;
     assert_eq!(report.status, 200);
-    let trend = "aria-label=\"Cases, on-time rate and breaches per month — atyrau-city-ozsp\"";
+    let trend = "aria-label=\"Cases, on-time rate and breaches per month — Employment and Social Programmes Department of Atyrau city\"";
     assert!(report.body.contains(trend), "{}", report.body);
     // Six months of bars, each with its count and its on-time rate.
     for month in ["Jun 2026", "Jul 2026", "Aug 2026", "Sep 2026", "Oct 2026"] {
@@ -139,7 +139,9 @@ async fn the_demo_has_six_months_of_verifiable_varied_history_made_once() {
         .split("id=\"dashboard-charts\"")
         .nth(1)
         .expect("the dashboard has its charts");
-    assert!(charts.contains("Дела, доля в срок и нарушения по месяцам — atyrau-city-ozsp"));
+    assert!(charts.contains(
+        "Дела, доля в срок и нарушения по месяцам — Отдел занятости и социальных программ города Атырау"
+    ));
     assert!(charts.contains("Рабочее время по шагам против допустимого"));
     assert!(charts.contains("рабочие часы") && charts.contains("в срок, %"));
     // A finished case's page shows its steps' working time against the allowed time.

@@ -22,7 +22,9 @@ async fn the_two_person_rule(s: &Server) {
     let head = s.user("head", &[&format!("head@{OFFICE}")]).await;
     let admin1 = s.user("admin1", &["administrator"]).await;
     let admin2 = s.user("admin2", &["administrator"]).await;
-    let case = s.start_case(&exec, "atyrau-social-assistance", OFFICE).await;
+    let case = s
+        .start_case(&exec, "atyrau-social-assistance", OFFICE)
+        .await;
     let r = s
         .post(
             &format!("/api/v1/tasks/{case}:1/complete"),

@@ -953,13 +953,22 @@ pub fn monthly(r: &ComplianceReport) -> BTreeMap<String, Vec<super::svg::Month>>
 /// The report's charts alone, for a page that shows them beside its own figures (the
 /// dashboard): the trend per office, then the working time per step of each regulation.
 pub fn charts_html(r: &ComplianceReport, lang: Lang) -> String {
+    charts_html_named(r, lang, &|office: &str| office.to_string())
+}
+
+/// [`charts_html`], naming each office with `office_name`.
+pub fn charts_html_named(
+    r: &ComplianceReport,
+    lang: Lang,
+    office_name: &dyn Fn(&str) -> String,
+) -> String {
     let w = words(lang);
     let mut h = String::new();
     let months = monthly(r);
     if !months.is_empty() {
         h.push_str(&format!("<h2>{}</h2>\n", esc(w.by_month)));
         for (office, m) in &months {
-            h.push_str(&super::svg::trend_chart(office, m, lang));
+            h.push_str(&super::svg::trend_chart(&office_name(office), m, lang));
         }
     }
     let mut groups: Vec<(&str, &str)> = r
@@ -984,7 +993,8 @@ pub fn charts_html(r: &ComplianceReport, lang: Lang) -> String {
             .and_then(|g| g.title.as_ref())
             .map(|t| t.get(lang))
             .unwrap_or(reg);
-        h.push_str(&format!("<h3>{} — {}</h3>\n", esc(title), esc(office)));
+        let office = office_name(office);
+        h.push_str(&format!("<h3>{} — {}</h3>\n", esc(title), esc(&office)));
         h.push_str(&super::svg::steps_chart(
             &format!("{title} — {office}"),
             &rows,
@@ -1234,7 +1244,7 @@ pub fn to_html_named(
     if !months.is_empty() {
         h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_month)));
         for (office, m) in &months {
-            h.push_str(&super::svg::trend_chart(office, m, lang));
+            h.push_str(&super::svg::trend_chart(&office_name(office), m, lang));
         }
     }
     h.push_str(&format!("<h3>{}</h3>\n", esc(w.by_step)));

@@ -840,7 +840,9 @@ pub async fn dashboard(
     )
     .await
     {
-        Ok(r) => reglament_audit::report::charts_html(&r, lang),
+        Ok(r) => reglament_audit::report::charts_html_named(&r, lang, &|o: &str| {
+            office_name(&state, lang, o)
+        }),
         Err(e) => {
             tracing::warn!(error = %e, %office, "dashboard charts not made");
             String::new()
