@@ -398,7 +398,7 @@ fn accounts_and_tokens_from_the_command_line() {
 #[test]
 fn the_demo_has_an_account_for_every_role_and_work_in_the_inboxes() {
     let data = temp_data();
-    let mut s = Served::start(&data, &["--demo"]);
+    let mut s = Served::start(&data, &["--demo", "--demo-history-months", "0"]);
     let line = s.wait_for("Demo:");
     assert!(line.contains("31 new account(s)"), "{line}");
     for (login, role) in [
@@ -429,7 +429,7 @@ fn the_demo_has_an_account_for_every_role_and_work_in_the_inboxes() {
     let (exit, _) = s.terminate();
     assert!(exit.success());
     // A second demo start adds nothing.
-    let mut again = Served::start(&data, &["--demo"]);
+    let mut again = Served::start(&data, &["--demo", "--demo-history-months", "0"]);
     let line = again.wait_for("Demo:");
     assert!(line.contains("0 new account(s), 0 new case(s)"), "{line}");
     let _ = again.terminate();
@@ -494,7 +494,10 @@ fn two_server_processes_share_one_postgres_database() {
         return;
     };
     let (data_a, data_b) = (temp_data(), temp_data());
-    let mut a = Served::start(&data_a, &["--db", &url, "--demo"]);
+    let mut a = Served::start(
+        &data_a,
+        &["--db", &url, "--demo", "--demo-history-months", "0"],
+    );
     a.wait_for("Demo:");
     let mut b = Served::start(&data_b, &["--db", &url]);
     b.wait_for("store ready");

@@ -47,6 +47,8 @@ impl Served {
                 "--listen",
                 "127.0.0.1:0",
                 "--demo",
+                "--demo-history-months",
+                "0",
                 "--no-checkpoints",
             ])
             .args(["--tick-interval", "1h", "--notify-interval", "100ms"])

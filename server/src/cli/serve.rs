@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Load demo accounts for every role in two offices of each region, and a few cases.
     #[arg(long, env = "REGLAMENT_DEMO")]
     pub demo: bool,
+    /// With `--demo`: how many months of finished cases to make through the engine (0: none).
+    #[arg(long, env = "REGLAMENT_DEMO_HISTORY_MONTHS", default_value_t = 6)]
+    pub demo_history_months: u32,
     /// Do not deploy the regulations under the regulations folder at start-up.
     #[arg(long, env = "REGLAMENT_NO_DEPLOY")]
     pub no_deploy: bool,
@@ -217,6 +220,10 @@ impl ServeArgs {
             regulations: self.regulations.clone(),
             deploy_bundled: !self.no_deploy,
             demo: self.demo,
+            demo_history: reglament_server::demo_history::HistorySize {
+                months: self.demo_history_months,
+                ..Default::default()
+            },
             tick_interval: Some(self.tick_interval.max(Duration::from_millis(100))),
             body_limit: self.body_limit,
             db_pool: self.db_pool.max(1),
