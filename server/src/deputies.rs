@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use reglament_model::compile::Process;
 use reglament_runtime::{Actor, CaseId, TaskId};
-use reglament_store::rows::{instant, micros};
+use reglament_store::rows::micros;
 use reglament_store::side::SqlArg as Arg;
 use reglament_store::{InboxPage, InboxStatus, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -684,11 +684,6 @@ pub async fn claimed_pages(
         );
     }
     Ok(pages)
-}
-
-/// An instant of a rule, for the API and the pages.
-pub fn at(micros: i64) -> DateTime<Utc> {
-    instant(micros)
 }
 
 #[cfg(test)]

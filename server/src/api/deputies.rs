@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::deputies::{self, NewRule, Rule, RuleStatus};
 use crate::problem::{CommandErrors, CreateErrors, Json, ListErrors, Path, Problem, ReadErrors};
 use crate::state::AppState;
+use reglament_store::rows::instant;
 
 /// A deputy rule.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -52,14 +53,14 @@ impl DeputyRuleDto {
             roles: r.roles().map(str::to_string).collect(),
             valid_from: r.valid_from.clone(),
             valid_to: r.valid_to.clone(),
-            starts_at: deputies::at(r.starts_at),
-            ends_at: deputies::at(r.ends_at),
+            starts_at: instant(r.starts_at),
+            ends_at: instant(r.ends_at),
             order_number: r.order_number.clone(),
             note: r.note.clone(),
             created_by: r.created_by.clone(),
-            created_at: deputies::at(r.created_at),
+            created_at: instant(r.created_at),
             status: r.status(now),
-            ended_at: r.ended_at.map(deputies::at),
+            ended_at: r.ended_at.map(instant),
             ended_by: r.ended_by.clone(),
             end_reason: r.end_reason.clone(),
         }

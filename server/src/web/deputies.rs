@@ -14,6 +14,7 @@ use crate::auth::policy::{ADMINISTRATOR, GLOBAL_ROLES, HEAD};
 use crate::deputies::{self, NewRule, Rule, RuleStatus};
 use crate::problem::Problem;
 use crate::state::AppState;
+use reglament_store::rows::instant;
 
 /// A rule as the list shows it.
 #[derive(Debug, Clone)]
@@ -125,13 +126,13 @@ async fn page(
                 recorded: format!(
                     "{}, {}",
                     name(&r.created_by),
-                    local_time(state, &r.office, Some(deputies::at(r.created_at)))
+                    local_time(state, &r.office, Some(instant(r.created_at)))
                 ),
                 ended: match (&r.ended_by, r.ended_at) {
                     (Some(by), Some(at)) => format!(
                         "{}, {}: {}",
                         name(by),
-                        local_time(state, &r.office, Some(deputies::at(at))),
+                        local_time(state, &r.office, Some(instant(at))),
                         r.end_reason.clone().unwrap_or_default()
                     ),
                     _ => String::new(),
@@ -226,17 +227,6 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response
     page(&state, &ctx, StatusCode::OK, Form::default(), String::new()).await
 }
 
-/// The words for a refused rule or end: the problem's kind in the page's language, with the
-/// API's detail on an English page (it names the steps and users).
-fn refused(ctx: &Ctx, p: &Problem) -> String {
-    match (i18n::problem_text(ctx.lang, p.code), ctx.lang) {
-        (Some(text), reglament_model::text::Lang::En) => format!("{text} {}", p.detail),
-        (Some(text), _) => text.to_string(),
-        (None, reglament_model::text::Lang::En) => p.detail.clone(),
-        (None, _) => ctx.t("action_refused").to_string(),
-    }
-}
-
 /// `POST /deputies`: records a rule; a refused one comes back with the form as it was.
 pub async fn create(
     State(state): State<AppState>,
@@ -282,7 +272,7 @@ pub async fn create(
         Ok(_) => Ok(super::redirect("/deputies?notice=dep_recorded")),
         Err(p) if p.status().is_client_error() && p.status() != StatusCode::NOT_FOUND => {
             let status = p.status();
-            let problem = refused(&ctx, &p);
+            let problem = ctx.refusal(&p);
             page(&state, &ctx, status, form, problem).await
         }
         Err(p) => Err(ctx.problem(p)),

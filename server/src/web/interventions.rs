@@ -258,11 +258,31 @@ pub async fn form(
     form_page(&state, &ctx, &id, StatusCode::OK, String::new(), None).await
 }
 
-fn refused(ctx: &Ctx, p: &Problem) -> String {
-    match super::i18n::problem_text(ctx.lang, p.code) {
-        Some(t) => t.to_string(),
-        None if ctx.lang == reglament_model::text::Lang::En => p.detail.clone(),
-        None => ctx.t("action_refused").to_string(),
+/// The case and the change a posted form asks for, or the form again saying what is missing.
+async fn posted(
+    state: &AppState,
+    ctx: &Ctx,
+    principal: &crate::auth::Principal,
+    id: &str,
+    form: &FormData,
+) -> Result<Result<(std::sync::Arc<CaseState>, Proposal), Response>, super::WebError> {
+    iv::may_intervene(principal).map_err(|p| ctx.problem(p))?;
+    let st = super::cases::visible_case(state, ctx, principal, id).await?;
+    match proposal(state, &st, form) {
+        Ok(p) => Ok(Ok((st, p))),
+        Err(key) => {
+            let problem = ctx.t(&key).to_string();
+            let page = form_page(
+                state,
+                ctx,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                problem,
+                None,
+            )
+            .await?;
+            Ok(Err(page))
+        }
     }
 }
 
@@ -275,22 +295,9 @@ pub async fn preview(
 ) -> WebResult<Response> {
     let form = ctx.form(&body)?;
     let principal = ctx.check_csrf(&form)?;
-    iv::may_intervene(principal).map_err(|p| ctx.problem(p))?;
-    let st = super::cases::visible_case(&state, &ctx, principal, &id).await?;
-    let proposal = match proposal(&state, &st, &form) {
-        Ok(p) => p,
-        Err(key) => {
-            let problem = ctx.t(&key).to_string();
-            return form_page(
-                &state,
-                &ctx,
-                &id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                problem,
-                None,
-            )
-            .await;
-        }
+    let (st, proposal) = match posted(&state, &ctx, principal, &id, &form).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
     };
     match iv::preview(&state, principal, &id, &proposal).await {
         Ok((p, _)) => {
@@ -320,7 +327,7 @@ pub async fn preview(
         }
         Err(p) if p.status().is_client_error() && p.status() != StatusCode::NOT_FOUND => {
             let status = p.status();
-            form_page(&state, &ctx, &id, status, refused(&ctx, &p), None).await
+            form_page(&state, &ctx, &id, status, ctx.refusal(&p), None).await
         }
         Err(p) => Err(ctx.problem(p)),
     }
@@ -335,22 +342,9 @@ pub async fn submit(
 ) -> WebResult<Response> {
     let form = ctx.form(&body)?;
     let principal = ctx.check_csrf(&form)?;
-    iv::may_intervene(principal).map_err(|p| ctx.problem(p))?;
-    let st = super::cases::visible_case(&state, &ctx, principal, &id).await?;
-    let proposal = match proposal(&state, &st, &form) {
-        Ok(p) => p,
-        Err(key) => {
-            let problem = ctx.t(&key).to_string();
-            return form_page(
-                &state,
-                &ctx,
-                &id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                problem,
-                None,
-            )
-            .await;
-        }
+    let (_, proposal) = match posted(&state, &ctx, principal, &id, &form).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
     };
     match iv::submit(&state, principal, &id, &proposal).await {
         Ok(Submitted::Applied(_)) => Ok(super::redirect(&format!("/cases/{id}?notice=iv_applied"))),
@@ -360,7 +354,7 @@ pub async fn submit(
         ))),
         Err(p) if p.status().is_client_error() && p.status() != StatusCode::NOT_FOUND => {
             let status = p.status();
-            form_page(&state, &ctx, &id, status, refused(&ctx, &p), None).await
+            form_page(&state, &ctx, &id, status, ctx.refusal(&p), None).await
         }
         Err(p) => Err(ctx.problem(p)),
     }

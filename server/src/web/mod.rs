@@ -611,12 +611,16 @@ impl Ctx {
         if status.is_server_error() {
             tracing::error!(problem = %p, "a page failed");
         }
-        // The engine's details are English; the page says it in the reader's language where
-        // the kind of problem has words, and keeps the detail only on an English page.
+        self.error(status, self.refusal(&p))
+    }
+
+    /// A refusal in the reader's language: the words of its kind where it has some, else its
+    /// (English) detail on an English page, else a general "not done".
+    pub fn refusal(&self, p: &Problem) -> String {
         match i18n::problem_text(self.lang, p.code) {
-            Some(text) => self.error(status, text),
-            None if self.lang == Lang::En => self.error(status, p.detail),
-            None => self.error(status, self.t("action_refused")),
+            Some(text) => text.to_string(),
+            None if self.lang == Lang::En => p.detail.clone(),
+            None => self.t("action_refused").to_string(),
         }
     }
 }
