@@ -258,6 +258,13 @@ fn cursor(registered_at: i64, case: &str) -> String {
     format!("s{registered_at}.{case}")
 }
 
+impl FoundCase {
+    /// The cursor of the page that follows this case.
+    pub fn cursor(&self) -> String {
+        cursor(micros(self.registered_at), &self.case)
+    }
+}
+
 /// Reads a search cursor; `Err(BadCursor)` for anything else.
 pub fn parse_cursor(s: &str) -> Result<(i64, String), StoreError> {
     let bad = || StoreError::BadCursor(s.to_string());
