@@ -381,12 +381,10 @@ fn search_sql(
     if offices.as_ref().is_some_and(Vec::is_empty) {
         return Ok(None);
     }
-    let mut names = q.name.as_deref().map(words).unwrap_or_default();
+    let names = q.name.as_deref().map(words).unwrap_or_default();
     if q.name.is_some() && names.is_empty() {
         return Ok(None);
     }
-    // The longest word is likely the rarest: it leads, the others are checked per candidate.
-    names.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
     let limit = i64::from(q.limit.clamp(1, 1000)) + 1;
     let mut s = Sql {
         backend,
@@ -399,11 +397,16 @@ fn search_sql(
         Some(format!(
             "SELECT case_id FROM case_keys WHERE kind = '{IIN}' AND key = {k}"
         ))
-    } else if let Some(first) = names.first() {
-        let range = s.starts_with("key", first, false);
-        Some(format!(
-            "SELECT DISTINCT case_id FROM case_keys WHERE kind = '{NAME}' AND {range}"
-        ))
+    } else if !names.is_empty() {
+        // Each word's cases, intersected in the index before a case row is read.
+        let parts: Vec<String> = names
+            .iter()
+            .map(|w| {
+                let range = s.starts_with("key", w, false);
+                format!("SELECT case_id FROM case_keys WHERE kind = '{NAME}' AND {range}")
+            })
+            .collect();
+        Some(parts.join(" INTERSECT "))
     } else if let Some(n) = &q.number {
         let range = s.starts_with("case_id", n, true);
         Some(format!("SELECT case_id FROM cases WHERE {range}"))
@@ -411,8 +414,9 @@ fn search_sql(
         None
     };
     let sql = if let Some(driver) = driver {
-        let skip = usize::from(q.iin.is_none());
-        for w in names.iter().skip(skip) {
+        // With an ИИН leading, the name's words are checked per candidate.
+        let checked = if q.iin.is_some() { &names[..] } else { &[] };
+        for w in checked {
             let range = s.starts_with("k.key", w, false);
             conds.push(format!(
                 "EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = c.case_id \
