@@ -672,6 +672,10 @@ responses!(
     ListErrors: E400, E401, E403
 );
 responses!(
+    /// Errors of a search: bad criteria are named in `errors`.
+    SearchErrors: E400, E401, E403, E422
+);
+responses!(
     /// Errors of a command on a case or task.
     CommandErrors: E400, E401, E403, E404, E409, E413, E415, E422
 );

@@ -87,6 +87,7 @@ enum Endpoint {
     ListIncidents,
     RetryIncident,
     Inbox,
+    SearchCases,
     InboxOfExecutors,
     Claim,
     Release,
@@ -135,6 +136,7 @@ const ENDPOINTS: &[Endpoint] = &[
     E::ListIncidents,
     E::RetryIncident,
     E::Inbox,
+    E::SearchCases,
     E::InboxOfExecutors,
     E::Claim,
     E::Release,
@@ -183,6 +185,7 @@ impl Endpoint {
             E::ListIncidents => "GET /incidents",
             E::RetryIncident => "POST /cases/{id}/incidents/{n}/retry",
             E::Inbox => "GET /inbox",
+            E::SearchCases => "GET /cases",
             E::InboxOfExecutors => "GET /inbox?role=executor",
             E::Claim => "POST /tasks/{id}/claim",
             E::Release => "POST /tasks/{id}/release",
@@ -277,7 +280,13 @@ impl Endpoint {
                 (true, false) => 403,
             },
             E::SystemResult => hidden_or(s.global("portal")),
-            E::Inbox | E::ListRegulations | E::GetRegulation | E::Diagram | E::Me => 200,
+            // A search answers every signed-in user, with only the cases they may read.
+            E::Inbox
+            | E::SearchCases
+            | E::ListRegulations
+            | E::GetRegulation
+            | E::Diagram
+            | E::Me => 200,
             E::InboxOfExecutors => {
                 if matches!(s.role, "executor" | "head" | "auditor" | "administrator") {
                     200
@@ -640,6 +649,7 @@ impl Fixtures<'_> {
                 Some(json!({"reason": "the cause is fixed"})),
             ),
             E::Inbox => ("GET", "/api/v1/inbox".into(), None),
+            E::SearchCases => ("GET", "/api/v1/cases?name=%D0%B0".into(), None),
             E::InboxOfExecutors => ("GET", "/api/v1/inbox?role=executor".into(), None),
             E::Claim => (
                 "POST",

@@ -102,6 +102,7 @@ pub mod outbox;
 mod postgres;
 pub mod rows;
 pub mod scan;
+pub mod search;
 mod service;
 pub mod side;
 mod sqlite;
@@ -659,6 +660,8 @@ pub(crate) struct AppendJob {
     pub tasks: Vec<TaskRow>,
     pub wake_at: Option<i64>,
     pub calendar: Option<clocks::CalendarRecord>,
+    /// The case's search rows, when these events may change them.
+    pub search: Option<search::SearchRows>,
 }
 
 /// Where the appended events went: (prev_hash, hash) per event, from `first_seq` on.
@@ -678,6 +681,8 @@ pub(crate) struct BatchRows<'a> {
     pub wakeups_set: Vec<(&'a str, i64)>,
     pub wakeups_clear: Vec<&'a str>,
     pub calendars: Vec<&'a clocks::CalendarRecord>,
+    /// In the order of the jobs (a case's later rows overwrite its earlier ones).
+    pub search: Vec<&'a search::SearchRows>,
 }
 
 /// Checks each job against the heads (`case → (last seq, last hash)`, updated as jobs are
@@ -693,6 +698,7 @@ pub(crate) fn plan_batch<'a>(
     let mut tasks: BTreeMap<(&str, i64), &TaskRow> = BTreeMap::new();
     let mut wakeups: BTreeMap<&str, Option<i64>> = BTreeMap::new();
     let mut calendars = Vec::new();
+    let mut search = Vec::new();
     for job in jobs {
         let (seq, hash) = heads
             .get(&job.case)
@@ -735,6 +741,7 @@ pub(crate) fn plan_batch<'a>(
         if let Some(c) = &job.calendar {
             calendars.push(c);
         }
+        search.extend(job.search.as_ref());
         heads.insert(job.case.clone(), (last, prev));
         outcomes.push(Ok(AppendDone {
             first_seq: seq + 1,
@@ -755,6 +762,7 @@ pub(crate) fn plan_batch<'a>(
             .map(|(c, _)| *c)
             .collect(),
         calendars,
+        search,
     };
     (outcomes, batch)
 }
@@ -909,6 +917,7 @@ impl Store {
             Backend::Postgres(s) => s.migrate(&self.inner.migrations).await?,
         }
         self.backfill_windows().await?;
+        self.backfill_search().await?;
         self.schema_version().await
     }
 
@@ -1372,6 +1381,7 @@ impl Store {
             tasks,
             wake_at: after.next_wakeup().map(micros),
             calendar,
+            search: search::changes_search(events).then(|| search::search_rows(after)),
         };
         let done = match &self.inner.backend {
             Backend::Sqlite(s) => s.append(job).await?,

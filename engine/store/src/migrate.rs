@@ -87,6 +87,13 @@ pub const STORE: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_outbox.sql"),
         postgres: include_str!("../migrations/postgres/0009_outbox.sql"),
     },
+    // Finding a case: the offices a case has been at, its name words and ИИН (`search.rs`).
+    Migration {
+        version: 11,
+        description: "case search",
+        sqlite: include_str!("../migrations/sqlite/0011_case_search.sql"),
+        postgres: include_str!("../migrations/postgres/0011_case_search.sql"),
+    },
 ];
 
 /// Whether a version is one a user of the store may take.

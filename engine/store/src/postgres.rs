@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use super::rows::{self, CaseRow, TaskRow};
 use super::{
     AppendDone, AppendJob, BatchRows, RebuildReport, StoreError, StoreOptions, VerifyReport,
-    migrate, plan_batch,
+    migrate, plan_batch, search,
 };
 use reglament_model::compile::Process;
 
@@ -71,6 +71,15 @@ static APPEND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// A rebuild's search rows (the tables are emptied first: nothing to update).
+const INSERT_OFFICES: &str = "INSERT INTO case_offices (case_id, office, registered_at) \
+    SELECT r->>0, r->>1, (r->>2)::bigint FROM json_array_elements($1::json) AS r \
+    ON CONFLICT (case_id, office) DO NOTHING";
+
+const INSERT_KEYS: &str = "INSERT INTO case_keys (case_id, kind, key) \
+    SELECT r->>0, r->>1, r->>2 FROM json_array_elements($1::json) AS r \
+    ON CONFLICT (case_id, kind, key) DO NOTHING";
+
 pub(super) const INSERT_CALENDAR: &str = "INSERT INTO calendar_versions \
     (version, calendar, schedule, zone, data, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
     ON CONFLICT (version) DO NOTHING";
@@ -108,7 +117,7 @@ impl Postgres {
         }
         let (mut outcomes, batch) = plan_batch(&[&job], &mut heads);
         let done = outcomes.pop().unwrap_or(Err(StoreError::WriterGone))?;
-        let written = if batch.calendars.is_empty() {
+        let written = if batch.calendars.is_empty() && batch.search.is_empty() {
             sqlx::query(APPEND.as_str())
                 .bind(rows::event_rows_json(&batch.events))
                 .bind(rows::case_rows_json(&batch.cases))
@@ -120,7 +129,9 @@ impl Postgres {
                 .map(|_| ())
                 .map_err(StoreError::from)
         } else {
-            // A case's first append also records its calendar version: a transaction.
+            // A case's first append also records its calendar version, and an append that
+            // changes where the case has been or who it is about its search rows: a
+            // transaction.
             let mut tx = self.pool.begin().await?;
             match write_rows(&mut tx, &batch).await {
                 Ok(()) => tx.commit().await.map_err(StoreError::from),
@@ -245,7 +256,30 @@ async fn pg_flush(
     cases: &[CaseRow],
     tasks: &[TaskRow],
     wakeups: &[(String, i64)],
+    search: &[search::SearchRows],
 ) -> Result<(), StoreError> {
+    sqlx::query(INSERT_OFFICES)
+        .bind(
+            serde_json::Value::from_iter(search.iter().flat_map(|r| {
+                r.offices
+                    .iter()
+                    .map(|o| serde_json::json!([r.case_id, o, r.registered_at]))
+            }))
+            .to_string(),
+        )
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(INSERT_KEYS)
+        .bind(
+            serde_json::Value::from_iter(search.iter().flat_map(|r| {
+                r.keys
+                    .iter()
+                    .map(|(k, key)| serde_json::json!([r.case_id, k, key]))
+            }))
+            .to_string(),
+        )
+        .execute(&mut *c)
+        .await?;
     sqlx::query(UPSERT_CASES)
         .bind(rows::case_rows_json(cases))
         .execute(&mut *c)
@@ -289,6 +323,11 @@ async fn write_rows(c: &mut PgConnection, batch: &BatchRows<'_>) -> Result<(), S
             .bind(rows::ids_json(batch.wakeups_clear.iter().copied()))
             .execute(&mut *c)
             .await?;
+    }
+    for r in &batch.search {
+        for (sql, args) in search::write_statements(r) {
+            bind_all!(sqlx::query(sql), args).execute(&mut *c).await?;
+        }
     }
     for cal in &batch.calendars {
         sqlx::query(INSERT_CALENDAR)

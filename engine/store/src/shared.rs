@@ -102,7 +102,7 @@ macro_rules! verify_pages {
 }
 
 /// Rebuilds the projections on `$conn` (inside a write transaction), writing through
-/// `$flush(conn, &[CaseRow], &[TaskRow], &[(case, wake_at)])`. Evaluates to
+/// `$flush(conn, &[CaseRow], &[TaskRow], &[(case, wake_at)], &[SearchRows])`. Evaluates to
 /// `Result<RebuildReport, StoreError>`.
 macro_rules! rebuild_pages {
     ($conn:expr, $processes:expr, $flush:path) => {
@@ -118,10 +118,18 @@ macro_rules! rebuild_pages {
             sqlx::query("DELETE FROM tasks").execute($conn).await?;
             sqlx::query("DELETE FROM wakeups").execute($conn).await?;
             sqlx::query("DELETE FROM cases").execute($conn).await?;
+            sqlx::query("DELETE FROM case_offices")
+                .execute($conn)
+                .await?;
+            sqlx::query("DELETE FROM case_keys").execute($conn).await?;
+            sqlx::query("DELETE FROM case_search_backfill")
+                .execute($conn)
+                .await?;
             let mut report = $crate::RebuildReport::default();
             let mut cases: Vec<CaseRow> = Vec::new();
             let mut tasks: Vec<TaskRow> = Vec::new();
             let mut wakeups: Vec<(String, i64)> = Vec::new();
+            let mut search: Vec<$crate::search::SearchRows> = Vec::new();
             let mut state: Option<(CaseState, String)> = None;
             let mut after: (String, i64) = (String::new(), 0);
             let done = |s: CaseState,
@@ -129,7 +137,9 @@ macro_rules! rebuild_pages {
                         cases: &mut Vec<CaseRow>,
                         tasks: &mut Vec<TaskRow>,
                         wakeups: &mut Vec<(String, i64)>,
+                        search: &mut Vec<$crate::search::SearchRows>,
                         report: &mut $crate::RebuildReport| {
+                search.push($crate::search::search_rows(&s));
                 report.cases += 1;
                 let t = rows::all_task_rows(&s);
                 report.tasks += t.len() as u64;
@@ -171,7 +181,15 @@ macro_rules! rebuild_pages {
                         }
                     } else {
                         if let Some((s, h)) = state.take() {
-                            done(s, h, &mut cases, &mut tasks, &mut wakeups, &mut report);
+                            done(
+                                s,
+                                h,
+                                &mut cases,
+                                &mut tasks,
+                                &mut wakeups,
+                                &mut search,
+                                &mut report,
+                            );
                         }
                         let s = CaseState::begin(&event, |d| processes.get(d).cloned())
                             .map_err(fold_err)?;
@@ -182,10 +200,19 @@ macro_rules! rebuild_pages {
                 if cases.len() >= REBUILD_FLUSH || n < PAGE {
                     if n < PAGE {
                         if let Some((s, h)) = state.take() {
-                            done(s, h, &mut cases, &mut tasks, &mut wakeups, &mut report);
+                            done(
+                                s,
+                                h,
+                                &mut cases,
+                                &mut tasks,
+                                &mut wakeups,
+                                &mut search,
+                                &mut report,
+                            );
                         }
                     }
-                    $flush($conn, &cases, &tasks, &wakeups).await?;
+                    $flush($conn, &cases, &tasks, &wakeups, &search).await?;
+                    search.clear();
                     cases.clear();
                     tasks.clear();
                     wakeups.clear();
@@ -198,4 +225,22 @@ macro_rules! rebuild_pages {
         }
         .await
     };
+}
+
+/// Binds [`SqlArg`](crate::side::SqlArg)s to a query, in order.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        use $crate::side::SqlArg;
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                SqlArg::Text(v) => q.bind(v),
+                SqlArg::OptText(v) => q.bind(v),
+                SqlArg::Int(v) => q.bind(v),
+                SqlArg::OptInt(v) => q.bind(v),
+                SqlArg::Bool(v) => q.bind(v),
+            };
+        }
+        q
+    }};
 }

@@ -25,22 +25,6 @@ pub enum SqlArg {
 /// A statement and its values.
 pub type Statement = (&'static str, Vec<SqlArg>);
 
-macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                SqlArg::Text(v) => q.bind(v),
-                SqlArg::OptText(v) => q.bind(v),
-                SqlArg::Int(v) => q.bind(v),
-                SqlArg::OptInt(v) => q.bind(v),
-                SqlArg::Bool(v) => q.bind(v),
-            };
-        }
-        q
-    }};
-}
-
 impl Store {
     /// Runs statements in one transaction; returns the rows each one changed.
     pub async fn write_side(&self, statements: Vec<Statement>) -> Result<Vec<u64>, StoreError> {

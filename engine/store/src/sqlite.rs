@@ -26,7 +26,7 @@ use super::rows::{CaseRow, NewEventRow, TaskRow};
 use super::sqlite_capi::{self as raw, Arg};
 use super::{
     AppendDone, AppendJob, BatchRows, RebuildReport, StoreError, StoreOptions, VerifyReport,
-    migrate, plan_batch,
+    migrate, plan_batch, search,
 };
 use reglament_model::compile::Process;
 
@@ -117,6 +117,19 @@ const SET_WAKEUPS: (&str, usize, &str) = (
     2,
     " ON CONFLICT (case_id) DO UPDATE SET wake_at = excluded.wake_at, lease_until = NULL, \
      lease_owner = NULL",
+);
+
+/// A rebuild's search rows (the tables are emptied first: nothing to update).
+const INSERT_OFFICES: (&str, usize, &str) = (
+    "INSERT INTO case_offices (case_id, office, registered_at)",
+    3,
+    " ON CONFLICT (case_id, office) DO NOTHING",
+);
+
+const INSERT_KEYS: (&str, usize, &str) = (
+    "INSERT INTO case_keys (case_id, kind, key)",
+    3,
+    " ON CONFLICT (case_id, kind, key) DO NOTHING",
 );
 
 /// One bound value.
@@ -606,6 +619,7 @@ async fn sqlite_flush(
     cases: &[CaseRow],
     tasks: &[TaskRow],
     wakeups: &[(String, i64)],
+    search: &[search::SearchRows],
 ) -> Result<(), StoreError> {
     let mut script = Script::default();
     script.rows(UPSERT_CASES, cases.iter().map(case_values).collect());
@@ -615,6 +629,28 @@ async fn sqlite_flush(
         wakeups
             .iter()
             .map(|(c, w)| vec![V::T(c), V::I(*w)])
+            .collect(),
+    );
+    script.rows(
+        INSERT_OFFICES,
+        search
+            .iter()
+            .flat_map(|r| {
+                r.offices
+                    .iter()
+                    .map(|o| vec![V::T(&r.case_id), V::T(o), V::I(r.registered_at)])
+            })
+            .collect(),
+    );
+    script.rows(
+        INSERT_KEYS,
+        search
+            .iter()
+            .flat_map(|r| {
+                r.keys
+                    .iter()
+                    .map(|(k, key)| vec![V::T(&r.case_id), V::T(k), V::T(key)])
+            })
             .collect(),
     );
     script.run(c).await
@@ -713,6 +749,9 @@ struct Stmts {
     set_wakeup: raw::Stmt,
     clear_wakeup: raw::Stmt,
     calendar: raw::Stmt,
+    delete_keys: raw::Stmt,
+    insert_office: raw::Stmt,
+    insert_key: raw::Stmt,
 }
 
 impl Stmts {
@@ -728,6 +767,9 @@ impl Stmts {
             set_wakeup: c.prepare(&one_row(SET_WAKEUPS))?,
             clear_wakeup: c.prepare(CLEAR_WAKEUP)?,
             calendar: c.prepare(INSERT_CALENDAR)?,
+            delete_keys: c.prepare(search::DELETE_KEYS)?,
+            insert_office: c.prepare(search::INSERT_OFFICE)?,
+            insert_key: c.prepare(search::INSERT_KEY)?,
         })
     }
 }
@@ -931,6 +973,20 @@ fn write_rows(st: &mut Stmts, rows: &BatchRows<'_>) -> Result<(), StoreError> {
     }
     for t in &rows.tasks {
         st.task.execute(&task_args(t))?;
+    }
+    for r in &rows.search {
+        st.delete_keys.execute(&[Arg::Text(&r.case_id)])?;
+        for o in &r.offices {
+            st.insert_office.execute(&[
+                Arg::Text(&r.case_id),
+                Arg::Text(o),
+                Arg::Int(r.registered_at),
+            ])?;
+        }
+        for (kind, key) in &r.keys {
+            st.insert_key
+                .execute(&[Arg::Text(&r.case_id), Arg::Text(kind), Arg::Text(key)])?;
+        }
     }
     for (c, w) in &rows.wakeups_set {
         st.set_wakeup.execute(&[Arg::Text(c), Arg::Int(*w)])?;

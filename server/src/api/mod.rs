@@ -15,6 +15,7 @@ pub mod interventions;
 pub mod migrations;
 pub mod regulations;
 pub mod replay;
+pub mod search;
 pub mod session;
 pub mod system;
 pub mod tasks;
@@ -38,6 +39,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router<AppState> {
     let (api, doc) = OpenApiRouter::<AppState>::new()
         .routes(routes!(cases::start))
+        .routes(routes!(search::search))
         .routes(routes!(cases::get))
         .routes(routes!(cases::events))
         .routes(routes!(cases::system_result))

@@ -135,6 +135,20 @@ impl Grants<'_> {
             .any(|g| &*g.role != ANALYST && g.covers(office))
     }
 
+    /// The offices whose cases the user may read (as [`Grants::sees_office`]); `None` for
+    /// every office.
+    pub fn readable_offices(&self) -> Option<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for g in self.grants.iter().filter(|g| &*g.role != ANALYST) {
+            match &g.office {
+                None => return None,
+                Some(o) if !out.iter().any(|x| x == &**o) => out.push(o.to_string()),
+                Some(_) => {}
+            }
+        }
+        Some(out)
+    }
+
     fn actor(&self, role: &str) -> Actor {
         Actor::new(self.login, role)
     }
