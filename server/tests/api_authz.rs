@@ -981,13 +981,14 @@ async fn a_deputy_before_during_and_after_the_rule() {
         "release",
         "reassign",
         "inbox has it",
+        "search finds it",
     ];
     let mut failures = Vec::new();
     let mut table = String::new();
     for phase in [Phase::Before, Phase::During, Phase::After] {
-        let want: [u16; 7] = match phase {
-            Phase::During => [200, 200, 200, 200, 200, 403, 200],
-            _ => [404, 404, 404, 404, 404, 404, 0],
+        let want: [u16; 8] = match phase {
+            Phase::During => [200, 200, 200, 200, 200, 403, 200, 200],
+            _ => [404, 404, 404, 404, 404, 404, 0, 0],
         };
         table.push_str(&format!("{phase:?}:"));
         for (i, op) in ops.iter().enumerate() {
@@ -1052,6 +1053,17 @@ async fn a_deputy_before_during_and_after_the_rule() {
                     )
                     .await
                     .status
+                }
+                "search finds it" => {
+                    let r = s
+                        .get(&format!("/api/v1/cases?number={case}"), &deputy)
+                        .await;
+                    assert_eq!(r.status, 200, "{}", r.text);
+                    if r.text.contains(&format!("\"{case}\"")) {
+                        200
+                    } else {
+                        0
+                    }
                 }
                 _ => {
                     let r = s.get("/api/v1/inbox?status=claimed", &deputy).await;

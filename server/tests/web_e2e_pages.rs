@@ -221,6 +221,11 @@ async fn every_page_in_every_language_is_accessible_and_in_that_language() {
         (Some("nko-petropavl.head"), "/dashboard".into()),
         (Some("nko-petropavl.head"), "/report".into()),
         (Some("nko-petropavl.head"), "/deputies".into()),
+        (Some("nko-petropavl.head"), "/search".into()),
+        (
+            Some("nko-petropavl.head"),
+            "/search?name=%D0%B0&iin=12&due_from=x".into(),
+        ),
         (Some("analyst"), "/regulations".into()),
         (Some("analyst"), "/regulations/nko-social-assistance".into()),
         (Some("analyst"), "/regulations/atyrau-child-benefit".into()),
@@ -287,6 +292,7 @@ async fn every_page_in_every_language_is_accessible_and_in_that_language() {
         ("case", format!("/cases/{worked}")),
         ("dashboard", "/dashboard".to_string()),
         ("report", "/report".to_string()),
+        ("search", "/search".to_string()),
     ] {
         for width in [360, 1920] {
             b.resize(width, 1000).await;

@@ -29,6 +29,7 @@ pub mod password;
 pub mod recorded;
 pub mod register;
 pub mod regulations;
+pub mod search;
 pub mod session;
 pub mod status;
 pub mod tasks;
@@ -88,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/resume", post(tasks::resume))
         .route("/register", get(register::choose).post(register::submit))
         .route("/register/{regulation}", get(register::form))
+        .route("/search", get(search::page))
         .route("/cases/{id}", get(cases::page))
         .route("/cases/{id}/receipt", get(register::receipt))
         .route(
@@ -482,6 +484,9 @@ impl Ctx {
             }
             if REGISTERING_ROLES.iter().any(|r| g.holds_somewhere(r)) {
                 link("/register", "register");
+            }
+            if g.readable_offices().is_none_or(|o| !o.is_empty()) {
+                link("/search", "search_nav");
             }
             if g.holds_somewhere(HEAD)
                 || g.holds_somewhere(ADMINISTRATOR)
