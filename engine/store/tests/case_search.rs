@@ -201,6 +201,30 @@ async fn each_criterion_finds_its_cases(db: &TestDb) {
         .len()
             < 5
     );
+    // A short window of due instants leads the search (through the due index); a window
+    // wider than `DUE_WINDOW` is checked case by case: the same cases either way, with a
+    // regulation too, and none outside the window.
+    let reg = every[0].regulation.clone();
+    let window = |days_before: i64| {
+        let reg = reg.clone();
+        move |q: &mut CaseSearch| {
+            q.regulation = Some(reg.clone());
+            q.due_from = Some(due - TimeDelta::days(days_before));
+            q.due_to = Some(due + TimeDelta::days(1));
+        }
+    };
+    let narrow = ids(&store, &q(&window(1))).await;
+    assert!(narrow.contains(&every[0].case), "{narrow:?}");
+    assert_eq!(narrow, ids(&store, &q(&window(200))).await);
+    let in_window = every
+        .iter()
+        .filter(|c| c.regulation == reg)
+        .filter(|c| {
+            c.due
+                .is_some_and(|d| d >= due - TimeDelta::days(1) && d < due + TimeDelta::days(1))
+        })
+        .count();
+    assert_eq!(narrow.len(), in_window);
     // Criteria together: every one must hold.
     assert_eq!(
         ids(
@@ -338,7 +362,8 @@ async fn cases_recorded_before_the_search_tables_are_found_after_the_upgrade(db:
     store
         .execute_raw(&format!(
             "DROP TABLE case_offices; DROP TABLE case_keys; DROP TABLE case_search_backfill; \
-             DROP INDEX cases_by_registration; DROP INDEX cases_by_regulation; {pg_only} \
+             DROP INDEX cases_by_registration; DROP INDEX cases_by_regulation; \
+             DROP INDEX cases_by_due; DROP INDEX cases_by_regulation_due; {pg_only} \
              DELETE FROM _sqlx_migrations WHERE version = 11;"
         ))
         .await

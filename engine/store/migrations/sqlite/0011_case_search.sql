@@ -25,6 +25,10 @@ CREATE INDEX case_keys_by_key ON case_keys (kind, key, case_id);
 -- The order of a search (newest first) over every case, and within one regulation.
 CREATE INDEX cases_by_registration ON cases (registered_at, case_id);
 CREATE INDEX cases_by_regulation ON cases (regulation_id, registered_at, case_id);
+-- A window of due instants (`search.rs`: both ends given, at most `DUE_WINDOW` apart) is read
+-- as a range of due instants, of one regulation or of every case.
+CREATE INDEX cases_by_due ON cases (due, case_id);
+CREATE INDEX cases_by_regulation_due ON cases (regulation_id, due, case_id);
 
 -- The cases recorded before this migration: their search rows need their whole history folded,
 -- which SQL cannot do. The store fills them when it is opened (`Store::backfill_search`), a
