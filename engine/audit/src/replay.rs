@@ -1418,6 +1418,32 @@ fn check_deadlines(
                     }
                 }
             }
+            EventKind::Intervened { moved, .. } => {
+                // A due instant set by hand is not computed (a second administrator approved
+                // it): the check is that it moved the instant in force, and the checks that
+                // follow go on from the new one.
+                for m in moved {
+                    out.check.checked += 1;
+                    let in_force = match m.target {
+                        DeadlineTarget::Case => c.deadline.map(|d| d.0),
+                        DeadlineTarget::Task(t) => c
+                            .tasks
+                            .get(&t.0)
+                            .and_then(|t| t.deadline.as_ref().map(|d| d.0)),
+                    };
+                    if in_force != Some(m.from) {
+                        out.mismatch(
+                            i,
+                            target_name(m.target),
+                            Some(m.from),
+                            in_force,
+                            "the change by hand moves a due instant that was not the one in force"
+                                .into(),
+                        );
+                    }
+                }
+                c.apply(moved, None);
+            }
             EventKind::WarningsScheduled { task, warnings } => {
                 if let Some(t) = c.tasks.get_mut(&task.0) {
                     t.warn_at.clone_from(warnings);
@@ -2055,9 +2081,10 @@ pub(crate) fn timeline(
                     t.escalations += 1;
                 }
             }
-            // The due instants move with resumptions and reschedulings.
+            // The due instants move with resumptions, reschedulings and changes by hand.
             EventKind::TaskResumed { moved, .. }
-            | EventKind::DeadlinesRescheduled { moved, .. } => {
+            | EventKind::DeadlinesRescheduled { moved, .. }
+            | EventKind::Intervened { moved, .. } => {
                 for m in moved {
                     if let DeadlineTarget::Task(task) = m.target
                         && let Some(t) = index(task.0).and_then(|i| steps.get_mut(i))

@@ -900,7 +900,8 @@ fn percent(r: Option<f64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// Per office (where cases were registered), per month a case started (UTC), from the first
+/// Per office (where cases were registered), per month a case started (Kazakhstan's time, as
+/// every instant of the report is read: a case registered at 02:00 on 1 May is May's), from the first
 /// month to the last with none left out: cases, the share of judged terms met, and the cases
 /// with a breach (of the term or of a task's time).
 pub fn monthly(r: &ComplianceReport) -> BTreeMap<String, Vec<super::svg::Month>> {
@@ -909,7 +910,8 @@ pub fn monthly(r: &ComplianceReport) -> BTreeMap<String, Vec<super::svg::Month>>
     type Counts = (u64, u64, u64, u64);
     let mut by: BTreeMap<String, BTreeMap<(i32, u32), Counts>> = BTreeMap::new();
     for c in &r.cases {
-        let key = (c.started_at.year(), c.started_at.month());
+        let local = c.started_at.with_timezone(&chrono_tz::Asia::Almaty);
+        let key = (local.year(), local.month());
         let e = by
             .entry(c.office.clone())
             .or_default()
@@ -1485,6 +1487,64 @@ mod tests {
         assert!(
             scope_text(&scope, Lang::Kk).ends_with("03.12.2026 10:53 (UTC+05:00) жағдай бойынша")
         );
+    }
+
+    #[test]
+    fn a_case_belongs_to_the_month_it_started_in_kazakhstan() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("instant").to_utc();
+        let case = |id: &str, started: &str, term_met: Option<bool>| CaseRowReport {
+            case: id.into(),
+            regulation: "r".into(),
+            version: 1,
+            office: "o".into(),
+            offices: vec!["o".into()],
+            channel: "provider".into(),
+            status: "ended".into(),
+            result: Some("granted".into()),
+            started_at: t(started),
+            registered_at: t(started),
+            ended_at: None,
+            term: None,
+            due: None,
+            working_minutes: None,
+            term_met,
+            breached_tasks: 0,
+            suspended_minutes: 0,
+            term_stopped_minutes: 0,
+        };
+        let r = ComplianceReport {
+            scope: ReportScope {
+                regulation: None,
+                office: None,
+                started_from: None,
+                started_before: None,
+                now: t("2026-06-01T00:00:00Z"),
+            },
+            regulations: Vec::new(),
+            steps: Vec::new(),
+            // 30 April 20:00 UTC is 1 May 01:00 in Kazakhstan (UTC+5); March has none.
+            cases: vec![
+                case("a", "2026-02-10T04:00:00Z", Some(true)),
+                case("b", "2026-04-30T18:59:00Z", Some(false)),
+                case("c", "2026-04-30T20:00:00Z", Some(true)),
+            ],
+            missing_calendars: Vec::new(),
+        };
+        let months = monthly(&r);
+        let o = &months["o"];
+        let got: Vec<((i32, u32), u64)> = o.iter().map(|m| (m.month, m.cases)).collect();
+        assert_eq!(
+            got,
+            [
+                ((2026, 2), 1),
+                ((2026, 3), 0),
+                ((2026, 4), 1),
+                ((2026, 5), 1)
+            ]
+        );
+        assert_eq!(o[2].on_time, Some(0.0));
+        assert_eq!(o[3].on_time, Some(1.0));
+        assert_eq!(o[1].on_time, None);
     }
 
     #[test]

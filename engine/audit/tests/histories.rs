@@ -11,7 +11,8 @@
 //! several paths): `REGLAMENT_RECORD_HISTORIES=YYYY-MM-DD cargo test -p reglament-audit
 //! --test histories`; from the corpus of cases across offices and suspended tasks, add
 //! `REGLAMENT_RECORD_CORPUS=offices`, from the cases worked by deputies (`actor.on_behalf_of`)
-//! `REGLAMENT_RECORD_CORPUS=deputies`. It refuses to write over a set that exists.
+//! `REGLAMENT_RECORD_CORPUS=deputies`, from the cases changed by hand (`intervened`)
+//! `REGLAMENT_RECORD_CORPUS=interventions`. It refuses to write over a set that exists.
 
 mod audit_support;
 #[path = "../../store/tests/store_support/mod.rs"]
@@ -179,6 +180,7 @@ fn record(name: &str) {
     let corpus = match std::env::var("REGLAMENT_RECORD_CORPUS").as_deref() {
         Ok("offices") => audit_support::offices_corpus(),
         Ok("deputies") => audit_support::deputies_corpus(),
+        Ok("interventions") => audit_support::interventions_corpus(),
         _ => audit_support::corpus(),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -231,7 +233,10 @@ fn record(name: &str) {
                 &opts,
             )
             .expect("replay");
-            assert!(audit.is_clean(), "{case}: the corpus replays clean");
+            assert!(
+                audit.is_clean(),
+                "{case}: the corpus replays clean: {audit:#?}"
+            );
             let case_dir = dir.join("cases").join(case.as_str());
             std::fs::create_dir_all(&case_dir).expect("mkdir");
             let mut lines = String::new();

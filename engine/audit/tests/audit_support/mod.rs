@@ -52,6 +52,21 @@ pub struct Plan {
     /// Every task is claimed by its worker and then taken over and completed by a deputy
     /// acting for them (the events name the worker in `actor.on_behalf_of`).
     pub deputy: bool,
+    /// Changes by hand an administrator makes, each once the case has this many tasks done.
+    pub interventions: Vec<(usize, ByHand)>,
+}
+
+/// A change by hand ([`Command::Intervene`]) the corpus makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByHand {
+    /// The case's statutory due instant three days later (approved by a second administrator).
+    CaseDueLater,
+    /// The open task's due instant a working day later than it was (or than now).
+    TaskDueLater,
+    /// Back to the case's first task step.
+    BackToFirst,
+    /// The open task cancelled, its path going on (skipped when its step chooses a way).
+    CancelTask,
 }
 
 /// The bundled regulations, compiled, with their sources.
@@ -117,6 +132,7 @@ pub fn plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<Plan> {
                     route: BTreeMap::new(),
                     suspend: None,
                     deputy: false,
+                    interventions: Vec::new(),
                 });
             }
         }
@@ -158,6 +174,7 @@ pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
         .collect();
     let mut started = vec![false; plans.len()];
     let mut done = vec![0usize; plans.len()];
+    let mut by_hand = vec![0usize; plans.len()];
     let mut now = DateTime::<Utc>::MIN_UTC;
     let mut guard = 0;
     while let Some(Reverse((at, i))) = queue.pop() {
@@ -222,6 +239,20 @@ pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
             queue.push(Reverse((wake.max(at) + second, i)));
             continue;
         };
+        if let Some(&(after, change)) = plan.interventions.get(by_hand[i])
+            && done[i] >= after
+        {
+            by_hand[i] += 1;
+            if let Some(command) = by_hand_command(&state, &task, change, at) {
+                let admin = Actor::new("admin-1", "administrator");
+                service
+                    .execute(&plan.case, &command, &admin, at)
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {change:?}: {e}", plan.case));
+            }
+            queue.push(Reverse((at + second, i)));
+            continue;
+        }
         if let Some((step, reason)) = &plan.suspend
             && *task.step_id == **step
         {
@@ -326,6 +357,58 @@ pub async fn drive(service: &Service, plans: &[Plan]) -> DateTime<Utc> {
     end
 }
 
+/// The command for a change by hand on a case whose open task is `task`; `None` when the
+/// case offers nothing to change that way (no due instant, a step that chooses a way on).
+fn by_hand_command(
+    state: &reglament_runtime::CaseState,
+    task: &reglament_runtime::Task,
+    change: ByHand,
+    at: DateTime<Utc>,
+) -> Option<Command> {
+    use reglament_runtime::{DeadlineTarget, Intervention};
+    let (action, approved_by) = match change {
+        ByHand::CaseDueLater => {
+            let due = state.deadline.as_ref()?.due;
+            (
+                Intervention::ChangeDue {
+                    target: DeadlineTarget::Case,
+                    due: due.max(at) + Duration::days(3),
+                },
+                Some("admin-2".to_string()),
+            )
+        }
+        ByHand::TaskDueLater => {
+            let due = task.deadline.as_ref()?.due;
+            (
+                Intervention::ChangeDue {
+                    target: DeadlineTarget::Task(task.id),
+                    due: due.max(at) + Duration::days(1),
+                },
+                Some("admin-2".to_string()),
+            )
+        }
+        ByHand::BackToFirst => {
+            let first = state.tasks.iter().min_by_key(|t| t.id)?;
+            (
+                Intervention::MoveTo {
+                    step: first.step_id.to_string(),
+                },
+                None,
+            )
+        }
+        ByHand::CancelTask => {
+            state.process.follow(task.step as usize, None)?;
+            (Intervention::CancelTask { task: task.id }, None)
+        }
+    };
+    Some(Command::Intervene {
+        action,
+        reason: "the applicant's complaint of 12 April was upheld".into(),
+        legal_basis: "order of the head of department No. 17 of 13 April 2026".into(),
+        approved_by,
+    })
+}
+
 /// Cases that cross offices and tasks whose time stood still, the kinds of history the first
 /// corpus has none of: every channel that starts at a service centre or a rural akim,
 /// registered at such an office and routed to the provider office it forwards to (at four
@@ -376,6 +459,7 @@ pub fn offices_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<P
                     route: route.clone(),
                     suspend: None,
                     deputy: false,
+                    interventions: Vec::new(),
                 });
             }
         }
@@ -403,6 +487,7 @@ pub fn offices_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<P
                     route: BTreeMap::new(),
                     suspend: Some((task.id.clone(), reason.reason.clone())),
                     deputy: false,
+                    interventions: Vec::new(),
                 });
             }
         }
@@ -437,6 +522,32 @@ pub fn deputies_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<
         p.documents_missing = false;
     }
     out
+}
+
+/// Cases changed by hand: the first path of each bundled regulation's channels, each with
+/// two of the changes an administrator may make (a later due instant of the case or of a
+/// task, a return to the first task, a task cancelled), between its ordinary tasks.
+pub fn interventions_plans(processes: &[Arc<Process>], calendars: &Calendars) -> Vec<Plan> {
+    let mut out: Vec<Plan> = plans(processes, calendars)
+        .into_iter()
+        .filter(|p| p.case.as_str().ends_with("-0") && p.stop_after.is_none())
+        .collect();
+    for (j, p) in out.iter_mut().enumerate() {
+        p.case = CaseId::new(format!("{}-by-hand", p.case.as_str()));
+        p.documents_missing = false;
+        p.interventions = match j % 3 {
+            0 => vec![(1, ByHand::CaseDueLater), (2, ByHand::BackToFirst)],
+            1 => vec![(1, ByHand::TaskDueLater), (2, ByHand::CancelTask)],
+            _ => vec![(2, ByHand::BackToFirst), (3, ByHand::CaseDueLater)],
+        };
+    }
+    out
+}
+
+/// The corpus of [`interventions_plans`], built as [`corpus`] is.
+pub fn interventions_corpus() -> &'static Corpus {
+    static CORPUS: OnceLock<Corpus> = OnceLock::new();
+    CORPUS.get_or_init(|| build(interventions_plans))
 }
 
 /// The corpus of [`deputies_plans`], built as [`corpus`] is.
