@@ -494,6 +494,10 @@ async fn the_deputies_page_records_shows_and_ends_rules_in_the_pages_language() 
         page.body
     );
     assert!(page.body.contains("exec1"), "{}", page.body);
+    // The header tells the roles held for someone from one's own.
+    let header = page.body.split("id=\"whoami\"").nth(1).expect("the header");
+    let header = header.split("</span>").take(2).collect::<String>();
+    assert!(header.contains("(и. о. за exec1)"), "{header}");
     assert!(
         !page.body.contains("id=\"record\""),
         "a deputy records no rules"

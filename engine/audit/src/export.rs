@@ -20,14 +20,21 @@
 //!   `to_office`. A case moved onto another regulation version by a migration plan has a
 //!   case event "Case moved to a new regulation version" (`case_migrated`), with the act,
 //!   paragraph and reason as `reason` and the versions, steps and due instants as `moved`.
+//!   A change by hand is a case event "Case changed by hand by an administrator"
+//!   (`intervened`): what it did as `outcome` (`move_to review`, `cancel_task 3`,
+//!   `change_due case`), the legal basis and reason as `reason`, the due instants it moved as
+//!   `moved`, the second administrator as `approved_by`; its effects follow as ordinary
+//!   events. Work done under a deputy rule names the user acted for as `on_behalf_of`.
 //!   ProM, PM4Py and Disco open it.
 //! - **CSV**: the same events, one per row, for Disco, spreadsheets and pandas (`office` is
-//!   the case's, `event_office` the event's, `to_office` a hand-over's).
+//!   the case's, `event_office` the event's, `to_office` a hand-over's; `on_behalf_of` and
+//!   `approved_by` last).
 //! - **JSON lines**: every stored event, whole, with its place in the chain: a line is the
 //!   hashed record plus its `hash`, so `jq -cS 'del(.hash)' | sha256sum` recomputes it.
 //! - **OCEL 2.0** (JSON): the same events as XES, related to three object types, the case,
 //!   the user who did the work and the office where it was done (a hand-over to the office
-//!   it goes to as well, qualified `to`).
+//!   it goes to as well, qualified `to`; the user acted for, qualified `on_behalf_of`, and a
+//!   change's second administrator, `approved_by`).
 //!
 //! Cases are read a page at a time and written as they come, so an export of millions of
 //! events holds one page in memory (OCEL keeps the objects until the end).
@@ -107,6 +114,10 @@ pub struct MinedEvent {
     pub office: Option<String>,
     /// The office a hand-over passes the case to.
     pub to_office: Option<String>,
+    /// The user the one who did it acted for, under a deputy rule.
+    pub on_behalf_of: Option<String>,
+    /// The second administrator who approved a change by hand.
+    pub approved_by: Option<String>,
 }
 
 /// Names of the case's own events in the process-mining view.
@@ -129,7 +140,27 @@ fn case_activity(kind: &str, lang: Lang) -> &'static str {
         ("case_migrated", Lang::Ru) => "Дело переведено на новую версию регламента",
         ("case_migrated", Lang::Kk) => "Іс регламенттің жаңа нұсқасына ауыстырылды",
         ("case_migrated", Lang::En) => "Case moved to a new regulation version",
+        ("intervened", Lang::Ru) => "Дело изменено администратором вручную",
+        ("intervened", Lang::Kk) => "Іс әкімшінің қолымен өзгертілді",
+        ("intervened", Lang::En) => "Case changed by hand by an administrator",
         _ => "Case cancelled",
+    }
+}
+
+/// What a change by hand did: `move_to review`, `cancel_task 3`, `change_due task 2`.
+fn action_text(action: &reglament_runtime::Intervention) -> String {
+    use reglament_runtime::Intervention;
+    match action {
+        Intervention::MoveTo { step } => format!("move_to {step}"),
+        Intervention::CancelTask { task } => format!("cancel_task {task}"),
+        Intervention::ChangeDue {
+            target: DeadlineTarget::Case,
+            ..
+        } => "change_due case".to_string(),
+        Intervention::ChangeDue {
+            target: DeadlineTarget::Task(t),
+            ..
+        } => format!("change_due task {t}"),
     }
 }
 
@@ -241,6 +272,8 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
             calendar_version: None,
             office: at_office.clone(),
             to_office: None,
+            on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
+            approved_by: None,
         };
         let task_event = |task: u32, lifecycle: &'static str, role: &str, outcome| {
             let facts = tasks.get(&task);
@@ -262,6 +295,8 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 calendar_version: None,
                 office: facts.and_then(|f| f.office.clone()),
                 to_office: None,
+                on_behalf_of: None,
+                approved_by: None,
             }
         };
         match &e.kind {
@@ -279,12 +314,15 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
             }
             EventKind::TaskCompleted { task, outcome, .. } => {
                 let role = roles.get(&task.0).cloned().unwrap_or_default();
-                out.push(task_event(
-                    task.0,
-                    "complete",
-                    &role,
-                    outcome.as_deref().map(str::to_string),
-                ));
+                out.push(MinedEvent {
+                    on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
+                    ..task_event(
+                        task.0,
+                        "complete",
+                        &role,
+                        outcome.as_deref().map(str::to_string),
+                    )
+                });
             }
             EventKind::TaskCancelled { task } => {
                 let role = roles.get(&task.0).cloned().unwrap_or_default();
@@ -297,6 +335,7 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                     resource: Some(e.actor.user.to_string()),
                     role: Some(e.actor.role.to_string()),
                     reason: Some(reason.clone()),
+                    on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
                     ..task_event(task.0, "suspend", "", None)
                 });
             }
@@ -311,6 +350,7 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 reason: reasons.remove(&task.0),
                 suspended_seconds: Some(*suspended_seconds),
                 moved: Some(moved_text(moved)).filter(|m| !m.is_empty()),
+                on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
                 ..task_event(task.0, "resume", "", None)
             }),
             EventKind::DeadlinesRescheduled {
@@ -342,6 +382,20 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                     (*case_due_before, case_deadline.as_ref().map(|d| d.due)),
                 )),
                 ..case_event("case_migrated", None)
+            }),
+            // A change by hand: what (as the outcome), on what basis and why, what moved, and
+            // the second administrator; its effects follow as the ordinary events.
+            EventKind::Intervened {
+                action,
+                reason,
+                legal_basis,
+                approved_by,
+                moved,
+            } => out.push(MinedEvent {
+                reason: Some(format!("{legal_basis}: {reason}")),
+                moved: Some(moved_text(moved)).filter(|m| !m.is_empty()),
+                approved_by: approved_by.as_deref().map(str::to_string),
+                ..case_event("intervened", Some(action_text(action)))
             }),
             // Handed on by the office it leaves (whoever finished the step before).
             EventKind::CaseHandedOver { from, to, .. } => {
@@ -435,6 +489,12 @@ fn write_xes_trace(
         if let Some(o) = &e.office {
             ev(&mut t, "org:group", o);
         }
+        if let Some(p) = &e.on_behalf_of {
+            ev(&mut t, "on_behalf_of", p);
+        }
+        if let Some(a) = &e.approved_by {
+            ev(&mut t, "approved_by", a);
+        }
         ev(&mut t, "lifecycle:transition", e.lifecycle);
         if let Some(s) = &e.step {
             ev(&mut t, "step", s);
@@ -476,7 +536,7 @@ fn write_xes_trace(
 }
 
 /// The CSV form's columns.
-pub const CSV_COLUMNS: [&str; 23] = [
+pub const CSV_COLUMNS: [&str; 25] = [
     "case_id",
     "activity",
     "lifecycle",
@@ -500,6 +560,8 @@ pub const CSV_COLUMNS: [&str; 23] = [
     "calendar_version",
     "event_office",
     "to_office",
+    "on_behalf_of",
+    "approved_by",
 ];
 
 fn write_csv_rows(
@@ -539,6 +601,8 @@ fn write_csv_rows(
             e.calendar_version.clone().unwrap_or_default(),
             e.office.clone().unwrap_or_default(),
             e.to_office.clone().unwrap_or_default(),
+            e.on_behalf_of.clone().unwrap_or_default(),
+            e.approved_by.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         t.push_str(&line.join(","));
@@ -627,6 +691,17 @@ impl Ocel {
                 rel.push(
                     serde_json::json!({"objectId": format!("user:{r}"), "qualifier": "resource"}),
                 );
+            }
+            for (user, qualifier) in [
+                (&e.on_behalf_of, "on_behalf_of"),
+                (&e.approved_by, "approved_by"),
+            ] {
+                if let Some(u) = user {
+                    self.users.insert(u.clone());
+                    rel.push(
+                        serde_json::json!({"objectId": format!("user:{u}"), "qualifier": qualifier}),
+                    );
+                }
             }
             for (office, qualifier) in [(&e.office, "office"), (&e.to_office, "to")] {
                 if let Some(o) = office {

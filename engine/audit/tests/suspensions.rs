@@ -429,7 +429,9 @@ async fn a_suspended_task_replays_clean_and_its_time_is_counted_apart(db: &TestD
         .expect("csv");
     let csv = String::from_utf8(csv).expect("utf-8");
     assert!(csv.lines().next().is_some_and(|h| {
-        h.ends_with(",reason,suspended_seconds,moved,calendar_version,event_office,to_office")
+        h.ends_with(
+            ",reason,suspended_seconds,moved,calendar_version,event_office,to_office,on_behalf_of,approved_by",
+        )
     }));
     assert!(
         csv.lines()
@@ -686,7 +688,7 @@ async fn a_rescheduled_case_replays_on_its_new_calendar(db: &TestDb) {
         .find(|l| l.starts_with("D-1,Deadlines rescheduled on a new calendar,complete,"))
         .unwrap_or_else(|| panic!("{csv}"));
     assert!(
-        line.ends_with(&format!(",{},{OFFICE},", new.version())),
+        line.ends_with(&format!(",{},{OFFICE},,,", new.version())),
         "{line}"
     );
     assert!(

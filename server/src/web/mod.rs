@@ -312,20 +312,26 @@ impl FromRequestParts<AppState> for Ctx {
                 .await
                 .ok(),
         };
+        // One's own roles, then those held for someone under a deputy rule in force, named so.
         let roles = principal
             .as_ref()
             .map(|p| {
-                p.grants
-                    .iter()
-                    .map(|g| {
-                        let role = i18n::role_word(lang, &g.role);
-                        match g.office.as_deref() {
-                            Some(office) => format!("{role}, {}", office_name(state, lang, office)),
-                            None => role,
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                let own = p.own_grants().grants.iter().map(|g| {
+                    let role = i18n::role_word(lang, &g.role);
+                    match g.office.as_deref() {
+                        Some(office) => format!("{role}, {}", office_name(state, lang, office)),
+                        None => role,
+                    }
+                });
+                let acting = p.acting.iter().filter(|a| a.in_force).map(|a| {
+                    format!(
+                        "{}, {} ({})",
+                        i18n::role_word(lang, &a.role),
+                        office_name(state, lang, &a.office),
+                        i18n::t(lang, "header_acting_for").replace("{name}", &a.principal)
+                    )
+                });
+                own.chain(acting).collect::<Vec<_>>().join("; ")
             })
             .unwrap_or_default();
         Ok(Ctx {

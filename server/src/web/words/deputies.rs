@@ -27,6 +27,12 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("dep_principal", "Кімнің міндеті", "За кого", "Acting for"),
     (
+        "header_acting_for",
+        "{name} орнына",
+        "и. о. за {name}",
+        "acting for {name}",
+    ),
+    (
         "dep_deputy",
         "Міндетін атқарушы",
         "Исполняющий обязанности",
