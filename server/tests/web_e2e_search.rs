@@ -20,26 +20,8 @@ const REGULATION: &str = "atyrau-social-assistance";
 
 async fn register(s: &Server, login: &str, office: &str, name: &str) -> String {
     let token = s.token(login).await;
-    let process = s.state.store.latest(REGULATION).await.expect("deployed");
-    let mut data = reglament_model::sample::sample(
-        &process
-            .regulation
-            .application_form
-            .as_ref()
-            .expect("form")
-            .0,
-    );
-    data["full_name"] = json!(name);
-    let r = s
-        .post(
-            "/api/v1/cases",
-            &token,
-            &json!({"regulation": REGULATION, "channel": "provider", "office": office,
-                    "data": data}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json["id"].as_str().expect("id").to_string()
+    s.start_case_with(&token, REGULATION, office, &json!({"full_name": name}))
+        .await
 }
 
 #[tokio::test]

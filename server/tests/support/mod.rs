@@ -323,9 +323,24 @@ impl Server {
     /// Starts a case of `regulation` by its `provider` channel at `office` with sample data;
     /// its id.
     pub async fn start_case(&self, token: &str, regulation: &str, office: &str) -> String {
+        self.start_case_with(token, regulation, office, &serde_json::json!({}))
+            .await
+    }
+
+    /// As [`Server::start_case`], with some of the sample data replaced (`{"full_name": …}`).
+    pub async fn start_case_with(
+        &self,
+        token: &str,
+        regulation: &str,
+        office: &str,
+        fields: &Value,
+    ) -> String {
         let p = self.state.store.latest(regulation).await.expect("deployed");
         let form = &p.regulation.application_form.as_ref().expect("form").0;
-        let data = reglament_model::sample::sample(form);
+        let mut data = reglament_model::sample::sample(form);
+        if let (Some(d), Some(f)) = (data.as_object_mut(), fields.as_object()) {
+            d.extend(f.clone());
+        }
         let r = self
             .post(
                 "/api/v1/cases",
