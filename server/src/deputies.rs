@@ -188,6 +188,32 @@ pub async fn acting(
     Ok(out)
 }
 
+/// Who acts for one of `principals` in `role` at `office` at `at`, under a rule in force
+/// then: `(deputy, principal)`, in the order of the rules.
+pub async fn standing_in(
+    store: &Store,
+    principals: &[String],
+    role: &str,
+    office: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    if principals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let t = micros(at);
+    let rules: Vec<Rule> = store
+        .read_side(
+            select_rules!("WHERE office = $1 AND starts_at <= $2 AND ends_at > $3 ORDER BY id"),
+            vec![Arg::Text(office.to_string()), Arg::Int(t), Arg::Int(t)],
+        )
+        .await?;
+    Ok(rules
+        .into_iter()
+        .filter(|r| principals.contains(&r.principal) && r.roles().any(|x| x == role))
+        .map(|r| (r.deputy, r.principal))
+        .collect())
+}
+
 /// One rule.
 pub async fn get(store: &Store, id: &str) -> Result<Option<Rule>, StoreError> {
     Ok(store

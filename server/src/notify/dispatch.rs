@@ -102,6 +102,8 @@ pub async fn plan(
         return Ok(Vec::new());
     };
     let holder = t.claimed_by.clone().or(t.assigned_to.clone());
+    // The role whose work it is: the escalation's, else the task's.
+    let role = to_role.as_deref().unwrap_or(&t.role).to_string();
     let recipients = match (kind, to_user, to_role) {
         (_, Some(user), _) => vec![user.to_string()],
         (_, _, Some(role)) => tables::holders(&state.store, &role, &t.office).await?,
@@ -111,12 +113,33 @@ pub async fn plan(
     let process = state.store.process(&row.digest).await.ok();
     let clock = state.calendars.clock(Some(&t.office)).ok();
     let at = instant(row.at);
+    // Whoever acts for a recipient at the time, in that role at the task's office, hears it too.
+    let deputies =
+        crate::deputies::standing_in(&state.store, &recipients, &role, &t.office, at).await?;
+    let recipients: Vec<(String, Option<String>)> = recipients
+        .into_iter()
+        .map(|r| (r, None))
+        .chain(
+            deputies
+                .into_iter()
+                .map(|(deputy, principal)| (deputy, Some(principal))),
+        )
+        .fold(Vec::new(), |mut out, (login, acting_for)| {
+            // One notice a person: their own role first, else the first rule.
+            if !out
+                .iter()
+                .any(|(l, _): &(String, Option<String>)| *l == login)
+            {
+                out.push((login, acting_for));
+            }
+            out
+        });
     let percent = match &event.kind {
         EventKind::DeadlineWarned { percent, .. } => Some(*percent),
         _ => None,
     };
     let mut out = Vec::new();
-    for login in recipients {
+    for (login, acting_for) in recipients {
         if !tables::enabled(&state.store, &login).await? {
             continue;
         }
@@ -142,6 +165,7 @@ pub async fn plan(
             due: t.due.map(|d| local(clock.as_ref(), d)),
             percent,
             link: format!("/tasks/{}", crate::api::task_id(case, task.0)),
+            acting_for,
         };
         let (subject, body) = texts::staff(lang, &facts);
         let id = notice_id(item.id, "email", &login);

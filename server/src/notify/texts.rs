@@ -18,6 +18,8 @@ pub struct Facts {
     pub percent: Option<u8>,
     /// A link to the task in the web interface.
     pub link: String,
+    /// The user the recipient acts for under a deputy rule, when the notice is theirs through it.
+    pub acting_for: Option<String>,
 }
 
 /// The subject and the text of a staff notice.
@@ -89,6 +91,14 @@ pub fn staff(lang: Lang, f: &Facts) -> (String, String) {
     if let Some(d) = due {
         body.push('\n');
         body.push_str(&d);
+    }
+    if let Some(p) = &f.acting_for {
+        body.push('\n');
+        body.push_str(&match lang {
+            Lang::Kk => format!("Сіз бұйрық бойынша {p} міндетін атқарасыз."),
+            Lang::Ru => format!("Вы исполняете обязанности {p} по приказу."),
+            Lang::En => format!("You act for {p} by an order."),
+        });
     }
     body.push_str(&format!("\n{open}: {}\n\n-- \n{footer}\n", f.link));
     (subject, body)
@@ -203,7 +213,28 @@ mod tests {
             due: Some("2026-04-16 18:00".into()),
             percent: Some(75),
             link: "/tasks/A-1:2".into(),
+            acting_for: None,
         }
+    }
+
+    #[test]
+    fn a_deputy_is_told_whom_they_act_for() {
+        let f = Facts {
+            acting_for: Some("exec1".into()),
+            ..facts("breach")
+        };
+        assert!(
+            staff(Lang::Ru, &f)
+                .1
+                .contains("Вы исполняете обязанности exec1 по приказу.")
+        );
+        assert!(staff(Lang::Kk, &f).1.contains("exec1 міндетін атқарасыз"));
+        assert!(
+            staff(Lang::En, &f)
+                .1
+                .contains("You act for exec1 by an order.")
+        );
+        assert!(!staff(Lang::En, &facts("breach")).1.contains("act for"));
     }
 
     #[test]
