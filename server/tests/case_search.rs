@@ -292,6 +292,14 @@ async fn the_search_page_finds_keeps_the_criteria_and_says_what_is_wrong() {
     // No criterion: the latest cases, 25 to a page, then the rest by the next page's link.
     let first = b.get("/search?lang=en").await;
     assert!(first.body.contains("Latest cases"), "{}", first.body);
+    // The criteria beyond number, ИИН and name fold away until one of them is used.
+    assert!(first.body.contains("<details class=\"more-criteria\">"));
+    let by_status = b.get("/search?status=open&lang=en").await;
+    assert!(
+        by_status
+            .body
+            .contains("<details class=\"more-criteria\" open>")
+    );
     let rows = |body: &str| body.matches("<tr id=\"found-").count();
     assert_eq!(rows(&first.body), 25);
     let next = first

@@ -94,6 +94,8 @@ struct SearchPage {
     first: Option<String>,
     /// Whether every case is searched (auditors, administrators) or the caller's offices'.
     everywhere: bool,
+    /// The criteria beyond number, ИИН and name are shown: one of them is given or wrong.
+    more_open: bool,
 }
 
 impl SearchPage {
@@ -374,6 +376,12 @@ pub async fn page(
             &[("true", "search_breached"), ("false", "search_kept")],
         ),
         everywhere: readable.is_none(),
+        more_open: FIELDS[3..]
+            .iter()
+            .any(|f| values.get(*f).is_some_and(|v| !v.trim().is_empty()))
+            || errors
+                .iter()
+                .any(|e| FIELDS[3..].contains(&e.field.as_str())),
         values,
         errors,
         searched,

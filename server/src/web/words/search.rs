@@ -92,6 +92,12 @@ pub const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     ("search_due_from", "Мерзімі, бастап", "Срок с", "Due from"),
     ("search_due_to", "Мерзімі, дейін", "Срок по", "Due until"),
+    (
+        "search_more",
+        "Басқа шарттар",
+        "Другие условия",
+        "More criteria",
+    ),
     ("search_button", "Іздеу", "Найти", "Search"),
     ("search_clear", "Тазарту", "Сбросить", "Clear"),
     (
