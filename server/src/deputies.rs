@@ -200,18 +200,27 @@ pub async fn standing_in(
     if principals.is_empty() {
         return Ok(Vec::new());
     }
-    let t = micros(at);
-    let rules: Vec<Rule> = store
-        .read_side(
-            select_rules!("WHERE office = $1 AND starts_at <= $2 AND ends_at > $3 ORDER BY id"),
-            vec![Arg::Text(office.to_string()), Arg::Int(t), Arg::Int(t)],
-        )
-        .await?;
-    Ok(rules
+    Ok(in_force_at(store, office, at)
+        .await?
         .into_iter()
         .filter(|r| principals.contains(&r.principal) && r.roles().any(|x| x == role))
         .map(|r| (r.deputy, r.principal))
         .collect())
+}
+
+/// The rules of `office` in force at `at`, in the order they were made.
+pub async fn in_force_at(
+    store: &Store,
+    office: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<Rule>, StoreError> {
+    let t = micros(at);
+    store
+        .read_side(
+            select_rules!("WHERE office = $1 AND starts_at <= $2 AND ends_at > $3 ORDER BY id"),
+            vec![Arg::Text(office.to_string()), Arg::Int(t), Arg::Int(t)],
+        )
+        .await
 }
 
 /// One rule.

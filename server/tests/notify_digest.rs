@@ -5,8 +5,9 @@
 //!   late at 11:00 (the digest is the opening's, not a running alert);
 //! - Wednesday 29 April, 09:00 (not at 08:59): each user of the office who chose the digest
 //!   gets one e-mail in their language, listing the late registration and not the review due
-//!   that evening; a user who did not choose it, and a head of an office with nothing late,
-//!   get none; on PostgreSQL a second server makes the digests at the same instant, and each
+//!   that evening, and so does another office's head acting for one of its heads under a
+//!   deputy rule (Wednesday and Thursday only: not on Monday); a user who did not choose it,
+//!   and a head of an office with nothing late, get none; on PostgreSQL a second server makes the digests at the same instant, and each
 //!   recipient still gets one;
 //! - a restart later that morning makes none again;
 //! - Friday 1 May (Unity Day) and the weekend: nothing; Monday 4 May: the next digest;
@@ -112,6 +113,20 @@ async fn digest_scenario(db: TestDb) {
     let exec_kk = s.user("exec.kk", &[&format!("executor@{OFFICE}")]).await;
     let exec_quiet = s.user("exec.quiet", &[&format!("executor@{OFFICE}")]).await;
     let head_other = s.user("head.other", &[&format!("head@{OTHER}")]).await;
+    // The other office's second head acts as head.ru's deputy from Wednesday: the office's
+    // digest is theirs too on those days.
+    let acting = s.user("dep.head", &[&format!("head@{OTHER}")]).await;
+    settings(&s, &acting, digest_only("dep.head@example.kz", "ru")).await;
+    let r = s
+        .post(
+            "/api/v1/deputies",
+            &head_ru,
+            &json!({"principal": "head.ru", "deputy": "dep.head", "office": OFFICE,
+                    "roles": ["head"], "valid_from": "2026-04-29", "valid_to": "2026-04-30",
+                    "order_number": "№ 12-к"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
     settings(&s, &head_ru, digest_only("head.ru@example.kz", "ru")).await;
     settings(&s, &head_en, digest_only("head.en@example.kz", "en")).await;
     settings(&s, &exec_kk, digest_only("exec.kk@example.kz", "kk")).await;
@@ -190,7 +205,7 @@ async fn digest_scenario(db: TestDb) {
         let c = config(&smtp);
         let (x, y) = tokio::join!(notify::round(&s.state, &c), notify::round(&other.state, &c));
         let (x, y) = (x.expect("round"), y.expect("round"));
-        assert_eq!(x.digests + y.digests, 3, "{x:?} {y:?}");
+        assert_eq!(x.digests + y.digests, 4, "{x:?} {y:?}");
         // Whatever one of them claimed and the other did not send yet.
         notify::round(&other.state, &c).await.expect("round");
         Some(other)
@@ -209,6 +224,7 @@ async fn digest_scenario(db: TestDb) {
     assert_eq!(
         to,
         [
+            "dep.head@example.kz",
             "exec.kk@example.kz",
             "head.en@example.kz",
             "head.ru@example.kz"
@@ -265,8 +281,15 @@ async fn digest_scenario(db: TestDb) {
         "{kk:#?}"
     );
     // Each notice reached its recipient once, by Message-ID.
+    // The deputy's is the office's, in their language.
+    let dep = mail("dep.head@example.kz");
+    assert!(
+        dep.body
+            .contains(&format!("- {a}, задача 1: Регистрация (Исполнитель)")),
+        "{dep:#?}"
+    );
     let made = digests(&s).await;
-    assert_eq!(made.len(), 3, "{made:#?}");
+    assert_eq!(made.len(), 4, "{made:#?}");
     for n in &made {
         assert_eq!(n.status, "delivered", "{n:?}");
         assert_eq!(n.digest_office.as_deref(), Some(OFFICE));
@@ -286,16 +309,16 @@ async fn digest_scenario(db: TestDb) {
     let db = s.shut_down().await.expect("the database");
     let s = Server::start_at_with(t("2026-04-29T09:30:00+05:00"), db, test_config(&url)).await;
     assert!(
-        round_at(&s, &smtp, "2026-04-29T09:30:00+05:00", 3)
+        round_at(&s, &smtp, "2026-04-29T09:30:00+05:00", 4)
             .await
             .is_empty()
     );
     assert!(
-        round_at(&s, &smtp, "2026-04-29T17:00:00+05:00", 3)
+        round_at(&s, &smtp, "2026-04-29T17:00:00+05:00", 4)
             .await
             .is_empty()
     );
-    assert_eq!(digests(&s).await.len(), 3);
+    assert_eq!(digests(&s).await.len(), 4);
 
     // Unity Day (Friday 1 May) and the weekend send nothing; Monday's opening does.
     for at in [
@@ -318,7 +341,9 @@ async fn digest_scenario(db: TestDb) {
     );
     let before = smtp.mails().len();
     let monday = round_at(&s, &smtp, "2026-05-04T09:00:00+05:00", before).await;
+    // The deputy rule ended on Thursday: Monday's digests are the office's own three.
     assert_eq!(monday.len(), 3, "{monday:#?}");
+    assert!(!monday.iter().any(|m| m.to == "dep.head@example.kz"));
     let ru = monday
         .iter()
         .find(|m| m.to == "head.ru@example.kz")
@@ -352,7 +377,7 @@ async fn digest_scenario(db: TestDb) {
             .await
             .is_empty()
     );
-    assert_eq!(digests(&s).await.len(), 6);
+    assert_eq!(digests(&s).await.len(), 7);
     s.stop().await;
 }
 

@@ -131,6 +131,11 @@ async fn plan(
     for (login, role) in tables::office_staff(&state.store, id).await? {
         roles.entry(login).or_default().insert(role);
     }
+    // Whoever acts for someone of the office today holds the rule's roles here too.
+    for rule in crate::deputies::in_force_at(&state.store, id, now).await? {
+        let held = roles.entry(rule.deputy.clone()).or_default();
+        held.extend(rule.roles().map(str::to_string));
+    }
     let mut recipients = Vec::new();
     for (login, held) in roles {
         let profile = tables::profile(&state.store, &login).await?;
