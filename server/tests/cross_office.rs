@@ -41,18 +41,6 @@ async fn complete(s: &Server, token: &str, task: &str, outcome: Option<&str>) {
     assert_eq!(r.status, 200, "complete {task}: {}", r.text);
 }
 
-async fn open_task(s: &Server, token: &str, id: &str) -> Value {
-    let r = s.get(&format!("/api/v1/cases/{id}"), token).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json["tasks"]
-        .as_array()
-        .expect("tasks")
-        .iter()
-        .find(|t| t["status"] == "open" || t["status"] == "claimed")
-        .cloned()
-        .unwrap_or_else(|| panic!("no open task: {}", r.text))
-}
-
 async fn inbox_has(s: &Server, token: &str, id: &str) -> bool {
     let r = s.get("/api/v1/inbox?limit=200", token).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -97,7 +85,7 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.json["id"].as_str().expect("id").to_string();
     // Received at the centre: 15 minutes on its hours.
-    let receive = open_task(&s, &inspector, &id).await;
+    let receive = s.open_task(&inspector, &id).await;
     assert_eq!(receive["office"], CENTRE, "{receive}");
     assert_eq!(receive["due"], "2026-04-14T05:15:00Z");
     assert!(inbox_has(&s, &inspector, &id).await);
@@ -111,7 +99,7 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
 
     complete(&s, &inspector, &format!("{id}:1"), None).await;
     // Collected within a working day of the centre: Wednesday 20:00.
-    let collect = open_task(&s, &accumulator, &id).await;
+    let collect = s.open_task(&accumulator, &id).await;
     assert_eq!(collect["office"], CENTRE);
     assert_eq!(collect["due"], "2026-04-15T15:00:00Z");
     s.clock().set(t("2026-04-14T10:30:00+05:00"));
@@ -119,7 +107,7 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
     // The register goes at 11:00; the department registers within 15 of its minutes.
     s.clock().set(t("2026-04-14T11:00:00+05:00"));
     s.tick().await;
-    let register = open_task(&s, &executor, &id).await;
+    let register = s.open_task(&executor, &id).await;
     assert_eq!(register["office"], DEPARTMENT, "{register}");
     assert_eq!(register["due"], "2026-04-14T06:15:00Z");
     assert!(inbox_has(&s, &executor, &id).await);
@@ -144,7 +132,7 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
     // the centre's hours it would be 13:10).
     s.clock().set(t("2026-04-14T12:55:00+05:00"));
     complete(&s, &executor, &task, Some("accept")).await;
-    let assign = open_task(&s, &head, &id).await;
+    let assign = s.open_task(&head, &id).await;
     assert_eq!(assign["office"], DEPARTMENT);
     assert_eq!(assign["due"], "2026-04-14T09:10:00Z");
     // Its time left is on the department's hours: 15 working minutes (the centre's would
@@ -152,7 +140,7 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
     assert_eq!(assign["working_minutes_left"], 15, "{assign}");
     s.clock().set(t("2026-04-14T14:00:00+05:00"));
     complete(&s, &head, assign["id"].as_str().expect("id"), None).await;
-    let review = open_task(&s, &executor, &id).await;
+    let review = s.open_task(&executor, &id).await;
     complete(
         &s,
         &executor,
@@ -160,13 +148,13 @@ async fn a_centre_case_goes_to_the_department_and_back_on_each_office_s_hours() 
         Some("grant"),
     )
     .await;
-    let sign = open_task(&s, &head, &id).await;
+    let sign = s.open_task(&head, &id).await;
     complete(&s, &head, sign["id"].as_str().expect("id"), None).await;
     s.clock().set(t("2026-04-14T15:00:00+05:00"));
-    let result = open_task(&s, &executor, &id).await;
+    let result = s.open_task(&executor, &id).await;
     complete(&s, &executor, result["id"].as_str().expect("id"), None).await;
     // Back to the centre to be issued: one working day of the centre, Wednesday 20:00.
-    let issue = open_task(&s, &inspector, &id).await;
+    let issue = s.open_task(&inspector, &id).await;
     assert_eq!(issue["office"], CENTRE, "{issue}");
     assert_eq!(issue["due"], "2026-04-15T15:00:00Z");
     assert!(inbox_has(&s, &inspector, &id).await);
@@ -213,12 +201,12 @@ async fn the_demo_has_staff_and_cases_at_a_centre_and_an_akim() {
     let akim = &tokens["nko-kyzylzhar-beskol-akim.rural_akim"];
     // A case waits at the centre, in its inspector's inbox.
     let first = "DEMO-atyrau-tson-atyrau-1-01";
-    let task = open_task(&s, inspector, first).await;
+    let task = s.open_task(inspector, first).await;
     assert_eq!(task["office"], CENTRE, "{task}");
     assert!(inbox_has(&s, inspector, first).await);
     // The akim's case waits at the akim's office.
     let third = "DEMO-nko-kyzylzhar-beskol-akim-03";
-    let task = open_task(&s, akim, third).await;
+    let task = s.open_task(akim, third).await;
     assert_eq!(task["office"], "nko-kyzylzhar-beskol-akim", "{task}");
     assert!(inbox_has(&s, akim, third).await);
     // The department of the centre's district does not see the centre's case yet.
@@ -341,11 +329,11 @@ async fn the_access_matrix_of_a_case_across_offices() {
     s.tick().await;
     complete(&s, &executor, &format!("{id}:3"), Some("accept")).await;
     for token in [&head, &executor, &head, &executor] {
-        let task = open_task(&s, token, &id).await;
+        let task = s.open_task(token, &id).await;
         let outcome = (task["step"] == "review").then_some("grant");
         complete(&s, token, task["id"].as_str().expect("id"), outcome).await;
     }
-    let issue = open_task(&s, &inspector, &id).await;
+    let issue = s.open_task(&inspector, &id).await;
     assert_eq!(issue["office"], CENTRE, "{issue}");
     let task = issue["id"].as_str().expect("id").to_string();
 

@@ -37,30 +37,9 @@ async fn a_deputy_takes_over_the_principals_work_in_a_real_browser() {
 
     // The principal registered an application and claimed its first task before leaving.
     let principal = s.token(PRINCIPAL).await;
-    let process = s
-        .state
-        .store
-        .latest("atyrau-social-assistance")
-        .await
-        .expect("deployed");
-    let data = reglament_model::sample::sample(
-        &process
-            .regulation
-            .application_form
-            .as_ref()
-            .expect("form")
-            .0,
-    );
-    let r = s
-        .post(
-            "/api/v1/cases",
-            &principal,
-            &json!({"regulation": "atyrau-social-assistance", "channel": "provider",
-                    "office": OFFICE, "data": data}),
-        )
+    let case = s
+        .start_case(&principal, "atyrau-social-assistance", OFFICE)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let case = r.json["id"].as_str().expect("id").to_string();
     let r = s
         .post(
             &format!("/api/v1/tasks/{case}:1/claim"),

@@ -31,30 +31,9 @@ async fn the_head_who_signs_sees_the_draft_he_signs() {
         &users["nko-petropavl.head"],
         &users["nko-petropavl.executor"],
     );
-    let process = s
-        .state
-        .store
-        .latest("nko-social-assistance")
-        .await
-        .expect("deployed");
-    let data = reglament_model::sample::sample(
-        &process
-            .regulation
-            .application_form
-            .as_ref()
-            .expect("form")
-            .0,
-    );
-    let r = s
-        .post(
-            "/api/v1/cases",
-            registrar,
-            &json!({"regulation": "nko-social-assistance", "channel": "provider",
-                    "office": OFFICE, "data": data}),
-        )
+    let case = s
+        .start_case(registrar, "nko-social-assistance", OFFICE)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let case = r.json["id"].as_str().expect("id").to_string();
     complete(&s, registrar, &format!("{case}:1"), json!({"data": {}})).await;
     complete(&s, registrar, &format!("{case}:2"), json!({"data": {}})).await;
     complete(

@@ -254,6 +254,8 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
     let mut reasons: BTreeMap<u32, String> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
         let seq = i as u64 + 1;
+        // Whom the one who did it acted for, under a deputy rule.
+        let for_whom = e.actor.on_behalf_of.as_deref().map(str::to_string);
         let case_event = |kind: &'static str, outcome: Option<String>| MinedEvent {
             activity: case_activity(kind, lang).to_string(),
             lifecycle: "complete",
@@ -272,7 +274,7 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
             calendar_version: None,
             office: at_office.clone(),
             to_office: None,
-            on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
+            on_behalf_of: for_whom.clone(),
             approved_by: None,
         };
         let task_event = |task: u32, lifecycle: &'static str, role: &str, outcome| {
@@ -315,7 +317,7 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
             EventKind::TaskCompleted { task, outcome, .. } => {
                 let role = roles.get(&task.0).cloned().unwrap_or_default();
                 out.push(MinedEvent {
-                    on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
+                    on_behalf_of: for_whom.clone(),
                     ..task_event(
                         task.0,
                         "complete",
@@ -335,7 +337,7 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                     resource: Some(e.actor.user.to_string()),
                     role: Some(e.actor.role.to_string()),
                     reason: Some(reason.clone()),
-                    on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
+                    on_behalf_of: for_whom.clone(),
                     ..task_event(task.0, "suspend", "", None)
                 });
             }
@@ -350,7 +352,7 @@ pub fn mined_events(process: Option<&Process>, events: &[Event], lang: Lang) -> 
                 reason: reasons.remove(&task.0),
                 suspended_seconds: Some(*suspended_seconds),
                 moved: Some(moved_text(moved)).filter(|m| !m.is_empty()),
-                on_behalf_of: e.actor.on_behalf_of.as_deref().map(str::to_string),
+                on_behalf_of: for_whom.clone(),
                 ..task_event(task.0, "resume", "", None)
             }),
             EventKind::DeadlinesRescheduled {

@@ -116,24 +116,14 @@ pub async fn plan(
     // Whoever acts for a recipient at the time, in that role at the task's office, hears it too.
     let deputies =
         crate::deputies::standing_in(&state.store, &recipients, &role, &t.office, at).await?;
-    let recipients: Vec<(String, Option<String>)> = recipients
-        .into_iter()
-        .map(|r| (r, None))
-        .chain(
-            deputies
-                .into_iter()
-                .map(|(deputy, principal)| (deputy, Some(principal))),
-        )
-        .fold(Vec::new(), |mut out, (login, acting_for)| {
-            // One notice a person: their own role first, else the first rule.
-            if !out
-                .iter()
-                .any(|(l, _): &(String, Option<String>)| *l == login)
-            {
-                out.push((login, acting_for));
-            }
-            out
-        });
+    // One notice a person: their own role first, else the first rule.
+    let mut recipients: Vec<(String, Option<String>)> =
+        recipients.into_iter().map(|r| (r, None)).collect();
+    for (deputy, principal) in deputies {
+        if !recipients.iter().any(|(l, _)| *l == deputy) {
+            recipients.push((deputy, Some(principal)));
+        }
+    }
     let percent = match &event.kind {
         EventKind::DeadlineWarned { percent, .. } => Some(*percent),
         _ => None,

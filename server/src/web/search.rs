@@ -220,31 +220,49 @@ fn choices(ctx: &Ctx, chosen: &str, any: &'static str, list: &[(&str, &'static s
         .collect()
 }
 
-/// The deployed regulations by their latest title, for the select.
-async fn regulation_choices(state: &AppState, lang: Lang, chosen: &str) -> Vec<Opt> {
-    let mut ids: Vec<String> = state
+/// Every deployed regulation's title (of its latest version) in `lang`, by id: read once a
+/// page, for the select and for the rows found.
+async fn regulation_titles(state: &AppState, lang: Lang) -> BTreeMap<String, String> {
+    let ids: Vec<String> = state
         .store
         .regulations()
         .await
         .map(|rs| rs.into_iter().map(|r| r.id).collect())
         .unwrap_or_default();
-    ids.sort();
-    ids.dedup();
-    let mut out = Vec::with_capacity(ids.len());
+    let mut out = BTreeMap::new();
     for id in ids {
+        if out.contains_key(&id) {
+            continue;
+        }
         let title = match state.store.latest(&id).await {
             Ok(p) => p.regulation.title.get(lang).to_string(),
             Err(_) => id.clone(),
         };
-        out.push(Opt {
-            selected: id == chosen,
-            lang: text_lang(&title),
-            value: id,
-            label: title,
-        });
+        out.insert(id, title);
     }
+    out
+}
+
+/// The regulations for the select, by title.
+fn regulation_choices(titles: &BTreeMap<String, String>, chosen: &str) -> Vec<Opt> {
+    let mut out: Vec<Opt> = titles
+        .iter()
+        .map(|(id, title)| Opt {
+            value: id.clone(),
+            label: title.clone(),
+            selected: id == chosen,
+            lang: text_lang(title),
+        })
+        .collect();
     out.sort_by(|a, b| a.label.cmp(&b.label));
     out
+}
+
+/// Whether any of `fields` is given (not blank).
+fn given(values: &BTreeMap<String, String>, fields: &[&str]) -> bool {
+    fields
+        .iter()
+        .any(|f| values.get(*f).is_some_and(|v| !v.trim().is_empty()))
 }
 
 /// The offices the caller may search in, by name.
@@ -283,9 +301,8 @@ pub async fn page(
         return Err(ctx.error(StatusCode::FORBIDDEN, ctx.t("search_not_yours")));
     }
     let values = read_query(raw.as_deref());
-    let searched = FIELDS
-        .iter()
-        .any(|f| values.get(*f).is_some_and(|v| !v.trim().is_empty()));
+    let searched = given(&values, FIELDS);
+    let titles = regulation_titles(&state, ctx.lang).await;
     let mut errors = Vec::new();
     let mut lines = Vec::new();
     let mut next = None;
@@ -309,16 +326,11 @@ pub async fn page(
                 .search_cases(&q)
                 .await
                 .map_err(|e| ctx.problem(e.into()))?;
-            let mut titles: BTreeMap<String, String> = BTreeMap::new();
             for c in found.items {
-                if !titles.contains_key(&c.regulation) {
-                    let t = match state.store.latest(&c.regulation).await {
-                        Ok(p) => p.regulation.title.get(ctx.lang).to_string(),
-                        Err(_) => c.regulation.clone(),
-                    };
-                    titles.insert(c.regulation.clone(), t);
-                }
-                let service = titles.get(&c.regulation).cloned().unwrap_or_default();
+                let service = titles
+                    .get(&c.regulation)
+                    .cloned()
+                    .unwrap_or_else(|| c.regulation.clone());
                 let key = status_key(&c.status, c.result.as_deref());
                 lines.push(Line {
                     service_lang: text_lang(&service),
@@ -346,7 +358,7 @@ pub async fn page(
     let get = |k: &str| values.get(k).map_or("", String::as_str).to_string();
     let page = SearchPage {
         page: ctx.page(ctx.t("search_page")),
-        regulations: regulation_choices(&state, ctx.lang, &get("regulation")).await,
+        regulations: regulation_choices(&titles, &get("regulation")),
         offices: office_choices(&state, &ctx, principal, &get("office")),
         statuses: choices(
             &ctx,
@@ -376,9 +388,7 @@ pub async fn page(
             &[("true", "search_breached"), ("false", "search_kept")],
         ),
         everywhere: readable.is_none(),
-        more_open: FIELDS[3..]
-            .iter()
-            .any(|f| values.get(*f).is_some_and(|v| !v.trim().is_empty()))
+        more_open: given(&values, &FIELDS[3..])
             || errors
                 .iter()
                 .any(|e| FIELDS[3..].contains(&e.field.as_str())),

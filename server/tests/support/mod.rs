@@ -353,6 +353,19 @@ impl Server {
         r.json["id"].as_str().expect("id").to_string()
     }
 
+    /// The case's one open (or claimed) task as `token` reads it on the case.
+    pub async fn open_task(&self, token: &str, case: &str) -> Value {
+        let r = self.get(&format!("/api/v1/cases/{case}"), token).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .find(|t| t["status"] == "open" || t["status"] == "claimed")
+            .cloned()
+            .unwrap_or_else(|| panic!("no open task: {}", r.text))
+    }
+
     /// Sample data for the form of `step` of `regulation` (an empty object without a form).
     pub async fn step_form(&self, regulation: &str, step: &str) -> Value {
         let p = self.state.store.latest(regulation).await.expect("deployed");
